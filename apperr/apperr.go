@@ -1,0 +1,91 @@
+// Package apperr defines the one error type the API returns to clients and
+// the short list of codes it carries in `extensions.code`. Domain packages
+// return *Error for anything the caller did wrong; every other error is a
+// bug or an outage, logged in full and shown to clients as INTERNAL.
+package apperr
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Code is the machine-readable kind of an error, stable across releases.
+type Code string
+
+// The codes clients can rely on. README.md documents each of them.
+const (
+	// Unauthenticated: no token, or a token that is unknown or revoked (HTTP 401).
+	Unauthenticated Code = "UNAUTHENTICATED"
+	// Forbidden: the token lacks the scope the field needs.
+	Forbidden Code = "FORBIDDEN"
+	// NotFound: no such object in the caller's store (another store's
+	// objects are not found either).
+	NotFound Code = "NOT_FOUND"
+	// BadUserInput: an argument is malformed or out of range.
+	BadUserInput Code = "BAD_USER_INPUT"
+	// Conflict: the change clashes with existing data, such as a taken SKU.
+	Conflict Code = "CONFLICT"
+	// Internal: something failed on our side; the message says no more.
+	Internal Code = "INTERNAL"
+)
+
+// Error is an error meant for the API's client.
+type Error struct {
+	Code    Code
+	Message string
+	// Field names the offending input field, such as "input.sku", when one does.
+	Field string
+	// Index is the position of the offending item in a list input, or -1.
+	Index int
+	// Extra holds more machine-readable details for the client.
+	Extra map[string]any
+}
+
+func (e *Error) Error() string { return e.Message }
+
+// New returns an error with a formatted message.
+func New(code Code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...), Index: -1}
+}
+
+// WithField names the input field the error is about.
+func (e *Error) WithField(field string) *Error {
+	e.Field = field
+	return e
+}
+
+// WithIndex names the list item the error is about.
+func (e *Error) WithIndex(i int) *Error {
+	e.Index = i
+	return e
+}
+
+// As returns the *Error in err's chain, if any.
+func As(err error) (*Error, bool) {
+	var e *Error
+	ok := errors.As(err, &e)
+	return e, ok
+}
+
+// CodeOf returns the code of err: its *Error's code, or Internal.
+func CodeOf(err error) Code {
+	if e, ok := As(err); ok {
+		return e.Code
+	}
+	return Internal
+}
+
+// Extensions returns what the client sees in the error's `extensions`.
+func (e *Error) Extensions() map[string]any {
+	ext := map[string]any{"code": string(e.Code)}
+	if e.Field != "" {
+		ext["field"] = e.Field
+	}
+	if e.Index >= 0 {
+		ext["index"] = e.Index
+	}
+	for k, v := range e.Extra {
+		ext[k] = v
+	}
+	return ext
+}

@@ -1,0 +1,127 @@
+// Package database opens the PostgreSQL connection pool that everything
+// shares, runs transactions, and counts the SQL statements a request
+// issues (the API's batching is measured with it).
+package database
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+)
+
+// DB is the shared pool with its statement counter.
+type DB struct {
+	*gorm.DB
+	statements atomic.Int64
+}
+
+// Open connects to url, checks the server answers within 10 seconds, and
+// returns the pool. The error says what to fix when it does not.
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	if strings.TrimSpace(dsn) == "" {
+		return nil, errors.New("DATABASE_URL is empty: set it to postgres://user@host:port/dbname, or run `make run`, which starts a private PostgreSQL")
+	}
+	if _, err := pgconn.ParseConfig(dsn); err != nil {
+		return nil, fmt.Errorf("DATABASE_URL %q is not a PostgreSQL URL: %w", Redact(dsn), err)
+	}
+	gdb, err := gorm.Open(postgres.New(postgres.Config{DSN: dsn}), &gorm.Config{
+		// Single writes need no transaction of their own; the domain opens
+		// one wherever several statements must hold together.
+		SkipDefaultTransaction: true,
+		Logger:                 logger.Default.LogMode(logger.Silent),
+		NowFunc:                func() time.Time { return time.Now().UTC() },
+		TranslateError:         false,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", Redact(dsn), err)
+	}
+	sqlDB, err := gdb.DB()
+	if err != nil {
+		return nil, err
+	}
+	sqlDB.SetMaxOpenConns(40)
+	sqlDB.SetMaxIdleConns(40)
+	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := sqlDB.PingContext(pingCtx); err != nil {
+		_ = sqlDB.Close()
+		return nil, fmt.Errorf("cannot reach PostgreSQL at %s (is it running? `make db-start` starts the private one): %w", Redact(dsn), err)
+	}
+	db := &DB{DB: gdb}
+	if err := db.registerCounter(); err != nil {
+		return nil, err
+	}
+	return db, nil
+}
+
+// Close closes the pool.
+func (db *DB) Close() error {
+	sqlDB, err := db.DB.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.Close()
+}
+
+// Statements returns how many SQL statements the pool has run so far.
+func (db *DB) Statements() int64 { return db.statements.Load() }
+
+// registerCounter counts every statement GORM sends, whatever its kind.
+func (db *DB) registerCounter() error {
+	count := func(*gorm.DB) { db.statements.Add(1) }
+	cb := db.Callback()
+	for _, err := range []error{
+		cb.Query().After("gorm:query").Register("stockgraph:count", count),
+		cb.Create().After("gorm:create").Register("stockgraph:count", count),
+		cb.Update().After("gorm:update").Register("stockgraph:count", count),
+		cb.Delete().After("gorm:delete").Register("stockgraph:count", count),
+		cb.Row().After("gorm:row").Register("stockgraph:count", count),
+		cb.Raw().After("gorm:raw").Register("stockgraph:count", count),
+	} {
+		if err != nil {
+			return fmt.Errorf("register statement counter: %w", err)
+		}
+	}
+	return nil
+}
+
+// Tx runs fn in one transaction, committed when fn returns nil and rolled
+// back otherwise.
+func Tx(ctx context.Context, db *gorm.DB, fn func(tx *gorm.DB) error) error {
+	return db.WithContext(ctx).Transaction(fn)
+}
+
+// Redact hides the password in a database URL for messages and logs.
+func Redact(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil || u.User == nil {
+		return dsn
+	}
+	if _, has := u.User.Password(); has {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}
+
+// IsUniqueViolation reports whether err is PostgreSQL's unique_violation
+// on the named constraint (any constraint when name is "").
+func IsUniqueViolation(err error, name string) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "23505" && (name == "" || pgErr.ConstraintName == name)
+}
+
+// IsForeignKeyViolation reports whether err is PostgreSQL's foreign_key_violation.
+func IsForeignKeyViolation(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "23503"
+}

@@ -1,0 +1,209 @@
+package inventory
+
+import (
+	"context"
+	"fmt"
+
+	"gorm.io/gorm"
+
+	"stockgraph/apperr"
+	"stockgraph/database"
+	"stockgraph/models"
+	"stockgraph/relay"
+)
+
+// MaxLevel bounds every quantity and setting, as Wix does: ±99,999.
+const MaxLevel = 99999
+
+// ItemsByIDs returns the store's inventory items with the given IDs.
+func ItemsByIDs(ctx context.Context, db *gorm.DB, storeID int64, ids []int64) (map[int64]models.InventoryItem, error) {
+	var rows []models.InventoryItem
+	if err := db.WithContext(ctx).Where("store_id = ? AND id IN ?", storeID, ids).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("load inventory items: %w", err)
+	}
+	out := make(map[int64]models.InventoryItem, len(rows))
+	for _, r := range rows {
+		out[r.ID] = r
+	}
+	return out, nil
+}
+
+// ItemsByVariants returns every inventory item of each variant, at all
+// locations, in location ID order.
+func ItemsByVariants(ctx context.Context, db *gorm.DB, storeID int64, variantIDs []int64) (map[int64][]models.InventoryItem, error) {
+	var rows []models.InventoryItem
+	err := db.WithContext(ctx).Where("store_id = ? AND variant_id IN ?", storeID, variantIDs).
+		Order("variant_id, location_id").Find(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("load inventory items by variant: %w", err)
+	}
+	out := make(map[int64][]models.InventoryItem, len(variantIDs))
+	for _, r := range rows {
+		out[r.VariantID] = append(out[r.VariantID], r)
+	}
+	return out, nil
+}
+
+// ItemsByProducts returns every inventory item of all the variants of each
+// product, in one statement.
+func ItemsByProducts(ctx context.Context, db *gorm.DB, storeID int64, productIDs []int64) (map[int64][]models.InventoryItem, error) {
+	var rows []struct {
+		models.InventoryItem
+		ProductID int64
+	}
+	err := db.WithContext(ctx).Raw(`
+		SELECT i.*, v.product_id
+		FROM inventory_items i
+		JOIN variants v ON v.store_id = i.store_id AND v.id = i.variant_id
+		WHERE i.store_id = ? AND v.product_id IN ?
+		ORDER BY v.product_id, i.variant_id, i.location_id`, storeID, productIDs).Scan(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("load inventory items by product: %w", err)
+	}
+	out := make(map[int64][]models.InventoryItem, len(productIDs))
+	for _, r := range rows {
+		out[r.ProductID] = append(out[r.ProductID], r.InventoryItem)
+	}
+	return out, nil
+}
+
+// ItemFilter narrows the items of a location.
+type ItemFilter struct {
+	VariantIDs []int64
+	SKUs       []string
+}
+
+// ItemPagesByLocations returns a page of inventory items, in ID order, for
+// each location.
+func ItemPagesByLocations(ctx context.Context, db *gorm.DB, storeID int64, locationIDs []int64, f ItemFilter, w relay.Window) (map[int64]relay.Page[models.InventoryItem], error) {
+	q := database.ChildQuery{Table: "inventory_items", ParentColumn: "location_id", StoreID: storeID, ParentIDs: locationIDs, Window: w}
+	switch {
+	case f.VariantIDs != nil && f.SKUs != nil:
+		q.Where, q.Args = "t.variant_id IN ? AND t.variant_id IN (SELECT id FROM variants WHERE store_id = t.store_id AND sku IN ?)", []any{append(f.VariantIDs, 0), append(f.SKUs, "")}
+	case f.VariantIDs != nil:
+		q.Where, q.Args = "t.variant_id IN ?", []any{append(f.VariantIDs, 0)}
+	case f.SKUs != nil:
+		q.Where, q.Args = "t.variant_id IN (SELECT id FROM variants WHERE store_id = t.store_id AND sku IN ?)", []any{append(f.SKUs, "")}
+	}
+	return database.ChildPages(ctx, db, q, func(it models.InventoryItem) int64 { return it.ID })
+}
+
+// Settings are an item's configurable values; nil fields keep their value
+// (or take the default for a new item).
+type Settings struct {
+	SafetyStock      *int
+	WarningLevel     *int
+	BackorderLimit   *int
+	BinPickingNumber *string
+	IsInStock        *bool
+	TrackingMode     *models.TrackingMode
+}
+
+// Stocking asks for a variant to be stocked at a location.
+type Stocking struct {
+	VariantID  int64
+	LocationID int64
+	Settings   Settings
+	Reference  *string
+	Metadata   models.JSONObject
+}
+
+// StockVariant creates the inventory item of a variant at a physical
+// location, with nothing on hand. When the item exists already it is
+// returned unchanged with created false, so the call is safe to repeat.
+func StockVariant(ctx context.Context, db *gorm.DB, storeID int64, s Stocking) (item models.InventoryItem, created bool, err error) {
+	item = models.InventoryItem{
+		StoreID: storeID, VariantID: s.VariantID, LocationID: s.LocationID,
+		TrackingMode: models.TrackQuantity, IsInStock: true, Revision: 1, Metadata: s.Metadata,
+	}
+	if err := applySettings(&item, s.Settings); err != nil {
+		return item, false, err
+	}
+	if s.Reference != nil {
+		item.Reference = *s.Reference
+	}
+	err = database.Tx(ctx, db, func(tx *gorm.DB) error {
+		if err := requireStockable(tx, storeID, s.VariantID, s.LocationID); err != nil {
+			return err
+		}
+		res := tx.Raw(`
+			INSERT INTO inventory_items (store_id, variant_id, location_id, safety_stock, warning_level, backorder_limit,
+				bin_picking_number, tracking_mode, is_in_stock, reference, metadata)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (store_id, variant_id, location_id) DO NOTHING
+			RETURNING *`, storeID, s.VariantID, s.LocationID, item.SafetyStock, item.WarningLevel, item.BackorderLimit,
+			item.BinPickingNumber, item.TrackingMode, item.IsInStock, item.Reference, item.Metadata).Scan(&item)
+		if res.Error != nil {
+			return fmt.Errorf("stock variant %d at location %d: %w", s.VariantID, s.LocationID, res.Error)
+		}
+		if res.RowsAffected == 1 {
+			created = true
+			return nil
+		}
+		return tx.Where("store_id = ? AND variant_id = ? AND location_id = ?", storeID, s.VariantID, s.LocationID).Take(&item).Error
+	})
+	return item, created, err
+}
+
+// requireStockable checks the variant exists and the location is a
+// physical one of the store.
+func requireStockable(tx *gorm.DB, storeID, variantID, locationID int64) error {
+	var found struct {
+		Variant  bool
+		Location *models.LocationType
+	}
+	err := tx.Raw(`SELECT
+			EXISTS (SELECT 1 FROM variants WHERE store_id = ? AND id = ?) AS variant,
+			(SELECT type FROM locations WHERE store_id = ? AND id = ?) AS location`,
+		storeID, variantID, storeID, locationID).Scan(&found).Error
+	switch {
+	case err != nil:
+		return fmt.Errorf("check variant and location: %w", err)
+	case !found.Variant:
+		return apperr.New(apperr.NotFound, "no variant with ID %d", variantID).WithField("variantId")
+	case found.Location == nil:
+		return apperr.New(apperr.NotFound, "no location with ID %d", locationID).WithField("locationId")
+	case !found.Location.IsPhysical():
+		return apperr.New(apperr.BadUserInput, "location %d is a virtual %s location; stock is held at STORE and WAREHOUSE locations", locationID, *found.Location).WithField("locationId")
+	}
+	return nil
+}
+
+// applySettings validates and applies settings to an item.
+func applySettings(it *models.InventoryItem, s Settings) error {
+	for _, v := range []struct {
+		name  string
+		value *int
+		dst   *int
+	}{
+		{"safetyStock", s.SafetyStock, &it.SafetyStock},
+		{"warningLevel", s.WarningLevel, &it.WarningLevel},
+		{"backorderLimit", s.BackorderLimit, &it.BackorderLimit},
+	} {
+		if v.value == nil {
+			continue
+		}
+		if *v.value < 0 || *v.value > MaxLevel {
+			return apperr.New(apperr.BadUserInput, "%s must be between 0 and %d, got %d", v.name, MaxLevel, *v.value).WithField("settings." + v.name)
+		}
+		*v.dst = *v.value
+	}
+	if s.BinPickingNumber != nil {
+		if len(*s.BinPickingNumber) > 255 {
+			return apperr.New(apperr.BadUserInput, "binPickingNumber has at most 255 characters").WithField("settings.binPickingNumber")
+		}
+		it.BinPickingNumber = *s.BinPickingNumber
+	}
+	if s.IsInStock != nil {
+		it.IsInStock = *s.IsInStock
+	}
+	if s.TrackingMode != nil {
+		switch *s.TrackingMode {
+		case models.TrackQuantity, models.TrackStatus, models.TrackUntracked:
+			it.TrackingMode = *s.TrackingMode
+		default:
+			return apperr.New(apperr.BadUserInput, "unknown tracking mode %q", *s.TrackingMode).WithField("settings.trackingMode")
+		}
+	}
+	return nil
+}

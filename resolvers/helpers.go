@@ -1,0 +1,153 @@
+package resolvers
+
+import (
+	"context"
+	"slices"
+
+	"stockgraph/auth"
+	"stockgraph/catalog"
+	"stockgraph/graph/model"
+	"stockgraph/inventory"
+	"stockgraph/loaders"
+	"stockgraph/models"
+	"stockgraph/relay"
+)
+
+// storeID is the caller's store. The @requireScope directive has made sure
+// a principal is there before any resolver runs.
+func storeID(ctx context.Context) int64 {
+	return auth.FromContext(ctx).Store.ID
+}
+
+func window(first *int, after *string, last *int, before *string) (relay.Window, error) {
+	return relay.Args{First: first, After: after, Last: last, Before: before}.Validate()
+}
+
+func pageInfo[T any](p relay.Page[T]) *model.PageInfo {
+	info := &model.PageInfo{HasNextPage: p.HasNextPage, HasPreviousPage: p.HasPreviousPage}
+	if n := len(p.Cursors); n > 0 {
+		info.StartCursor, info.EndCursor = &p.Cursors[0], &p.Cursors[n-1]
+	}
+	return info
+}
+
+// edges turns a page into a connection's edges and nodes.
+func edges[T any, E any](p relay.Page[T], edge func(cursor string, node *T) E) ([]E, []*T) {
+	es := make([]E, len(p.Items))
+	nodes := make([]*T, len(p.Items))
+	for i := range p.Items {
+		nodes[i] = &p.Items[i]
+		es[i] = edge(p.Cursors[i], nodes[i])
+	}
+	return es, nodes
+}
+
+// aggregate totals the items held at locations that count toward
+// aggregates (enabled and physical).
+func aggregate(ctx context.Context, items []models.InventoryItem) (*inventory.Summary, error) {
+	counted, err := countedItems(ctx, items)
+	if err != nil {
+		return nil, err
+	}
+	s := inventory.Summarize(counted)
+	return &s, nil
+}
+
+func countedItems(ctx context.Context, items []models.InventoryItem) ([]models.InventoryItem, error) {
+	locs, err := loaders.For(ctx).Locations(ctx)
+	if err != nil {
+		return nil, err
+	}
+	counts := map[int64]bool{}
+	for _, l := range locs {
+		counts[l.ID] = inventory.CountsTowardAggregate(l)
+	}
+	return slices.DeleteFunc(slices.Clone(items), func(it models.InventoryItem) bool { return !counts[it.LocationID] }), nil
+}
+
+// byLocationOrder keeps the items at the given locations (all when ids is
+// nil), in the order of the store's locations: highest priority first.
+func byLocationOrder[T any](ctx context.Context, items []T, locationOf func(T) int64, ids []string) ([]T, error) {
+	var wanted map[int64]bool
+	if ids != nil {
+		parsed, err := relay.ParseIDsOf(relay.KindLocation, ids)
+		if err != nil {
+			return nil, err
+		}
+		wanted = map[int64]bool{}
+		for _, id := range parsed {
+			wanted[id] = true
+		}
+	}
+	locs, err := loaders.For(ctx).Locations(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rank := map[int64]int{}
+	for i, l := range locs {
+		rank[l.ID] = i
+	}
+	out := slices.DeleteFunc(slices.Clone(items), func(it T) bool { return wanted != nil && !wanted[locationOf(it)] })
+	slices.SortStableFunc(out, func(a, b T) int { return rank[locationOf(a)] - rank[locationOf(b)] })
+	return out, nil
+}
+
+func ptrs[T any](items []T) []*T {
+	out := make([]*T, len(items))
+	for i := range items {
+		out[i] = &items[i]
+	}
+	return out
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}
+
+func productQuery(filter *model.ProductFilter, sortBy *model.ProductSort) (catalog.ProductQuery, error) {
+	q := catalog.ProductQuery{Sort: catalog.SortByID}
+	if sortBy != nil {
+		q.Sort = catalog.ProductSortField(sortBy.Field)
+		q.Descending = sortBy.Direction != nil && *sortBy.Direction == model.SortDirectionDesc
+	}
+	if filter == nil {
+		return q, nil
+	}
+	q.Search = deref(filter.Search)
+	q.SKUs = filter.Skus
+	if filter.Ids != nil {
+		ids, err := relay.ParseIDsOf(relay.KindProduct, filter.Ids)
+		if err != nil {
+			return q, err
+		}
+		q.IDs = ids
+	}
+	return q, nil
+}
+
+// groupByLocation splits items, already in location order, into runs of
+// one location each.
+func groupByLocation(items []models.InventoryItem) [][]models.InventoryItem {
+	var groups [][]models.InventoryItem
+	for i, it := range items {
+		if i == 0 || it.LocationID != items[i-1].LocationID {
+			groups = append(groups, nil)
+		}
+		groups[len(groups)-1] = append(groups[len(groups)-1], it)
+	}
+	return groups
+}
+
+func addressPatch(in *model.AddressInput) *catalog.AddressPatch {
+	if in == nil {
+		return nil
+	}
+	return &catalog.AddressPatch{
+		Line1: in.Line1, Line2: in.Line2, City: in.City, Region: in.Region,
+		PostalCode: in.PostalCode, CountryCode: in.CountryCode, Phone: in.Phone, Email: in.Email,
+	}
+}
