@@ -66,9 +66,9 @@ func TestCatalogLifecycle(t *testing.T) {
 			Created       bool
 			InventoryItem struct {
 				OnHand, AvailableToSell, Revision int
-				Availability, Reference        string
-				Metadata                       map[string]any
-				Settings                       struct {
+				Availability, Reference           string
+				Metadata                          map[string]any
+				Settings                          struct {
 					SafetyStock, WarningLevel, BackorderLimit int
 					BinPickingNumber, TrackingMode            string
 					IsInStock                                 bool
@@ -143,7 +143,9 @@ func TestStockVariantRejectsVirtualLocations(t *testing.T) {
 		CreateLocation struct{ Location struct{ ID string } }
 	}
 	e.mustData(token, `mutation { createLocation(input: {code: "SUP", name: "Supplier", type: SUPPLIER}) { location { id } } }`, nil, &created)
-	var variant struct{ Store struct{ Variant struct{ ID string } } }
+	var variant struct {
+		Store struct{ Variant struct{ ID string } }
+	}
 	e.mustData(token, `{ store { variant(sku: "P00001-01") { id } } }`, nil, &variant)
 	r := e.do(token, `mutation($v: ID!, $l: ID!) { stockVariant(input: {variantId: $v, locationId: $l}) { created } }`,
 		map[string]any{"v": variant.Store.Variant.ID, "l": created.CreateLocation.Location.ID})
