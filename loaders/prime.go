@@ -7,6 +7,7 @@ import (
 
 	"stockgraph/catalog"
 	"stockgraph/inventory"
+	"stockgraph/models"
 	"stockgraph/relay"
 )
 
@@ -30,42 +31,65 @@ type ProductPageNeeds struct {
 
 // PrimeProducts fetches what needs asks for below the products with the
 // given IDs, one statement per relation, and primes the loaders with it.
+// When both the products' and their variants' inventory are wanted, the
+// products' items (which include every variant's) serve both.
 func (l *Loaders) PrimeProducts(ctx context.Context, productIDs []int64, needs ProductPageNeeds) error {
 	if len(productIDs) == 0 {
 		return nil
 	}
-	var g errgroup.Group
+	var (
+		g            errgroup.Group
+		productItems map[int64][]models.InventoryItem
+		pages        = make([]map[int64]relay.Page[models.Variant], len(needs.VariantWindows))
+	)
 	if needs.Inventory {
-		g.Go(func() error {
-			items, err := inventory.ItemsByProducts(ctx, l.db, l.storeID, productIDs)
-			for _, id := range productIDs {
-				l.ItemsByProduct.Prime(ctx, id, items[id])
-			}
+		g.Go(func() (err error) {
+			productItems, err = inventory.ItemsByProducts(ctx, l.db, l.storeID, productIDs)
 			return err
 		})
 	}
-	for _, w := range needs.VariantWindows {
-		g.Go(func() error {
-			pages, err := catalog.VariantPages(ctx, l.db, l.storeID, productIDs, w)
-			if err != nil {
-				return err
-			}
-			var variantIDs []int64
-			for _, id := range productIDs {
-				l.VariantPageByProduct.Prime(ctx, NewPageKey(id, w, ""), pages[id])
-				for _, v := range pages[id].Items {
-					variantIDs = append(variantIDs, v.ID)
-				}
-			}
-			if !needs.VariantInventory || len(variantIDs) == 0 {
-				return nil
-			}
-			items, err := inventory.ItemsByVariants(ctx, l.db, l.storeID, variantIDs)
-			for _, id := range variantIDs {
-				l.ItemsByVariant.Prime(ctx, id, items[id])
-			}
+	for i, w := range needs.VariantWindows {
+		g.Go(func() (err error) {
+			pages[i], err = catalog.VariantPages(ctx, l.db, l.storeID, productIDs, w)
 			return err
 		})
 	}
-	return g.Wait()
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	var variantIDs []int64
+	for _, id := range productIDs {
+		if needs.Inventory {
+			l.ItemsByProduct.Prime(ctx, id, productItems[id])
+		}
+		for i, w := range needs.VariantWindows {
+			l.VariantPageByProduct.Prime(ctx, NewPageKey(id, w, ""), pages[i][id])
+			for _, v := range pages[i][id].Items {
+				variantIDs = append(variantIDs, v.ID)
+			}
+		}
+	}
+	if !needs.VariantInventory || len(variantIDs) == 0 {
+		return nil
+	}
+	variantItems, err := l.itemsOfVariants(ctx, productItems, variantIDs)
+	for _, id := range variantIDs {
+		l.ItemsByVariant.Prime(ctx, id, variantItems[id])
+	}
+	return err
+}
+
+// itemsOfVariants groups the products' items by variant when they were
+// loaded, and queries the variants' items otherwise.
+func (l *Loaders) itemsOfVariants(ctx context.Context, productItems map[int64][]models.InventoryItem, variantIDs []int64) (map[int64][]models.InventoryItem, error) {
+	if productItems == nil {
+		return inventory.ItemsByVariants(ctx, l.db, l.storeID, variantIDs)
+	}
+	byVariant := make(map[int64][]models.InventoryItem, len(variantIDs))
+	for _, items := range productItems {
+		for _, it := range items {
+			byVariant[it.VariantID] = append(byVariant[it.VariantID], it)
+		}
+	}
+	return byVariant, nil
 }
