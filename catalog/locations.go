@@ -97,6 +97,11 @@ func DeleteLocation(ctx context.Context, db *gorm.DB, storeID, id int64) error {
 // requireNoStock refuses to lose units: a location still holding stock
 // cannot be deleted or made virtual until the stock is moved away.
 func requireNoStock(tx *gorm.DB, storeID, id int64, action string) error {
+	// Lock the location's items first: stock changes lock the items they
+	// change, so none can slip in between this check and the change.
+	if err := tx.Exec(`SELECT 1 FROM inventory_items WHERE store_id = ? AND location_id = ? ORDER BY id FOR UPDATE`, storeID, id).Error; err != nil {
+		return fmt.Errorf("lock items at location %d: %w", id, err)
+	}
 	var held struct{ Items, OnHand, Backordered int64 }
 	err := tx.Raw(`SELECT count(*) AS items, coalesce(sum(abs(on_hand)), 0) AS on_hand, coalesce(sum(qty_backordered), 0) AS backordered
 		FROM inventory_items WHERE store_id = ? AND location_id = ? AND (on_hand <> 0 OR qty_backordered <> 0 OR committed <> 0)`, storeID, id).Scan(&held).Error

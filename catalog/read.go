@@ -7,6 +7,7 @@ package catalog
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -172,10 +173,10 @@ func filterProducts(sel *gorm.DB, storeID int64, q ProductQuery) *gorm.DB {
 			SELECT 1 FROM variants v WHERE v.store_id = products.store_id AND v.product_id = products.id AND v.sku ILIKE ?)`, like, like, like)
 	}
 	if q.IDs != nil {
-		sel = sel.Where("id IN ?", append(q.IDs, 0))
+		sel = sel.Where("id IN ?", slices.Concat(q.IDs, []int64{0})) // never an empty IN list
 	}
 	if q.SKUs != nil {
-		skus := append(q.SKUs, "\x00none")
+		skus := slices.Concat(q.SKUs, []string{""}) // no SKU is "": keeps IN non-empty
 		sel = sel.Where(`(sku <> '' AND sku IN ?) OR EXISTS (
 			SELECT 1 FROM variants v WHERE v.store_id = products.store_id AND v.product_id = products.id AND v.sku IN ?)`, skus, skus)
 	}

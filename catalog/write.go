@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"stockgraph/apperr"
 	"stockgraph/database"
@@ -175,7 +176,7 @@ func DeleteVariant(ctx context.Context, db *gorm.DB, storeID, id int64) error {
 
 // lockRow loads a row FOR UPDATE, or returns NOT_FOUND naming what.
 func lockRow(tx *gorm.DB, dest any, storeID, id int64, what string) error {
-	res := tx.Set("gorm:query_option", "FOR UPDATE").Where("store_id = ? AND id = ?", storeID, id).Limit(1).Find(dest)
+	res := tx.Clauses(clause.Locking{Strength: clause.LockingStrengthUpdate}).Where("store_id = ? AND id = ?", storeID, id).Limit(1).Find(dest)
 	if res.Error != nil {
 		return fmt.Errorf("load %s %d: %w", what, id, res.Error)
 	}

@@ -38,7 +38,8 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		// one wherever several statements must hold together.
 		SkipDefaultTransaction: true,
 		Logger:                 logger.Default.LogMode(logger.Silent),
-		NowFunc:                func() time.Time { return time.Now().UTC() },
+		// PostgreSQL keeps microseconds; so do the values GORM hands back.
+		NowFunc: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
 		// Open pings below, with a message that says what to do.
 		DisableAutomaticPing: true,
 	})

@@ -1,0 +1,213 @@
+package relay
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+// item is a list element whose display order has nothing to do with its ID,
+// as with locations sorted by priority.
+type item struct {
+	ID   int64
+	Name string
+}
+
+func itemID(it item) int64 { return it.ID }
+
+// modelPage is what the Relay specification's ApplyCursorsToEdges and
+// EdgesToReturn give for a list in display order, with a cursor that is
+// ignored when its item is not in the list (Paginate's documented choice).
+type modelPage struct {
+	IDs             []int64
+	HasNextPage     bool
+	HasPreviousPage bool
+	TotalCount      int
+}
+
+func paginateModel(all []int64, w Window) modelPage {
+	m := modelPage{TotalCount: len(all)}
+	edges := slices.Clone(all)
+	found := false
+	if w.Cursor != nil {
+		if i := slices.Index(all, w.Cursor.ID); i >= 0 {
+			found = true
+			if w.Backward {
+				edges = all[:i] // remove the before edge and all after it
+			} else {
+				edges = all[i+1:] // remove the after edge and all before it
+			}
+		}
+	}
+	if w.Backward {
+		m.IDs = edges[max(0, len(edges)-w.Limit):]
+		m.HasPreviousPage = len(edges) > w.Limit
+		// Edges follow the before cursor: at least the cursor's own item.
+		m.HasNextPage = found
+	} else {
+		m.IDs = edges[:min(len(edges), w.Limit)]
+		m.HasNextPage = len(edges) > w.Limit
+		m.HasPreviousPage = found
+	}
+	return m
+}
+
+func pageIDs(p Page[item]) []int64 {
+	ids := make([]int64, len(p.Items))
+	for i, it := range p.Items {
+		ids[i] = it.ID
+	}
+	return ids
+}
+
+// checkPage compares a page with the model and checks that its cursors
+// decode to its items' IDs.
+func checkPage(t *testing.T, what string, got Page[item], want modelPage) {
+	t.Helper()
+	if ids := pageIDs(got); !slices.Equal(ids, want.IDs) {
+		t.Errorf("%s: item IDs = %v, want %v", what, ids, want.IDs)
+	}
+	if got.HasNextPage != want.HasNextPage || got.HasPreviousPage != want.HasPreviousPage {
+		t.Errorf("%s: hasNextPage, hasPreviousPage = %v, %v, want %v, %v",
+			what, got.HasNextPage, got.HasPreviousPage, want.HasNextPage, want.HasPreviousPage)
+	}
+	if got.TotalCount != want.TotalCount {
+		t.Errorf("%s: totalCount = %d, want %d", what, got.TotalCount, want.TotalCount)
+	}
+	if len(got.Cursors) != len(got.Items) {
+		t.Fatalf("%s: %d cursors for %d items, want one each", what, len(got.Cursors), len(got.Items))
+	}
+	for i, s := range got.Cursors {
+		c, err := DecodeCursor(s)
+		if err != nil || c != (Cursor{ID: got.Items[i].ID}) {
+			t.Errorf("%s: DecodeCursor(cursor %d) = %+v, %v, want {ID: %d}", what, i, c, err, got.Items[i].ID)
+		}
+	}
+}
+
+// shuffledList returns n items with distinct, gapped IDs in a random order.
+func shuffledList(r *rand.Rand, n int) []item {
+	all := make([]item, n)
+	for i := range all {
+		all[i] = item{ID: int64(10 + 3*i), Name: fmt.Sprintf("item %d", i)}
+	}
+	r.Shuffle(len(all), func(i, j int) { all[i], all[j] = all[j], all[i] })
+	return all
+}
+
+func idsOf(all []item) []int64 {
+	ids := make([]int64, len(all))
+	for i, it := range all {
+		ids[i] = it.ID
+	}
+	return ids
+}
+
+func TestPaginateMatchesModel(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, n := range []int{0, 1, 3, 7, 12} {
+		all := shuffledList(r, n)
+		ids := idsOf(all)
+		// Cursors at every position, plus IDs no item has: below, between
+		// and above the items' IDs.
+		cursors := []*Cursor{nil, {ID: 1}, {ID: 11}, {ID: 1 << 40}}
+		for _, id := range ids {
+			cursors = append(cursors, &Cursor{ID: id})
+		}
+		for _, limit := range []int{0, 1, 2, 5, 50} {
+			for _, backward := range []bool{false, true} {
+				for _, c := range cursors {
+					w := Window{Limit: limit, Backward: backward, Cursor: c}
+					got := Paginate(all, w, itemID)
+					checkPage(t, fmt.Sprintf("Paginate(%d items %v, %s)", n, ids, describe(w)), got, paginateModel(ids, w))
+				}
+			}
+		}
+		if !slices.Equal(idsOf(all), ids) {
+			t.Errorf("Paginate changed its input: %v, want %v", idsOf(all), ids)
+		}
+	}
+}
+
+func TestPaginateRandomWindows(t *testing.T) {
+	r := rand.New(rand.NewPCG(42, 7))
+	for range 2000 {
+		n := r.IntN(30)
+		all := shuffledList(r, n)
+		ids := idsOf(all)
+		w := Window{Limit: r.IntN(35), Backward: r.IntN(2) == 0}
+		switch k := r.IntN(4); {
+		case k == 0:
+			// no cursor
+		case k == 1 || n == 0:
+			w.Cursor = &Cursor{ID: int64(r.IntN(200) + 1)} // most likely missing
+		default:
+			w.Cursor = &Cursor{ID: ids[r.IntN(n)]}
+		}
+		got := Paginate(all, w, itemID)
+		checkPage(t, fmt.Sprintf("Paginate(%v, %s)", ids, describe(w)), got, paginateModel(ids, w))
+	}
+}
+
+// TestPaginateWalk follows endCursor forward and startCursor backward and
+// must visit every item exactly once, in display order.
+func TestPaginateWalk(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, n := range []int{0, 1, 3, 7, 12} {
+		all := shuffledList(r, n)
+		want := idsOf(all)
+		for _, limit := range []int{1, 2, 5, 50} {
+			if got := walk(t, all, limit, false); !slices.Equal(got, want) {
+				t.Errorf("walking %d items forward by %d = %v, want %v", n, limit, got, want)
+			}
+			if got := walk(t, all, limit, true); !slices.Equal(got, want) {
+				t.Errorf("walking %d items backward by %d = %v, want %v", n, limit, got, want)
+			}
+		}
+	}
+}
+
+func walk(t *testing.T, all []item, limit int, backward bool) []int64 {
+	t.Helper()
+	var seen []int64
+	w := Window{Limit: limit, Backward: backward}
+	for steps := 0; ; steps++ {
+		if steps > len(all)+1 {
+			t.Fatalf("walking %v by %d (backward %v) does not end", idsOf(all), limit, backward)
+		}
+		p := Paginate(all, w, itemID)
+		if backward {
+			seen = append(pageIDs(p), seen...)
+		} else {
+			seen = append(seen, pageIDs(p)...)
+		}
+		more := p.HasNextPage
+		if backward {
+			more = p.HasPreviousPage
+		}
+		if !more {
+			return seen
+		}
+		if len(p.Cursors) == 0 {
+			t.Fatalf("walking %v by %d (backward %v): a page says there are more but has no items", idsOf(all), limit, backward)
+		}
+		next := p.Cursors[len(p.Cursors)-1]
+		if backward {
+			next = p.Cursors[0]
+		}
+		c, err := DecodeCursor(next)
+		if err != nil {
+			t.Fatalf("DecodeCursor(%q) error = %v, want nil", next, err)
+		}
+		w.Cursor = &c
+	}
+}
+
+func describe(w Window) string {
+	c := "nil"
+	if w.Cursor != nil {
+		c = fmt.Sprint(w.Cursor.ID)
+	}
+	return fmt.Sprintf("limit %d backward %v cursor %s", w.Limit, w.Backward, c)
+}
