@@ -159,7 +159,7 @@ func TestInventoryByLocation(t *testing.T) {
 	e.mustData(token, `{ store {
 		product(sku: "P00001") { inventory { byLocation { location { code } onHand } } }
 		variant(sku: "P00001-02") { inventory { byLocation { location { code } onHand availableToSell } } }
-		locations { nodes { id code inventoryItems(filter: {skus: ["P00002-01", "P00002-03"]}) { totalCount nodes { variant { sku } } } } }
+		locations(filter: {types: [STORE, WAREHOUSE]}) { nodes { id code inventoryItems(filter: {skus: ["P00002-01", "P00002-03"]}) { totalCount nodes { variant { sku } } } } }
 	} }`, nil, &got)
 
 	var productWant []struct {

@@ -7,6 +7,7 @@ package apperr
 import (
 	"errors"
 	"fmt"
+	"maps"
 )
 
 // Code is the machine-readable kind of an error, stable across releases.
@@ -25,6 +26,20 @@ const (
 	BadUserInput Code = "BAD_USER_INPUT"
 	// Conflict: the change clashes with existing data, such as a taken SKU.
 	Conflict Code = "CONFLICT"
+	// NegativeStock: the change would leave a quantity below zero (on
+	// hand only when the store allows negative stock).
+	NegativeStock Code = "NEGATIVE_STOCK"
+	// BackorderLimitExceeded: more backordered than the item's backorder limit.
+	BackorderLimitExceeded Code = "BACKORDER_LIMIT_EXCEEDED"
+	// RevisionConflict: the item changed since the revision the client
+	// passed; extensions.currentRevision has the current one.
+	RevisionConflict Code = "REVISION_CONFLICT"
+	// IdempotencyKeyReused: the idempotency key was used before for a
+	// different request.
+	IdempotencyKeyReused Code = "IDEMPOTENCY_KEY_REUSED"
+	// FeatureDisabled: backorder or preorder values while the store has
+	// them switched off.
+	FeatureDisabled Code = "FEATURE_DISABLED"
 	// Internal: something failed on our side; the message says no more.
 	Internal Code = "INTERNAL"
 )
@@ -58,6 +73,46 @@ func (e *Error) WithField(field string) *Error {
 func (e *Error) WithIndex(i int) *Error {
 	e.Index = i
 	return e
+}
+
+// With adds a machine-readable detail to the error's extensions.
+func (e *Error) With(key string, value any) *Error {
+	if e.Extra == nil {
+		e.Extra = map[string]any{}
+	}
+	e.Extra[key] = value
+	return e
+}
+
+// List is several client errors of one request, such as one per failing
+// item of a batch. It reads as its first error; extensions.errors lists all.
+type List []*Error
+
+func (l List) Error() string {
+	if len(l) == 1 {
+		return l[0].Message
+	}
+	return fmt.Sprintf("%s (and %d more errors)", l[0].Message, len(l)-1)
+}
+
+// Err returns the list as one *Error (nil when empty): the first error's
+// code, field and index, with every error under extensions.errors.
+func (l List) Err() error {
+	if len(l) == 0 {
+		return nil
+	}
+	if len(l) == 1 {
+		return l[0]
+	}
+	first := *l[0]
+	first.Message = l.Error()
+	first.Extra = maps.Clone(first.Extra)
+	all := make([]map[string]any, len(l))
+	for i, e := range l {
+		all[i] = e.Extensions()
+		all[i]["message"] = e.Message
+	}
+	return (&first).With("errors", all)
 }
 
 // As returns the *Error in err's chain, if any.

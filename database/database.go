@@ -127,3 +127,29 @@ func IsForeignKeyViolation(err error) bool {
 	var pgErr *pgconn.PgError
 	return errors.As(err, &pgErr) && pgErr.Code == "23503"
 }
+
+// ErrRetry asks RetryTx to run the transaction again.
+var ErrRetry = errors.New("transaction must be retried")
+
+// RetryTx runs fn in a transaction and runs it again, up to attempts
+// times in all, when it fails in a way that a new attempt can cure: a
+// deadlock or serialization failure PostgreSQL resolved by aborting us,
+// or ErrRetry.
+func RetryTx(ctx context.Context, db *gorm.DB, attempts int, fn func(tx *gorm.DB) error) error {
+	var err error
+	for range attempts {
+		err = Tx(ctx, db, fn)
+		if err == nil || !retryable(err) || ctx.Err() != nil {
+			return err
+		}
+	}
+	return err
+}
+
+func retryable(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code == "40P01" || pgErr.Code == "40001"
+	}
+	return errors.Is(err, ErrRetry)
+}

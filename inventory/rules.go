@@ -1,20 +1,51 @@
-// Package inventory owns the stock rules: what is available to sell, which
-// availability status an item or a total has, and which locations count
-// towards aggregated totals. Each rule is written here once; the API, the
-// orders and the events all call it.
+// Package inventory owns the stock rules and the stock itself: what is
+// available to sell, to backorder and to preorder, which availability
+// status an item or a total has, which locations count towards aggregated
+// totals, and every change of an item's quantities and settings. Each rule
+// is written here once; the API, the orders and the events all call it.
 package inventory
 
-import "stockgraph/models"
+import (
+	"time"
+
+	"stockgraph/models"
+)
 
 // Availability is how a variant can be sold right now.
 type Availability string
 
 // The availability statuses.
 const (
-	InStock    Availability = "IN_STOCK"
-	LowStock   Availability = "LOW_STOCK"
-	OutOfStock Availability = "OUT_OF_STOCK"
+	InStock       Availability = "IN_STOCK"
+	LowStock      Availability = "LOW_STOCK"
+	OutOfStock    Availability = "OUT_OF_STOCK"
+	Backorderable Availability = "BACKORDERABLE"
+	Preorderable  Availability = "PREORDERABLE"
 )
+
+// Code is Oracle Commerce's numeric availability status.
+func (a Availability) Code() int {
+	switch a {
+	case OutOfStock:
+		return 1001
+	case Preorderable:
+		return 1002
+	case Backorderable:
+		return 1003
+	}
+	return 1000 // IN_STOCK and LOW_STOCK
+}
+
+// Switches are the store-wide settings the rules depend on.
+type Switches struct {
+	BackordersEnabled bool
+	PreordersEnabled  bool
+}
+
+// SwitchesOf returns a store's switches.
+func SwitchesOf(s models.Store) Switches {
+	return Switches{BackordersEnabled: s.BackordersEnabled, PreordersEnabled: s.PreordersEnabled}
+}
 
 // AvailableToSell is what an item can still sell from stock:
 // max(onHand − committed − safetyStock, 0). Items tracked by status only
@@ -26,6 +57,26 @@ func AvailableToSell(it models.InventoryItem) int {
 	return max(it.OnHand-it.Committed-it.SafetyStock, 0)
 }
 
+// AvailableForBackorder is how many more units can be backordered:
+// max(backorderLimit − qtyBackordered, 0), and 0 while the store has
+// backorders switched off.
+func AvailableForBackorder(it models.InventoryItem, sw Switches) int {
+	if !sw.BackordersEnabled || it.TrackingMode != models.TrackQuantity {
+		return 0
+	}
+	return max(it.BackorderLimit-it.QtyBackordered, 0)
+}
+
+// AvailableForPreorder is how many more units can be preordered:
+// max(preorderLimit − qtyPreordered, 0) when the item and the store take
+// preorders. Items tracked by status have no preorder limits (Wix).
+func AvailableForPreorder(it models.InventoryItem, sw Switches) int {
+	if !sw.PreordersEnabled || !it.PreorderEnabled || it.TrackingMode != models.TrackQuantity {
+		return 0
+	}
+	return max(it.PreorderLimit-it.QtyPreordered, 0)
+}
+
 // CountsTowardAggregate reports whether stock at loc is part of aggregated
 // totals: only enabled physical locations hold sellable stock.
 func CountsTowardAggregate(loc models.Location) bool {
@@ -34,31 +85,48 @@ func CountsTowardAggregate(loc models.Location) bool {
 
 // Summary is the stock of one item, or the totals of several.
 type Summary struct {
-	AvailableToSell int
-	OnHand          int
-	Committed       int
-	QtyBackordered  int
-	SafetyStock     int
-	WarningLevel    int
-	BackorderLimit  int
-	Availability    Availability
+	AvailableToSell       int
+	AvailableForBackorder int
+	AvailableForPreorder  int
+	OnHand                int
+	Committed             int
+	QtyBackordered        int
+	QtyPreordered         int
+	SafetyStock           int
+	WarningLevel          int
+	BackorderLimit        int
+	BackorderThreshold    int
+	PreorderLimit         int
+	PreorderThreshold     int
+	Damaged               int
+	QualityControl        int
+	Incoming              int
+	NextIncomingAt        *time.Time
+	AvailabilityDate      *time.Time
+	Availability          Availability
 }
+
+// AvailableToPromise is what can still be promised to customers: from
+// stock, then from backorder and preorder capacity (Oracle's
+// availableToPromise).
+func (s Summary) AvailableToPromise() int {
+	return s.AvailableToSell + s.AvailableForBackorder + s.AvailableForPreorder
+}
+
+// AvailabilityCode is the status as Oracle's number.
+func (s Summary) AvailabilityCode() int { return s.Availability.Code() }
 
 // Summarize totals items. Quantities add up over quantity-tracked items;
 // the status is that of the total: an item tracked by status that is in
 // stock, or an untracked one, makes the total sellable too.
-func Summarize(items []models.InventoryItem) Summary {
+func Summarize(items []models.InventoryItem, sw Switches) Summary {
 	var s Summary
 	quantityTracked, otherInStock := false, false
 	for _, it := range items {
 		switch it.TrackingMode {
 		case models.TrackQuantity:
 			quantityTracked = true
-			s.AvailableToSell += AvailableToSell(it)
-			s.OnHand += it.OnHand
-			s.Committed += it.Committed
-			s.SafetyStock += it.SafetyStock
-			s.WarningLevel += it.WarningLevel
+			s.addQuantities(it, sw)
 		case models.TrackStatus:
 			otherInStock = otherInStock || it.IsInStock
 		case models.TrackUntracked:
@@ -66,20 +134,56 @@ func Summarize(items []models.InventoryItem) Summary {
 		}
 		s.QtyBackordered += it.QtyBackordered
 		s.BackorderLimit += it.BackorderLimit
+		s.NextIncomingAt = earliest(s.NextIncomingAt, it.NextIncomingAt)
+		s.AvailabilityDate = earliest(s.AvailabilityDate, it.AvailabilityDate)
 	}
 	s.Availability = status(s, quantityTracked, otherInStock)
 	return s
 }
 
+func (s *Summary) addQuantities(it models.InventoryItem, sw Switches) {
+	s.AvailableToSell += AvailableToSell(it)
+	s.AvailableForBackorder += AvailableForBackorder(it, sw)
+	s.AvailableForPreorder += AvailableForPreorder(it, sw)
+	s.OnHand += it.OnHand
+	s.Committed += it.Committed
+	s.QtyPreordered += it.QtyPreordered
+	s.SafetyStock += it.SafetyStock
+	s.WarningLevel += it.WarningLevel
+	s.BackorderThreshold += it.BackorderThreshold
+	s.PreorderLimit += it.PreorderLimit
+	s.PreorderThreshold += it.PreorderThreshold
+	s.Damaged += it.Damaged
+	s.QualityControl += it.QualityControl
+	s.Incoming += it.Incoming
+}
+
+// status decides the availability of a total. With nothing to sell from
+// stock, an item not yet released takes preorders first; otherwise it
+// takes backorders while its remaining capacity is above the threshold
+// (Oracle: backorderLevel 200, threshold 15 → BACKORDERABLE).
 func status(s Summary, quantityTracked, otherInStock bool) Availability {
 	switch {
 	case otherInStock:
 		return InStock
-	case !quantityTracked || s.AvailableToSell == 0:
+	case !quantityTracked:
 		return OutOfStock
-	case s.AvailableToSell <= s.WarningLevel:
-		return LowStock
-	default:
+	case s.AvailableToSell > s.WarningLevel:
 		return InStock
+	case s.AvailableToSell > 0:
+		return LowStock
+	case s.AvailableForPreorder > 0 && s.AvailableForPreorder > s.PreorderThreshold:
+		return Preorderable
+	case s.AvailableForBackorder > 0 && s.AvailableForBackorder > s.BackorderThreshold:
+		return Backorderable
+	default:
+		return OutOfStock
 	}
+}
+
+func earliest(a, b *time.Time) *time.Time {
+	if a == nil || (b != nil && b.Before(*a)) {
+		return b
+	}
+	return a
 }

@@ -108,7 +108,60 @@ type InventoryItem struct {
 	Metadata         JSONObject `gorm:"type:jsonb"`
 	CreatedAt        time.Time
 	UpdatedAt        time.Time
+
+	// Quantity states besides on hand.
+	Damaged        int
+	QualityControl int
+	Incoming       int
+	NextIncomingAt *time.Time
+
+	// Backorder and preorder settings (Oracle, Wix).
+	BackorderThreshold int
+	PreorderEnabled    bool
+	PreorderLimit      int
+	PreorderThreshold  int
+	QtyPreordered      int
+	PreorderMessage    string
+	AvailabilityDate   *time.Time
 }
+
+// QuantityState names one of the quantities an item holds.
+type QuantityState string
+
+// The quantity states. OnHand is the sellable pool.
+const (
+	StateOnHand         QuantityState = "ON_HAND"
+	StateBackordered    QuantityState = "BACKORDERED"
+	StateDamaged        QuantityState = "DAMAGED"
+	StateQualityControl QuantityState = "QUALITY_CONTROL"
+	StateIncoming       QuantityState = "INCOMING"
+	StateCommitted      QuantityState = "COMMITTED"
+	StatePreordered     QuantityState = "PREORDERED"
+)
+
+// Movement is one entry of the ledger: Quantity units moved from one
+// location and state to another.
+type Movement struct {
+	StoreID        int64 `gorm:"primaryKey;autoIncrement:false"`
+	ID             int64 `gorm:"primaryKey;<-:false"`
+	OperationID    string
+	VariantID      int64
+	FromLocationID int64
+	FromState      QuantityState
+	ToLocationID   int64
+	ToState        QuantityState
+	Quantity       int
+	Reason         string
+	Reference      string
+	IdempotencyKey *string
+	TokenID        *int64
+	FromBalance    *int
+	ToBalance      *int
+	CreatedAt      time.Time `gorm:"<-:false"`
+}
+
+// TableName names the ledger's table.
+func (Movement) TableName() string { return "inventory_movements" }
 
 // APIToken grants a store's data to whoever holds the token. Only the
 // token's SHA-256 hash is stored.

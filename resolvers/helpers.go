@@ -19,6 +19,11 @@ func storeID(ctx context.Context) int64 {
 	return auth.FromContext(ctx).Store.ID
 }
 
+// switches are the caller's store-wide backorder and preorder switches.
+func switches(ctx context.Context) inventory.Switches {
+	return inventory.SwitchesOf(auth.FromContext(ctx).Store)
+}
+
 func window(first *int, after *string, last *int, before *string) (relay.Window, error) {
 	return relay.Args{First: first, After: after, Last: last, Before: before}.Validate()
 }
@@ -49,7 +54,7 @@ func aggregate(ctx context.Context, items []models.InventoryItem) (*inventory.Su
 	if err != nil {
 		return nil, err
 	}
-	s := inventory.Summarize(counted)
+	s := inventory.Summarize(counted, switches(ctx))
 	return &s, nil
 }
 

@@ -34,7 +34,7 @@ func (r *inventoryItemResolver) AvailableToSell(ctx context.Context, obj *models
 }
 
 func (r *inventoryItemResolver) Availability(ctx context.Context, obj *models.InventoryItem) (inventory.Availability, error) {
-	return inventory.Summarize([]models.InventoryItem{*obj}).Availability, nil
+	return inventory.Summarize([]models.InventoryItem{*obj}, switches(ctx)).Availability, nil
 }
 
 func (r *inventoryItemResolver) Settings(ctx context.Context, obj *models.InventoryItem) (*models.InventoryItem, error) {
@@ -87,7 +87,7 @@ func (r *productInventoryResolver) ByLocation(ctx context.Context, obj *models.P
 		if err != nil {
 			return nil, err
 		}
-		s := inventory.Summarize(group)
+		s := inventory.Summarize(group, switches(ctx))
 		out = append(out, &model.ProductLocationInventory{
 			Location: &loc, AvailableToSell: s.AvailableToSell, OnHand: s.OnHand, QtyBackordered: s.QtyBackordered,
 			SafetyStock: s.SafetyStock, WarningLevel: s.WarningLevel, BackorderLimit: s.BackorderLimit, Availability: s.Availability,

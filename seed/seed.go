@@ -13,6 +13,7 @@ import (
 
 	"stockgraph/catalog"
 	"stockgraph/database"
+	"stockgraph/ledger"
 	"stockgraph/models"
 )
 
@@ -71,10 +72,14 @@ func Run(ctx context.Context, db *gorm.DB, o Options) (Result, error) {
 			{fmt.Sprintf("%d inventory items", o.Products*o.Variants*o.Locations), insertItems, []any{store.ID}},
 		}
 		for i, s := range steps {
-			say("[%d/%d] creating %s", i+1, len(steps), s.what)
+			say("[%d/%d] creating %s", i+1, len(steps)+1, s.what)
 			if err := tx.Exec(s.sql, s.args...).Error; err != nil {
 				return fmt.Errorf("seed %s: %w", s.what, err)
 			}
+		}
+		say("[%d/%d] recording opening balances in the ledger", len(steps)+1, len(steps)+1)
+		if err := ledger.RecordOpeningBalances(ctx, tx, store.ID); err != nil {
+			return err
 		}
 		res.Seeded, res.Products = true, int64(o.Products)
 		return nil

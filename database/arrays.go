@@ -1,0 +1,41 @@
+package database
+
+import (
+	"database/sql/driver"
+	"strconv"
+	"strings"
+)
+
+// GORM expands a slice argument into a list of parameters, which suits
+// IN (?) but not unnest(?::bigint[]). These types pass a slice as one
+// PostgreSQL array parameter instead, so a batch of any size is one
+// statement with a fixed number of parameters.
+
+// Int64s is a bigint[] parameter.
+type Int64s []int64
+
+// Value writes the array literal.
+func (a Int64s) Value() (driver.Value, error) {
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, n := range a {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(strconv.FormatInt(n, 10))
+	}
+	b.WriteByte('}')
+	return b.String(), nil
+}
+
+// Ints is an integer[] parameter.
+type Ints []int
+
+// Value writes the array literal.
+func (a Ints) Value() (driver.Value, error) {
+	wide := make(Int64s, len(a))
+	for i, n := range a {
+		wide[i] = int64(n)
+	}
+	return wide.Value()
+}

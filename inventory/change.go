@@ -1,0 +1,156 @@
+package inventory
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"gorm.io/gorm"
+
+	"stockgraph/database"
+	"stockgraph/models"
+)
+
+// itemKey names an item by its variant and location.
+type itemKey struct{ VariantID, LocationID int64 }
+
+// lockItems creates the items that do not exist yet and locks them all.
+// New items are inserted in key order and existing ones locked in ID
+// order, the same orders in every transaction, so that two requests
+// touching the same items in different orders wait for each other
+// instead of deadlocking.
+func lockItems(ctx context.Context, tx *gorm.DB, storeID int64, keys []itemKey) (map[itemKey]models.InventoryItem, error) {
+	keys = slices.Clone(keys)
+	slices.SortFunc(keys, func(a, b itemKey) int {
+		if a.VariantID != b.VariantID {
+			return cmpInt64(a.VariantID, b.VariantID)
+		}
+		return cmpInt64(a.LocationID, b.LocationID)
+	})
+	keys = slices.Compact(keys)
+	variants, locations := make(database.Int64s, len(keys)), make(database.Int64s, len(keys))
+	for i, k := range keys {
+		variants[i], locations[i] = k.VariantID, k.LocationID
+	}
+	err := tx.WithContext(ctx).Exec(`
+		INSERT INTO inventory_items (store_id, variant_id, location_id)
+		SELECT ?, k.v, k.l FROM unnest(?::bigint[], ?::bigint[]) WITH ORDINALITY AS k(v, l, n) ORDER BY k.n
+		ON CONFLICT (store_id, variant_id, location_id) DO NOTHING`, storeID, variants, locations).Error
+	if err != nil {
+		return nil, fmt.Errorf("create inventory items: %w", err)
+	}
+	var rows []models.InventoryItem
+	err = tx.WithContext(ctx).Raw(`
+		SELECT i.* FROM inventory_items i
+		JOIN unnest(?::bigint[], ?::bigint[]) AS k(v, l) ON i.variant_id = k.v AND i.location_id = k.l
+		WHERE i.store_id = ?
+		ORDER BY i.id FOR UPDATE OF i`, variants, locations, storeID).Scan(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("lock inventory items: %w", err)
+	}
+	out := make(map[itemKey]models.InventoryItem, len(rows))
+	for _, r := range rows {
+		out[itemKey{r.VariantID, r.LocationID}] = r
+	}
+	return out, nil
+}
+
+func cmpInt64(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// delta is a change of an item's quantities.
+type delta struct {
+	OnHand, Backordered, Damaged, QualityControl, Incoming int
+}
+
+func (d delta) isZero() bool { return d == delta{} }
+
+// get and add address a delta's quantity by state.
+func (d *delta) add(s models.QuantityState, n int) {
+	switch s {
+	case models.StateOnHand:
+		d.OnHand += n
+	case models.StateBackordered:
+		d.Backordered += n
+	case models.StateDamaged:
+		d.Damaged += n
+	case models.StateQualityControl:
+		d.QualityControl += n
+	case models.StateIncoming:
+		d.Incoming += n
+	}
+}
+
+// level returns an item's quantity in a state.
+func level(it models.InventoryItem, s models.QuantityState) int {
+	switch s {
+	case models.StateOnHand:
+		return it.OnHand
+	case models.StateBackordered:
+		return it.QtyBackordered
+	case models.StateDamaged:
+		return it.Damaged
+	case models.StateQualityControl:
+		return it.QualityControl
+	case models.StateIncoming:
+		return it.Incoming
+	case models.StateCommitted:
+		return it.Committed
+	case models.StatePreordered:
+		return it.QtyPreordered
+	}
+	return 0
+}
+
+// applyDeltas adds the deltas to the locked items in SQL, in one
+// statement, bumps their revisions and returns them as they are now.
+func applyDeltas(ctx context.Context, tx *gorm.DB, storeID int64, deltas map[int64]delta) (map[int64]models.InventoryItem, error) {
+	ids := make([]int64, 0, len(deltas))
+	for id, d := range deltas {
+		if !d.isZero() {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	out := map[int64]models.InventoryItem{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	cols := make([]database.Ints, 5)
+	for i := range cols {
+		cols[i] = make(database.Ints, len(ids))
+	}
+	for i, id := range ids {
+		d := deltas[id]
+		cols[0][i], cols[1][i], cols[2][i], cols[3][i], cols[4][i] = d.OnHand, d.Backordered, d.Damaged, d.QualityControl, d.Incoming
+	}
+	var rows []models.InventoryItem
+	err := tx.WithContext(ctx).Raw(`
+		UPDATE inventory_items i SET
+			on_hand = i.on_hand + d.on_hand,
+			qty_backordered = i.qty_backordered + d.backordered,
+			damaged = i.damaged + d.damaged,
+			quality_control = i.quality_control + d.quality_control,
+			incoming = i.incoming + d.incoming,
+			next_incoming_at = CASE WHEN i.incoming + d.incoming = 0 THEN NULL ELSE i.next_incoming_at END,
+			revision = i.revision + 1,
+			updated_at = now()
+		FROM unnest(?::bigint[], ?::int[], ?::int[], ?::int[], ?::int[], ?::int[])
+			AS d(id, on_hand, backordered, damaged, quality_control, incoming)
+		WHERE i.store_id = ? AND i.id = d.id
+		RETURNING i.*`, database.Int64s(ids), cols[0], cols[1], cols[2], cols[3], cols[4], storeID).Scan(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("update inventory items: %w", err)
+	}
+	for _, r := range rows {
+		out[r.ID] = r
+	}
+	return out, nil
+}

@@ -1,0 +1,178 @@
+package inventory
+
+import (
+	"context"
+	"fmt"
+
+	"gorm.io/gorm"
+
+	"stockgraph/apperr"
+	"stockgraph/models"
+)
+
+// MaxBatch is the most items one mutation may change.
+const MaxBatch = 1000
+
+// VariantRef names a variant the ways BigCommerce allows: by ID, by SKU,
+// or by a product that has exactly one variant. Exactly one is set.
+type VariantRef struct {
+	VariantID int64
+	SKU       string
+	ProductID int64
+}
+
+// resolved is what a batch's references name.
+type resolved struct {
+	variants  []int64 // per line, 0 where the line failed
+	locations map[int64]models.Location
+}
+
+// resolve finds every line's variant and loads the store's locations, in
+// a constant number of statements; problems are reported per line.
+func resolve(ctx context.Context, tx *gorm.DB, storeID int64, refs []VariantRef, field string, errs *lineErrors) (resolved, error) {
+	r := resolved{variants: make([]int64, len(refs)), locations: map[int64]models.Location{}}
+	var ids, products []int64
+	var skus []string
+	for i, ref := range refs {
+		switch {
+		case countSet(ref) != 1:
+			errs.add(i, apperr.New(apperr.BadUserInput, "item %d: name the variant by exactly one of variantId, sku and productId", i).WithField(field))
+		case ref.VariantID != 0:
+			ids = append(ids, ref.VariantID)
+		case ref.SKU != "":
+			skus = append(skus, ref.SKU)
+		default:
+			products = append(products, ref.ProductID)
+		}
+	}
+	byID, bySKU, byProduct, err := lookupVariants(ctx, tx, storeID, ids, skus, products)
+	if err != nil {
+		return r, err
+	}
+	for i, ref := range refs {
+		if errs.failed(i) {
+			continue
+		}
+		switch {
+		case ref.VariantID != 0:
+			if _, ok := byID[ref.VariantID]; !ok {
+				errs.add(i, apperr.New(apperr.NotFound, "item %d: no variant with ID %d", i, ref.VariantID).WithField(field))
+				continue
+			}
+			r.variants[i] = ref.VariantID
+		case ref.SKU != "":
+			v, ok := bySKU[ref.SKU]
+			if !ok {
+				errs.add(i, apperr.New(apperr.NotFound, "item %d: no variant with SKU %q", i, ref.SKU).WithField(field))
+				continue
+			}
+			r.variants[i] = v
+		default:
+			vs := byProduct[ref.ProductID]
+			if len(vs) != 1 {
+				errs.add(i, productRefError(i, ref.ProductID, len(vs), field))
+				continue
+			}
+			r.variants[i] = vs[0]
+		}
+	}
+	var locs []models.Location
+	if err := tx.WithContext(ctx).Where("store_id = ?", storeID).Find(&locs).Error; err != nil {
+		return r, fmt.Errorf("load locations: %w", err)
+	}
+	for _, l := range locs {
+		r.locations[l.ID] = l
+	}
+	return r, nil
+}
+
+func productRefError(i int, productID int64, variants int, field string) *apperr.Error {
+	if variants == 0 {
+		return apperr.New(apperr.NotFound, "item %d: no product with ID %d, or it has no variants", i, productID).WithField(field)
+	}
+	return apperr.New(apperr.BadUserInput, "item %d: product %d has %d variants; name the variant by variantId or sku", i, productID, variants).WithField(field)
+}
+
+func countSet(ref VariantRef) int {
+	n := 0
+	for _, set := range []bool{ref.VariantID != 0, ref.SKU != "", ref.ProductID != 0} {
+		if set {
+			n++
+		}
+	}
+	return n
+}
+
+// lookupVariants runs at most three statements, one per kind of reference.
+func lookupVariants(ctx context.Context, tx *gorm.DB, storeID int64, ids []int64, skus []string, products []int64) (
+	byID map[int64]bool, bySKU map[string]int64, byProduct map[int64][]int64, err error) {
+	byID, bySKU, byProduct = map[int64]bool{}, map[string]int64{}, map[int64][]int64{}
+	var rows []models.Variant
+	if len(ids) > 0 {
+		if err := tx.WithContext(ctx).Select("id").Where("store_id = ? AND id IN ?", storeID, ids).Find(&rows).Error; err != nil {
+			return nil, nil, nil, fmt.Errorf("look up variants: %w", err)
+		}
+		for _, v := range rows {
+			byID[v.ID] = true
+		}
+	}
+	if len(skus) > 0 {
+		rows = nil
+		if err := tx.WithContext(ctx).Select("id", "sku").Where("store_id = ? AND sku IN ?", storeID, skus).Find(&rows).Error; err != nil {
+			return nil, nil, nil, fmt.Errorf("look up variants by SKU: %w", err)
+		}
+		for _, v := range rows {
+			bySKU[v.SKU] = v.ID
+		}
+	}
+	if len(products) > 0 {
+		rows = nil
+		if err := tx.WithContext(ctx).Select("id", "product_id").Where("store_id = ? AND product_id IN ?", storeID, products).Order("id").Find(&rows).Error; err != nil {
+			return nil, nil, nil, fmt.Errorf("look up variants by product: %w", err)
+		}
+		for _, v := range rows {
+			byProduct[v.ProductID] = append(byProduct[v.ProductID], v.ID)
+		}
+	}
+	return byID, bySKU, byProduct, nil
+}
+
+// lineErrors collects the problems of a batch, one per line at most.
+type lineErrors struct {
+	byLine map[int]*apperr.Error
+	order  []int
+}
+
+func (e *lineErrors) add(i int, err *apperr.Error) {
+	if e.byLine == nil {
+		e.byLine = map[int]*apperr.Error{}
+	}
+	if _, dup := e.byLine[i]; dup {
+		return
+	}
+	e.byLine[i] = err.WithIndex(i)
+	e.order = append(e.order, i)
+}
+
+func (e *lineErrors) failed(i int) bool { _, ok := e.byLine[i]; return ok }
+
+func (e *lineErrors) any() bool { return len(e.order) > 0 }
+
+// list returns the errors in line order.
+func (e *lineErrors) list() apperr.List {
+	out := make(apperr.List, 0, len(e.order))
+	for i := range maxLine(e.order) + 1 {
+		if err, ok := e.byLine[i]; ok {
+			out = append(out, err)
+		}
+	}
+	return out
+}
+
+func maxLine(lines []int) int {
+	m := -1
+	for _, l := range lines {
+		m = max(m, l)
+	}
+	return m
+}
