@@ -58,6 +58,7 @@ func TestCatalogLifecycle(t *testing.T) {
 		t.Errorf("createProduct with one SKU twice: code %q, want BAD_USER_INPUT", r.code())
 	}
 
+	e.mustData(token, `mutation { updateInventoryConfiguration(input: {backordersEnabled: true}) { configuration { backordersEnabled } } }`, nil, nil)
 	stock := `mutation($v: ID!, $l: ID!) { stockVariant(input: {variantId: $v, locationId: $l, settings: {safetyStock: 2, warningLevel: 3, backorderLimit: 33, binPickingNumber: "A-1"}, reference: "ERP-1", metadata: {foo: "bar"}}) {
 		created inventoryItem { onHand availableToSell availability revision reference metadata settings { safetyStock warningLevel backorderLimit binPickingNumber isInStock trackingMode } location { code } variant { sku } } } }`
 	vars := map[string]any{"v": p.Variants.Nodes[0].ID, "l": l.ID}
@@ -80,7 +81,7 @@ func TestCatalogLifecycle(t *testing.T) {
 	}
 	e.mustData(token, stock, vars, &stocked)
 	it := stocked.StockVariant.InventoryItem
-	if !stocked.StockVariant.Created || it.OnHand != 0 || it.Availability != "OUT_OF_STOCK" || it.Settings.SafetyStock != 2 ||
+	if !stocked.StockVariant.Created || it.OnHand != 0 || it.Availability != "BACKORDERABLE" || it.Settings.SafetyStock != 2 ||
 		it.Settings.BackorderLimit != 33 || it.Settings.TrackingMode != "QUANTITY" || it.Metadata["foo"] != "bar" ||
 		it.Location.Code != "WH-BER" || it.Variant.Sku != "TEE-S" || it.Revision != 1 || it.Reference != "ERP-1" {
 		t.Errorf("stockVariant = %+v, want a new empty item with the settings given", stocked.StockVariant)

@@ -8,8 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"stockgraph/apperr"
 	"stockgraph/graph/model"
 	"stockgraph/inventory"
+	"stockgraph/ledger"
 	"stockgraph/models"
 	"strconv"
 	"sync/atomic"
@@ -31,8 +33,14 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	InventoryBalance() InventoryBalanceResolver
 	InventoryItem() InventoryItemResolver
+	InventoryMismatch() InventoryMismatchResolver
+	InventoryMovement() InventoryMovementResolver
+	InventorySettings() InventorySettingsResolver
+	ItemError() ItemErrorResolver
 	Location() LocationResolver
+	MoveInventoryPayload() MoveInventoryPayloadResolver
 	Mutation() MutationResolver
 	Product() ProductResolver
 	ProductInventory() ProductInventoryResolver
@@ -58,14 +66,32 @@ type ComplexityRoot struct {
 		Region       func(childComplexity int) int
 	}
 
+	AdjustInventoryPayload struct {
+		DryRun    func(childComplexity int) int
+		Items     func(childComplexity int) int
+		Lines     func(childComplexity int) int
+		Movements func(childComplexity int) int
+		Replayed  func(childComplexity int) int
+	}
+
 	AggregatedInventory struct {
-		Availability    func(childComplexity int) int
-		AvailableToSell func(childComplexity int) int
-		BackorderLimit  func(childComplexity int) int
-		OnHand          func(childComplexity int) int
-		QtyBackordered  func(childComplexity int) int
-		SafetyStock     func(childComplexity int) int
-		WarningLevel    func(childComplexity int) int
+		Availability          func(childComplexity int) int
+		AvailabilityCode      func(childComplexity int) int
+		AvailableForBackorder func(childComplexity int) int
+		AvailableForPreorder  func(childComplexity int) int
+		AvailableToPromise    func(childComplexity int) int
+		AvailableToSell       func(childComplexity int) int
+		BackorderLimit        func(childComplexity int) int
+		Committed             func(childComplexity int) int
+		Damaged               func(childComplexity int) int
+		Incoming              func(childComplexity int) int
+		NextIncomingAt        func(childComplexity int) int
+		OnHand                func(childComplexity int) int
+		QtyBackordered        func(childComplexity int) int
+		QtyPreordered         func(childComplexity int) int
+		QualityControl        func(childComplexity int) int
+		SafetyStock           func(childComplexity int) int
+		WarningLevel          func(childComplexity int) int
 	}
 
 	CreateLocationPayload struct {
@@ -92,27 +118,49 @@ type ComplexityRoot struct {
 		DeletedVariantID func(childComplexity int) int
 	}
 
+	InventoryBalance struct {
+		Location func(childComplexity int) int
+		OnHand   func(childComplexity int) int
+		Variant  func(childComplexity int) int
+	}
+
 	InventoryConfiguration struct {
 		AllowNegativeStock func(childComplexity int) int
 		BackordersEnabled  func(childComplexity int) int
 		PreordersEnabled   func(childComplexity int) int
 	}
 
+	InventoryConsistencyReport struct {
+		CheckedAt  func(childComplexity int) int
+		Consistent func(childComplexity int) int
+		Mismatches func(childComplexity int) int
+	}
+
 	InventoryItem struct {
-		Availability    func(childComplexity int) int
-		AvailableToSell func(childComplexity int) int
-		Committed       func(childComplexity int) int
-		CreatedAt       func(childComplexity int) int
-		ID              func(childComplexity int) int
-		Location        func(childComplexity int) int
-		Metadata        func(childComplexity int) int
-		OnHand          func(childComplexity int) int
-		QtyBackordered  func(childComplexity int) int
-		Reference       func(childComplexity int) int
-		Revision        func(childComplexity int) int
-		Settings        func(childComplexity int) int
-		UpdatedAt       func(childComplexity int) int
-		Variant         func(childComplexity int) int
+		Availability          func(childComplexity int) int
+		AvailabilityCode      func(childComplexity int) int
+		AvailableForBackorder func(childComplexity int) int
+		AvailableForPreorder  func(childComplexity int) int
+		AvailableToPromise    func(childComplexity int) int
+		AvailableToSell       func(childComplexity int) int
+		Committed             func(childComplexity int) int
+		CreatedAt             func(childComplexity int) int
+		Damaged               func(childComplexity int) int
+		ID                    func(childComplexity int) int
+		Incoming              func(childComplexity int) int
+		Location              func(childComplexity int) int
+		Metadata              func(childComplexity int) int
+		Movements             func(childComplexity int, first *int, after *string, last *int, before *string) int
+		NextIncomingAt        func(childComplexity int) int
+		OnHand                func(childComplexity int) int
+		QtyBackordered        func(childComplexity int) int
+		QtyPreordered         func(childComplexity int) int
+		QualityControl        func(childComplexity int) int
+		Reference             func(childComplexity int) int
+		Revision              func(childComplexity int) int
+		Settings              func(childComplexity int) int
+		UpdatedAt             func(childComplexity int) int
+		Variant               func(childComplexity int) int
 	}
 
 	InventoryItemConnection struct {
@@ -127,13 +175,66 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	InventoryItemResult struct {
+		Error func(childComplexity int) int
+		Index func(childComplexity int) int
+		Item  func(childComplexity int) int
+	}
+
+	InventoryMismatch struct {
+		InventoryItemID func(childComplexity int) int
+		Ledger          func(childComplexity int) int
+		Location        func(childComplexity int) int
+		State           func(childComplexity int) int
+		Stored          func(childComplexity int) int
+		VariantID       func(childComplexity int) int
+	}
+
+	InventoryMovement struct {
+		CreatedAt      func(childComplexity int) int
+		From           func(childComplexity int) int
+		FromBalance    func(childComplexity int) int
+		FromState      func(childComplexity int) int
+		ID             func(childComplexity int) int
+		IdempotencyKey func(childComplexity int) int
+		OperationID    func(childComplexity int) int
+		Quantity       func(childComplexity int) int
+		Reason         func(childComplexity int) int
+		Reference      func(childComplexity int) int
+		To             func(childComplexity int) int
+		ToBalance      func(childComplexity int) int
+		ToState        func(childComplexity int) int
+		Variant        func(childComplexity int) int
+		VariantID      func(childComplexity int) int
+	}
+
+	InventoryMovementConnection struct {
+		Edges    func(childComplexity int) int
+		Nodes    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	InventoryMovementEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	InventorySettings struct {
-		BackorderLimit   func(childComplexity int) int
-		BinPickingNumber func(childComplexity int) int
-		IsInStock        func(childComplexity int) int
-		SafetyStock      func(childComplexity int) int
-		TrackingMode     func(childComplexity int) int
-		WarningLevel     func(childComplexity int) int
+		AvailabilityDate   func(childComplexity int) int
+		BackorderLimit     func(childComplexity int) int
+		BackorderThreshold func(childComplexity int) int
+		BinPickingNumber   func(childComplexity int) int
+		IsInStock          func(childComplexity int) int
+		Preorder           func(childComplexity int) int
+		SafetyStock        func(childComplexity int) int
+		TrackingMode       func(childComplexity int) int
+		WarningLevel       func(childComplexity int) int
+	}
+
+	ItemError struct {
+		Code    func(childComplexity int) int
+		Field   func(childComplexity int) int
+		Message func(childComplexity int) int
 	}
 
 	Location struct {
@@ -162,17 +263,31 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	MoveInventoryPayload struct {
+		Balances  func(childComplexity int) int
+		Items     func(childComplexity int) int
+		Location  func(childComplexity int) int
+		Movements func(childComplexity int) int
+		Replayed  func(childComplexity int) int
+	}
+
 	Mutation struct {
-		CreateLocation func(childComplexity int, input model.CreateLocationInput) int
-		CreateProduct  func(childComplexity int, input model.CreateProductInput) int
-		CreateVariant  func(childComplexity int, input model.CreateVariantInput) int
-		DeleteLocation func(childComplexity int, input model.DeleteLocationInput) int
-		DeleteProduct  func(childComplexity int, input model.DeleteProductInput) int
-		DeleteVariant  func(childComplexity int, input model.DeleteVariantInput) int
-		StockVariant   func(childComplexity int, input model.StockVariantInput) int
-		UpdateLocation func(childComplexity int, input model.UpdateLocationInput) int
-		UpdateProduct  func(childComplexity int, input model.UpdateProductInput) int
-		UpdateVariant  func(childComplexity int, input model.UpdateVariantInput) int
+		AdjustInventoryAbsolute      func(childComplexity int, input model.AdjustInventoryInput) int
+		AdjustInventoryRelative      func(childComplexity int, input model.AdjustInventoryInput) int
+		CreateLocation               func(childComplexity int, input model.CreateLocationInput) int
+		CreateProduct                func(childComplexity int, input model.CreateProductInput) int
+		CreateVariant                func(childComplexity int, input model.CreateVariantInput) int
+		DeleteLocation               func(childComplexity int, input model.DeleteLocationInput) int
+		DeleteProduct                func(childComplexity int, input model.DeleteProductInput) int
+		DeleteVariant                func(childComplexity int, input model.DeleteVariantInput) int
+		MoveInventory                func(childComplexity int, input model.MoveInventoryInput) int
+		SetInventoryTracking         func(childComplexity int, input model.SetInventoryTrackingInput) int
+		StockVariant                 func(childComplexity int, input model.StockVariantInput) int
+		UpdateInventoryConfiguration func(childComplexity int, input model.UpdateInventoryConfigurationInput) int
+		UpdateInventorySettings      func(childComplexity int, input model.UpdateInventorySettingsInput) int
+		UpdateLocation               func(childComplexity int, input model.UpdateLocationInput) int
+		UpdateProduct                func(childComplexity int, input model.UpdateProductInput) int
+		UpdateVariant                func(childComplexity int, input model.UpdateVariantInput) int
 	}
 
 	PageInfo struct {
@@ -182,11 +297,18 @@ type ComplexityRoot struct {
 		StartCursor     func(childComplexity int) int
 	}
 
+	PreorderSettings struct {
+		PreorderEnabled   func(childComplexity int) int
+		PreorderLimit     func(childComplexity int) int
+		PreorderMessage   func(childComplexity int) int
+		PreorderThreshold func(childComplexity int) int
+	}
+
 	Product struct {
 		CreatedAt   func(childComplexity int) int
 		Description func(childComplexity int) int
 		ID          func(childComplexity int) int
-		Inventory   func(childComplexity int) int
+		Inventory   func(childComplexity int, asOf *time.Time) int
 		Name        func(childComplexity int) int
 		SKU         func(childComplexity int) int
 		UpdatedAt   func(childComplexity int) int
@@ -222,8 +344,14 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		Node  func(childComplexity int, id string) int
-		Store func(childComplexity int) int
+		InventoryConsistencyReport func(childComplexity int) int
+		InventoryMovements         func(childComplexity int, filter *model.InventoryMovementFilter, first *int, after *string, last *int, before *string) int
+		Node                       func(childComplexity int, id string) int
+		Store                      func(childComplexity int) int
+	}
+
+	SetInventoryTrackingPayload struct {
+		UpdatedItemCount func(childComplexity int) int
 	}
 
 	StockVariantPayload struct {
@@ -243,6 +371,14 @@ type ComplexityRoot struct {
 		Variant       func(childComplexity int, id *string, sku *string) int
 	}
 
+	UpdateInventoryConfigurationPayload struct {
+		Configuration func(childComplexity int) int
+	}
+
+	UpdateInventorySettingsPayload struct {
+		Items func(childComplexity int) int
+	}
+
 	UpdateLocationPayload struct {
 		Location func(childComplexity int) int
 	}
@@ -258,7 +394,7 @@ type ComplexityRoot struct {
 	Variant struct {
 		CreatedAt func(childComplexity int) int
 		ID        func(childComplexity int) int
-		Inventory func(childComplexity int) int
+		Inventory func(childComplexity int, asOf *time.Time) int
 		Name      func(childComplexity int) int
 		Product   func(childComplexity int) int
 		SKU       func(childComplexity int) int
@@ -287,15 +423,44 @@ type ComplexityRoot struct {
 
 // region    ************************** generated!.gotpl **************************
 
+type InventoryBalanceResolver interface {
+	Variant(ctx context.Context, obj *inventory.Balance) (*models.Variant, error)
+	Location(ctx context.Context, obj *inventory.Balance) (*models.Location, error)
+}
 type InventoryItemResolver interface {
 	ID(ctx context.Context, obj *models.InventoryItem) (string, error)
 
 	Variant(ctx context.Context, obj *models.InventoryItem) (*models.Variant, error)
 	Location(ctx context.Context, obj *models.InventoryItem) (*models.Location, error)
 	AvailableToSell(ctx context.Context, obj *models.InventoryItem) (int, error)
+	AvailableForBackorder(ctx context.Context, obj *models.InventoryItem) (int, error)
+	AvailableForPreorder(ctx context.Context, obj *models.InventoryItem) (int, error)
+	AvailableToPromise(ctx context.Context, obj *models.InventoryItem) (int, error)
 
 	Availability(ctx context.Context, obj *models.InventoryItem) (inventory.Availability, error)
+	AvailabilityCode(ctx context.Context, obj *models.InventoryItem) (int, error)
 	Settings(ctx context.Context, obj *models.InventoryItem) (*models.InventoryItem, error)
+	Movements(ctx context.Context, obj *models.InventoryItem, first *int, after *string, last *int, before *string) (*model.InventoryMovementConnection, error)
+}
+type InventoryMismatchResolver interface {
+	InventoryItemID(ctx context.Context, obj *ledger.Mismatch) (*string, error)
+	VariantID(ctx context.Context, obj *ledger.Mismatch) (string, error)
+	Location(ctx context.Context, obj *ledger.Mismatch) (*models.Location, error)
+}
+type InventoryMovementResolver interface {
+	ID(ctx context.Context, obj *models.Movement) (string, error)
+
+	Variant(ctx context.Context, obj *models.Movement) (*models.Variant, error)
+	VariantID(ctx context.Context, obj *models.Movement) (string, error)
+	From(ctx context.Context, obj *models.Movement) (*models.Location, error)
+
+	To(ctx context.Context, obj *models.Movement) (*models.Location, error)
+}
+type InventorySettingsResolver interface {
+	Preorder(ctx context.Context, obj *models.InventoryItem) (*models.InventoryItem, error)
+}
+type ItemErrorResolver interface {
+	Code(ctx context.Context, obj *apperr.Error) (string, error)
 }
 type LocationResolver interface {
 	ID(ctx context.Context, obj *models.Location) (string, error)
@@ -303,6 +468,9 @@ type LocationResolver interface {
 	Address(ctx context.Context, obj *models.Location) (*models.Location, error)
 
 	InventoryItems(ctx context.Context, obj *models.Location, first *int, after *string, last *int, before *string, filter *model.InventoryItemFilter) (*model.InventoryItemConnection, error)
+}
+type MoveInventoryPayloadResolver interface {
+	Location(ctx context.Context, obj *inventory.MoveResult) (*models.Location, error)
 }
 type MutationResolver interface {
 	CreateProduct(ctx context.Context, input model.CreateProductInput) (*model.CreateProductPayload, error)
@@ -315,20 +483,28 @@ type MutationResolver interface {
 	CreateLocation(ctx context.Context, input model.CreateLocationInput) (*model.CreateLocationPayload, error)
 	UpdateLocation(ctx context.Context, input model.UpdateLocationInput) (*model.UpdateLocationPayload, error)
 	DeleteLocation(ctx context.Context, input model.DeleteLocationInput) (*model.DeleteLocationPayload, error)
+	AdjustInventoryAbsolute(ctx context.Context, input model.AdjustInventoryInput) (*inventory.ChangeResult, error)
+	AdjustInventoryRelative(ctx context.Context, input model.AdjustInventoryInput) (*inventory.ChangeResult, error)
+	MoveInventory(ctx context.Context, input model.MoveInventoryInput) (*inventory.MoveResult, error)
+	UpdateInventorySettings(ctx context.Context, input model.UpdateInventorySettingsInput) (*model.UpdateInventorySettingsPayload, error)
+	UpdateInventoryConfiguration(ctx context.Context, input model.UpdateInventoryConfigurationInput) (*model.UpdateInventoryConfigurationPayload, error)
+	SetInventoryTracking(ctx context.Context, input model.SetInventoryTrackingInput) (*model.SetInventoryTrackingPayload, error)
 }
 type ProductResolver interface {
 	ID(ctx context.Context, obj *models.Product) (string, error)
 
-	Inventory(ctx context.Context, obj *models.Product) (*models.Product, error)
+	Inventory(ctx context.Context, obj *models.Product, asOf *time.Time) (*inventory.ProductStock, error)
 	Variants(ctx context.Context, obj *models.Product, first *int, after *string, last *int, before *string) (*model.VariantConnection, error)
 }
 type ProductInventoryResolver interface {
-	Aggregated(ctx context.Context, obj *models.Product) (*inventory.Summary, error)
-	ByLocation(ctx context.Context, obj *models.Product, locationIds []string) ([]*model.ProductLocationInventory, error)
+	Aggregated(ctx context.Context, obj *inventory.ProductStock) (*inventory.Summary, error)
+	ByLocation(ctx context.Context, obj *inventory.ProductStock, locationIds []string) ([]*model.ProductLocationInventory, error)
 }
 type QueryResolver interface {
 	Store(ctx context.Context) (*models.Store, error)
 	Node(ctx context.Context, id string) (models.Node, error)
+	InventoryMovements(ctx context.Context, filter *model.InventoryMovementFilter, first *int, after *string, last *int, before *string) (*model.InventoryMovementConnection, error)
+	InventoryConsistencyReport(ctx context.Context) (*model.InventoryConsistencyReport, error)
 }
 type StoreResolver interface {
 	ID(ctx context.Context, obj *models.Store) (string, error)
@@ -345,11 +521,11 @@ type VariantResolver interface {
 
 	Product(ctx context.Context, obj *models.Variant) (*models.Product, error)
 
-	Inventory(ctx context.Context, obj *models.Variant) (*models.Variant, error)
+	Inventory(ctx context.Context, obj *models.Variant, asOf *time.Time) (*inventory.VariantStock, error)
 }
 type VariantInventoryResolver interface {
-	Aggregated(ctx context.Context, obj *models.Variant) (*inventory.Summary, error)
-	ByLocation(ctx context.Context, obj *models.Variant, locationIds []string) ([]*models.InventoryItem, error)
+	Aggregated(ctx context.Context, obj *inventory.VariantStock) (*inventory.Summary, error)
+	ByLocation(ctx context.Context, obj *inventory.VariantStock, locationIds []string) ([]*models.InventoryItem, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -419,12 +595,67 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Address.Region(childComplexity), true
 
+	case "AdjustInventoryPayload.dryRun":
+		if e.ComplexityRoot.AdjustInventoryPayload.DryRun == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdjustInventoryPayload.DryRun(childComplexity), true
+	case "AdjustInventoryPayload.items":
+		if e.ComplexityRoot.AdjustInventoryPayload.Items == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdjustInventoryPayload.Items(childComplexity), true
+	case "AdjustInventoryPayload.results":
+		if e.ComplexityRoot.AdjustInventoryPayload.Lines == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdjustInventoryPayload.Lines(childComplexity), true
+	case "AdjustInventoryPayload.movements":
+		if e.ComplexityRoot.AdjustInventoryPayload.Movements == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdjustInventoryPayload.Movements(childComplexity), true
+	case "AdjustInventoryPayload.replayed":
+		if e.ComplexityRoot.AdjustInventoryPayload.Replayed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdjustInventoryPayload.Replayed(childComplexity), true
+
 	case "AggregatedInventory.availability":
 		if e.ComplexityRoot.AggregatedInventory.Availability == nil {
 			break
 		}
 
 		return e.ComplexityRoot.AggregatedInventory.Availability(childComplexity), true
+	case "AggregatedInventory.availabilityCode":
+		if e.ComplexityRoot.AggregatedInventory.AvailabilityCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AggregatedInventory.AvailabilityCode(childComplexity), true
+	case "AggregatedInventory.availableForBackorder":
+		if e.ComplexityRoot.AggregatedInventory.AvailableForBackorder == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AggregatedInventory.AvailableForBackorder(childComplexity), true
+	case "AggregatedInventory.availableForPreorder":
+		if e.ComplexityRoot.AggregatedInventory.AvailableForPreorder == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AggregatedInventory.AvailableForPreorder(childComplexity), true
+	case "AggregatedInventory.availableToPromise":
+		if e.ComplexityRoot.AggregatedInventory.AvailableToPromise == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AggregatedInventory.AvailableToPromise(childComplexity), true
 	case "AggregatedInventory.availableToSell":
 		if e.ComplexityRoot.AggregatedInventory.AvailableToSell == nil {
 			break
@@ -437,6 +668,30 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AggregatedInventory.BackorderLimit(childComplexity), true
+	case "AggregatedInventory.committed":
+		if e.ComplexityRoot.AggregatedInventory.Committed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AggregatedInventory.Committed(childComplexity), true
+	case "AggregatedInventory.damaged":
+		if e.ComplexityRoot.AggregatedInventory.Damaged == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AggregatedInventory.Damaged(childComplexity), true
+	case "AggregatedInventory.incoming":
+		if e.ComplexityRoot.AggregatedInventory.Incoming == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AggregatedInventory.Incoming(childComplexity), true
+	case "AggregatedInventory.nextIncomingAt":
+		if e.ComplexityRoot.AggregatedInventory.NextIncomingAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AggregatedInventory.NextIncomingAt(childComplexity), true
 	case "AggregatedInventory.onHand":
 		if e.ComplexityRoot.AggregatedInventory.OnHand == nil {
 			break
@@ -449,6 +704,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AggregatedInventory.QtyBackordered(childComplexity), true
+	case "AggregatedInventory.qtyPreordered":
+		if e.ComplexityRoot.AggregatedInventory.QtyPreordered == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AggregatedInventory.QtyPreordered(childComplexity), true
+	case "AggregatedInventory.qualityControl":
+		if e.ComplexityRoot.AggregatedInventory.QualityControl == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AggregatedInventory.QualityControl(childComplexity), true
 	case "AggregatedInventory.safetyStock":
 		if e.ComplexityRoot.AggregatedInventory.SafetyStock == nil {
 			break
@@ -504,6 +771,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.DeleteVariantPayload.DeletedVariantID(childComplexity), true
 
+	case "InventoryBalance.location":
+		if e.ComplexityRoot.InventoryBalance.Location == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryBalance.Location(childComplexity), true
+	case "InventoryBalance.balance":
+		if e.ComplexityRoot.InventoryBalance.OnHand == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryBalance.OnHand(childComplexity), true
+	case "InventoryBalance.variant":
+		if e.ComplexityRoot.InventoryBalance.Variant == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryBalance.Variant(childComplexity), true
+
 	case "InventoryConfiguration.allowNegativeStock":
 		if e.ComplexityRoot.InventoryConfiguration.AllowNegativeStock == nil {
 			break
@@ -523,12 +809,55 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.InventoryConfiguration.PreordersEnabled(childComplexity), true
 
+	case "InventoryConsistencyReport.checkedAt":
+		if e.ComplexityRoot.InventoryConsistencyReport.CheckedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryConsistencyReport.CheckedAt(childComplexity), true
+	case "InventoryConsistencyReport.consistent":
+		if e.ComplexityRoot.InventoryConsistencyReport.Consistent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryConsistencyReport.Consistent(childComplexity), true
+	case "InventoryConsistencyReport.mismatches":
+		if e.ComplexityRoot.InventoryConsistencyReport.Mismatches == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryConsistencyReport.Mismatches(childComplexity), true
+
 	case "InventoryItem.availability":
 		if e.ComplexityRoot.InventoryItem.Availability == nil {
 			break
 		}
 
 		return e.ComplexityRoot.InventoryItem.Availability(childComplexity), true
+	case "InventoryItem.availabilityCode":
+		if e.ComplexityRoot.InventoryItem.AvailabilityCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryItem.AvailabilityCode(childComplexity), true
+	case "InventoryItem.availableForBackorder":
+		if e.ComplexityRoot.InventoryItem.AvailableForBackorder == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryItem.AvailableForBackorder(childComplexity), true
+	case "InventoryItem.availableForPreorder":
+		if e.ComplexityRoot.InventoryItem.AvailableForPreorder == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryItem.AvailableForPreorder(childComplexity), true
+	case "InventoryItem.availableToPromise":
+		if e.ComplexityRoot.InventoryItem.AvailableToPromise == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryItem.AvailableToPromise(childComplexity), true
 	case "InventoryItem.availableToSell":
 		if e.ComplexityRoot.InventoryItem.AvailableToSell == nil {
 			break
@@ -547,12 +876,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.InventoryItem.CreatedAt(childComplexity), true
+	case "InventoryItem.damaged":
+		if e.ComplexityRoot.InventoryItem.Damaged == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryItem.Damaged(childComplexity), true
 	case "InventoryItem.id", "InventoryItem.entityId":
 		if e.ComplexityRoot.InventoryItem.ID == nil {
 			break
 		}
 
 		return e.ComplexityRoot.InventoryItem.ID(childComplexity), true
+	case "InventoryItem.incoming":
+		if e.ComplexityRoot.InventoryItem.Incoming == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryItem.Incoming(childComplexity), true
 	case "InventoryItem.location":
 		if e.ComplexityRoot.InventoryItem.Location == nil {
 			break
@@ -565,6 +906,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.InventoryItem.Metadata(childComplexity), true
+	case "InventoryItem.movements":
+		if e.ComplexityRoot.InventoryItem.Movements == nil {
+			break
+		}
+
+		args, err := ec.field_InventoryItem_movements_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.InventoryItem.Movements(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
+	case "InventoryItem.nextIncomingAt":
+		if e.ComplexityRoot.InventoryItem.NextIncomingAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryItem.NextIncomingAt(childComplexity), true
 	case "InventoryItem.onHand":
 		if e.ComplexityRoot.InventoryItem.OnHand == nil {
 			break
@@ -577,6 +935,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.InventoryItem.QtyBackordered(childComplexity), true
+	case "InventoryItem.qtyPreordered":
+		if e.ComplexityRoot.InventoryItem.QtyPreordered == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryItem.QtyPreordered(childComplexity), true
+	case "InventoryItem.qualityControl":
+		if e.ComplexityRoot.InventoryItem.QualityControl == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryItem.QualityControl(childComplexity), true
 	case "InventoryItem.reference":
 		if e.ComplexityRoot.InventoryItem.Reference == nil {
 			break
@@ -646,12 +1016,203 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.InventoryItemEdge.Node(childComplexity), true
 
+	case "InventoryItemResult.error":
+		if e.ComplexityRoot.InventoryItemResult.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryItemResult.Error(childComplexity), true
+	case "InventoryItemResult.index":
+		if e.ComplexityRoot.InventoryItemResult.Index == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryItemResult.Index(childComplexity), true
+	case "InventoryItemResult.inventoryItem":
+		if e.ComplexityRoot.InventoryItemResult.Item == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryItemResult.Item(childComplexity), true
+
+	case "InventoryMismatch.inventoryItemId":
+		if e.ComplexityRoot.InventoryMismatch.InventoryItemID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryMismatch.InventoryItemID(childComplexity), true
+	case "InventoryMismatch.ledger":
+		if e.ComplexityRoot.InventoryMismatch.Ledger == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryMismatch.Ledger(childComplexity), true
+	case "InventoryMismatch.location":
+		if e.ComplexityRoot.InventoryMismatch.Location == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryMismatch.Location(childComplexity), true
+	case "InventoryMismatch.state":
+		if e.ComplexityRoot.InventoryMismatch.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryMismatch.State(childComplexity), true
+	case "InventoryMismatch.stored":
+		if e.ComplexityRoot.InventoryMismatch.Stored == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryMismatch.Stored(childComplexity), true
+	case "InventoryMismatch.variantId":
+		if e.ComplexityRoot.InventoryMismatch.VariantID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryMismatch.VariantID(childComplexity), true
+
+	case "InventoryMovement.createdAt":
+		if e.ComplexityRoot.InventoryMovement.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryMovement.CreatedAt(childComplexity), true
+	case "InventoryMovement.from":
+		if e.ComplexityRoot.InventoryMovement.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryMovement.From(childComplexity), true
+	case "InventoryMovement.fromBalance":
+		if e.ComplexityRoot.InventoryMovement.FromBalance == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryMovement.FromBalance(childComplexity), true
+	case "InventoryMovement.fromState":
+		if e.ComplexityRoot.InventoryMovement.FromState == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryMovement.FromState(childComplexity), true
+	case "InventoryMovement.id", "InventoryMovement.entityId":
+		if e.ComplexityRoot.InventoryMovement.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryMovement.ID(childComplexity), true
+	case "InventoryMovement.idempotencyKey":
+		if e.ComplexityRoot.InventoryMovement.IdempotencyKey == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryMovement.IdempotencyKey(childComplexity), true
+	case "InventoryMovement.operationId":
+		if e.ComplexityRoot.InventoryMovement.OperationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryMovement.OperationID(childComplexity), true
+	case "InventoryMovement.quantity":
+		if e.ComplexityRoot.InventoryMovement.Quantity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryMovement.Quantity(childComplexity), true
+	case "InventoryMovement.reason":
+		if e.ComplexityRoot.InventoryMovement.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryMovement.Reason(childComplexity), true
+	case "InventoryMovement.reference":
+		if e.ComplexityRoot.InventoryMovement.Reference == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryMovement.Reference(childComplexity), true
+	case "InventoryMovement.to":
+		if e.ComplexityRoot.InventoryMovement.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryMovement.To(childComplexity), true
+	case "InventoryMovement.toBalance":
+		if e.ComplexityRoot.InventoryMovement.ToBalance == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryMovement.ToBalance(childComplexity), true
+	case "InventoryMovement.toState":
+		if e.ComplexityRoot.InventoryMovement.ToState == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryMovement.ToState(childComplexity), true
+	case "InventoryMovement.variant":
+		if e.ComplexityRoot.InventoryMovement.Variant == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryMovement.Variant(childComplexity), true
+	case "InventoryMovement.variantId":
+		if e.ComplexityRoot.InventoryMovement.VariantID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryMovement.VariantID(childComplexity), true
+
+	case "InventoryMovementConnection.edges":
+		if e.ComplexityRoot.InventoryMovementConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryMovementConnection.Edges(childComplexity), true
+	case "InventoryMovementConnection.nodes":
+		if e.ComplexityRoot.InventoryMovementConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryMovementConnection.Nodes(childComplexity), true
+	case "InventoryMovementConnection.pageInfo":
+		if e.ComplexityRoot.InventoryMovementConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryMovementConnection.PageInfo(childComplexity), true
+
+	case "InventoryMovementEdge.cursor":
+		if e.ComplexityRoot.InventoryMovementEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryMovementEdge.Cursor(childComplexity), true
+	case "InventoryMovementEdge.node":
+		if e.ComplexityRoot.InventoryMovementEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryMovementEdge.Node(childComplexity), true
+
+	case "InventorySettings.availabilityDate":
+		if e.ComplexityRoot.InventorySettings.AvailabilityDate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventorySettings.AvailabilityDate(childComplexity), true
 	case "InventorySettings.backorderLimit":
 		if e.ComplexityRoot.InventorySettings.BackorderLimit == nil {
 			break
 		}
 
 		return e.ComplexityRoot.InventorySettings.BackorderLimit(childComplexity), true
+	case "InventorySettings.backorderThreshold":
+		if e.ComplexityRoot.InventorySettings.BackorderThreshold == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventorySettings.BackorderThreshold(childComplexity), true
 	case "InventorySettings.binPickingNumber":
 		if e.ComplexityRoot.InventorySettings.BinPickingNumber == nil {
 			break
@@ -664,6 +1225,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.InventorySettings.IsInStock(childComplexity), true
+	case "InventorySettings.preorder":
+		if e.ComplexityRoot.InventorySettings.Preorder == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventorySettings.Preorder(childComplexity), true
 	case "InventorySettings.safetyStock":
 		if e.ComplexityRoot.InventorySettings.SafetyStock == nil {
 			break
@@ -682,6 +1249,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.InventorySettings.WarningLevel(childComplexity), true
+
+	case "ItemError.code":
+		if e.ComplexityRoot.ItemError.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ItemError.Code(childComplexity), true
+	case "ItemError.field":
+		if e.ComplexityRoot.ItemError.Field == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ItemError.Field(childComplexity), true
+	case "ItemError.message":
+		if e.ComplexityRoot.ItemError.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ItemError.Message(childComplexity), true
 
 	case "Location.address":
 		if e.ComplexityRoot.Location.Address == nil {
@@ -793,6 +1379,59 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.LocationEdge.Node(childComplexity), true
 
+	case "MoveInventoryPayload.balances":
+		if e.ComplexityRoot.MoveInventoryPayload.Balances == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MoveInventoryPayload.Balances(childComplexity), true
+	case "MoveInventoryPayload.items":
+		if e.ComplexityRoot.MoveInventoryPayload.Items == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MoveInventoryPayload.Items(childComplexity), true
+	case "MoveInventoryPayload.location":
+		if e.ComplexityRoot.MoveInventoryPayload.Location == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MoveInventoryPayload.Location(childComplexity), true
+	case "MoveInventoryPayload.movements":
+		if e.ComplexityRoot.MoveInventoryPayload.Movements == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MoveInventoryPayload.Movements(childComplexity), true
+	case "MoveInventoryPayload.replayed":
+		if e.ComplexityRoot.MoveInventoryPayload.Replayed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MoveInventoryPayload.Replayed(childComplexity), true
+
+	case "Mutation.adjustInventoryAbsolute":
+		if e.ComplexityRoot.Mutation.AdjustInventoryAbsolute == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_adjustInventoryAbsolute_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AdjustInventoryAbsolute(childComplexity, args["input"].(model.AdjustInventoryInput)), true
+	case "Mutation.adjustInventoryRelative":
+		if e.ComplexityRoot.Mutation.AdjustInventoryRelative == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_adjustInventoryRelative_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AdjustInventoryRelative(childComplexity, args["input"].(model.AdjustInventoryInput)), true
 	case "Mutation.createLocation":
 		if e.ComplexityRoot.Mutation.CreateLocation == nil {
 			break
@@ -859,6 +1498,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteVariant(childComplexity, args["input"].(model.DeleteVariantInput)), true
+	case "Mutation.moveInventory":
+		if e.ComplexityRoot.Mutation.MoveInventory == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_moveInventory_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.MoveInventory(childComplexity, args["input"].(model.MoveInventoryInput)), true
+	case "Mutation.setInventoryTracking":
+		if e.ComplexityRoot.Mutation.SetInventoryTracking == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setInventoryTracking_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetInventoryTracking(childComplexity, args["input"].(model.SetInventoryTrackingInput)), true
 	case "Mutation.stockVariant":
 		if e.ComplexityRoot.Mutation.StockVariant == nil {
 			break
@@ -870,6 +1531,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.StockVariant(childComplexity, args["input"].(model.StockVariantInput)), true
+	case "Mutation.updateInventoryConfiguration":
+		if e.ComplexityRoot.Mutation.UpdateInventoryConfiguration == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateInventoryConfiguration_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateInventoryConfiguration(childComplexity, args["input"].(model.UpdateInventoryConfigurationInput)), true
+	case "Mutation.updateInventorySettings":
+		if e.ComplexityRoot.Mutation.UpdateInventorySettings == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateInventorySettings_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateInventorySettings(childComplexity, args["input"].(model.UpdateInventorySettingsInput)), true
 	case "Mutation.updateLocation":
 		if e.ComplexityRoot.Mutation.UpdateLocation == nil {
 			break
@@ -929,6 +1612,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
 
+	case "PreorderSettings.enabled":
+		if e.ComplexityRoot.PreorderSettings.PreorderEnabled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PreorderSettings.PreorderEnabled(childComplexity), true
+	case "PreorderSettings.limit":
+		if e.ComplexityRoot.PreorderSettings.PreorderLimit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PreorderSettings.PreorderLimit(childComplexity), true
+	case "PreorderSettings.message":
+		if e.ComplexityRoot.PreorderSettings.PreorderMessage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PreorderSettings.PreorderMessage(childComplexity), true
+	case "PreorderSettings.threshold":
+		if e.ComplexityRoot.PreorderSettings.PreorderThreshold == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PreorderSettings.PreorderThreshold(childComplexity), true
+
 	case "Product.createdAt":
 		if e.ComplexityRoot.Product.CreatedAt == nil {
 			break
@@ -952,7 +1660,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			break
 		}
 
-		return e.ComplexityRoot.Product.Inventory(childComplexity), true
+		args, err := ec.field_Product_inventory_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Product.Inventory(childComplexity, args["asOf"].(*time.Time)), true
 	case "Product.name":
 		if e.ComplexityRoot.Product.Name == nil {
 			break
@@ -1088,6 +1801,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ProductLocationInventory.WarningLevel(childComplexity), true
 
+	case "Query.inventoryConsistencyReport":
+		if e.ComplexityRoot.Query.InventoryConsistencyReport == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.InventoryConsistencyReport(childComplexity), true
+	case "Query.inventoryMovements":
+		if e.ComplexityRoot.Query.InventoryMovements == nil {
+			break
+		}
+
+		args, err := ec.field_Query_inventoryMovements_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.InventoryMovements(childComplexity, args["filter"].(*model.InventoryMovementFilter), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 	case "Query.node":
 		if e.ComplexityRoot.Query.Node == nil {
 			break
@@ -1105,6 +1835,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Store(childComplexity), true
+
+	case "SetInventoryTrackingPayload.updatedItemCount":
+		if e.ComplexityRoot.SetInventoryTrackingPayload.UpdatedItemCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SetInventoryTrackingPayload.UpdatedItemCount(childComplexity), true
 
 	case "StockVariantPayload.created":
 		if e.ComplexityRoot.StockVariantPayload.Created == nil {
@@ -1199,6 +1936,20 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Store.Variant(childComplexity, args["id"].(*string), args["sku"].(*string)), true
 
+	case "UpdateInventoryConfigurationPayload.configuration":
+		if e.ComplexityRoot.UpdateInventoryConfigurationPayload.Configuration == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateInventoryConfigurationPayload.Configuration(childComplexity), true
+
+	case "UpdateInventorySettingsPayload.items":
+		if e.ComplexityRoot.UpdateInventorySettingsPayload.Items == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateInventorySettingsPayload.Items(childComplexity), true
+
 	case "UpdateLocationPayload.location":
 		if e.ComplexityRoot.UpdateLocationPayload.Location == nil {
 			break
@@ -1237,7 +1988,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			break
 		}
 
-		return e.ComplexityRoot.Variant.Inventory(childComplexity), true
+		args, err := ec.field_Variant_inventory_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Variant.Inventory(childComplexity, args["asOf"].(*time.Time)), true
 	case "Variant.name":
 		if e.ComplexityRoot.Variant.Name == nil {
 			break
@@ -1329,6 +2085,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("AddressInput", ec.unmarshalInputAddressInput),
+			graphql.NewInputUnmarshaler("AdjustInventoryInput", ec.unmarshalInputAdjustInventoryInput),
+			graphql.NewInputUnmarshaler("AdjustInventoryItemInput", ec.unmarshalInputAdjustInventoryItemInput),
 			graphql.NewInputUnmarshaler("CreateLocationInput", ec.unmarshalInputCreateLocationInput),
 			graphql.NewInputUnmarshaler("CreateProductInput", ec.unmarshalInputCreateProductInput),
 			graphql.NewInputUnmarshaler("CreateVariantInput", ec.unmarshalInputCreateVariantInput),
@@ -1336,11 +2094,19 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("DeleteProductInput", ec.unmarshalInputDeleteProductInput),
 			graphql.NewInputUnmarshaler("DeleteVariantInput", ec.unmarshalInputDeleteVariantInput),
 			graphql.NewInputUnmarshaler("InventoryItemFilter", ec.unmarshalInputInventoryItemFilter),
+			graphql.NewInputUnmarshaler("InventoryMoveInput", ec.unmarshalInputInventoryMoveInput),
+			graphql.NewInputUnmarshaler("InventoryMovementFilter", ec.unmarshalInputInventoryMovementFilter),
 			graphql.NewInputUnmarshaler("InventorySettingsInput", ec.unmarshalInputInventorySettingsInput),
+			graphql.NewInputUnmarshaler("InventorySettingsItemInput", ec.unmarshalInputInventorySettingsItemInput),
 			graphql.NewInputUnmarshaler("LocationFilter", ec.unmarshalInputLocationFilter),
+			graphql.NewInputUnmarshaler("MoveInventoryInput", ec.unmarshalInputMoveInventoryInput),
+			graphql.NewInputUnmarshaler("PreorderSettingsInput", ec.unmarshalInputPreorderSettingsInput),
 			graphql.NewInputUnmarshaler("ProductFilter", ec.unmarshalInputProductFilter),
 			graphql.NewInputUnmarshaler("ProductSort", ec.unmarshalInputProductSort),
+			graphql.NewInputUnmarshaler("SetInventoryTrackingInput", ec.unmarshalInputSetInventoryTrackingInput),
 			graphql.NewInputUnmarshaler("StockVariantInput", ec.unmarshalInputStockVariantInput),
+			graphql.NewInputUnmarshaler("UpdateInventoryConfigurationInput", ec.unmarshalInputUpdateInventoryConfigurationInput),
+			graphql.NewInputUnmarshaler("UpdateInventorySettingsInput", ec.unmarshalInputUpdateInventorySettingsInput),
 			graphql.NewInputUnmarshaler("UpdateLocationInput", ec.unmarshalInputUpdateLocationInput),
 			graphql.NewInputUnmarshaler("UpdateProductInput", ec.unmarshalInputUpdateProductInput),
 			graphql.NewInputUnmarshaler("UpdateVariantInput", ec.unmarshalInputUpdateVariantInput),
@@ -1430,8 +2196,8 @@ var sources = []*ast.Source{
   description: String!
   createdAt: DateTime!
   updatedAt: DateTime!
-  "Stock of all the product's variants."
-  inventory: ProductInventory!
+  "Stock of all the product's variants; ` + "`" + `asOf` + "`" + ` reads quantities from the ledger as they were then."
+  inventory(asOf: DateTime): ProductInventory!
   "The product's variants, in the order they were created."
   variants(first: Int, after: String, last: Int, before: String): VariantConnection!
 }
@@ -1478,7 +2244,8 @@ type Variant implements Node {
   product: Product!
   createdAt: DateTime!
   updatedAt: DateTime!
-  inventory: VariantInventory!
+  "The variant's stock; ` + "`" + `asOf` + "`" + ` reads quantities from the ledger as they were then."
+  inventory(asOf: DateTime): VariantInventory!
 }
 
 type VariantConnection {
@@ -1578,8 +2345,12 @@ enum Availability {
   IN_STOCK
   "Some available to sell, at or below the warning level."
   LOW_STOCK
-  "Nothing available to sell."
+  "Nothing available to sell, to backorder or to preorder."
   OUT_OF_STOCK
+  "Nothing to sell from stock, but backorder capacity above the backorder threshold."
+  BACKORDERABLE
+  "Nothing to sell from stock, but preorders are taken and capacity is above the preorder threshold."
+  PREORDERABLE
 }
 
 """
@@ -1600,20 +2371,42 @@ Totals over the enabled physical locations (STORE and WAREHOUSE).
 type AggregatedInventory {
   "Sum over locations of max(onHand − committed − safetyStock, 0)."
   availableToSell: Int!
+  "Sum over locations of max(backorderLimit − qtyBackordered, 0); 0 while backorders are switched off."
+  availableForBackorder: Int!
+  "Sum over locations of max(preorderLimit − qtyPreordered, 0); 0 while preorders are switched off."
+  availableForPreorder: Int!
+  "availableToSell + availableForBackorder + availableForPreorder (Oracle's availableToPromise)."
+  availableToPromise: Int!
   onHand: Int!
+  committed: Int!
   qtyBackordered: Int!
+  qtyPreordered: Int!
   safetyStock: Int!
   warningLevel: Int!
   backorderLimit: Int!
+  damaged: Int!
+  qualityControl: Int!
+  incoming: Int!
+  "The earliest expected date of incoming units."
+  nextIncomingAt: DateTime
   availability: Availability!
+  "The availability as Oracle's number: 1000 in stock, 1001 out of stock, 1002 preorderable, 1003 backorderable."
+  availabilityCode: Int!
 }
 
+"""
+A variant's stock. With ` + "`" + `asOf` + "`" + `, quantities are what the ledger says they
+were at that time; settings are today's.
+"""
 type VariantInventory {
   aggregated: AggregatedInventory!
   "One item per location the variant is stocked at (all of them when ` + "`" + `locationIds` + "`" + ` is left out), ordered by location priority."
   byLocation(locationIds: [ID!]): [InventoryItem!]!
 }
 
+"""
+A product's stock over all its variants, now or ` + "`" + `asOf` + "`" + ` a past time.
+"""
 type ProductInventory {
   "Totals over all the product's variants."
   aggregated: AggregatedInventory!
@@ -1642,12 +2435,32 @@ type InventoryItem implements Node {
   location: Location!
   "max(onHand − committed − safetyStock, 0); 0 when tracked by status only."
   availableToSell: Int!
+  "max(backorderLimit − qtyBackordered, 0); 0 while backorders are switched off."
+  availableForBackorder: Int!
+  "max(preorderLimit − qtyPreordered, 0) when preorders are on for the store and the item."
+  availableForPreorder: Int!
+  "availableToSell + availableForBackorder + availableForPreorder."
+  availableToPromise: Int!
+  "The sellable pool at this location."
   onHand: Int!
   "Units promised to orders and not shipped yet."
   committed: Int!
   qtyBackordered: Int!
+  qtyPreordered: Int!
+  "Units set aside as damaged."
+  damaged: Int!
+  "Units held for quality control."
+  qualityControl: Int!
+  "Units on their way here."
+  incoming: Int!
+  "When the earliest incoming units are expected."
+  nextIncomingAt: DateTime
   availability: Availability!
+  "Oracle's number for the availability: 1000, 1001, 1002 or 1003."
+  availabilityCode: Int!
   settings: InventorySettings!
+  "The ledger entries of this item, newest first."
+  movements(first: Int, after: String, last: Int, before: String): InventoryMovementConnection!
   "Increases by one on every change; pass it back to update safely."
   revision: Int!
   "Your own identifier for this item, for example an ERP key."
@@ -1658,12 +2471,35 @@ type InventoryItem implements Node {
 }
 
 type InventorySettings {
+  "Units kept back from sale."
   safetyStock: Int!
+  "The in-stock status of an item tracked by status."
   isInStock: Boolean!
+  "availableToSell at or below this is LOW_STOCK."
   warningLevel: Int!
   binPickingNumber: String!
+  "How many units may be backordered (Oracle's backorderLevel)."
   backorderLimit: Int!
+  "With this much backorder capacity or less left, the item is OUT_OF_STOCK (Oracle)."
+  backorderThreshold: Int!
   trackingMode: TrackingMode!
+  preorder: PreorderSettings!
+  "When the item becomes available (Oracle's availabilityDate)."
+  availabilityDate: DateTime
+}
+
+"""
+Preorder settings of one item (Wix, per variant and location; Oracle's
+preorder level and threshold).
+"""
+type PreorderSettings {
+  enabled: Boolean!
+  "How many units may be preordered (Oracle's preorderLevel)."
+  limit: Int!
+  "With this much preorder capacity or less left, the item stops taking preorders."
+  threshold: Int!
+  "Shown to shoppers, for example \"Ships in March\"."
+  message: String!
 }
 
 type InventoryItemConnection {
@@ -1700,19 +2536,110 @@ input StockVariantInput {
   metadata: JSON
 }
 
+"""
+Settings to change; fields left out keep their values. Backorder values
+need backorders switched on for the store, preorder values preorders.
+"""
 input InventorySettingsInput {
   safetyStock: Int
   isInStock: Boolean
   warningLevel: Int
   binPickingNumber: String
   backorderLimit: Int
+  backorderThreshold: Int
   trackingMode: TrackingMode
+  preorder: PreorderSettingsInput
+  availabilityDate: DateTime
+}
+
+input PreorderSettingsInput {
+  enabled: Boolean
+  limit: Int
+  threshold: Int
+  message: String
 }
 
 type StockVariantPayload {
   inventoryItem: InventoryItem!
   "False when the variant was already stocked there."
   created: Boolean!
+}
+`, BuiltIn: false},
+	{Name: "../schema/ledger.graphqls", Input: `"""
+One entry of the ledger: ` + "`" + `quantity` + "`" + ` units moved from one location and
+state to another. Adjustments move from SUPPLIER or to BIN; backorders
+from and to SOLD.
+"""
+type InventoryMovement implements Node {
+  id: ID!
+  entityId: Int!
+  "All movements of one mutation share it."
+  operationId: String!
+  variant: Variant
+  "The variant's ID, also when the variant has been deleted since."
+  variantId: ID!
+  from: Location!
+  fromState: QuantityState!
+  to: Location!
+  toState: QuantityState!
+  quantity: Int!
+  reason: String!
+  reference: String!
+  idempotencyKey: String
+  "The level at the source after the movement; null for a virtual source."
+  fromBalance: Int
+  "The level at the destination after the movement; null for a virtual destination."
+  toBalance: Int
+  createdAt: DateTime!
+}
+
+type InventoryMovementConnection {
+  edges: [InventoryMovementEdge!]!
+  nodes: [InventoryMovement!]!
+  pageInfo: PageInfo!
+}
+
+type InventoryMovementEdge {
+  cursor: String!
+  node: InventoryMovement!
+}
+
+input InventoryMovementFilter {
+  variantId: ID
+  "Movements from or to this location."
+  locationId: ID
+  reason: String
+  reference: String
+  "Movements at or after this time."
+  from: DateTime
+  "Movements before this time."
+  to: DateTime
+}
+
+"""
+An item whose stored level differs from what its ledger adds up to.
+"""
+type InventoryMismatch {
+  inventoryItemId: ID
+  variantId: ID!
+  location: Location!
+  state: QuantityState!
+  stored: Int!
+  ledger: Int!
+}
+
+type InventoryConsistencyReport {
+  "True when every level equals its ledger."
+  consistent: Boolean!
+  mismatches: [InventoryMismatch!]!
+  checkedAt: DateTime!
+}
+
+extend type Query {
+  "The ledger, newest first."
+  inventoryMovements(filter: InventoryMovementFilter, first: Int, after: String, last: Int, before: String): InventoryMovementConnection! @requireScope(scope: READ_INVENTORY)
+  "Recomputes every level from the ledger and lists the items where they differ (expected: none)."
+  inventoryConsistencyReport: InventoryConsistencyReport! @requireScope(scope: READ_INVENTORY)
 }
 `, BuiltIn: false},
 	{Name: "../schema/location.graphqls", Input: `"""
@@ -1901,6 +2828,186 @@ type Query {
 
 type Mutation
 `, BuiltIn: false},
+	{Name: "../schema/stock.graphqls", Input: `"""
+What a batch does when some of its items fail.
+"""
+enum ErrorPolicy {
+  "Write nothing when any item fails (the default)."
+  REJECT_EVERYTHING
+  "Write the items that pass; each failing item is reported in ` + "`" + `results` + "`" + `."
+  REJECT_FAILED_ROWS
+}
+
+"""
+Names a variant the ways BigCommerce's adjustments do: exactly one of
+` + "`" + `variantId` + "`" + `, ` + "`" + `sku` + "`" + ` and ` + "`" + `productId` + "`" + ` (a product with exactly one variant).
+"""
+input AdjustInventoryItemInput {
+  locationId: ID!
+  variantId: ID
+  sku: String
+  productId: ID
+  "On hand: the new level (absolute) or the change (relative)."
+  quantity: Int
+  "Backordered: the new level (absolute) or the change (relative)."
+  qtyBackordered: Int
+  "When given, the change applies only if the item is still at this revision (else REVISION_CONFLICT)."
+  expectedRevision: Int
+}
+
+input AdjustInventoryInput {
+  "Why, for the ledger: for example \"stock count\" or \"received PO-1042\"."
+  reason: String!
+  "A document URI or order number kept with every movement."
+  reference: String
+  "Retrying with the same key and input returns the first result and writes nothing."
+  idempotencyKey: String
+  "At most 1,000 items."
+  items: [AdjustInventoryItemInput!]!
+  errorPolicy: ErrorPolicy = REJECT_EVERYTHING
+  "Validate and return the would-be result without writing anything."
+  dryRun: Boolean = false
+}
+
+"""
+The outcome of one item of a batch.
+"""
+type InventoryItemResult {
+  "The item's position in the input."
+  index: Int!
+  "The item after the change; null when the item failed."
+  inventoryItem: InventoryItem
+  "Why the item failed; null when it passed."
+  error: ItemError
+}
+
+type ItemError {
+  code: String!
+  message: String!
+  field: String
+}
+
+type AdjustInventoryPayload {
+  "The changed items, each once, in input order."
+  items: [InventoryItem!]!
+  "The ledger entries written."
+  movements: [InventoryMovement!]!
+  "One result per input item, in input order."
+  results: [InventoryItemResult!]!
+  dryRun: Boolean!
+  "True when this is the stored result of an earlier request with the same idempotency key."
+  replayed: Boolean!
+}
+
+"""
+A quantity an inventory item holds.
+"""
+enum QuantityState {
+  "The sellable pool."
+  ON_HAND
+  BACKORDERED
+  DAMAGED
+  QUALITY_CONTROL
+  INCOMING
+  COMMITTED
+  PREORDERED
+}
+
+input InventoryMoveInput {
+  variantId: ID
+  sku: String
+  fromLocationId: ID!
+  toLocationId: ID!
+  "ON_HAND when left out."
+  fromState: QuantityState
+  "ON_HAND when left out."
+  toState: QuantityState
+  quantity: Int!
+  "When units moved to INCOMING are expected."
+  expectedAt: DateTime
+}
+
+input MoveInventoryInput {
+  "At most 1,000 changes, applied together or not at all."
+  changes: [InventoryMoveInput!]!
+  reason: String
+  reference: String
+  "Zettle's externalUuid: retrying with the same key and input changes nothing."
+  idempotencyKey: String
+  "Whose balances to return; the first change's source when left out."
+  returnBalanceForLocationId: ID
+}
+
+type InventoryBalance {
+  variant: Variant!
+  location: Location!
+  balance: Int!
+}
+
+type MoveInventoryPayload {
+  location: Location!
+  balances: [InventoryBalance!]!
+  items: [InventoryItem!]!
+  movements: [InventoryMovement!]!
+  replayed: Boolean!
+}
+
+input InventorySettingsItemInput {
+  variantId: ID
+  sku: String
+  productId: ID
+  settings: InventorySettingsInput!
+  expectedRevision: Int
+}
+
+input UpdateInventorySettingsInput {
+  locationId: ID!
+  "At most 1,000 items."
+  settings: [InventorySettingsItemInput!]!
+}
+
+type UpdateInventorySettingsPayload {
+  items: [InventoryItem!]!
+}
+
+input UpdateInventoryConfigurationInput {
+  backordersEnabled: Boolean
+  preordersEnabled: Boolean
+  "Let adjustments and moves take on hand below zero (an order paid before the stock was counted)."
+  allowNegativeStock: Boolean
+}
+
+type UpdateInventoryConfigurationPayload {
+  configuration: InventoryConfiguration!
+}
+
+input SetInventoryTrackingInput {
+  productIds: [ID!]
+  variantIds: [ID!]
+  "QUANTITY starts tracking (Zettle's START_TRACKING); UNTRACKED stops it."
+  trackingMode: TrackingMode!
+}
+
+type SetInventoryTrackingPayload {
+  "How many inventory items changed mode."
+  updatedItemCount: Int!
+}
+
+extend type Mutation {
+  "Sets levels (BigCommerce's absolute adjustment). Needs WRITE_INVENTORY."
+  adjustInventoryAbsolute(input: AdjustInventoryInput!): AdjustInventoryPayload! @requireScope(scope: WRITE_INVENTORY)
+  "Changes levels by the quantities given (BigCommerce's relative adjustment). Needs WRITE_INVENTORY."
+  adjustInventoryRelative(input: AdjustInventoryInput!): AdjustInventoryPayload! @requireScope(scope: WRITE_INVENTORY)
+  "Moves units between locations and states, all changes or none (Zettle). Needs WRITE_INVENTORY."
+  moveInventory(input: MoveInventoryInput!): MoveInventoryPayload! @requireScope(scope: WRITE_INVENTORY)
+  "Changes the settings of items at one location (BigCommerce's update backorder limit). Needs WRITE_INVENTORY."
+  updateInventorySettings(input: UpdateInventorySettingsInput!): UpdateInventorySettingsPayload! @requireScope(scope: WRITE_INVENTORY)
+  "Switches backorders, preorders and negative stock on or off for the store. Needs WRITE_INVENTORY."
+  updateInventoryConfiguration(input: UpdateInventoryConfigurationInput!): UpdateInventoryConfigurationPayload! @requireScope(scope: WRITE_INVENTORY)
+  "Starts or stops tracking the items of products or variants in bulk (Zettle). Needs WRITE_INVENTORY."
+  setInventoryTracking(input: SetInventoryTrackingInput!): SetInventoryTrackingPayload! @requireScope(scope: WRITE_INVENTORY)
+}
+`, BuiltIn: false},
 	{Name: "../schema/store.graphqls", Input: `"""
 A merchant's store: its catalog, its locations and the stock they hold.
 """
@@ -1981,22 +3088,58 @@ func (ec *executionContext) childFields_Address(ctx context.Context, field graph
 	return nil, fmt.Errorf("no field named %q was found under type Address", field.Name)
 }
 
+func (ec *executionContext) childFields_AdjustInventoryPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "items":
+		return ec.fieldContext_AdjustInventoryPayload_items(ctx, field)
+	case "movements":
+		return ec.fieldContext_AdjustInventoryPayload_movements(ctx, field)
+	case "results":
+		return ec.fieldContext_AdjustInventoryPayload_results(ctx, field)
+	case "dryRun":
+		return ec.fieldContext_AdjustInventoryPayload_dryRun(ctx, field)
+	case "replayed":
+		return ec.fieldContext_AdjustInventoryPayload_replayed(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AdjustInventoryPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_AggregatedInventory(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "availableToSell":
 		return ec.fieldContext_AggregatedInventory_availableToSell(ctx, field)
+	case "availableForBackorder":
+		return ec.fieldContext_AggregatedInventory_availableForBackorder(ctx, field)
+	case "availableForPreorder":
+		return ec.fieldContext_AggregatedInventory_availableForPreorder(ctx, field)
+	case "availableToPromise":
+		return ec.fieldContext_AggregatedInventory_availableToPromise(ctx, field)
 	case "onHand":
 		return ec.fieldContext_AggregatedInventory_onHand(ctx, field)
+	case "committed":
+		return ec.fieldContext_AggregatedInventory_committed(ctx, field)
 	case "qtyBackordered":
 		return ec.fieldContext_AggregatedInventory_qtyBackordered(ctx, field)
+	case "qtyPreordered":
+		return ec.fieldContext_AggregatedInventory_qtyPreordered(ctx, field)
 	case "safetyStock":
 		return ec.fieldContext_AggregatedInventory_safetyStock(ctx, field)
 	case "warningLevel":
 		return ec.fieldContext_AggregatedInventory_warningLevel(ctx, field)
 	case "backorderLimit":
 		return ec.fieldContext_AggregatedInventory_backorderLimit(ctx, field)
+	case "damaged":
+		return ec.fieldContext_AggregatedInventory_damaged(ctx, field)
+	case "qualityControl":
+		return ec.fieldContext_AggregatedInventory_qualityControl(ctx, field)
+	case "incoming":
+		return ec.fieldContext_AggregatedInventory_incoming(ctx, field)
+	case "nextIncomingAt":
+		return ec.fieldContext_AggregatedInventory_nextIncomingAt(ctx, field)
 	case "availability":
 		return ec.fieldContext_AggregatedInventory_availability(ctx, field)
+	case "availabilityCode":
+		return ec.fieldContext_AggregatedInventory_availabilityCode(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AggregatedInventory", field.Name)
 }
@@ -2049,6 +3192,18 @@ func (ec *executionContext) childFields_DeleteVariantPayload(ctx context.Context
 	return nil, fmt.Errorf("no field named %q was found under type DeleteVariantPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_InventoryBalance(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "variant":
+		return ec.fieldContext_InventoryBalance_variant(ctx, field)
+	case "location":
+		return ec.fieldContext_InventoryBalance_location(ctx, field)
+	case "balance":
+		return ec.fieldContext_InventoryBalance_balance(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InventoryBalance", field.Name)
+}
+
 func (ec *executionContext) childFields_InventoryConfiguration(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "backordersEnabled":
@@ -2059,6 +3214,18 @@ func (ec *executionContext) childFields_InventoryConfiguration(ctx context.Conte
 		return ec.fieldContext_InventoryConfiguration_allowNegativeStock(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type InventoryConfiguration", field.Name)
+}
+
+func (ec *executionContext) childFields_InventoryConsistencyReport(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "consistent":
+		return ec.fieldContext_InventoryConsistencyReport_consistent(ctx, field)
+	case "mismatches":
+		return ec.fieldContext_InventoryConsistencyReport_mismatches(ctx, field)
+	case "checkedAt":
+		return ec.fieldContext_InventoryConsistencyReport_checkedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InventoryConsistencyReport", field.Name)
 }
 
 func (ec *executionContext) childFields_InventoryItem(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2073,16 +3240,36 @@ func (ec *executionContext) childFields_InventoryItem(ctx context.Context, field
 		return ec.fieldContext_InventoryItem_location(ctx, field)
 	case "availableToSell":
 		return ec.fieldContext_InventoryItem_availableToSell(ctx, field)
+	case "availableForBackorder":
+		return ec.fieldContext_InventoryItem_availableForBackorder(ctx, field)
+	case "availableForPreorder":
+		return ec.fieldContext_InventoryItem_availableForPreorder(ctx, field)
+	case "availableToPromise":
+		return ec.fieldContext_InventoryItem_availableToPromise(ctx, field)
 	case "onHand":
 		return ec.fieldContext_InventoryItem_onHand(ctx, field)
 	case "committed":
 		return ec.fieldContext_InventoryItem_committed(ctx, field)
 	case "qtyBackordered":
 		return ec.fieldContext_InventoryItem_qtyBackordered(ctx, field)
+	case "qtyPreordered":
+		return ec.fieldContext_InventoryItem_qtyPreordered(ctx, field)
+	case "damaged":
+		return ec.fieldContext_InventoryItem_damaged(ctx, field)
+	case "qualityControl":
+		return ec.fieldContext_InventoryItem_qualityControl(ctx, field)
+	case "incoming":
+		return ec.fieldContext_InventoryItem_incoming(ctx, field)
+	case "nextIncomingAt":
+		return ec.fieldContext_InventoryItem_nextIncomingAt(ctx, field)
 	case "availability":
 		return ec.fieldContext_InventoryItem_availability(ctx, field)
+	case "availabilityCode":
+		return ec.fieldContext_InventoryItem_availabilityCode(ctx, field)
 	case "settings":
 		return ec.fieldContext_InventoryItem_settings(ctx, field)
+	case "movements":
+		return ec.fieldContext_InventoryItem_movements(ctx, field)
 	case "revision":
 		return ec.fieldContext_InventoryItem_revision(ctx, field)
 	case "reference":
@@ -2121,6 +3308,96 @@ func (ec *executionContext) childFields_InventoryItemEdge(ctx context.Context, f
 	return nil, fmt.Errorf("no field named %q was found under type InventoryItemEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_InventoryItemResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "index":
+		return ec.fieldContext_InventoryItemResult_index(ctx, field)
+	case "inventoryItem":
+		return ec.fieldContext_InventoryItemResult_inventoryItem(ctx, field)
+	case "error":
+		return ec.fieldContext_InventoryItemResult_error(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InventoryItemResult", field.Name)
+}
+
+func (ec *executionContext) childFields_InventoryMismatch(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "inventoryItemId":
+		return ec.fieldContext_InventoryMismatch_inventoryItemId(ctx, field)
+	case "variantId":
+		return ec.fieldContext_InventoryMismatch_variantId(ctx, field)
+	case "location":
+		return ec.fieldContext_InventoryMismatch_location(ctx, field)
+	case "state":
+		return ec.fieldContext_InventoryMismatch_state(ctx, field)
+	case "stored":
+		return ec.fieldContext_InventoryMismatch_stored(ctx, field)
+	case "ledger":
+		return ec.fieldContext_InventoryMismatch_ledger(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InventoryMismatch", field.Name)
+}
+
+func (ec *executionContext) childFields_InventoryMovement(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_InventoryMovement_id(ctx, field)
+	case "entityId":
+		return ec.fieldContext_InventoryMovement_entityId(ctx, field)
+	case "operationId":
+		return ec.fieldContext_InventoryMovement_operationId(ctx, field)
+	case "variant":
+		return ec.fieldContext_InventoryMovement_variant(ctx, field)
+	case "variantId":
+		return ec.fieldContext_InventoryMovement_variantId(ctx, field)
+	case "from":
+		return ec.fieldContext_InventoryMovement_from(ctx, field)
+	case "fromState":
+		return ec.fieldContext_InventoryMovement_fromState(ctx, field)
+	case "to":
+		return ec.fieldContext_InventoryMovement_to(ctx, field)
+	case "toState":
+		return ec.fieldContext_InventoryMovement_toState(ctx, field)
+	case "quantity":
+		return ec.fieldContext_InventoryMovement_quantity(ctx, field)
+	case "reason":
+		return ec.fieldContext_InventoryMovement_reason(ctx, field)
+	case "reference":
+		return ec.fieldContext_InventoryMovement_reference(ctx, field)
+	case "idempotencyKey":
+		return ec.fieldContext_InventoryMovement_idempotencyKey(ctx, field)
+	case "fromBalance":
+		return ec.fieldContext_InventoryMovement_fromBalance(ctx, field)
+	case "toBalance":
+		return ec.fieldContext_InventoryMovement_toBalance(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_InventoryMovement_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InventoryMovement", field.Name)
+}
+
+func (ec *executionContext) childFields_InventoryMovementConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_InventoryMovementConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_InventoryMovementConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_InventoryMovementConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InventoryMovementConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_InventoryMovementEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_InventoryMovementEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_InventoryMovementEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InventoryMovementEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_InventorySettings(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "safetyStock":
@@ -2133,10 +3410,28 @@ func (ec *executionContext) childFields_InventorySettings(ctx context.Context, f
 		return ec.fieldContext_InventorySettings_binPickingNumber(ctx, field)
 	case "backorderLimit":
 		return ec.fieldContext_InventorySettings_backorderLimit(ctx, field)
+	case "backorderThreshold":
+		return ec.fieldContext_InventorySettings_backorderThreshold(ctx, field)
 	case "trackingMode":
 		return ec.fieldContext_InventorySettings_trackingMode(ctx, field)
+	case "preorder":
+		return ec.fieldContext_InventorySettings_preorder(ctx, field)
+	case "availabilityDate":
+		return ec.fieldContext_InventorySettings_availabilityDate(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type InventorySettings", field.Name)
+}
+
+func (ec *executionContext) childFields_ItemError(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "code":
+		return ec.fieldContext_ItemError_code(ctx, field)
+	case "message":
+		return ec.fieldContext_ItemError_message(ctx, field)
+	case "field":
+		return ec.fieldContext_ItemError_field(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ItemError", field.Name)
 }
 
 func (ec *executionContext) childFields_Location(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2193,6 +3488,22 @@ func (ec *executionContext) childFields_LocationEdge(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type LocationEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_MoveInventoryPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "location":
+		return ec.fieldContext_MoveInventoryPayload_location(ctx, field)
+	case "balances":
+		return ec.fieldContext_MoveInventoryPayload_balances(ctx, field)
+	case "items":
+		return ec.fieldContext_MoveInventoryPayload_items(ctx, field)
+	case "movements":
+		return ec.fieldContext_MoveInventoryPayload_movements(ctx, field)
+	case "replayed":
+		return ec.fieldContext_MoveInventoryPayload_replayed(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MoveInventoryPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "hasNextPage":
@@ -2205,6 +3516,20 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 		return ec.fieldContext_PageInfo_endCursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_PreorderSettings(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "enabled":
+		return ec.fieldContext_PreorderSettings_enabled(ctx, field)
+	case "limit":
+		return ec.fieldContext_PreorderSettings_limit(ctx, field)
+	case "threshold":
+		return ec.fieldContext_PreorderSettings_threshold(ctx, field)
+	case "message":
+		return ec.fieldContext_PreorderSettings_message(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PreorderSettings", field.Name)
 }
 
 func (ec *executionContext) childFields_Product(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2287,6 +3612,14 @@ func (ec *executionContext) childFields_ProductLocationInventory(ctx context.Con
 	return nil, fmt.Errorf("no field named %q was found under type ProductLocationInventory", field.Name)
 }
 
+func (ec *executionContext) childFields_SetInventoryTrackingPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "updatedItemCount":
+		return ec.fieldContext_SetInventoryTrackingPayload_updatedItemCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SetInventoryTrackingPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_StockVariantPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "inventoryItem":
@@ -2321,6 +3654,22 @@ func (ec *executionContext) childFields_Store(ctx context.Context, field graphql
 		return ec.fieldContext_Store_location(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Store", field.Name)
+}
+
+func (ec *executionContext) childFields_UpdateInventoryConfigurationPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "configuration":
+		return ec.fieldContext_UpdateInventoryConfigurationPayload_configuration(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UpdateInventoryConfigurationPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_UpdateInventorySettingsPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "items":
+		return ec.fieldContext_UpdateInventorySettingsPayload_items(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UpdateInventorySettingsPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_UpdateLocationPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2533,6 +3882,44 @@ func (ec *executionContext) dir_requireScope_args(ctx context.Context, rawArgs m
 	return args, nil
 }
 
+func (ec *executionContext) field_InventoryItem_movements_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
+	return args, nil
+}
+
 func (ec *executionContext) field_Location_inventoryItems_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2576,6 +3963,34 @@ func (ec *executionContext) field_Location_inventoryItems_args(ctx context.Conte
 		return nil, err
 	}
 	args["filter"] = arg4
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_adjustInventoryAbsolute_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.AdjustInventoryInput, error) {
+			return ec.unmarshalNAdjustInventoryInput2stockgraphᚋgraphᚋmodelᚐAdjustInventoryInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_adjustInventoryRelative_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.AdjustInventoryInput, error) {
+			return ec.unmarshalNAdjustInventoryInput2stockgraphᚋgraphᚋmodelᚐAdjustInventoryInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -2663,12 +4078,68 @@ func (ec *executionContext) field_Mutation_deleteVariant_args(ctx context.Contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_moveInventory_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.MoveInventoryInput, error) {
+			return ec.unmarshalNMoveInventoryInput2stockgraphᚋgraphᚋmodelᚐMoveInventoryInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_setInventoryTracking_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SetInventoryTrackingInput, error) {
+			return ec.unmarshalNSetInventoryTrackingInput2stockgraphᚋgraphᚋmodelᚐSetInventoryTrackingInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_stockVariant_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.StockVariantInput, error) {
 			return ec.unmarshalNStockVariantInput2stockgraphᚋgraphᚋmodelᚐStockVariantInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateInventoryConfiguration_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UpdateInventoryConfigurationInput, error) {
+			return ec.unmarshalNUpdateInventoryConfigurationInput2stockgraphᚋgraphᚋmodelᚐUpdateInventoryConfigurationInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateInventorySettings_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UpdateInventorySettingsInput, error) {
+			return ec.unmarshalNUpdateInventorySettingsInput2stockgraphᚋgraphᚋmodelᚐUpdateInventorySettingsInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2733,6 +4204,20 @@ func (ec *executionContext) field_ProductInventory_byLocation_args(ctx context.C
 	return args, nil
 }
 
+func (ec *executionContext) field_Product_inventory_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "asOf",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalODateTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["asOf"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Product_variants_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2782,6 +4267,52 @@ func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["name"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_inventoryMovements_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.InventoryMovementFilter, error) {
+			return ec.unmarshalOInventoryMovementFilter2ᚖstockgraphᚋgraphᚋmodelᚐInventoryMovementFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg4
 	return args, nil
 }
 
@@ -2968,6 +4499,20 @@ func (ec *executionContext) field_VariantInventory_byLocation_args(ctx context.C
 		return nil, err
 	}
 	args["locationIds"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Variant_inventory_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "asOf",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalODateTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["asOf"] = arg0
 	return args, nil
 }
 
@@ -3229,6 +4774,148 @@ func (ec *executionContext) fieldContext_Address_email(_ context.Context, field 
 	return graphql.NewScalarFieldContext("Address", field, false, false, "String")
 }
 
+func (ec *executionContext) _AdjustInventoryPayload_items(ctx context.Context, field graphql.CollectedField, obj *inventory.ChangeResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AdjustInventoryPayload_items(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Items, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []models.InventoryItem) graphql.Marshaler {
+			return ec.marshalNInventoryItem2ᚕstockgraphᚋmodelsᚐInventoryItemᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AdjustInventoryPayload_items(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AdjustInventoryPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InventoryItem(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AdjustInventoryPayload_movements(ctx context.Context, field graphql.CollectedField, obj *inventory.ChangeResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AdjustInventoryPayload_movements(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Movements, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []models.Movement) graphql.Marshaler {
+			return ec.marshalNInventoryMovement2ᚕstockgraphᚋmodelsᚐMovementᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AdjustInventoryPayload_movements(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AdjustInventoryPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InventoryMovement(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AdjustInventoryPayload_results(ctx context.Context, field graphql.CollectedField, obj *inventory.ChangeResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AdjustInventoryPayload_results(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Lines, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []inventory.LineResult) graphql.Marshaler {
+			return ec.marshalNInventoryItemResult2ᚕstockgraphᚋinventoryᚐLineResultᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AdjustInventoryPayload_results(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AdjustInventoryPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InventoryItemResult(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AdjustInventoryPayload_dryRun(ctx context.Context, field graphql.CollectedField, obj *inventory.ChangeResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AdjustInventoryPayload_dryRun(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DryRun, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AdjustInventoryPayload_dryRun(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AdjustInventoryPayload", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _AdjustInventoryPayload_replayed(ctx context.Context, field graphql.CollectedField, obj *inventory.ChangeResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AdjustInventoryPayload_replayed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Replayed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AdjustInventoryPayload_replayed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AdjustInventoryPayload", field, false, false, "Boolean")
+}
+
 func (ec *executionContext) _AggregatedInventory_availableToSell(ctx context.Context, field graphql.CollectedField, obj *inventory.Summary) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3250,6 +4937,75 @@ func (ec *executionContext) _AggregatedInventory_availableToSell(ctx context.Con
 }
 func (ec *executionContext) fieldContext_AggregatedInventory_availableToSell(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AggregatedInventory", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AggregatedInventory_availableForBackorder(ctx context.Context, field graphql.CollectedField, obj *inventory.Summary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AggregatedInventory_availableForBackorder(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AvailableForBackorder, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AggregatedInventory_availableForBackorder(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AggregatedInventory", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AggregatedInventory_availableForPreorder(ctx context.Context, field graphql.CollectedField, obj *inventory.Summary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AggregatedInventory_availableForPreorder(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AvailableForPreorder, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AggregatedInventory_availableForPreorder(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AggregatedInventory", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AggregatedInventory_availableToPromise(ctx context.Context, field graphql.CollectedField, obj *inventory.Summary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AggregatedInventory_availableToPromise(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AvailableToPromise(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AggregatedInventory_availableToPromise(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AggregatedInventory", field, true, false, "Int")
 }
 
 func (ec *executionContext) _AggregatedInventory_onHand(ctx context.Context, field graphql.CollectedField, obj *inventory.Summary) (ret graphql.Marshaler) {
@@ -3275,6 +5031,29 @@ func (ec *executionContext) fieldContext_AggregatedInventory_onHand(_ context.Co
 	return graphql.NewScalarFieldContext("AggregatedInventory", field, false, false, "Int")
 }
 
+func (ec *executionContext) _AggregatedInventory_committed(ctx context.Context, field graphql.CollectedField, obj *inventory.Summary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AggregatedInventory_committed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Committed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AggregatedInventory_committed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AggregatedInventory", field, false, false, "Int")
+}
+
 func (ec *executionContext) _AggregatedInventory_qtyBackordered(ctx context.Context, field graphql.CollectedField, obj *inventory.Summary) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3295,6 +5074,29 @@ func (ec *executionContext) _AggregatedInventory_qtyBackordered(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_AggregatedInventory_qtyBackordered(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AggregatedInventory", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AggregatedInventory_qtyPreordered(ctx context.Context, field graphql.CollectedField, obj *inventory.Summary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AggregatedInventory_qtyPreordered(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.QtyPreordered, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AggregatedInventory_qtyPreordered(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AggregatedInventory", field, false, false, "Int")
 }
 
@@ -3367,6 +5169,98 @@ func (ec *executionContext) fieldContext_AggregatedInventory_backorderLimit(_ co
 	return graphql.NewScalarFieldContext("AggregatedInventory", field, false, false, "Int")
 }
 
+func (ec *executionContext) _AggregatedInventory_damaged(ctx context.Context, field graphql.CollectedField, obj *inventory.Summary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AggregatedInventory_damaged(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Damaged, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AggregatedInventory_damaged(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AggregatedInventory", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AggregatedInventory_qualityControl(ctx context.Context, field graphql.CollectedField, obj *inventory.Summary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AggregatedInventory_qualityControl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.QualityControl, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AggregatedInventory_qualityControl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AggregatedInventory", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AggregatedInventory_incoming(ctx context.Context, field graphql.CollectedField, obj *inventory.Summary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AggregatedInventory_incoming(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Incoming, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AggregatedInventory_incoming(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AggregatedInventory", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AggregatedInventory_nextIncomingAt(ctx context.Context, field graphql.CollectedField, obj *inventory.Summary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AggregatedInventory_nextIncomingAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NextIncomingAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AggregatedInventory_nextIncomingAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AggregatedInventory", field, false, false, "DateTime")
+}
+
 func (ec *executionContext) _AggregatedInventory_availability(ctx context.Context, field graphql.CollectedField, obj *inventory.Summary) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3388,6 +5282,29 @@ func (ec *executionContext) _AggregatedInventory_availability(ctx context.Contex
 }
 func (ec *executionContext) fieldContext_AggregatedInventory_availability(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AggregatedInventory", field, false, false, "Availability")
+}
+
+func (ec *executionContext) _AggregatedInventory_availabilityCode(ctx context.Context, field graphql.CollectedField, obj *inventory.Summary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AggregatedInventory_availabilityCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AvailabilityCode(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AggregatedInventory_availabilityCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AggregatedInventory", field, true, false, "Int")
 }
 
 func (ec *executionContext) _CreateLocationPayload_location(ctx context.Context, field graphql.CollectedField, obj *model.CreateLocationPayload) (ret graphql.Marshaler) {
@@ -3555,6 +5472,93 @@ func (ec *executionContext) fieldContext_DeleteVariantPayload_deletedVariantId(_
 	return graphql.NewScalarFieldContext("DeleteVariantPayload", field, false, false, "ID")
 }
 
+func (ec *executionContext) _InventoryBalance_variant(ctx context.Context, field graphql.CollectedField, obj *inventory.Balance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryBalance_variant(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.InventoryBalance().Variant(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Variant) graphql.Marshaler {
+			return ec.marshalNVariant2ᚖstockgraphᚋmodelsᚐVariant(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryBalance_variant(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InventoryBalance",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Variant(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InventoryBalance_location(ctx context.Context, field graphql.CollectedField, obj *inventory.Balance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryBalance_location(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.InventoryBalance().Location(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Location) graphql.Marshaler {
+			return ec.marshalNLocation2ᚖstockgraphᚋmodelsᚐLocation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryBalance_location(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InventoryBalance",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Location(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InventoryBalance_balance(ctx context.Context, field graphql.CollectedField, obj *inventory.Balance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryBalance_balance(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OnHand, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryBalance_balance(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InventoryBalance", field, false, false, "Int")
+}
+
 func (ec *executionContext) _InventoryConfiguration_backordersEnabled(ctx context.Context, field graphql.CollectedField, obj *models.Store) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3622,6 +5626,84 @@ func (ec *executionContext) _InventoryConfiguration_allowNegativeStock(ctx conte
 }
 func (ec *executionContext) fieldContext_InventoryConfiguration_allowNegativeStock(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("InventoryConfiguration", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _InventoryConsistencyReport_consistent(ctx context.Context, field graphql.CollectedField, obj *model.InventoryConsistencyReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryConsistencyReport_consistent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Consistent, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryConsistencyReport_consistent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InventoryConsistencyReport", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _InventoryConsistencyReport_mismatches(ctx context.Context, field graphql.CollectedField, obj *model.InventoryConsistencyReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryConsistencyReport_mismatches(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Mismatches, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ledger.Mismatch) graphql.Marshaler {
+			return ec.marshalNInventoryMismatch2ᚕᚖstockgraphᚋledgerᚐMismatchᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryConsistencyReport_mismatches(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InventoryConsistencyReport",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InventoryMismatch(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InventoryConsistencyReport_checkedAt(ctx context.Context, field graphql.CollectedField, obj *model.InventoryConsistencyReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryConsistencyReport_checkedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CheckedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryConsistencyReport_checkedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InventoryConsistencyReport", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _InventoryItem_id(ctx context.Context, field graphql.CollectedField, obj *models.InventoryItem) (ret graphql.Marshaler) {
@@ -3757,6 +5839,75 @@ func (ec *executionContext) fieldContext_InventoryItem_availableToSell(_ context
 	return graphql.NewScalarFieldContext("InventoryItem", field, true, true, "Int")
 }
 
+func (ec *executionContext) _InventoryItem_availableForBackorder(ctx context.Context, field graphql.CollectedField, obj *models.InventoryItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryItem_availableForBackorder(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.InventoryItem().AvailableForBackorder(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryItem_availableForBackorder(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InventoryItem", field, true, true, "Int")
+}
+
+func (ec *executionContext) _InventoryItem_availableForPreorder(ctx context.Context, field graphql.CollectedField, obj *models.InventoryItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryItem_availableForPreorder(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.InventoryItem().AvailableForPreorder(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryItem_availableForPreorder(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InventoryItem", field, true, true, "Int")
+}
+
+func (ec *executionContext) _InventoryItem_availableToPromise(ctx context.Context, field graphql.CollectedField, obj *models.InventoryItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryItem_availableToPromise(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.InventoryItem().AvailableToPromise(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryItem_availableToPromise(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InventoryItem", field, true, true, "Int")
+}
+
 func (ec *executionContext) _InventoryItem_onHand(ctx context.Context, field graphql.CollectedField, obj *models.InventoryItem) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3826,6 +5977,121 @@ func (ec *executionContext) fieldContext_InventoryItem_qtyBackordered(_ context.
 	return graphql.NewScalarFieldContext("InventoryItem", field, false, false, "Int")
 }
 
+func (ec *executionContext) _InventoryItem_qtyPreordered(ctx context.Context, field graphql.CollectedField, obj *models.InventoryItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryItem_qtyPreordered(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.QtyPreordered, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryItem_qtyPreordered(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InventoryItem", field, false, false, "Int")
+}
+
+func (ec *executionContext) _InventoryItem_damaged(ctx context.Context, field graphql.CollectedField, obj *models.InventoryItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryItem_damaged(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Damaged, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryItem_damaged(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InventoryItem", field, false, false, "Int")
+}
+
+func (ec *executionContext) _InventoryItem_qualityControl(ctx context.Context, field graphql.CollectedField, obj *models.InventoryItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryItem_qualityControl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.QualityControl, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryItem_qualityControl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InventoryItem", field, false, false, "Int")
+}
+
+func (ec *executionContext) _InventoryItem_incoming(ctx context.Context, field graphql.CollectedField, obj *models.InventoryItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryItem_incoming(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Incoming, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryItem_incoming(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InventoryItem", field, false, false, "Int")
+}
+
+func (ec *executionContext) _InventoryItem_nextIncomingAt(ctx context.Context, field graphql.CollectedField, obj *models.InventoryItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryItem_nextIncomingAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NextIncomingAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryItem_nextIncomingAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InventoryItem", field, false, false, "DateTime")
+}
+
 func (ec *executionContext) _InventoryItem_availability(ctx context.Context, field graphql.CollectedField, obj *models.InventoryItem) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3847,6 +6113,29 @@ func (ec *executionContext) _InventoryItem_availability(ctx context.Context, fie
 }
 func (ec *executionContext) fieldContext_InventoryItem_availability(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("InventoryItem", field, true, true, "Availability")
+}
+
+func (ec *executionContext) _InventoryItem_availabilityCode(ctx context.Context, field graphql.CollectedField, obj *models.InventoryItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryItem_availabilityCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.InventoryItem().AvailabilityCode(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryItem_availabilityCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InventoryItem", field, true, true, "Int")
 }
 
 func (ec *executionContext) _InventoryItem_settings(ctx context.Context, field graphql.CollectedField, obj *models.InventoryItem) (ret graphql.Marshaler) {
@@ -3877,6 +6166,50 @@ func (ec *executionContext) fieldContext_InventoryItem_settings(_ context.Contex
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_InventorySettings(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InventoryItem_movements(ctx context.Context, field graphql.CollectedField, obj *models.InventoryItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryItem_movements(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.InventoryItem().Movements(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.InventoryMovementConnection) graphql.Marshaler {
+			return ec.marshalNInventoryMovementConnection2ᚖstockgraphᚋgraphᚋmodelᚐInventoryMovementConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryItem_movements(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InventoryItem",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InventoryMovementConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_InventoryItem_movements_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -4170,6 +6503,786 @@ func (ec *executionContext) fieldContext_InventoryItemEdge_node(_ context.Contex
 	return fc, nil
 }
 
+func (ec *executionContext) _InventoryItemResult_index(ctx context.Context, field graphql.CollectedField, obj *inventory.LineResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryItemResult_index(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Index, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryItemResult_index(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InventoryItemResult", field, false, false, "Int")
+}
+
+func (ec *executionContext) _InventoryItemResult_inventoryItem(ctx context.Context, field graphql.CollectedField, obj *inventory.LineResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryItemResult_inventoryItem(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Item, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.InventoryItem) graphql.Marshaler {
+			return ec.marshalOInventoryItem2ᚖstockgraphᚋmodelsᚐInventoryItem(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryItemResult_inventoryItem(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InventoryItemResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InventoryItem(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InventoryItemResult_error(ctx context.Context, field graphql.CollectedField, obj *inventory.LineResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryItemResult_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *apperr.Error) graphql.Marshaler {
+			return ec.marshalOItemError2ᚖstockgraphᚋapperrᚐError(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryItemResult_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InventoryItemResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ItemError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InventoryMismatch_inventoryItemId(ctx context.Context, field graphql.CollectedField, obj *ledger.Mismatch) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryMismatch_inventoryItemId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.InventoryMismatch().InventoryItemID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryMismatch_inventoryItemId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InventoryMismatch", field, true, true, "ID")
+}
+
+func (ec *executionContext) _InventoryMismatch_variantId(ctx context.Context, field graphql.CollectedField, obj *ledger.Mismatch) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryMismatch_variantId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.InventoryMismatch().VariantID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryMismatch_variantId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InventoryMismatch", field, true, true, "ID")
+}
+
+func (ec *executionContext) _InventoryMismatch_location(ctx context.Context, field graphql.CollectedField, obj *ledger.Mismatch) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryMismatch_location(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.InventoryMismatch().Location(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Location) graphql.Marshaler {
+			return ec.marshalNLocation2ᚖstockgraphᚋmodelsᚐLocation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryMismatch_location(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InventoryMismatch",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Location(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InventoryMismatch_state(ctx context.Context, field graphql.CollectedField, obj *ledger.Mismatch) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryMismatch_state(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.State, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.QuantityState) graphql.Marshaler {
+			return ec.marshalNQuantityState2stockgraphᚋmodelsᚐQuantityState(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryMismatch_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InventoryMismatch", field, false, false, "QuantityState")
+}
+
+func (ec *executionContext) _InventoryMismatch_stored(ctx context.Context, field graphql.CollectedField, obj *ledger.Mismatch) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryMismatch_stored(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Stored, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryMismatch_stored(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InventoryMismatch", field, false, false, "Int")
+}
+
+func (ec *executionContext) _InventoryMismatch_ledger(ctx context.Context, field graphql.CollectedField, obj *ledger.Mismatch) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryMismatch_ledger(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ledger, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryMismatch_ledger(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InventoryMismatch", field, false, false, "Int")
+}
+
+func (ec *executionContext) _InventoryMovement_id(ctx context.Context, field graphql.CollectedField, obj *models.Movement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryMovement_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.InventoryMovement().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryMovement_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InventoryMovement", field, true, true, "ID")
+}
+
+func (ec *executionContext) _InventoryMovement_entityId(ctx context.Context, field graphql.CollectedField, obj *models.Movement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryMovement_entityId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryMovement_entityId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InventoryMovement", field, false, false, "Int")
+}
+
+func (ec *executionContext) _InventoryMovement_operationId(ctx context.Context, field graphql.CollectedField, obj *models.Movement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryMovement_operationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OperationID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryMovement_operationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InventoryMovement", field, false, false, "String")
+}
+
+func (ec *executionContext) _InventoryMovement_variant(ctx context.Context, field graphql.CollectedField, obj *models.Movement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryMovement_variant(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.InventoryMovement().Variant(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Variant) graphql.Marshaler {
+			return ec.marshalOVariant2ᚖstockgraphᚋmodelsᚐVariant(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryMovement_variant(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InventoryMovement",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Variant(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InventoryMovement_variantId(ctx context.Context, field graphql.CollectedField, obj *models.Movement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryMovement_variantId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.InventoryMovement().VariantID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryMovement_variantId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InventoryMovement", field, true, true, "ID")
+}
+
+func (ec *executionContext) _InventoryMovement_from(ctx context.Context, field graphql.CollectedField, obj *models.Movement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryMovement_from(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.InventoryMovement().From(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Location) graphql.Marshaler {
+			return ec.marshalNLocation2ᚖstockgraphᚋmodelsᚐLocation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryMovement_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InventoryMovement",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Location(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InventoryMovement_fromState(ctx context.Context, field graphql.CollectedField, obj *models.Movement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryMovement_fromState(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FromState, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.QuantityState) graphql.Marshaler {
+			return ec.marshalNQuantityState2stockgraphᚋmodelsᚐQuantityState(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryMovement_fromState(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InventoryMovement", field, false, false, "QuantityState")
+}
+
+func (ec *executionContext) _InventoryMovement_to(ctx context.Context, field graphql.CollectedField, obj *models.Movement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryMovement_to(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.InventoryMovement().To(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Location) graphql.Marshaler {
+			return ec.marshalNLocation2ᚖstockgraphᚋmodelsᚐLocation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryMovement_to(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InventoryMovement",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Location(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InventoryMovement_toState(ctx context.Context, field graphql.CollectedField, obj *models.Movement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryMovement_toState(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ToState, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.QuantityState) graphql.Marshaler {
+			return ec.marshalNQuantityState2stockgraphᚋmodelsᚐQuantityState(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryMovement_toState(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InventoryMovement", field, false, false, "QuantityState")
+}
+
+func (ec *executionContext) _InventoryMovement_quantity(ctx context.Context, field graphql.CollectedField, obj *models.Movement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryMovement_quantity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Quantity, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryMovement_quantity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InventoryMovement", field, false, false, "Int")
+}
+
+func (ec *executionContext) _InventoryMovement_reason(ctx context.Context, field graphql.CollectedField, obj *models.Movement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryMovement_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryMovement_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InventoryMovement", field, false, false, "String")
+}
+
+func (ec *executionContext) _InventoryMovement_reference(ctx context.Context, field graphql.CollectedField, obj *models.Movement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryMovement_reference(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reference, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryMovement_reference(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InventoryMovement", field, false, false, "String")
+}
+
+func (ec *executionContext) _InventoryMovement_idempotencyKey(ctx context.Context, field graphql.CollectedField, obj *models.Movement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryMovement_idempotencyKey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IdempotencyKey, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryMovement_idempotencyKey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InventoryMovement", field, false, false, "String")
+}
+
+func (ec *executionContext) _InventoryMovement_fromBalance(ctx context.Context, field graphql.CollectedField, obj *models.Movement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryMovement_fromBalance(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FromBalance, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryMovement_fromBalance(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InventoryMovement", field, false, false, "Int")
+}
+
+func (ec *executionContext) _InventoryMovement_toBalance(ctx context.Context, field graphql.CollectedField, obj *models.Movement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryMovement_toBalance(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ToBalance, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryMovement_toBalance(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InventoryMovement", field, false, false, "Int")
+}
+
+func (ec *executionContext) _InventoryMovement_createdAt(ctx context.Context, field graphql.CollectedField, obj *models.Movement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryMovement_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryMovement_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InventoryMovement", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _InventoryMovementConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.InventoryMovementConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryMovementConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.InventoryMovementEdge) graphql.Marshaler {
+			return ec.marshalNInventoryMovementEdge2ᚕᚖstockgraphᚋgraphᚋmodelᚐInventoryMovementEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryMovementConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InventoryMovementConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InventoryMovementEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InventoryMovementConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.InventoryMovementConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryMovementConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.Movement) graphql.Marshaler {
+			return ec.marshalNInventoryMovement2ᚕᚖstockgraphᚋmodelsᚐMovementᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryMovementConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InventoryMovementConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InventoryMovement(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InventoryMovementConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.InventoryMovementConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryMovementConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖstockgraphᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryMovementConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InventoryMovementConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InventoryMovementEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.InventoryMovementEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryMovementEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryMovementEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InventoryMovementEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _InventoryMovementEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.InventoryMovementEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryMovementEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Movement) graphql.Marshaler {
+			return ec.marshalNInventoryMovement2ᚖstockgraphᚋmodelsᚐMovement(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryMovementEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InventoryMovementEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InventoryMovement(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _InventorySettings_safetyStock(ctx context.Context, field graphql.CollectedField, obj *models.InventoryItem) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4285,6 +7398,29 @@ func (ec *executionContext) fieldContext_InventorySettings_backorderLimit(_ cont
 	return graphql.NewScalarFieldContext("InventorySettings", field, false, false, "Int")
 }
 
+func (ec *executionContext) _InventorySettings_backorderThreshold(ctx context.Context, field graphql.CollectedField, obj *models.InventoryItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventorySettings_backorderThreshold(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BackorderThreshold, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InventorySettings_backorderThreshold(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InventorySettings", field, false, false, "Int")
+}
+
 func (ec *executionContext) _InventorySettings_trackingMode(ctx context.Context, field graphql.CollectedField, obj *models.InventoryItem) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4306,6 +7442,130 @@ func (ec *executionContext) _InventorySettings_trackingMode(ctx context.Context,
 }
 func (ec *executionContext) fieldContext_InventorySettings_trackingMode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("InventorySettings", field, false, false, "TrackingMode")
+}
+
+func (ec *executionContext) _InventorySettings_preorder(ctx context.Context, field graphql.CollectedField, obj *models.InventoryItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventorySettings_preorder(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.InventorySettings().Preorder(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.InventoryItem) graphql.Marshaler {
+			return ec.marshalNPreorderSettings2ᚖstockgraphᚋmodelsᚐInventoryItem(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InventorySettings_preorder(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InventorySettings",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PreorderSettings(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InventorySettings_availabilityDate(ctx context.Context, field graphql.CollectedField, obj *models.InventoryItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventorySettings_availabilityDate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AvailabilityDate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InventorySettings_availabilityDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InventorySettings", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _ItemError_code(ctx context.Context, field graphql.CollectedField, obj *apperr.Error) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ItemError_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ItemError().Code(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ItemError_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ItemError", field, true, true, "String")
+}
+
+func (ec *executionContext) _ItemError_message(ctx context.Context, field graphql.CollectedField, obj *apperr.Error) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ItemError_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Message, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ItemError_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ItemError", field, false, false, "String")
+}
+
+func (ec *executionContext) _ItemError_field(ctx context.Context, field graphql.CollectedField, obj *apperr.Error) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ItemError_field(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Field, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ItemError_field(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ItemError", field, false, false, "String")
 }
 
 func (ec *executionContext) _Location_id(ctx context.Context, field graphql.CollectedField, obj *models.Location) (ret graphql.Marshaler) {
@@ -4786,6 +8046,157 @@ func (ec *executionContext) fieldContext_LocationEdge_node(_ context.Context, fi
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _MoveInventoryPayload_location(ctx context.Context, field graphql.CollectedField, obj *inventory.MoveResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MoveInventoryPayload_location(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MoveInventoryPayload().Location(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Location) graphql.Marshaler {
+			return ec.marshalNLocation2ᚖstockgraphᚋmodelsᚐLocation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MoveInventoryPayload_location(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MoveInventoryPayload",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Location(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MoveInventoryPayload_balances(ctx context.Context, field graphql.CollectedField, obj *inventory.MoveResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MoveInventoryPayload_balances(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Balances, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []inventory.Balance) graphql.Marshaler {
+			return ec.marshalNInventoryBalance2ᚕstockgraphᚋinventoryᚐBalanceᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MoveInventoryPayload_balances(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MoveInventoryPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InventoryBalance(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MoveInventoryPayload_items(ctx context.Context, field graphql.CollectedField, obj *inventory.MoveResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MoveInventoryPayload_items(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Items, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []models.InventoryItem) graphql.Marshaler {
+			return ec.marshalNInventoryItem2ᚕstockgraphᚋmodelsᚐInventoryItemᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MoveInventoryPayload_items(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MoveInventoryPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InventoryItem(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MoveInventoryPayload_movements(ctx context.Context, field graphql.CollectedField, obj *inventory.MoveResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MoveInventoryPayload_movements(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Movements, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []models.Movement) graphql.Marshaler {
+			return ec.marshalNInventoryMovement2ᚕstockgraphᚋmodelsᚐMovementᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MoveInventoryPayload_movements(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MoveInventoryPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InventoryMovement(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MoveInventoryPayload_replayed(ctx context.Context, field graphql.CollectedField, obj *inventory.MoveResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MoveInventoryPayload_replayed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Replayed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MoveInventoryPayload_replayed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MoveInventoryPayload", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _Mutation_createProduct(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -5408,6 +8819,378 @@ func (ec *executionContext) fieldContext_Mutation_deleteLocation(ctx context.Con
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_adjustInventoryAbsolute(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_adjustInventoryAbsolute(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AdjustInventoryAbsolute(ctx, fc.Args["input"].(model.AdjustInventoryInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2stockgraphᚋgraphᚋmodelᚐScope(ctx, "WRITE_INVENTORY")
+				if err != nil {
+					var zeroVal *inventory.ChangeResult
+					return zeroVal, err
+				}
+				if ec.Directives.RequireScope == nil {
+					var zeroVal *inventory.ChangeResult
+					return zeroVal, errors.New("directive requireScope is not implemented")
+				}
+				return ec.Directives.RequireScope(ctx, nil, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *inventory.ChangeResult) graphql.Marshaler {
+			return ec.marshalNAdjustInventoryPayload2ᚖstockgraphᚋinventoryᚐChangeResult(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_adjustInventoryAbsolute(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AdjustInventoryPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_adjustInventoryAbsolute_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_adjustInventoryRelative(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_adjustInventoryRelative(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AdjustInventoryRelative(ctx, fc.Args["input"].(model.AdjustInventoryInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2stockgraphᚋgraphᚋmodelᚐScope(ctx, "WRITE_INVENTORY")
+				if err != nil {
+					var zeroVal *inventory.ChangeResult
+					return zeroVal, err
+				}
+				if ec.Directives.RequireScope == nil {
+					var zeroVal *inventory.ChangeResult
+					return zeroVal, errors.New("directive requireScope is not implemented")
+				}
+				return ec.Directives.RequireScope(ctx, nil, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *inventory.ChangeResult) graphql.Marshaler {
+			return ec.marshalNAdjustInventoryPayload2ᚖstockgraphᚋinventoryᚐChangeResult(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_adjustInventoryRelative(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AdjustInventoryPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_adjustInventoryRelative_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_moveInventory(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_moveInventory(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().MoveInventory(ctx, fc.Args["input"].(model.MoveInventoryInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2stockgraphᚋgraphᚋmodelᚐScope(ctx, "WRITE_INVENTORY")
+				if err != nil {
+					var zeroVal *inventory.MoveResult
+					return zeroVal, err
+				}
+				if ec.Directives.RequireScope == nil {
+					var zeroVal *inventory.MoveResult
+					return zeroVal, errors.New("directive requireScope is not implemented")
+				}
+				return ec.Directives.RequireScope(ctx, nil, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *inventory.MoveResult) graphql.Marshaler {
+			return ec.marshalNMoveInventoryPayload2ᚖstockgraphᚋinventoryᚐMoveResult(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_moveInventory(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MoveInventoryPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_moveInventory_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateInventorySettings(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateInventorySettings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateInventorySettings(ctx, fc.Args["input"].(model.UpdateInventorySettingsInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2stockgraphᚋgraphᚋmodelᚐScope(ctx, "WRITE_INVENTORY")
+				if err != nil {
+					var zeroVal *model.UpdateInventorySettingsPayload
+					return zeroVal, err
+				}
+				if ec.Directives.RequireScope == nil {
+					var zeroVal *model.UpdateInventorySettingsPayload
+					return zeroVal, errors.New("directive requireScope is not implemented")
+				}
+				return ec.Directives.RequireScope(ctx, nil, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.UpdateInventorySettingsPayload) graphql.Marshaler {
+			return ec.marshalNUpdateInventorySettingsPayload2ᚖstockgraphᚋgraphᚋmodelᚐUpdateInventorySettingsPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateInventorySettings(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UpdateInventorySettingsPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateInventorySettings_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateInventoryConfiguration(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateInventoryConfiguration(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateInventoryConfiguration(ctx, fc.Args["input"].(model.UpdateInventoryConfigurationInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2stockgraphᚋgraphᚋmodelᚐScope(ctx, "WRITE_INVENTORY")
+				if err != nil {
+					var zeroVal *model.UpdateInventoryConfigurationPayload
+					return zeroVal, err
+				}
+				if ec.Directives.RequireScope == nil {
+					var zeroVal *model.UpdateInventoryConfigurationPayload
+					return zeroVal, errors.New("directive requireScope is not implemented")
+				}
+				return ec.Directives.RequireScope(ctx, nil, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.UpdateInventoryConfigurationPayload) graphql.Marshaler {
+			return ec.marshalNUpdateInventoryConfigurationPayload2ᚖstockgraphᚋgraphᚋmodelᚐUpdateInventoryConfigurationPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateInventoryConfiguration(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UpdateInventoryConfigurationPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateInventoryConfiguration_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setInventoryTracking(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setInventoryTracking(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetInventoryTracking(ctx, fc.Args["input"].(model.SetInventoryTrackingInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2stockgraphᚋgraphᚋmodelᚐScope(ctx, "WRITE_INVENTORY")
+				if err != nil {
+					var zeroVal *model.SetInventoryTrackingPayload
+					return zeroVal, err
+				}
+				if ec.Directives.RequireScope == nil {
+					var zeroVal *model.SetInventoryTrackingPayload
+					return zeroVal, errors.New("directive requireScope is not implemented")
+				}
+				return ec.Directives.RequireScope(ctx, nil, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SetInventoryTrackingPayload) graphql.Marshaler {
+			return ec.marshalNSetInventoryTrackingPayload2ᚖstockgraphᚋgraphᚋmodelᚐSetInventoryTrackingPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setInventoryTracking(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SetInventoryTrackingPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setInventoryTracking_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5498,6 +9281,98 @@ func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "String")
+}
+
+func (ec *executionContext) _PreorderSettings_enabled(ctx context.Context, field graphql.CollectedField, obj *models.InventoryItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PreorderSettings_enabled(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PreorderEnabled, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PreorderSettings_enabled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PreorderSettings", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _PreorderSettings_limit(ctx context.Context, field graphql.CollectedField, obj *models.InventoryItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PreorderSettings_limit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PreorderLimit, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PreorderSettings_limit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PreorderSettings", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PreorderSettings_threshold(ctx context.Context, field graphql.CollectedField, obj *models.InventoryItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PreorderSettings_threshold(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PreorderThreshold, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PreorderSettings_threshold(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PreorderSettings", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PreorderSettings_message(ctx context.Context, field graphql.CollectedField, obj *models.InventoryItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PreorderSettings_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PreorderMessage, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PreorderSettings_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PreorderSettings", field, false, false, "String")
 }
 
 func (ec *executionContext) _Product_id(ctx context.Context, field graphql.CollectedField, obj *models.Product) (ret graphql.Marshaler) {
@@ -5670,17 +9545,18 @@ func (ec *executionContext) _Product_inventory(ctx context.Context, field graphq
 			return ec.fieldContext_Product_inventory(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Product().Inventory(ctx, obj)
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Product().Inventory(ctx, obj, fc.Args["asOf"].(*time.Time))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.Product) graphql.Marshaler {
-			return ec.marshalNProductInventory2ᚖstockgraphᚋmodelsᚐProduct(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *inventory.ProductStock) graphql.Marshaler {
+			return ec.marshalNProductInventory2ᚖstockgraphᚋinventoryᚐProductStock(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_Product_inventory(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_Product_inventory(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "Product",
 		Field:      field,
@@ -5689,6 +9565,17 @@ func (ec *executionContext) fieldContext_Product_inventory(_ context.Context, fi
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_ProductInventory(ctx, field)
 		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Product_inventory_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -5911,7 +9798,7 @@ func (ec *executionContext) fieldContext_ProductEdge_node(_ context.Context, fie
 	return fc, nil
 }
 
-func (ec *executionContext) _ProductInventory_aggregated(ctx context.Context, field graphql.CollectedField, obj *models.Product) (ret graphql.Marshaler) {
+func (ec *executionContext) _ProductInventory_aggregated(ctx context.Context, field graphql.CollectedField, obj *inventory.ProductStock) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5943,7 +9830,7 @@ func (ec *executionContext) fieldContext_ProductInventory_aggregated(_ context.C
 	return fc, nil
 }
 
-func (ec *executionContext) _ProductInventory_byLocation(ctx context.Context, field graphql.CollectedField, obj *models.Product) (ret graphql.Marshaler) {
+func (ec *executionContext) _ProductInventory_byLocation(ctx context.Context, field graphql.CollectedField, obj *inventory.ProductStock) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6292,6 +10179,118 @@ func (ec *executionContext) fieldContext_Query_node(ctx context.Context, field g
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_inventoryMovements(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_inventoryMovements(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().InventoryMovements(ctx, fc.Args["filter"].(*model.InventoryMovementFilter), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2stockgraphᚋgraphᚋmodelᚐScope(ctx, "READ_INVENTORY")
+				if err != nil {
+					var zeroVal *model.InventoryMovementConnection
+					return zeroVal, err
+				}
+				if ec.Directives.RequireScope == nil {
+					var zeroVal *model.InventoryMovementConnection
+					return zeroVal, errors.New("directive requireScope is not implemented")
+				}
+				return ec.Directives.RequireScope(ctx, nil, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.InventoryMovementConnection) graphql.Marshaler {
+			return ec.marshalNInventoryMovementConnection2ᚖstockgraphᚋgraphᚋmodelᚐInventoryMovementConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_inventoryMovements(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InventoryMovementConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_inventoryMovements_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_inventoryConsistencyReport(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_inventoryConsistencyReport(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().InventoryConsistencyReport(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2stockgraphᚋgraphᚋmodelᚐScope(ctx, "READ_INVENTORY")
+				if err != nil {
+					var zeroVal *model.InventoryConsistencyReport
+					return zeroVal, err
+				}
+				if ec.Directives.RequireScope == nil {
+					var zeroVal *model.InventoryConsistencyReport
+					return zeroVal, errors.New("directive requireScope is not implemented")
+				}
+				return ec.Directives.RequireScope(ctx, nil, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.InventoryConsistencyReport) graphql.Marshaler {
+			return ec.marshalNInventoryConsistencyReport2ᚖstockgraphᚋgraphᚋmodelᚐInventoryConsistencyReport(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_inventoryConsistencyReport(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InventoryConsistencyReport(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6366,6 +10365,29 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _SetInventoryTrackingPayload_updatedItemCount(ctx context.Context, field graphql.CollectedField, obj *model.SetInventoryTrackingPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SetInventoryTrackingPayload_updatedItemCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedItemCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SetInventoryTrackingPayload_updatedItemCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SetInventoryTrackingPayload", field, false, false, "Int")
 }
 
 func (ec *executionContext) _StockVariantPayload_inventoryItem(ctx context.Context, field graphql.CollectedField, obj *model.StockVariantPayload) (ret graphql.Marshaler) {
@@ -6767,6 +10789,70 @@ func (ec *executionContext) fieldContext_Store_location(ctx context.Context, fie
 	return fc, nil
 }
 
+func (ec *executionContext) _UpdateInventoryConfigurationPayload_configuration(ctx context.Context, field graphql.CollectedField, obj *model.UpdateInventoryConfigurationPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdateInventoryConfigurationPayload_configuration(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Configuration, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Store) graphql.Marshaler {
+			return ec.marshalNInventoryConfiguration2ᚖstockgraphᚋmodelsᚐStore(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpdateInventoryConfigurationPayload_configuration(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UpdateInventoryConfigurationPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InventoryConfiguration(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UpdateInventorySettingsPayload_items(ctx context.Context, field graphql.CollectedField, obj *model.UpdateInventorySettingsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdateInventorySettingsPayload_items(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Items, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.InventoryItem) graphql.Marshaler {
+			return ec.marshalNInventoryItem2ᚕᚖstockgraphᚋmodelsᚐInventoryItemᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpdateInventorySettingsPayload_items(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UpdateInventorySettingsPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InventoryItem(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _UpdateLocationPayload_location(ctx context.Context, field graphql.CollectedField, obj *model.UpdateLocationPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7042,17 +11128,18 @@ func (ec *executionContext) _Variant_inventory(ctx context.Context, field graphq
 			return ec.fieldContext_Variant_inventory(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Variant().Inventory(ctx, obj)
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Variant().Inventory(ctx, obj, fc.Args["asOf"].(*time.Time))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.Variant) graphql.Marshaler {
-			return ec.marshalNVariantInventory2ᚖstockgraphᚋmodelsᚐVariant(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *inventory.VariantStock) graphql.Marshaler {
+			return ec.marshalNVariantInventory2ᚖstockgraphᚋinventoryᚐVariantStock(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_Variant_inventory(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_Variant_inventory(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "Variant",
 		Field:      field,
@@ -7061,6 +11148,17 @@ func (ec *executionContext) fieldContext_Variant_inventory(_ context.Context, fi
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_VariantInventory(ctx, field)
 		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Variant_inventory_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -7239,7 +11337,7 @@ func (ec *executionContext) fieldContext_VariantEdge_node(_ context.Context, fie
 	return fc, nil
 }
 
-func (ec *executionContext) _VariantInventory_aggregated(ctx context.Context, field graphql.CollectedField, obj *models.Variant) (ret graphql.Marshaler) {
+func (ec *executionContext) _VariantInventory_aggregated(ctx context.Context, field graphql.CollectedField, obj *inventory.VariantStock) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7271,7 +11369,7 @@ func (ec *executionContext) fieldContext_VariantInventory_aggregated(_ context.C
 	return fc, nil
 }
 
-func (ec *executionContext) _VariantInventory_byLocation(ctx context.Context, field graphql.CollectedField, obj *models.Variant) (ret graphql.Marshaler) {
+func (ec *executionContext) _VariantInventory_byLocation(ctx context.Context, field graphql.CollectedField, obj *inventory.VariantStock) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8479,6 +12577,174 @@ func UnmarshalAddressInput(ctx context.Context, raw any) (model.AddressInput, er
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputAdjustInventoryInput(ctx context.Context, obj any) (model.AdjustInventoryInput, error) {
+	var it model.AdjustInventoryInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["errorPolicy"]; !present {
+		asMap["errorPolicy"] = "REJECT_EVERYTHING"
+	}
+	if _, present := asMap["dryRun"]; !present {
+		asMap["dryRun"] = false
+	}
+
+	fieldsInOrder := [...]string{"reason", "reference", "idempotencyKey", "items", "errorPolicy", "dryRun"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		case "reference":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reference"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reference = data
+		case "idempotencyKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKey"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdempotencyKey = data
+		case "items":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("items"))
+			data, err := ec.unmarshalNAdjustInventoryItemInput2ᚕᚖstockgraphᚋgraphᚋmodelᚐAdjustInventoryItemInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Items = data
+		case "errorPolicy":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("errorPolicy"))
+			data, err := ec.unmarshalOErrorPolicy2ᚖstockgraphᚋinventoryᚐErrorPolicy(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ErrorPolicy = data
+		case "dryRun":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dryRun"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DryRun = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAdjustInventoryInput unmarshals raw into the AdjustInventoryInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAdjustInventoryInput(ctx context.Context, raw any) (model.AdjustInventoryInput, error) {
+	var out model.AdjustInventoryInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AdjustInventoryInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputAdjustInventoryItemInput(ctx context.Context, obj any) (model.AdjustInventoryItemInput, error) {
+	var it model.AdjustInventoryItemInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"locationId", "variantId", "sku", "productId", "quantity", "qtyBackordered", "expectedRevision"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "locationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("locationId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LocationID = data
+		case "variantId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("variantId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.VariantID = data
+		case "sku":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sku"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Sku = data
+		case "productId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("productId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProductID = data
+		case "quantity":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("quantity"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Quantity = data
+		case "qtyBackordered":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("qtyBackordered"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.QtyBackordered = data
+		case "expectedRevision":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedRevision"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedRevision = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAdjustInventoryItemInput unmarshals raw into the AdjustInventoryItemInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAdjustInventoryItemInput(ctx context.Context, raw any) (model.AdjustInventoryItemInput, error) {
+	var out model.AdjustInventoryItemInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AdjustInventoryItemInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCreateLocationInput(ctx context.Context, obj any) (model.CreateLocationInput, error) {
 	var it model.CreateLocationInput
 	if obj == nil {
@@ -8870,6 +13136,174 @@ func UnmarshalInventoryItemFilter(ctx context.Context, raw any) (model.Inventory
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputInventoryMoveInput(ctx context.Context, obj any) (model.InventoryMoveInput, error) {
+	var it model.InventoryMoveInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"variantId", "sku", "fromLocationId", "toLocationId", "fromState", "toState", "quantity", "expectedAt"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "variantId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("variantId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.VariantID = data
+		case "sku":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sku"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Sku = data
+		case "fromLocationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fromLocationId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FromLocationID = data
+		case "toLocationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toLocationId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToLocationID = data
+		case "fromState":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fromState"))
+			data, err := ec.unmarshalOQuantityState2ᚖstockgraphᚋmodelsᚐQuantityState(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FromState = data
+		case "toState":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toState"))
+			data, err := ec.unmarshalOQuantityState2ᚖstockgraphᚋmodelsᚐQuantityState(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToState = data
+		case "quantity":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("quantity"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Quantity = data
+		case "expectedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedAt"))
+			data, err := ec.unmarshalODateTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedAt = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalInventoryMoveInput unmarshals raw into the InventoryMoveInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalInventoryMoveInput(ctx context.Context, raw any) (model.InventoryMoveInput, error) {
+	var out model.InventoryMoveInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "InventoryMoveInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputInventoryMovementFilter(ctx context.Context, obj any) (model.InventoryMovementFilter, error) {
+	var it model.InventoryMovementFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"variantId", "locationId", "reason", "reference", "from", "to"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "variantId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("variantId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.VariantID = data
+		case "locationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("locationId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LocationID = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		case "reference":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reference"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reference = data
+		case "from":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("from"))
+			data, err := ec.unmarshalODateTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.From = data
+		case "to":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("to"))
+			data, err := ec.unmarshalODateTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.To = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalInventoryMovementFilter unmarshals raw into the InventoryMovementFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalInventoryMovementFilter(ctx context.Context, raw any) (model.InventoryMovementFilter, error) {
+	var out model.InventoryMovementFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "InventoryMovementFilter", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputInventorySettingsInput(ctx context.Context, obj any) (model.InventorySettingsInput, error) {
 	var it model.InventorySettingsInput
 	if obj == nil {
@@ -8881,7 +13315,7 @@ func (ec *executionContext) unmarshalInputInventorySettingsInput(ctx context.Con
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"safetyStock", "isInStock", "warningLevel", "binPickingNumber", "backorderLimit", "trackingMode"}
+	fieldsInOrder := [...]string{"safetyStock", "isInStock", "warningLevel", "binPickingNumber", "backorderLimit", "backorderThreshold", "trackingMode", "preorder", "availabilityDate"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -8923,6 +13357,13 @@ func (ec *executionContext) unmarshalInputInventorySettingsInput(ctx context.Con
 				return it, err
 			}
 			it.BackorderLimit = data
+		case "backorderThreshold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("backorderThreshold"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BackorderThreshold = data
 		case "trackingMode":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("trackingMode"))
 			data, err := ec.unmarshalOTrackingMode2ᚖstockgraphᚋmodelsᚐTrackingMode(ctx, v)
@@ -8930,6 +13371,20 @@ func (ec *executionContext) unmarshalInputInventorySettingsInput(ctx context.Con
 				return it, err
 			}
 			it.TrackingMode = data
+		case "preorder":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("preorder"))
+			data, err := ec.unmarshalOPreorderSettingsInput2ᚖstockgraphᚋgraphᚋmodelᚐPreorderSettingsInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Preorder = data
+		case "availabilityDate":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("availabilityDate"))
+			data, err := ec.unmarshalODateTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AvailabilityDate = data
 		}
 	}
 	return it, nil
@@ -8944,6 +13399,76 @@ func (ec *executionContext) unmarshalInputInventorySettingsInput(ctx context.Con
 func UnmarshalInventorySettingsInput(ctx context.Context, raw any) (model.InventorySettingsInput, error) {
 	var out model.InventorySettingsInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "InventorySettingsInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputInventorySettingsItemInput(ctx context.Context, obj any) (model.InventorySettingsItemInput, error) {
+	var it model.InventorySettingsItemInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"variantId", "sku", "productId", "settings", "expectedRevision"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "variantId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("variantId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.VariantID = data
+		case "sku":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sku"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Sku = data
+		case "productId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("productId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProductID = data
+		case "settings":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("settings"))
+			data, err := ec.unmarshalNInventorySettingsInput2ᚖstockgraphᚋgraphᚋmodelᚐInventorySettingsInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Settings = data
+		case "expectedRevision":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedRevision"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedRevision = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalInventorySettingsItemInput unmarshals raw into the InventorySettingsItemInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalInventorySettingsItemInput(ctx context.Context, raw any) (model.InventorySettingsItemInput, error) {
+	var out model.InventorySettingsItemInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "InventorySettingsItemInput", raw, &out)
 	return out, err
 }
 
@@ -8993,6 +13518,139 @@ func (ec *executionContext) unmarshalInputLocationFilter(ctx context.Context, ob
 func UnmarshalLocationFilter(ctx context.Context, raw any) (model.LocationFilter, error) {
 	var out model.LocationFilter
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "LocationFilter", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputMoveInventoryInput(ctx context.Context, obj any) (model.MoveInventoryInput, error) {
+	var it model.MoveInventoryInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"changes", "reason", "reference", "idempotencyKey", "returnBalanceForLocationId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "changes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("changes"))
+			data, err := ec.unmarshalNInventoryMoveInput2ᚕᚖstockgraphᚋgraphᚋmodelᚐInventoryMoveInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Changes = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		case "reference":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reference"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reference = data
+		case "idempotencyKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKey"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdempotencyKey = data
+		case "returnBalanceForLocationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("returnBalanceForLocationId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReturnBalanceForLocationID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalMoveInventoryInput unmarshals raw into the MoveInventoryInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalMoveInventoryInput(ctx context.Context, raw any) (model.MoveInventoryInput, error) {
+	var out model.MoveInventoryInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "MoveInventoryInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputPreorderSettingsInput(ctx context.Context, obj any) (model.PreorderSettingsInput, error) {
+	var it model.PreorderSettingsInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"enabled", "limit", "threshold", "message"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "enabled":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("enabled"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Enabled = data
+		case "limit":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("limit"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Limit = data
+		case "threshold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("threshold"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Threshold = data
+		case "message":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("message"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Message = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalPreorderSettingsInput unmarshals raw into the PreorderSettingsInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalPreorderSettingsInput(ctx context.Context, raw any) (model.PreorderSettingsInput, error) {
+	var out model.PreorderSettingsInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "PreorderSettingsInput", raw, &out)
 	return out, err
 }
 
@@ -9105,6 +13763,62 @@ func UnmarshalProductSort(ctx context.Context, raw any) (model.ProductSort, erro
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputSetInventoryTrackingInput(ctx context.Context, obj any) (model.SetInventoryTrackingInput, error) {
+	var it model.SetInventoryTrackingInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"productIds", "variantIds", "trackingMode"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "productIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("productIds"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProductIds = data
+		case "variantIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("variantIds"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.VariantIds = data
+		case "trackingMode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("trackingMode"))
+			data, err := ec.unmarshalNTrackingMode2stockgraphᚋmodelsᚐTrackingMode(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TrackingMode = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSetInventoryTrackingInput unmarshals raw into the SetInventoryTrackingInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSetInventoryTrackingInput(ctx context.Context, raw any) (model.SetInventoryTrackingInput, error) {
+	var out model.SetInventoryTrackingInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SetInventoryTrackingInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputStockVariantInput(ctx context.Context, obj any) (model.StockVariantInput, error) {
 	var it model.StockVariantInput
 	if obj == nil {
@@ -9172,6 +13886,111 @@ func (ec *executionContext) unmarshalInputStockVariantInput(ctx context.Context,
 func UnmarshalStockVariantInput(ctx context.Context, raw any) (model.StockVariantInput, error) {
 	var out model.StockVariantInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "StockVariantInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputUpdateInventoryConfigurationInput(ctx context.Context, obj any) (model.UpdateInventoryConfigurationInput, error) {
+	var it model.UpdateInventoryConfigurationInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"backordersEnabled", "preordersEnabled", "allowNegativeStock"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "backordersEnabled":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("backordersEnabled"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BackordersEnabled = data
+		case "preordersEnabled":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("preordersEnabled"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PreordersEnabled = data
+		case "allowNegativeStock":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("allowNegativeStock"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AllowNegativeStock = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateInventoryConfigurationInput unmarshals raw into the UpdateInventoryConfigurationInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateInventoryConfigurationInput(ctx context.Context, raw any) (model.UpdateInventoryConfigurationInput, error) {
+	var out model.UpdateInventoryConfigurationInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateInventoryConfigurationInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputUpdateInventorySettingsInput(ctx context.Context, obj any) (model.UpdateInventorySettingsInput, error) {
+	var it model.UpdateInventorySettingsInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"locationId", "settings"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "locationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("locationId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LocationID = data
+		case "settings":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("settings"))
+			data, err := ec.unmarshalNInventorySettingsItemInput2ᚕᚖstockgraphᚋgraphᚋmodelᚐInventorySettingsItemInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Settings = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateInventorySettingsInput unmarshals raw into the UpdateInventorySettingsInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateInventorySettingsInput(ctx context.Context, raw any) (model.UpdateInventorySettingsInput, error) {
+	var out model.UpdateInventorySettingsInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateInventorySettingsInput", raw, &out)
 	return out, err
 }
 
@@ -9470,6 +14289,13 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Location(ctx, sel, obj)
+	case models.Movement:
+		return ec._InventoryMovement(ctx, sel, &obj)
+	case *models.Movement:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._InventoryMovement(ctx, sel, obj)
 	case models.InventoryItem:
 		return ec._InventoryItem(ctx, sel, &obj)
 	case *models.InventoryItem:
@@ -9558,6 +14384,59 @@ func (ec *executionContext) _Address(ctx context.Context, sel ast.SelectionSet, 
 	return out
 }
 
+var adjustInventoryPayloadImplementors = []string{"AdjustInventoryPayload"}
+
+func (ec *executionContext) _AdjustInventoryPayload(ctx context.Context, sel ast.SelectionSet, obj *inventory.ChangeResult) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, adjustInventoryPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AdjustInventoryPayload")
+		case "items":
+			out.Values[i] = ec._AdjustInventoryPayload_items(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "movements":
+			out.Values[i] = ec._AdjustInventoryPayload_movements(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "results":
+			out.Values[i] = ec._AdjustInventoryPayload_results(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "dryRun":
+			out.Values[i] = ec._AdjustInventoryPayload_dryRun(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "replayed":
+			out.Values[i] = ec._AdjustInventoryPayload_replayed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var aggregatedInventoryImplementors = []string{"AggregatedInventory"}
 
 func (ec *executionContext) _AggregatedInventory(ctx context.Context, sel ast.SelectionSet, obj *inventory.Summary) graphql.Marshaler {
@@ -9574,13 +14453,38 @@ func (ec *executionContext) _AggregatedInventory(ctx context.Context, sel ast.Se
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "availableForBackorder":
+			out.Values[i] = ec._AggregatedInventory_availableForBackorder(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "availableForPreorder":
+			out.Values[i] = ec._AggregatedInventory_availableForPreorder(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "availableToPromise":
+			out.Values[i] = ec._AggregatedInventory_availableToPromise(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "onHand":
 			out.Values[i] = ec._AggregatedInventory_onHand(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "committed":
+			out.Values[i] = ec._AggregatedInventory_committed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "qtyBackordered":
 			out.Values[i] = ec._AggregatedInventory_qtyBackordered(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "qtyPreordered":
+			out.Values[i] = ec._AggregatedInventory_qtyPreordered(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -9599,8 +14503,33 @@ func (ec *executionContext) _AggregatedInventory(ctx context.Context, sel ast.Se
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "damaged":
+			out.Values[i] = ec._AggregatedInventory_damaged(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "qualityControl":
+			out.Values[i] = ec._AggregatedInventory_qualityControl(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "incoming":
+			out.Values[i] = ec._AggregatedInventory_incoming(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nextIncomingAt":
+			out.Values[i] = ec._AggregatedInventory_nextIncomingAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "availability":
 			out.Values[i] = ec._AggregatedInventory_availability(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "availabilityCode":
+			out.Values[i] = ec._AggregatedInventory_availabilityCode(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -9819,6 +14748,51 @@ func (ec *executionContext) _DeleteVariantPayload(ctx context.Context, sel ast.S
 	return out
 }
 
+var inventoryBalanceImplementors = []string{"InventoryBalance"}
+
+func (ec *executionContext) _InventoryBalance(ctx context.Context, sel ast.SelectionSet, obj *inventory.Balance) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, inventoryBalanceImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InventoryBalance")
+		case "variant":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._InventoryBalance_variant(ctx, field, obj)
+				})
+		case "location":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._InventoryBalance_location(ctx, field, obj)
+				})
+		case "balance":
+			out.Values[i] = ec._InventoryBalance_balance(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var inventoryConfigurationImplementors = []string{"InventoryConfiguration"}
 
 func (ec *executionContext) _InventoryConfiguration(ctx context.Context, sel ast.SelectionSet, obj *models.Store) graphql.Marshaler {
@@ -9842,6 +14816,49 @@ func (ec *executionContext) _InventoryConfiguration(ctx context.Context, sel ast
 			}
 		case "allowNegativeStock":
 			out.Values[i] = ec._InventoryConfiguration_allowNegativeStock(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var inventoryConsistencyReportImplementors = []string{"InventoryConsistencyReport"}
+
+func (ec *executionContext) _InventoryConsistencyReport(ctx context.Context, sel ast.SelectionSet, obj *model.InventoryConsistencyReport) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, inventoryConsistencyReportImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InventoryConsistencyReport")
+		case "consistent":
+			out.Values[i] = ec._InventoryConsistencyReport_consistent(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "mismatches":
+			out.Values[i] = ec._InventoryConsistencyReport_mismatches(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "checkedAt":
+			out.Values[i] = ec._InventoryConsistencyReport_checkedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -9902,6 +14919,24 @@ func (ec *executionContext) _InventoryItem(ctx context.Context, sel ast.Selectio
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._InventoryItem_availableToSell(ctx, field, obj)
 				})
+		case "availableForBackorder":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._InventoryItem_availableForBackorder(ctx, field, obj)
+				})
+		case "availableForPreorder":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._InventoryItem_availableForPreorder(ctx, field, obj)
+				})
+		case "availableToPromise":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._InventoryItem_availableToPromise(ctx, field, obj)
+				})
 		case "onHand":
 			out.Values[i] = ec._InventoryItem_onHand(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -9917,17 +14952,54 @@ func (ec *executionContext) _InventoryItem(ctx context.Context, sel ast.Selectio
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "qtyPreordered":
+			out.Values[i] = ec._InventoryItem_qtyPreordered(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "damaged":
+			out.Values[i] = ec._InventoryItem_damaged(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "qualityControl":
+			out.Values[i] = ec._InventoryItem_qualityControl(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "incoming":
+			out.Values[i] = ec._InventoryItem_incoming(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "nextIncomingAt":
+			out.Values[i] = ec._InventoryItem_nextIncomingAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "availability":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._InventoryItem_availability(ctx, field, obj)
 				})
+		case "availabilityCode":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._InventoryItem_availabilityCode(ctx, field, obj)
+				})
 		case "settings":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._InventoryItem_settings(ctx, field, obj)
+				})
+		case "movements":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._InventoryItem_movements(ctx, field, obj)
 				})
 		case "revision":
 			out.Values[i] = ec._InventoryItem_revision(ctx, field, obj)
@@ -10057,6 +15129,304 @@ func (ec *executionContext) _InventoryItemEdge(ctx context.Context, sel ast.Sele
 	return out
 }
 
+var inventoryItemResultImplementors = []string{"InventoryItemResult"}
+
+func (ec *executionContext) _InventoryItemResult(ctx context.Context, sel ast.SelectionSet, obj *inventory.LineResult) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, inventoryItemResultImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InventoryItemResult")
+		case "index":
+			out.Values[i] = ec._InventoryItemResult_index(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "inventoryItem":
+			out.Values[i] = ec._InventoryItemResult_inventoryItem(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._InventoryItemResult_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var inventoryMismatchImplementors = []string{"InventoryMismatch"}
+
+func (ec *executionContext) _InventoryMismatch(ctx context.Context, sel ast.SelectionSet, obj *ledger.Mismatch) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, inventoryMismatchImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InventoryMismatch")
+		case "inventoryItemId":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._InventoryMismatch_inventoryItemId(ctx, field, obj)
+				})
+		case "variantId":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._InventoryMismatch_variantId(ctx, field, obj)
+				})
+		case "location":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._InventoryMismatch_location(ctx, field, obj)
+				})
+		case "state":
+			out.Values[i] = ec._InventoryMismatch_state(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "stored":
+			out.Values[i] = ec._InventoryMismatch_stored(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "ledger":
+			out.Values[i] = ec._InventoryMismatch_ledger(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var inventoryMovementImplementors = []string{"InventoryMovement", "Node"}
+
+func (ec *executionContext) _InventoryMovement(ctx context.Context, sel ast.SelectionSet, obj *models.Movement) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, inventoryMovementImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InventoryMovement")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._InventoryMovement_id(ctx, field, obj)
+				})
+		case "entityId":
+			out.Values[i] = ec._InventoryMovement_entityId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "operationId":
+			out.Values[i] = ec._InventoryMovement_operationId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "variant":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._InventoryMovement_variant(ctx, field, obj)
+				})
+		case "variantId":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._InventoryMovement_variantId(ctx, field, obj)
+				})
+		case "from":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._InventoryMovement_from(ctx, field, obj)
+				})
+		case "fromState":
+			out.Values[i] = ec._InventoryMovement_fromState(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "to":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._InventoryMovement_to(ctx, field, obj)
+				})
+		case "toState":
+			out.Values[i] = ec._InventoryMovement_toState(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "quantity":
+			out.Values[i] = ec._InventoryMovement_quantity(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "reason":
+			out.Values[i] = ec._InventoryMovement_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "reference":
+			out.Values[i] = ec._InventoryMovement_reference(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "idempotencyKey":
+			out.Values[i] = ec._InventoryMovement_idempotencyKey(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "fromBalance":
+			out.Values[i] = ec._InventoryMovement_fromBalance(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "toBalance":
+			out.Values[i] = ec._InventoryMovement_toBalance(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._InventoryMovement_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var inventoryMovementConnectionImplementors = []string{"InventoryMovementConnection"}
+
+func (ec *executionContext) _InventoryMovementConnection(ctx context.Context, sel ast.SelectionSet, obj *model.InventoryMovementConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, inventoryMovementConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InventoryMovementConnection")
+		case "edges":
+			out.Values[i] = ec._InventoryMovementConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nodes":
+			out.Values[i] = ec._InventoryMovementConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._InventoryMovementConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var inventoryMovementEdgeImplementors = []string{"InventoryMovementEdge"}
+
+func (ec *executionContext) _InventoryMovementEdge(ctx context.Context, sel ast.SelectionSet, obj *model.InventoryMovementEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, inventoryMovementEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InventoryMovementEdge")
+		case "cursor":
+			out.Values[i] = ec._InventoryMovementEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._InventoryMovementEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var inventorySettingsImplementors = []string{"InventorySettings"}
 
 func (ec *executionContext) _InventorySettings(ctx context.Context, sel ast.SelectionSet, obj *models.InventoryItem) graphql.Marshaler {
@@ -10071,32 +15441,92 @@ func (ec *executionContext) _InventorySettings(ctx context.Context, sel ast.Sele
 		case "safetyStock":
 			out.Values[i] = ec._InventorySettings_safetyStock(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "isInStock":
 			out.Values[i] = ec._InventorySettings_isInStock(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "warningLevel":
 			out.Values[i] = ec._InventorySettings_warningLevel(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "binPickingNumber":
 			out.Values[i] = ec._InventorySettings_binPickingNumber(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "backorderLimit":
 			out.Values[i] = ec._InventorySettings_backorderLimit(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "backorderThreshold":
+			out.Values[i] = ec._InventorySettings_backorderThreshold(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "trackingMode":
 			out.Values[i] = ec._InventorySettings_trackingMode(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "preorder":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._InventorySettings_preorder(ctx, field, obj)
+				})
+		case "availabilityDate":
+			out.Values[i] = ec._InventorySettings_availabilityDate(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var itemErrorImplementors = []string{"ItemError"}
+
+func (ec *executionContext) _ItemError(ctx context.Context, sel ast.SelectionSet, obj *apperr.Error) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, itemErrorImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ItemError")
+		case "code":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ItemError_code(ctx, field, obj)
+				})
+		case "message":
+			out.Values[i] = ec._ItemError_message(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "field":
+			out.Values[i] = ec._ItemError_field(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -10292,6 +15722,60 @@ func (ec *executionContext) _LocationEdge(ctx context.Context, sel ast.Selection
 	return out
 }
 
+var moveInventoryPayloadImplementors = []string{"MoveInventoryPayload"}
+
+func (ec *executionContext) _MoveInventoryPayload(ctx context.Context, sel ast.SelectionSet, obj *inventory.MoveResult) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, moveInventoryPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MoveInventoryPayload")
+		case "location":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MoveInventoryPayload_location(ctx, field, obj)
+				})
+		case "balances":
+			out.Values[i] = ec._MoveInventoryPayload_balances(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "items":
+			out.Values[i] = ec._MoveInventoryPayload_items(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "movements":
+			out.Values[i] = ec._MoveInventoryPayload_movements(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "replayed":
+			out.Values[i] = ec._MoveInventoryPayload_replayed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var mutationImplementors = []string{"Mutation"}
 
 func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -10381,6 +15865,48 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "adjustInventoryAbsolute":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_adjustInventoryAbsolute(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "adjustInventoryRelative":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_adjustInventoryRelative(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "moveInventory":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_moveInventory(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateInventorySettings":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateInventorySettings(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateInventoryConfiguration":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateInventoryConfiguration(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setInventoryTracking":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setInventoryTracking(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -10427,6 +15953,54 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 		case "endCursor":
 			out.Values[i] = ec._PageInfo_endCursor(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var preorderSettingsImplementors = []string{"PreorderSettings"}
+
+func (ec *executionContext) _PreorderSettings(ctx context.Context, sel ast.SelectionSet, obj *models.InventoryItem) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, preorderSettingsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PreorderSettings")
+		case "enabled":
+			out.Values[i] = ec._PreorderSettings_enabled(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "limit":
+			out.Values[i] = ec._PreorderSettings_limit(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "threshold":
+			out.Values[i] = ec._PreorderSettings_threshold(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "message":
+			out.Values[i] = ec._PreorderSettings_message(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -10610,7 +16184,7 @@ func (ec *executionContext) _ProductEdge(ctx context.Context, sel ast.SelectionS
 
 var productInventoryImplementors = []string{"ProductInventory"}
 
-func (ec *executionContext) _ProductInventory(ctx context.Context, sel ast.SelectionSet, obj *models.Product) graphql.Marshaler {
+func (ec *executionContext) _ProductInventory(ctx context.Context, sel ast.SelectionSet, obj *inventory.ProductStock) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, productInventoryImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -10747,6 +16321,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_node(ctx, field)
 				})
+		case "inventoryMovements":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_inventoryMovements(ctx, field)
+				})
+		case "inventoryConsistencyReport":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_inventoryConsistencyReport(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -10760,6 +16346,39 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			})
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var setInventoryTrackingPayloadImplementors = []string{"SetInventoryTrackingPayload"}
+
+func (ec *executionContext) _SetInventoryTrackingPayload(ctx context.Context, sel ast.SelectionSet, obj *model.SetInventoryTrackingPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, setInventoryTrackingPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SetInventoryTrackingPayload")
+		case "updatedItemCount":
+			out.Values[i] = ec._SetInventoryTrackingPayload_updatedItemCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -10884,6 +16503,72 @@ func (ec *executionContext) _Store(ctx context.Context, sel ast.SelectionSet, ob
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Store_location(ctx, field, obj)
 				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var updateInventoryConfigurationPayloadImplementors = []string{"UpdateInventoryConfigurationPayload"}
+
+func (ec *executionContext) _UpdateInventoryConfigurationPayload(ctx context.Context, sel ast.SelectionSet, obj *model.UpdateInventoryConfigurationPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, updateInventoryConfigurationPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UpdateInventoryConfigurationPayload")
+		case "configuration":
+			out.Values[i] = ec._UpdateInventoryConfigurationPayload_configuration(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var updateInventorySettingsPayloadImplementors = []string{"UpdateInventorySettingsPayload"}
+
+func (ec *executionContext) _UpdateInventorySettingsPayload(ctx context.Context, sel ast.SelectionSet, obj *model.UpdateInventorySettingsPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, updateInventorySettingsPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UpdateInventorySettingsPayload")
+		case "items":
+			out.Values[i] = ec._UpdateInventorySettingsPayload_items(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -11159,7 +16844,7 @@ func (ec *executionContext) _VariantEdge(ctx context.Context, sel ast.SelectionS
 
 var variantInventoryImplementors = []string{"VariantInventory"}
 
-func (ec *executionContext) _VariantInventory(ctx context.Context, sel ast.SelectionSet, obj *models.Variant) graphql.Marshaler {
+func (ec *executionContext) _VariantInventory(ctx context.Context, sel ast.SelectionSet, obj *inventory.VariantStock) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, variantInventoryImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -11567,6 +17252,38 @@ func (ec *executionContext) marshalNAddress2ᚖstockgraphᚋmodelsᚐLocation(ct
 	return ec._Address(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNAdjustInventoryInput2stockgraphᚋgraphᚋmodelᚐAdjustInventoryInput(ctx context.Context, v any) (model.AdjustInventoryInput, error) {
+	res, err := ec.unmarshalInputAdjustInventoryInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNAdjustInventoryItemInput2ᚕᚖstockgraphᚋgraphᚋmodelᚐAdjustInventoryItemInputᚄ(ctx context.Context, v any) ([]*model.AdjustInventoryItemInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.AdjustInventoryItemInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNAdjustInventoryItemInput2ᚖstockgraphᚋgraphᚋmodelᚐAdjustInventoryItemInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNAdjustInventoryItemInput2ᚖstockgraphᚋgraphᚋmodelᚐAdjustInventoryItemInput(ctx context.Context, v any) (*model.AdjustInventoryItemInput, error) {
+	res, err := ec.unmarshalInputAdjustInventoryItemInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAdjustInventoryPayload2ᚖstockgraphᚋinventoryᚐChangeResult(ctx context.Context, sel ast.SelectionSet, v *inventory.ChangeResult) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AdjustInventoryPayload!")
+		return graphql.Null
+	}
+	return ec._AdjustInventoryPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNAggregatedInventory2ᚖstockgraphᚋinventoryᚐSummary(ctx context.Context, sel ast.SelectionSet, v *inventory.Summary) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "AggregatedInventory!")
@@ -11738,12 +17455,60 @@ func (ec *executionContext) marshalNInt2int64(ctx context.Context, sel ast.Selec
 	return res
 }
 
+func (ec *executionContext) marshalNInventoryBalance2stockgraphᚋinventoryᚐBalance(ctx context.Context, sel ast.SelectionSet, v inventory.Balance) graphql.Marshaler {
+	return ec._InventoryBalance(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNInventoryBalance2ᚕstockgraphᚋinventoryᚐBalanceᚄ(ctx context.Context, sel ast.SelectionSet, v []inventory.Balance) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNInventoryBalance2stockgraphᚋinventoryᚐBalance(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNInventoryConfiguration2ᚖstockgraphᚋmodelsᚐStore(ctx context.Context, sel ast.SelectionSet, v *models.Store) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "InventoryConfiguration!")
 		return graphql.Null
 	}
 	return ec._InventoryConfiguration(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNInventoryConsistencyReport2ᚖstockgraphᚋgraphᚋmodelᚐInventoryConsistencyReport(ctx context.Context, sel ast.SelectionSet, v *model.InventoryConsistencyReport) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "InventoryConsistencyReport!")
+		return graphql.Null
+	}
+	return ec._InventoryConsistencyReport(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNInventoryItem2stockgraphᚋmodelsᚐInventoryItem(ctx context.Context, sel ast.SelectionSet, v models.InventoryItem) graphql.Marshaler {
+	return ec._InventoryItem(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNInventoryItem2ᚕstockgraphᚋmodelsᚐInventoryItemᚄ(ctx context.Context, sel ast.SelectionSet, v []models.InventoryItem) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNInventoryItem2stockgraphᚋmodelsᚐInventoryItem(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalNInventoryItem2ᚕᚖstockgraphᚋmodelsᚐInventoryItemᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.InventoryItem) graphql.Marshaler {
@@ -11802,12 +17567,175 @@ func (ec *executionContext) marshalNInventoryItemEdge2ᚖstockgraphᚋgraphᚋmo
 	return ec._InventoryItemEdge(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNInventoryItemResult2stockgraphᚋinventoryᚐLineResult(ctx context.Context, sel ast.SelectionSet, v inventory.LineResult) graphql.Marshaler {
+	return ec._InventoryItemResult(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNInventoryItemResult2ᚕstockgraphᚋinventoryᚐLineResultᚄ(ctx context.Context, sel ast.SelectionSet, v []inventory.LineResult) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNInventoryItemResult2stockgraphᚋinventoryᚐLineResult(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNInventoryMismatch2ᚕᚖstockgraphᚋledgerᚐMismatchᚄ(ctx context.Context, sel ast.SelectionSet, v []*ledger.Mismatch) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNInventoryMismatch2ᚖstockgraphᚋledgerᚐMismatch(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNInventoryMismatch2ᚖstockgraphᚋledgerᚐMismatch(ctx context.Context, sel ast.SelectionSet, v *ledger.Mismatch) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "InventoryMismatch!")
+		return graphql.Null
+	}
+	return ec._InventoryMismatch(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNInventoryMoveInput2ᚕᚖstockgraphᚋgraphᚋmodelᚐInventoryMoveInputᚄ(ctx context.Context, v any) ([]*model.InventoryMoveInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.InventoryMoveInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNInventoryMoveInput2ᚖstockgraphᚋgraphᚋmodelᚐInventoryMoveInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNInventoryMoveInput2ᚖstockgraphᚋgraphᚋmodelᚐInventoryMoveInput(ctx context.Context, v any) (*model.InventoryMoveInput, error) {
+	res, err := ec.unmarshalInputInventoryMoveInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNInventoryMovement2stockgraphᚋmodelsᚐMovement(ctx context.Context, sel ast.SelectionSet, v models.Movement) graphql.Marshaler {
+	return ec._InventoryMovement(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNInventoryMovement2ᚕstockgraphᚋmodelsᚐMovementᚄ(ctx context.Context, sel ast.SelectionSet, v []models.Movement) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNInventoryMovement2stockgraphᚋmodelsᚐMovement(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNInventoryMovement2ᚕᚖstockgraphᚋmodelsᚐMovementᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.Movement) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNInventoryMovement2ᚖstockgraphᚋmodelsᚐMovement(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNInventoryMovement2ᚖstockgraphᚋmodelsᚐMovement(ctx context.Context, sel ast.SelectionSet, v *models.Movement) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "InventoryMovement!")
+		return graphql.Null
+	}
+	return ec._InventoryMovement(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNInventoryMovementConnection2ᚖstockgraphᚋgraphᚋmodelᚐInventoryMovementConnection(ctx context.Context, sel ast.SelectionSet, v *model.InventoryMovementConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "InventoryMovementConnection!")
+		return graphql.Null
+	}
+	return ec._InventoryMovementConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNInventoryMovementEdge2ᚕᚖstockgraphᚋgraphᚋmodelᚐInventoryMovementEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.InventoryMovementEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNInventoryMovementEdge2ᚖstockgraphᚋgraphᚋmodelᚐInventoryMovementEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNInventoryMovementEdge2ᚖstockgraphᚋgraphᚋmodelᚐInventoryMovementEdge(ctx context.Context, sel ast.SelectionSet, v *model.InventoryMovementEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "InventoryMovementEdge!")
+		return graphql.Null
+	}
+	return ec._InventoryMovementEdge(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNInventorySettings2ᚖstockgraphᚋmodelsᚐInventoryItem(ctx context.Context, sel ast.SelectionSet, v *models.InventoryItem) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "InventorySettings!")
 		return graphql.Null
 	}
 	return ec._InventorySettings(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNInventorySettingsInput2ᚖstockgraphᚋgraphᚋmodelᚐInventorySettingsInput(ctx context.Context, v any) (*model.InventorySettingsInput, error) {
+	res, err := ec.unmarshalInputInventorySettingsInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNInventorySettingsItemInput2ᚕᚖstockgraphᚋgraphᚋmodelᚐInventorySettingsItemInputᚄ(ctx context.Context, v any) ([]*model.InventorySettingsItemInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.InventorySettingsItemInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNInventorySettingsItemInput2ᚖstockgraphᚋgraphᚋmodelᚐInventorySettingsItemInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNInventorySettingsItemInput2ᚖstockgraphᚋgraphᚋmodelᚐInventorySettingsItemInput(ctx context.Context, v any) (*model.InventorySettingsItemInput, error) {
+	res, err := ec.unmarshalInputInventorySettingsItemInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNJSON2stockgraphᚋmodelsᚐJSONObject(ctx context.Context, v any) (models.JSONObject, error) {
@@ -11895,12 +17823,33 @@ func (ec *executionContext) marshalNLocationType2stockgraphᚋmodelsᚐLocationT
 	return res
 }
 
+func (ec *executionContext) unmarshalNMoveInventoryInput2stockgraphᚋgraphᚋmodelᚐMoveInventoryInput(ctx context.Context, v any) (model.MoveInventoryInput, error) {
+	res, err := ec.unmarshalInputMoveInventoryInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNMoveInventoryPayload2ᚖstockgraphᚋinventoryᚐMoveResult(ctx context.Context, sel ast.SelectionSet, v *inventory.MoveResult) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MoveInventoryPayload!")
+		return graphql.Null
+	}
+	return ec._MoveInventoryPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNPageInfo2ᚖstockgraphᚋgraphᚋmodelᚐPageInfo(ctx context.Context, sel ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "PageInfo!")
 		return graphql.Null
 	}
 	return ec._PageInfo(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPreorderSettings2ᚖstockgraphᚋmodelsᚐInventoryItem(ctx context.Context, sel ast.SelectionSet, v *models.InventoryItem) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PreorderSettings!")
+		return graphql.Null
+	}
+	return ec._PreorderSettings(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNProduct2ᚕᚖstockgraphᚋmodelsᚐProductᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.Product) graphql.Marshaler {
@@ -11959,7 +17908,7 @@ func (ec *executionContext) marshalNProductEdge2ᚖstockgraphᚋgraphᚋmodelᚐ
 	return ec._ProductEdge(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNProductInventory2ᚖstockgraphᚋmodelsᚐProduct(ctx context.Context, sel ast.SelectionSet, v *models.Product) graphql.Marshaler {
+func (ec *executionContext) marshalNProductInventory2ᚖstockgraphᚋinventoryᚐProductStock(ctx context.Context, sel ast.SelectionSet, v *inventory.ProductStock) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "ProductInventory!")
 		return graphql.Null
@@ -12001,6 +17950,21 @@ func (ec *executionContext) marshalNProductSortField2stockgraphᚋgraphᚋmodel�
 	return v
 }
 
+func (ec *executionContext) unmarshalNQuantityState2stockgraphᚋmodelsᚐQuantityState(ctx context.Context, v any) (models.QuantityState, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := models.QuantityState(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNQuantityState2stockgraphᚋmodelsᚐQuantityState(ctx context.Context, sel ast.SelectionSet, v models.QuantityState) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "QuantityState!")
+	}
+	return res
+}
+
 func (ec *executionContext) unmarshalNScope2stockgraphᚋgraphᚋmodelᚐScope(ctx context.Context, v any) (model.Scope, error) {
 	var res model.Scope
 	err := res.UnmarshalGQL(v)
@@ -12009,6 +17973,19 @@ func (ec *executionContext) unmarshalNScope2stockgraphᚋgraphᚋmodelᚐScope(c
 
 func (ec *executionContext) marshalNScope2stockgraphᚋgraphᚋmodelᚐScope(ctx context.Context, sel ast.SelectionSet, v model.Scope) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) unmarshalNSetInventoryTrackingInput2stockgraphᚋgraphᚋmodelᚐSetInventoryTrackingInput(ctx context.Context, v any) (model.SetInventoryTrackingInput, error) {
+	res, err := ec.unmarshalInputSetInventoryTrackingInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSetInventoryTrackingPayload2ᚖstockgraphᚋgraphᚋmodelᚐSetInventoryTrackingPayload(ctx context.Context, sel ast.SelectionSet, v *model.SetInventoryTrackingPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SetInventoryTrackingPayload!")
+		return graphql.Null
+	}
+	return ec._SetInventoryTrackingPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNStockVariantInput2stockgraphᚋgraphᚋmodelᚐStockVariantInput(ctx context.Context, v any) (model.StockVariantInput, error) {
@@ -12059,6 +18036,32 @@ func (ec *executionContext) marshalNTrackingMode2stockgraphᚋmodelsᚐTrackingM
 		graphql.AddInvalidNullFromMarshaler(ctx, "TrackingMode!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNUpdateInventoryConfigurationInput2stockgraphᚋgraphᚋmodelᚐUpdateInventoryConfigurationInput(ctx context.Context, v any) (model.UpdateInventoryConfigurationInput, error) {
+	res, err := ec.unmarshalInputUpdateInventoryConfigurationInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUpdateInventoryConfigurationPayload2ᚖstockgraphᚋgraphᚋmodelᚐUpdateInventoryConfigurationPayload(ctx context.Context, sel ast.SelectionSet, v *model.UpdateInventoryConfigurationPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "UpdateInventoryConfigurationPayload!")
+		return graphql.Null
+	}
+	return ec._UpdateInventoryConfigurationPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNUpdateInventorySettingsInput2stockgraphᚋgraphᚋmodelᚐUpdateInventorySettingsInput(ctx context.Context, v any) (model.UpdateInventorySettingsInput, error) {
+	res, err := ec.unmarshalInputUpdateInventorySettingsInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUpdateInventorySettingsPayload2ᚖstockgraphᚋgraphᚋmodelᚐUpdateInventorySettingsPayload(ctx context.Context, sel ast.SelectionSet, v *model.UpdateInventorySettingsPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "UpdateInventorySettingsPayload!")
+		return graphql.Null
+	}
+	return ec._UpdateInventorySettingsPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNUpdateLocationInput2stockgraphᚋgraphᚋmodelᚐUpdateLocationInput(ctx context.Context, v any) (model.UpdateLocationInput, error) {
@@ -12161,7 +18164,7 @@ func (ec *executionContext) unmarshalNVariantFieldsInput2ᚖstockgraphᚋgraph�
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNVariantInventory2ᚖstockgraphᚋmodelsᚐVariant(ctx context.Context, sel ast.SelectionSet, v *models.Variant) graphql.Marshaler {
+func (ec *executionContext) marshalNVariantInventory2ᚖstockgraphᚋinventoryᚐVariantStock(ctx context.Context, sel ast.SelectionSet, v *inventory.VariantStock) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "VariantInventory!")
 		return graphql.Null
@@ -12349,6 +18352,43 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	return res
 }
 
+func (ec *executionContext) unmarshalODateTime2ᚖtimeᚐTime(ctx context.Context, v any) (*time.Time, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalTime(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalODateTime2ᚖtimeᚐTime(ctx context.Context, sel ast.SelectionSet, v *time.Time) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalTime(*v)
+	return res
+}
+
+func (ec *executionContext) unmarshalOErrorPolicy2ᚖstockgraphᚋinventoryᚐErrorPolicy(ctx context.Context, v any) (*inventory.ErrorPolicy, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := inventory.ErrorPolicy(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOErrorPolicy2ᚖstockgraphᚋinventoryᚐErrorPolicy(ctx context.Context, sel ast.SelectionSet, v *inventory.ErrorPolicy) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
+	return res
+}
+
 func (ec *executionContext) unmarshalOID2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
 	if v == nil {
 		return nil, nil
@@ -12420,11 +18460,26 @@ func (ec *executionContext) marshalOInt2ᚖint(ctx context.Context, sel ast.Sele
 	return res
 }
 
+func (ec *executionContext) marshalOInventoryItem2ᚖstockgraphᚋmodelsᚐInventoryItem(ctx context.Context, sel ast.SelectionSet, v *models.InventoryItem) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._InventoryItem(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOInventoryItemFilter2ᚖstockgraphᚋgraphᚋmodelᚐInventoryItemFilter(ctx context.Context, v any) (*model.InventoryItemFilter, error) {
 	if v == nil {
 		return nil, nil
 	}
 	res, err := ec.unmarshalInputInventoryItemFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOInventoryMovementFilter2ᚖstockgraphᚋgraphᚋmodelᚐInventoryMovementFilter(ctx context.Context, v any) (*model.InventoryMovementFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputInventoryMovementFilter(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -12434,6 +18489,13 @@ func (ec *executionContext) unmarshalOInventorySettingsInput2ᚖstockgraphᚋgra
 	}
 	res, err := ec.unmarshalInputInventorySettingsInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOItemError2ᚖstockgraphᚋapperrᚐError(ctx context.Context, sel ast.SelectionSet, v *apperr.Error) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ItemError(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOJSON2stockgraphᚋmodelsᚐJSONObject(ctx context.Context, v any) (models.JSONObject, error) {
@@ -12529,6 +18591,14 @@ func (ec *executionContext) marshalONode2stockgraphᚋmodelsᚐNode(ctx context.
 	return ec._Node(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalOPreorderSettingsInput2ᚖstockgraphᚋgraphᚋmodelᚐPreorderSettingsInput(ctx context.Context, v any) (*model.PreorderSettingsInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputPreorderSettingsInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalOProduct2ᚖstockgraphᚋmodelsᚐProduct(ctx context.Context, sel ast.SelectionSet, v *models.Product) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -12552,6 +18622,25 @@ func (ec *executionContext) unmarshalOProductSort2ᚖstockgraphᚋgraphᚋmodel�
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalOQuantityState2ᚖstockgraphᚋmodelsᚐQuantityState(ctx context.Context, v any) (*models.QuantityState, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := models.QuantityState(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOQuantityState2ᚖstockgraphᚋmodelsᚐQuantityState(ctx context.Context, sel ast.SelectionSet, v *models.QuantityState) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
+	return res
+}
+
 func (ec *executionContext) unmarshalOSortDirection2ᚖstockgraphᚋgraphᚋmodelᚐSortDirection(ctx context.Context, v any) (*model.SortDirection, error) {
 	if v == nil {
 		return nil, nil
@@ -12566,6 +18655,18 @@ func (ec *executionContext) marshalOSortDirection2ᚖstockgraphᚋgraphᚋmodel�
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) unmarshalOString2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalString(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOString2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(v)
+	return res
 }
 
 func (ec *executionContext) unmarshalOString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {

@@ -94,34 +94,32 @@ func Adjust(ctx context.Context, db *gorm.DB, actor Actor, a Adjustment) (Change
 	if err := a.validate(); err != nil {
 		return ChangeResult{}, err
 	}
-	return runBatch(ctx, db, actor, a.IdempotencyKey, "adjustInventory"+string(a.Mode), a, a.DryRun, func(tx *gorm.DB) (ChangeResult, error) {
+	res, replayed, err := runBatch(ctx, db, actor.Store.ID, a.IdempotencyKey, "adjustInventory"+string(a.Mode), a, a.DryRun, func(tx *gorm.DB) (ChangeResult, error) {
 		return adjust(ctx, tx, actor, a)
 	})
+	res.DryRun, res.Replayed = a.DryRun, replayed
+	return res, err
 }
 
 // runBatch runs a batch mutation in a transaction, retried on deadlocks
 // and concurrent use of its idempotency key, and rolled back when dry.
-func runBatch(ctx context.Context, db *gorm.DB, actor Actor, key, operation string, request any, dry bool, fn func(tx *gorm.DB) (ChangeResult, error)) (ChangeResult, error) {
-	var res ChangeResult
-	err := database.RetryTx(ctx, db, 5, func(tx *gorm.DB) error {
+// replayed says the result is an earlier request's, stored with its key.
+func runBatch[T any](ctx context.Context, db *gorm.DB, storeID int64, key, operation string, request any, dry bool, fn func(tx *gorm.DB) (T, error)) (res T, replayed bool, err error) {
+	err = database.RetryTx(ctx, db, 5, func(tx *gorm.DB) error {
 		var err error
 		if dry {
-			res, err = fn(tx)
-			res.DryRun = true
-			if err == nil {
+			if res, err = fn(tx); err == nil {
 				err = errDryRun
 			}
 			return err
 		}
-		res, res.Replayed, err = idempotency.Run(ctx, tx, actor.Store.ID, key, operation, request, func() (ChangeResult, error) {
-			return fn(tx)
-		})
+		res, replayed, err = idempotency.Run(ctx, tx, storeID, key, operation, request, func() (T, error) { return fn(tx) })
 		return err
 	})
 	if errors.Is(err, errDryRun) {
 		err = nil
 	}
-	return res, err
+	return res, replayed, err
 }
 
 func (a Adjustment) validate() error {

@@ -3,11 +3,13 @@ package inventory
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"gorm.io/gorm"
 
 	"stockgraph/apperr"
 	"stockgraph/database"
+	"stockgraph/ledger"
 	"stockgraph/models"
 	"stockgraph/relay"
 )
@@ -88,22 +90,11 @@ func ItemPagesByLocations(ctx context.Context, db *gorm.DB, storeID int64, locat
 	return database.ChildPages(ctx, db, q, func(it models.InventoryItem) int64 { return it.ID })
 }
 
-// Settings are an item's configurable values; nil fields keep their value
-// (or take the default for a new item).
-type Settings struct {
-	SafetyStock      *int
-	WarningLevel     *int
-	BackorderLimit   *int
-	BinPickingNumber *string
-	IsInStock        *bool
-	TrackingMode     *models.TrackingMode
-}
-
 // Stocking asks for a variant to be stocked at a location.
 type Stocking struct {
 	VariantID  int64
 	LocationID int64
-	Settings   Settings
+	Settings   SettingsLine
 	Reference  *string
 	Metadata   models.JSONObject
 }
@@ -111,13 +102,18 @@ type Stocking struct {
 // StockVariant creates the inventory item of a variant at a physical
 // location, with nothing on hand. When the item exists already it is
 // returned unchanged with created false, so the call is safe to repeat.
-func StockVariant(ctx context.Context, db *gorm.DB, storeID int64, s Stocking) (item models.InventoryItem, created bool, err error) {
+func StockVariant(ctx context.Context, db *gorm.DB, actor Actor, s Stocking) (item models.InventoryItem, created bool, err error) {
+	storeID := actor.Store.ID
 	item = models.InventoryItem{
 		StoreID: storeID, VariantID: s.VariantID, LocationID: s.LocationID,
 		TrackingMode: models.TrackQuantity, IsInStock: true, Revision: 1, Metadata: s.Metadata,
 	}
-	if err := applySettings(&item, s.Settings); err != nil {
-		return item, false, err
+	if err := s.Settings.checkSwitches(0, actor.Store); err != nil {
+		return item, false, err.WithIndex(-1)
+	}
+	item, lineErr := s.Settings.apply(0, item)
+	if lineErr != nil {
+		return item, false, lineErr.WithIndex(-1)
 	}
 	if s.Reference != nil {
 		item.Reference = *s.Reference
@@ -128,11 +124,13 @@ func StockVariant(ctx context.Context, db *gorm.DB, storeID int64, s Stocking) (
 		}
 		res := tx.Raw(`
 			INSERT INTO inventory_items (store_id, variant_id, location_id, safety_stock, warning_level, backorder_limit,
-				bin_picking_number, tracking_mode, is_in_stock, reference, metadata)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+				backorder_threshold, bin_picking_number, tracking_mode, is_in_stock, preorder_enabled, preorder_limit,
+				preorder_threshold, preorder_message, availability_date, reference, metadata)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (store_id, variant_id, location_id) DO NOTHING
 			RETURNING *`, storeID, s.VariantID, s.LocationID, item.SafetyStock, item.WarningLevel, item.BackorderLimit,
-			item.BinPickingNumber, item.TrackingMode, item.IsInStock, item.Reference, item.Metadata).Scan(&item)
+			item.BackorderThreshold, item.BinPickingNumber, item.TrackingMode, item.IsInStock, item.PreorderEnabled, item.PreorderLimit,
+			item.PreorderThreshold, item.PreorderMessage, item.AvailabilityDate, item.Reference, item.Metadata).Scan(&item)
 		if res.Error != nil {
 			return fmt.Errorf("stock variant %d at location %d: %w", s.VariantID, s.LocationID, res.Error)
 		}
@@ -169,41 +167,56 @@ func requireStockable(tx *gorm.DB, storeID, variantID, locationID int64) error {
 	return nil
 }
 
-// applySettings validates and applies settings to an item.
-func applySettings(it *models.InventoryItem, s Settings) error {
-	for _, v := range []struct {
-		name  string
-		value *int
-		dst   *int
-	}{
-		{"safetyStock", s.SafetyStock, &it.SafetyStock},
-		{"warningLevel", s.WarningLevel, &it.WarningLevel},
-		{"backorderLimit", s.BackorderLimit, &it.BackorderLimit},
-	} {
-		if v.value == nil {
-			continue
-		}
-		if *v.value < 0 || *v.value > MaxLevel {
-			return apperr.New(apperr.BadUserInput, "%s must be between 0 and %d, got %d", v.name, MaxLevel, *v.value).WithField("settings." + v.name)
-		}
-		*v.dst = *v.value
+// ItemsAsOf returns each variant's items with the quantities the ledger
+// says they held at the given time; settings are today's.
+func ItemsAsOf(ctx context.Context, db *gorm.DB, storeID int64, variantIDs []int64, at time.Time) (map[int64][]models.InventoryItem, error) {
+	current, err := ItemsByVariants(ctx, db, storeID, variantIDs)
+	if err != nil {
+		return nil, err
 	}
-	if s.BinPickingNumber != nil {
-		if len(*s.BinPickingNumber) > 255 {
-			return apperr.New(apperr.BadUserInput, "binPickingNumber has at most 255 characters").WithField("settings.binPickingNumber")
+	levels, err := ledger.LevelsAsOf(ctx, db, storeID, variantIDs, &at)
+	if err != nil {
+		return nil, err
+	}
+	then := map[itemKey]map[models.QuantityState]int{}
+	for _, l := range levels {
+		k := itemKey{l.VariantID, l.LocationID}
+		if then[k] == nil {
+			then[k] = map[models.QuantityState]int{}
 		}
-		it.BinPickingNumber = *s.BinPickingNumber
+		then[k][l.State] = l.Quantity
 	}
-	if s.IsInStock != nil {
-		it.IsInStock = *s.IsInStock
-	}
-	if s.TrackingMode != nil {
-		switch *s.TrackingMode {
-		case models.TrackQuantity, models.TrackStatus, models.TrackUntracked:
-			it.TrackingMode = *s.TrackingMode
-		default:
-			return apperr.New(apperr.BadUserInput, "unknown tracking mode %q", *s.TrackingMode).WithField("settings.trackingMode")
+	for v, items := range current {
+		for i, it := range items {
+			q := then[itemKey{it.VariantID, it.LocationID}]
+			it.OnHand, it.QtyBackordered, it.Damaged = q[models.StateOnHand], q[models.StateBackordered], q[models.StateDamaged]
+			it.QualityControl, it.Incoming, it.Committed = q[models.StateQualityControl], q[models.StateIncoming], q[models.StateCommitted]
+			it.QtyPreordered = q[models.StatePreordered]
+			items[i] = it
 		}
+		current[v] = items
 	}
-	return nil
+	return current, nil
+}
+
+// ProductItemsAsOf is ItemsAsOf for all the variants of each product.
+func ProductItemsAsOf(ctx context.Context, db *gorm.DB, storeID int64, productIDs []int64, at time.Time) (map[int64][]models.InventoryItem, error) {
+	var variants []models.Variant
+	if err := db.WithContext(ctx).Select("id", "product_id").Where("store_id = ? AND product_id IN ?", storeID, productIDs).Find(&variants).Error; err != nil {
+		return nil, fmt.Errorf("load variants of products: %w", err)
+	}
+	ids := make([]int64, len(variants))
+	productOf := map[int64]int64{}
+	for i, v := range variants {
+		ids[i], productOf[v.ID] = v.ID, v.ProductID
+	}
+	byVariant, err := ItemsAsOf(ctx, db, storeID, ids, at)
+	if err != nil {
+		return nil, err
+	}
+	out := map[int64][]models.InventoryItem{}
+	for _, v := range variants {
+		out[productOf[v.ID]] = append(out[productOf[v.ID]], byVariant[v.ID]...)
+	}
+	return out, nil
 }

@@ -187,3 +187,17 @@ func earliest(a, b *time.Time) *time.Time {
 	}
 	return a
 }
+
+// VariantStock is a variant's stock now, or as the ledger says it was at
+// AsOf.
+type VariantStock struct {
+	Variant models.Variant
+	AsOf    *time.Time
+}
+
+// ProductStock is a product's stock now, or as the ledger says it was at
+// AsOf.
+type ProductStock struct {
+	Product models.Product
+	AsOf    *time.Time
+}

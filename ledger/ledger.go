@@ -12,6 +12,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"stockgraph/database"
 	"stockgraph/models"
 	"stockgraph/relay"
 )
@@ -89,7 +90,6 @@ type Filter struct {
 
 // List returns a page of movements, newest first.
 func List(ctx context.Context, db *gorm.DB, storeID int64, f Filter, w relay.Window) (relay.Page[models.Movement], error) {
-	var page relay.Page[models.Movement]
 	q := db.WithContext(ctx).Model(&models.Movement{}).Where("store_id = ?", storeID)
 	if f.VariantIDs != nil {
 		q = q.Where("variant_id IN ?", append([]int64{0}, f.VariantIDs...))
@@ -120,22 +120,9 @@ func List(ctx context.Context, db *gorm.DB, storeID int64, f Filter, w relay.Win
 	}
 	var rows []models.Movement
 	if err := q.Order("id " + dir).Limit(w.Limit + 1).Find(&rows).Error; err != nil {
-		return page, fmt.Errorf("list movements: %w", err)
+		return relay.Page[models.Movement]{}, fmt.Errorf("list movements: %w", err)
 	}
-	more := len(rows) > w.Limit
-	rows = rows[:min(len(rows), w.Limit)]
-	page.HasNextPage, page.HasPreviousPage = more, w.Cursor != nil
-	if w.Backward {
-		page.HasNextPage, page.HasPreviousPage = w.Cursor != nil, more
-		for i, j := 0, len(rows)-1; i < j; i, j = i+1, j-1 {
-			rows[i], rows[j] = rows[j], rows[i]
-		}
-	}
-	page.Items = rows
-	for _, m := range rows {
-		page.Cursors = append(page.Cursors, relay.EncodeCursor(relay.Cursor{ID: m.ID}))
-	}
-	return page, nil
+	return pageOf(rows, w), nil
 }
 
 // Level is a quantity of one variant in one state at one location.
@@ -218,4 +205,65 @@ func Inconsistencies(ctx context.Context, db *gorm.DB, storeID int64) ([]Mismatc
 		return nil, fmt.Errorf("consistency report: %w", err)
 	}
 	return out, nil
+}
+
+// PagesByItems returns a page of each inventory item's movements (those
+// of its variant into or out of its location), newest first, in one
+// statement for all the items.
+func PagesByItems(ctx context.Context, db *gorm.DB, storeID int64, itemIDs []int64, w relay.Window) (map[int64]relay.Page[models.Movement], error) {
+	cmp, dir := "<", "DESC"
+	if w.Backward {
+		cmp, dir = ">", "ASC"
+	}
+	var cursor int64
+	if w.Cursor != nil {
+		cursor = w.Cursor.ID
+	}
+	var rows []struct {
+		models.Movement
+		PageItem int64
+	}
+	err := db.WithContext(ctx).Raw(fmt.Sprintf(`
+		SELECT m.*, i.id AS page_item
+		FROM unnest(?::bigint[]) AS k(id)
+		JOIN inventory_items i ON i.store_id = ? AND i.id = k.id
+		CROSS JOIN LATERAL (
+			SELECT * FROM inventory_movements m
+			WHERE m.store_id = i.store_id AND m.variant_id = i.variant_id
+			  AND (m.from_location_id = i.location_id OR m.to_location_id = i.location_id)
+			  AND (? = 0 OR m.id %s ?)
+			ORDER BY m.id %s LIMIT ?
+		) m
+		ORDER BY i.id, m.id %s`, cmp, dir, dir), database.Int64s(itemIDs), storeID, cursor, cursor, w.Limit+1).Scan(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("movements of items: %w", err)
+	}
+	grouped := map[int64][]models.Movement{}
+	for _, r := range rows {
+		grouped[r.PageItem] = append(grouped[r.PageItem], r.Movement)
+	}
+	out := make(map[int64]relay.Page[models.Movement], len(itemIDs))
+	for _, id := range itemIDs {
+		out[id] = pageOf(grouped[id], w)
+	}
+	return out, nil
+}
+
+// pageOf cuts rows fetched limit+1 at a time, newest first, into a page.
+func pageOf(rows []models.Movement, w relay.Window) relay.Page[models.Movement] {
+	var page relay.Page[models.Movement]
+	more := len(rows) > w.Limit
+	rows = rows[:min(len(rows), w.Limit)]
+	page.HasNextPage, page.HasPreviousPage = more, w.Cursor != nil
+	if w.Backward {
+		page.HasNextPage, page.HasPreviousPage = w.Cursor != nil, more
+		for i, j := 0, len(rows)-1; i < j; i, j = i+1, j-1 {
+			rows[i], rows[j] = rows[j], rows[i]
+		}
+	}
+	page.Items = rows
+	for _, m := range rows {
+		page.Cursors = append(page.Cursors, relay.EncodeCursor(relay.Cursor{ID: m.ID}))
+	}
+	return page
 }

@@ -16,6 +16,7 @@ import (
 	"stockgraph/apperr"
 	"stockgraph/catalog"
 	"stockgraph/inventory"
+	"stockgraph/ledger"
 	"stockgraph/models"
 	"stockgraph/relay"
 )
@@ -45,6 +46,11 @@ type Loaders struct {
 	ItemPageByLocation   *dataloader.Loader[PageKey, relay.Page[models.InventoryItem]]
 	ItemsByVariant       *dataloader.Loader[int64, []models.InventoryItem]
 	ItemsByProduct       *dataloader.Loader[int64, []models.InventoryItem]
+	// ItemsByVariantAsOf and ItemsByProductAsOf hold quantities read from
+	// the ledger as of a time.
+	ItemsByVariantAsOf *dataloader.Loader[TimedKey, []models.InventoryItem]
+	ItemsByProductAsOf *dataloader.Loader[TimedKey, []models.InventoryItem]
+	MovementPageByItem *dataloader.Loader[PageKey, relay.Page[models.Movement]]
 
 	// locations are loaded whole, once per request: a store has few, and
 	// every aggregate needs to know which of them are enabled and physical.
@@ -80,6 +86,15 @@ func New(db *gorm.DB, storeID int64, wait time.Duration) *Loaders {
 		f, _ := l.itemFilters.Load(filterKey)
 		filter, _ := f.(inventory.ItemFilter)
 		return inventory.ItemPagesByLocations(ctx, db, storeID, parents, filter, w)
+	}))
+	l.ItemsByVariantAsOf = newLoader(wait, timed(func(ctx context.Context, ids []int64, at time.Time) (map[int64][]models.InventoryItem, error) {
+		return inventory.ItemsAsOf(ctx, db, storeID, ids, at)
+	}))
+	l.ItemsByProductAsOf = newLoader(wait, timed(func(ctx context.Context, ids []int64, at time.Time) (map[int64][]models.InventoryItem, error) {
+		return inventory.ProductItemsAsOf(ctx, db, storeID, ids, at)
+	}))
+	l.MovementPageByItem = newLoader(wait, pages(func(ctx context.Context, parents []int64, w relay.Window, _ string) (map[int64]relay.Page[models.Movement], error) {
+		return ledger.PagesByItems(ctx, db, storeID, parents, w)
 	}))
 	l.locations = sync.OnceValues(func() ([]models.Location, error) {
 		return catalog.Locations(context.Background(), db, storeID)
@@ -187,6 +202,40 @@ func pages[V any](fetch func(context.Context, []int64, relay.Window, string) (ma
 		results := make([]*dataloader.Result[relay.Page[V]], len(keys))
 		for i, k := range keys {
 			results[i] = &dataloader.Result[relay.Page[V]]{Data: fetched[k], Error: errs[k]}
+		}
+		return results
+	}
+}
+
+// TimedKey names a parent as of a moment.
+type TimedKey struct {
+	ID int64
+	At int64 // Unix nanoseconds
+}
+
+// NewTimedKey makes the key of a parent as of at.
+func NewTimedKey(id int64, at time.Time) TimedKey { return TimedKey{ID: id, At: at.UnixNano()} }
+
+// timed adapts a batch function of one moment: keys of the same moment
+// are fetched together.
+func timed[V any](fetch func(context.Context, []int64, time.Time) (map[int64][]V, error)) dataloader.BatchFunc[TimedKey, []V] {
+	return func(ctx context.Context, keys []TimedKey) []*dataloader.Result[[]V] {
+		byMoment := map[int64][]int64{}
+		for _, k := range keys {
+			byMoment[k.At] = append(byMoment[k.At], k.ID)
+		}
+		got := map[TimedKey][]V{}
+		errs := map[int64]error{}
+		for at, ids := range byMoment {
+			rows, err := fetch(ctx, ids, time.Unix(0, at).UTC())
+			errs[at] = err
+			for _, id := range ids {
+				got[TimedKey{id, at}] = rows[id]
+			}
+		}
+		results := make([]*dataloader.Result[[]V], len(keys))
+		for i, k := range keys {
+			results[i] = &dataloader.Result[[]V]{Data: got[k], Error: errs[k.At]}
 		}
 		return results
 	}

@@ -20,10 +20,11 @@ const (
 	KindProduct       Kind = "Product"
 	KindVariant       Kind = "Variant"
 	KindInventoryItem Kind = "InventoryItem"
+	KindMovement      Kind = "InventoryMovement"
 )
 
 var kinds = map[Kind]bool{
-	KindStore: true, KindLocation: true, KindProduct: true, KindVariant: true, KindInventoryItem: true,
+	KindStore: true, KindLocation: true, KindProduct: true, KindVariant: true, KindInventoryItem: true, KindMovement: true,
 }
 
 // ID encodes an object's global ID. Clients treat it as opaque; it is the

@@ -10,9 +10,11 @@ import (
 	"stockgraph/catalog"
 	"stockgraph/graph"
 	"stockgraph/graph/model"
+	"stockgraph/inventory"
 	"stockgraph/loaders"
 	"stockgraph/models"
 	"stockgraph/relay"
+	"time"
 )
 
 func (r *mutationResolver) CreateProduct(ctx context.Context, input model.CreateProductInput) (*model.CreateProductPayload, error) {
@@ -90,8 +92,8 @@ func (r *productResolver) ID(ctx context.Context, obj *models.Product) (string, 
 	return relay.ID(relay.KindProduct, obj.ID), nil
 }
 
-func (r *productResolver) Inventory(ctx context.Context, obj *models.Product) (*models.Product, error) {
-	return obj, nil
+func (r *productResolver) Inventory(ctx context.Context, obj *models.Product, asOf *time.Time) (*inventory.ProductStock, error) {
+	return &inventory.ProductStock{Product: *obj, AsOf: asOf}, nil
 }
 
 func (r *productResolver) Variants(ctx context.Context, obj *models.Product, first *int, after *string, last *int, before *string) (*model.VariantConnection, error) {
@@ -116,8 +118,8 @@ func (r *variantResolver) Product(ctx context.Context, obj *models.Variant) (*mo
 	return &p, err
 }
 
-func (r *variantResolver) Inventory(ctx context.Context, obj *models.Variant) (*models.Variant, error) {
-	return obj, nil
+func (r *variantResolver) Inventory(ctx context.Context, obj *models.Variant, asOf *time.Time) (*inventory.VariantStock, error) {
+	return &inventory.VariantStock{Variant: *obj, AsOf: asOf}, nil
 }
 
 func (r *Resolver) Product() graph.ProductResolver { return &productResolver{r} }

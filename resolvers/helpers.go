@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 
+	"stockgraph/apperr"
 	"stockgraph/auth"
 	"stockgraph/catalog"
 	"stockgraph/graph/model"
@@ -155,4 +156,83 @@ func addressPatch(in *model.AddressInput) *catalog.AddressPatch {
 		Line1: in.Line1, Line2: in.Line2, City: in.City, Region: in.Region,
 		PostalCode: in.PostalCode, CountryCode: in.CountryCode, Phone: in.Phone, Email: in.Email,
 	}
+}
+
+// actor is the caller as the inventory domain sees it.
+func actor(ctx context.Context) inventory.Actor {
+	p := auth.FromContext(ctx)
+	return inventory.Actor{Store: p.Store, TokenID: p.TokenID}
+}
+
+// variantItems returns a variant's items now, or as of the stock's time.
+func variantItems(ctx context.Context, s *inventory.VariantStock) ([]models.InventoryItem, error) {
+	l := loaders.For(ctx)
+	if s.AsOf == nil {
+		return l.ItemsByVariant.Load(ctx, s.Variant.ID)()
+	}
+	return l.ItemsByVariantAsOf.Load(ctx, loaders.NewTimedKey(s.Variant.ID, *s.AsOf))()
+}
+
+// productItems returns a product's items now, or as of the stock's time.
+func productItems(ctx context.Context, s *inventory.ProductStock) ([]models.InventoryItem, error) {
+	l := loaders.For(ctx)
+	if s.AsOf == nil {
+		return l.ItemsByProduct.Load(ctx, s.Product.ID)()
+	}
+	return l.ItemsByProductAsOf.Load(ctx, loaders.NewTimedKey(s.Product.ID, *s.AsOf))()
+}
+
+// variantRef decodes the three ways an input names a variant.
+func variantRef(variantID, sku, productID *string) (inventory.VariantRef, error) {
+	var ref inventory.VariantRef
+	var err error
+	if variantID != nil {
+		if ref.VariantID, err = relay.ParseIDOf(relay.KindVariant, *variantID); err != nil {
+			return ref, err
+		}
+	}
+	if productID != nil {
+		if ref.ProductID, err = relay.ParseIDOf(relay.KindProduct, *productID); err != nil {
+			return ref, err
+		}
+	}
+	ref.SKU = deref(sku)
+	return ref, nil
+}
+
+// withIndex marks an input error with the position of the item it is in.
+func withIndex(err error, i int) error {
+	if e, ok := apperr.As(err); ok {
+		return e.WithIndex(i)
+	}
+	return err
+}
+
+func movementConnection(page relay.Page[models.Movement]) *model.InventoryMovementConnection {
+	es, nodes := edges(page, func(c string, m *models.Movement) *model.InventoryMovementEdge {
+		return &model.InventoryMovementEdge{Cursor: c, Node: m}
+	})
+	return &model.InventoryMovementConnection{Edges: es, Nodes: nodes, PageInfo: pageInfo(page)}
+}
+
+// settingsLine turns settings input into the domain's line.
+func settingsLine(ref inventory.VariantRef, in *model.InventorySettingsInput, expectedRevision *int) inventory.SettingsLine {
+	l := inventory.SettingsLine{Variant: ref, ExpectedRevision: int64p(expectedRevision)}
+	if in == nil {
+		return l
+	}
+	l.SafetyStock, l.WarningLevel, l.BackorderLimit, l.BackorderThreshold = in.SafetyStock, in.WarningLevel, in.BackorderLimit, in.BackorderThreshold
+	l.BinPickingNumber, l.IsInStock, l.TrackingMode, l.AvailabilityDate = in.BinPickingNumber, in.IsInStock, in.TrackingMode, in.AvailabilityDate
+	if p := in.Preorder; p != nil {
+		l.PreorderEnabled, l.PreorderLimit, l.PreorderThreshold, l.PreorderMessage = p.Enabled, p.Limit, p.Threshold, p.Message
+	}
+	return l
+}
+
+func int64p(p *int) *int64 {
+	if p == nil {
+		return nil
+	}
+	v := int64(*p)
+	return &v
 }

@@ -33,11 +33,43 @@ func (r *inventoryItemResolver) AvailableToSell(ctx context.Context, obj *models
 	return inventory.AvailableToSell(*obj), nil
 }
 
+func (r *inventoryItemResolver) AvailableForBackorder(ctx context.Context, obj *models.InventoryItem) (int, error) {
+	return inventory.AvailableForBackorder(*obj, switches(ctx)), nil
+}
+
+func (r *inventoryItemResolver) AvailableForPreorder(ctx context.Context, obj *models.InventoryItem) (int, error) {
+	return inventory.AvailableForPreorder(*obj, switches(ctx)), nil
+}
+
+func (r *inventoryItemResolver) AvailableToPromise(ctx context.Context, obj *models.InventoryItem) (int, error) {
+	return inventory.Summarize([]models.InventoryItem{*obj}, switches(ctx)).AvailableToPromise(), nil
+}
+
 func (r *inventoryItemResolver) Availability(ctx context.Context, obj *models.InventoryItem) (inventory.Availability, error) {
 	return inventory.Summarize([]models.InventoryItem{*obj}, switches(ctx)).Availability, nil
 }
 
+func (r *inventoryItemResolver) AvailabilityCode(ctx context.Context, obj *models.InventoryItem) (int, error) {
+	return inventory.Summarize([]models.InventoryItem{*obj}, switches(ctx)).AvailabilityCode(), nil
+}
+
 func (r *inventoryItemResolver) Settings(ctx context.Context, obj *models.InventoryItem) (*models.InventoryItem, error) {
+	return obj, nil
+}
+
+func (r *inventoryItemResolver) Movements(ctx context.Context, obj *models.InventoryItem, first *int, after *string, last *int, before *string) (*model.InventoryMovementConnection, error) {
+	w, err := window(first, after, last, before)
+	if err != nil {
+		return nil, err
+	}
+	page, err := loaders.For(ctx).MovementPageByItem.Load(ctx, loaders.NewPageKey(obj.ID, w, ""))()
+	if err != nil {
+		return nil, err
+	}
+	return movementConnection(page), nil
+}
+
+func (r *inventorySettingsResolver) Preorder(ctx context.Context, obj *models.InventoryItem) (*models.InventoryItem, error) {
 	return obj, nil
 }
 
@@ -50,30 +82,25 @@ func (r *mutationResolver) StockVariant(ctx context.Context, input model.StockVa
 	if err != nil {
 		return nil, err
 	}
-	s := inventory.Stocking{VariantID: variantID, LocationID: locationID, Reference: input.Reference, Metadata: input.Metadata}
-	if in := input.Settings; in != nil {
-		s.Settings = inventory.Settings{
-			SafetyStock: in.SafetyStock, WarningLevel: in.WarningLevel, BackorderLimit: in.BackorderLimit,
-			BinPickingNumber: in.BinPickingNumber, IsInStock: in.IsInStock, TrackingMode: in.TrackingMode,
-		}
-	}
-	item, created, err := inventory.StockVariant(ctx, r.DB.DB, storeID(ctx), s)
+	s := inventory.Stocking{VariantID: variantID, LocationID: locationID, Reference: input.Reference, Metadata: input.Metadata,
+		Settings: settingsLine(inventory.VariantRef{VariantID: variantID}, input.Settings, nil)}
+	item, created, err := inventory.StockVariant(ctx, r.DB.DB, actor(ctx), s)
 	if err != nil {
 		return nil, err
 	}
 	return &model.StockVariantPayload{InventoryItem: &item, Created: created}, nil
 }
 
-func (r *productInventoryResolver) Aggregated(ctx context.Context, obj *models.Product) (*inventory.Summary, error) {
-	items, err := loaders.For(ctx).ItemsByProduct.Load(ctx, obj.ID)()
+func (r *productInventoryResolver) Aggregated(ctx context.Context, obj *inventory.ProductStock) (*inventory.Summary, error) {
+	items, err := productItems(ctx, obj)
 	if err != nil {
 		return nil, err
 	}
 	return aggregate(ctx, items)
 }
 
-func (r *productInventoryResolver) ByLocation(ctx context.Context, obj *models.Product, locationIds []string) ([]*model.ProductLocationInventory, error) {
-	items, err := loaders.For(ctx).ItemsByProduct.Load(ctx, obj.ID)()
+func (r *productInventoryResolver) ByLocation(ctx context.Context, obj *inventory.ProductStock, locationIds []string) ([]*model.ProductLocationInventory, error) {
+	items, err := productItems(ctx, obj)
 	if err != nil {
 		return nil, err
 	}
@@ -96,16 +123,16 @@ func (r *productInventoryResolver) ByLocation(ctx context.Context, obj *models.P
 	return out, nil
 }
 
-func (r *variantInventoryResolver) Aggregated(ctx context.Context, obj *models.Variant) (*inventory.Summary, error) {
-	items, err := loaders.For(ctx).ItemsByVariant.Load(ctx, obj.ID)()
+func (r *variantInventoryResolver) Aggregated(ctx context.Context, obj *inventory.VariantStock) (*inventory.Summary, error) {
+	items, err := variantItems(ctx, obj)
 	if err != nil {
 		return nil, err
 	}
 	return aggregate(ctx, items)
 }
 
-func (r *variantInventoryResolver) ByLocation(ctx context.Context, obj *models.Variant, locationIds []string) ([]*models.InventoryItem, error) {
-	items, err := loaders.For(ctx).ItemsByVariant.Load(ctx, obj.ID)()
+func (r *variantInventoryResolver) ByLocation(ctx context.Context, obj *inventory.VariantStock, locationIds []string) ([]*models.InventoryItem, error) {
+	items, err := variantItems(ctx, obj)
 	if err != nil {
 		return nil, err
 	}
@@ -114,6 +141,10 @@ func (r *variantInventoryResolver) ByLocation(ctx context.Context, obj *models.V
 }
 
 func (r *Resolver) InventoryItem() graph.InventoryItemResolver { return &inventoryItemResolver{r} }
+
+func (r *Resolver) InventorySettings() graph.InventorySettingsResolver {
+	return &inventorySettingsResolver{r}
+}
 
 func (r *Resolver) ProductInventory() graph.ProductInventoryResolver {
 	return &productInventoryResolver{r}
@@ -124,7 +155,8 @@ func (r *Resolver) VariantInventory() graph.VariantInventoryResolver {
 }
 
 type (
-	inventoryItemResolver    struct{ *Resolver }
-	productInventoryResolver struct{ *Resolver }
-	variantInventoryResolver struct{ *Resolver }
+	inventoryItemResolver     struct{ *Resolver }
+	inventorySettingsResolver struct{ *Resolver }
+	productInventoryResolver  struct{ *Resolver }
+	variantInventoryResolver  struct{ *Resolver }
 )

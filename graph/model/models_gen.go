@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"io"
 	"stockgraph/inventory"
+	"stockgraph/ledger"
 	"stockgraph/models"
 	"strconv"
+	"time"
 )
 
 type AddressInput struct {
@@ -20,6 +22,35 @@ type AddressInput struct {
 	CountryCode *string `json:"countryCode,omitempty"`
 	Phone       *string `json:"phone,omitempty"`
 	Email       *string `json:"email,omitempty"`
+}
+
+type AdjustInventoryInput struct {
+	// Why, for the ledger: for example "stock count" or "received PO-1042".
+	Reason string `json:"reason"`
+	// A document URI or order number kept with every movement.
+	Reference *string `json:"reference,omitempty"`
+	// Retrying with the same key and input returns the first result and writes nothing.
+	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
+	// At most 1,000 items.
+	Items       []*AdjustInventoryItemInput `json:"items"`
+	ErrorPolicy *inventory.ErrorPolicy      `json:"errorPolicy,omitempty"`
+	// Validate and return the would-be result without writing anything.
+	DryRun *bool `json:"dryRun,omitempty"`
+}
+
+// Names a variant the ways BigCommerce's adjustments do: exactly one of
+// `variantId`, `sku` and `productId` (a product with exactly one variant).
+type AdjustInventoryItemInput struct {
+	LocationID string  `json:"locationId"`
+	VariantID  *string `json:"variantId,omitempty"`
+	Sku        *string `json:"sku,omitempty"`
+	ProductID  *string `json:"productId,omitempty"`
+	// On hand: the new level (absolute) or the change (relative).
+	Quantity *int `json:"quantity,omitempty"`
+	// Backordered: the new level (absolute) or the change (relative).
+	QtyBackordered *int `json:"qtyBackordered,omitempty"`
+	// When given, the change applies only if the item is still at this revision (else REVISION_CONFLICT).
+	ExpectedRevision *int `json:"expectedRevision,omitempty"`
 }
 
 type CreateLocationInput struct {
@@ -82,6 +113,13 @@ type DeleteVariantPayload struct {
 	DeletedVariantID string `json:"deletedVariantId"`
 }
 
+type InventoryConsistencyReport struct {
+	// True when every level equals its ledger.
+	Consistent bool               `json:"consistent"`
+	Mismatches []*ledger.Mismatch `json:"mismatches"`
+	CheckedAt  time.Time          `json:"checkedAt"`
+}
+
 type InventoryItemConnection struct {
 	Edges      []*InventoryItemEdge    `json:"edges"`
 	Nodes      []*models.InventoryItem `json:"nodes"`
@@ -99,13 +137,63 @@ type InventoryItemFilter struct {
 	Skus       []string `json:"skus,omitempty"`
 }
 
+type InventoryMoveInput struct {
+	VariantID      *string `json:"variantId,omitempty"`
+	Sku            *string `json:"sku,omitempty"`
+	FromLocationID string  `json:"fromLocationId"`
+	ToLocationID   string  `json:"toLocationId"`
+	// ON_HAND when left out.
+	FromState *models.QuantityState `json:"fromState,omitempty"`
+	// ON_HAND when left out.
+	ToState  *models.QuantityState `json:"toState,omitempty"`
+	Quantity int                   `json:"quantity"`
+	// When units moved to INCOMING are expected.
+	ExpectedAt *time.Time `json:"expectedAt,omitempty"`
+}
+
+type InventoryMovementConnection struct {
+	Edges    []*InventoryMovementEdge `json:"edges"`
+	Nodes    []*models.Movement       `json:"nodes"`
+	PageInfo *PageInfo                `json:"pageInfo"`
+}
+
+type InventoryMovementEdge struct {
+	Cursor string           `json:"cursor"`
+	Node   *models.Movement `json:"node"`
+}
+
+type InventoryMovementFilter struct {
+	VariantID *string `json:"variantId,omitempty"`
+	// Movements from or to this location.
+	LocationID *string `json:"locationId,omitempty"`
+	Reason     *string `json:"reason,omitempty"`
+	Reference  *string `json:"reference,omitempty"`
+	// Movements at or after this time.
+	From *time.Time `json:"from,omitempty"`
+	// Movements before this time.
+	To *time.Time `json:"to,omitempty"`
+}
+
+// Settings to change; fields left out keep their values. Backorder values
+// need backorders switched on for the store, preorder values preorders.
 type InventorySettingsInput struct {
-	SafetyStock      *int                 `json:"safetyStock,omitempty"`
-	IsInStock        *bool                `json:"isInStock,omitempty"`
-	WarningLevel     *int                 `json:"warningLevel,omitempty"`
-	BinPickingNumber *string              `json:"binPickingNumber,omitempty"`
-	BackorderLimit   *int                 `json:"backorderLimit,omitempty"`
-	TrackingMode     *models.TrackingMode `json:"trackingMode,omitempty"`
+	SafetyStock        *int                   `json:"safetyStock,omitempty"`
+	IsInStock          *bool                  `json:"isInStock,omitempty"`
+	WarningLevel       *int                   `json:"warningLevel,omitempty"`
+	BinPickingNumber   *string                `json:"binPickingNumber,omitempty"`
+	BackorderLimit     *int                   `json:"backorderLimit,omitempty"`
+	BackorderThreshold *int                   `json:"backorderThreshold,omitempty"`
+	TrackingMode       *models.TrackingMode   `json:"trackingMode,omitempty"`
+	Preorder           *PreorderSettingsInput `json:"preorder,omitempty"`
+	AvailabilityDate   *time.Time             `json:"availabilityDate,omitempty"`
+}
+
+type InventorySettingsItemInput struct {
+	VariantID        *string                 `json:"variantId,omitempty"`
+	Sku              *string                 `json:"sku,omitempty"`
+	ProductID        *string                 `json:"productId,omitempty"`
+	Settings         *InventorySettingsInput `json:"settings"`
+	ExpectedRevision *int                    `json:"expectedRevision,omitempty"`
 }
 
 type LocationConnection struct {
@@ -125,6 +213,17 @@ type LocationFilter struct {
 	Enabled *bool                 `json:"enabled,omitempty"`
 }
 
+type MoveInventoryInput struct {
+	// At most 1,000 changes, applied together or not at all.
+	Changes   []*InventoryMoveInput `json:"changes"`
+	Reason    *string               `json:"reason,omitempty"`
+	Reference *string               `json:"reference,omitempty"`
+	// Zettle's externalUuid: retrying with the same key and input changes nothing.
+	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
+	// Whose balances to return; the first change's source when left out.
+	ReturnBalanceForLocationID *string `json:"returnBalanceForLocationId,omitempty"`
+}
+
 type Mutation struct {
 }
 
@@ -134,6 +233,13 @@ type PageInfo struct {
 	HasPreviousPage bool    `json:"hasPreviousPage"`
 	StartCursor     *string `json:"startCursor,omitempty"`
 	EndCursor       *string `json:"endCursor,omitempty"`
+}
+
+type PreorderSettingsInput struct {
+	Enabled   *bool   `json:"enabled,omitempty"`
+	Limit     *int    `json:"limit,omitempty"`
+	Threshold *int    `json:"threshold,omitempty"`
+	Message   *string `json:"message,omitempty"`
 }
 
 type ProductConnection struct {
@@ -177,6 +283,18 @@ type ProductSort struct {
 type Query struct {
 }
 
+type SetInventoryTrackingInput struct {
+	ProductIds []string `json:"productIds,omitempty"`
+	VariantIds []string `json:"variantIds,omitempty"`
+	// QUANTITY starts tracking (Zettle's START_TRACKING); UNTRACKED stops it.
+	TrackingMode models.TrackingMode `json:"trackingMode"`
+}
+
+type SetInventoryTrackingPayload struct {
+	// How many inventory items changed mode.
+	UpdatedItemCount int `json:"updatedItemCount"`
+}
+
 type StockVariantInput struct {
 	VariantID  string                  `json:"variantId"`
 	LocationID string                  `json:"locationId"`
@@ -189,6 +307,27 @@ type StockVariantPayload struct {
 	InventoryItem *models.InventoryItem `json:"inventoryItem"`
 	// False when the variant was already stocked there.
 	Created bool `json:"created"`
+}
+
+type UpdateInventoryConfigurationInput struct {
+	BackordersEnabled *bool `json:"backordersEnabled,omitempty"`
+	PreordersEnabled  *bool `json:"preordersEnabled,omitempty"`
+	// Let adjustments and moves take on hand below zero (an order paid before the stock was counted).
+	AllowNegativeStock *bool `json:"allowNegativeStock,omitempty"`
+}
+
+type UpdateInventoryConfigurationPayload struct {
+	Configuration *models.Store `json:"configuration"`
+}
+
+type UpdateInventorySettingsInput struct {
+	LocationID string `json:"locationId"`
+	// At most 1,000 items.
+	Settings []*InventorySettingsItemInput `json:"settings"`
+}
+
+type UpdateInventorySettingsPayload struct {
+	Items []*models.InventoryItem `json:"items"`
 }
 
 type UpdateLocationInput struct {

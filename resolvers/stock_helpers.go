@@ -1,0 +1,59 @@
+package resolvers
+
+import (
+	"context"
+
+	"stockgraph/graph/model"
+	"stockgraph/inventory"
+	"stockgraph/relay"
+)
+
+// adjust runs an absolute or relative adjustment.
+func (r *mutationResolver) adjust(ctx context.Context, mode inventory.AdjustMode, input model.AdjustInventoryInput) (*inventory.ChangeResult, error) {
+	a := inventory.Adjustment{
+		Mode: mode, Reason: input.Reason, Reference: deref(input.Reference), IdempotencyKey: deref(input.IdempotencyKey),
+		Policy: deref(input.ErrorPolicy), DryRun: deref(input.DryRun),
+	}
+	for i, it := range input.Items {
+		line, err := adjustLine(it)
+		if err != nil {
+			return nil, withIndex(err, i)
+		}
+		a.Lines = append(a.Lines, line)
+	}
+	res, err := inventory.Adjust(ctx, r.DB.DB, actor(ctx), a)
+	if err != nil {
+		return nil, err
+	}
+	return &res, nil
+}
+
+func adjustLine(in *model.AdjustInventoryItemInput) (inventory.AdjustLine, error) {
+	ref, err := variantRef(in.VariantID, in.Sku, in.ProductID)
+	if err != nil {
+		return inventory.AdjustLine{}, err
+	}
+	loc, err := relay.ParseIDOf(relay.KindLocation, in.LocationID)
+	if err != nil {
+		return inventory.AdjustLine{}, err
+	}
+	return inventory.AdjustLine{LocationID: loc, Variant: ref, Quantity: in.Quantity, QtyBackordered: in.QtyBackordered,
+		ExpectedRevision: int64p(in.ExpectedRevision)}, nil
+}
+
+func moveLine(in *model.InventoryMoveInput) (inventory.MoveLine, error) {
+	ref, err := variantRef(in.VariantID, in.Sku, nil)
+	if err != nil {
+		return inventory.MoveLine{}, err
+	}
+	from, err := relay.ParseIDOf(relay.KindLocation, in.FromLocationID)
+	if err != nil {
+		return inventory.MoveLine{}, err
+	}
+	to, err := relay.ParseIDOf(relay.KindLocation, in.ToLocationID)
+	if err != nil {
+		return inventory.MoveLine{}, err
+	}
+	return inventory.MoveLine{Variant: ref, FromLocationID: from, ToLocationID: to, FromState: deref(in.FromState),
+		ToState: deref(in.ToState), Quantity: in.Quantity, ExpectedAt: in.ExpectedAt}, nil
+}
