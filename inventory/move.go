@@ -298,12 +298,12 @@ func balancesAt(ctx context.Context, tx *gorm.DB, storeID, locationID int64, r r
 	var rows []Balance
 	var err error
 	if loc.Type.IsPhysical() {
-		err = tx.WithContext(ctx).Raw(`SELECT v.id AS variant_id, ? AS location_id, coalesce(i.on_hand, 0) AS on_hand
+		err = tx.WithContext(ctx).Raw(`SELECT v.id AS variant_id, ?::bigint AS location_id, coalesce(i.on_hand, 0) AS on_hand
 			FROM unnest(?::bigint[]) AS v(id)
 			LEFT JOIN inventory_items i ON i.store_id = ? AND i.variant_id = v.id AND i.location_id = ?
 			ORDER BY v.id`, locationID, database.Int64s(variants), storeID, locationID).Scan(&rows).Error
 	} else {
-		err = tx.WithContext(ctx).Raw(`SELECT v.id AS variant_id, ? AS location_id,
+		err = tx.WithContext(ctx).Raw(`SELECT v.id AS variant_id, ?::bigint AS location_id,
 				coalesce((SELECT sum(CASE WHEN m.to_location_id = ? THEN m.quantity ELSE -m.quantity END)
 					FROM inventory_movements m WHERE m.store_id = ? AND m.variant_id = v.id
 					AND (m.to_location_id = ? OR m.from_location_id = ?) AND m.from_state = 'ON_HAND' AND m.to_state = 'ON_HAND'), 0) AS on_hand

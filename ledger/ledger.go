@@ -267,3 +267,16 @@ func pageOf(rows []models.Movement, w relay.Window) relay.Page[models.Movement] 
 	}
 	return page
 }
+
+// ByIDs returns the store's movements with the given IDs, keyed by ID.
+func ByIDs(ctx context.Context, db *gorm.DB, storeID int64, ids []int64) (map[int64]models.Movement, error) {
+	var rows []models.Movement
+	if err := db.WithContext(ctx).Where("store_id = ? AND id IN ?", storeID, ids).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("load movements: %w", err)
+	}
+	out := make(map[int64]models.Movement, len(rows))
+	for _, m := range rows {
+		out[m.ID] = m
+	}
+	return out, nil
+}

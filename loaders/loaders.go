@@ -51,6 +51,7 @@ type Loaders struct {
 	ItemsByVariantAsOf *dataloader.Loader[TimedKey, []models.InventoryItem]
 	ItemsByProductAsOf *dataloader.Loader[TimedKey, []models.InventoryItem]
 	MovementPageByItem *dataloader.Loader[PageKey, relay.Page[models.Movement]]
+	MovementByID       *dataloader.Loader[int64, models.Movement]
 
 	// locations are loaded whole, once per request: a store has few, and
 	// every aggregate needs to know which of them are enabled and physical.
@@ -96,6 +97,9 @@ func New(db *gorm.DB, storeID int64, wait time.Duration) *Loaders {
 	l.MovementPageByItem = newLoader(wait, pages(func(ctx context.Context, parents []int64, w relay.Window, _ string) (map[int64]relay.Page[models.Movement], error) {
 		return ledger.PagesByItems(ctx, db, storeID, parents, w)
 	}))
+	l.MovementByID = newLoader(wait, byIDs(func(ctx context.Context, ids []int64) (map[int64]models.Movement, error) {
+		return ledger.ByIDs(ctx, db, storeID, ids)
+	}, "inventory movement"))
 	l.locations = sync.OnceValues(func() ([]models.Location, error) {
 		return catalog.Locations(context.Background(), db, storeID)
 	})

@@ -44,6 +44,9 @@ func (r *queryResolver) Node(ctx context.Context, id string) (models.Node, error
 	case relay.KindInventoryItem:
 		it, err := l.InventoryItemByID.Load(ctx, nid)()
 		return &it, err
+	case relay.KindMovement:
+		m, err := l.MovementByID.Load(ctx, nid)()
+		return &m, err
 	}
 	return nil, apperr.New(apperr.NotFound, "no object with ID %q", id)
 }
