@@ -13,6 +13,7 @@ type stockFixture struct {
 	loc   [4]string         // loc[1..3], as the documents number them
 	v     map[string]string // SKU → variant ID
 	p111  string            // a product with exactly one variant
+	shirt string            // a product with three variants
 }
 
 func newStockFixture(t *testing.T) *stockFixture {
@@ -54,8 +55,11 @@ func newStockFixture(t *testing.T) *stockFixture {
 		for _, v := range out.CreateProduct.Product.Variants.Nodes {
 			f.v[v.Sku] = v.ID
 		}
-		if p.name == "Poster" {
+		switch p.name {
+		case "Poster":
 			f.p111 = out.CreateProduct.Product.ID
+		case "Shirt":
+			f.shirt = out.CreateProduct.Product.ID
 		}
 	}
 	return f
