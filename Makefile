@@ -73,7 +73,9 @@ deps-test:
 ## bench: benchmarks and long measurements (not part of make test)
 bench: build
 	@$(DB_START)
+	@$(BIN) migrate
 	$(BIN) bench --products 100 --variants 10 --locations 5 --requests 300 --clients 4
+	$(BIN) bench writes --clients 8,32 --duration 10s
 	$(GO) test -run '^$$' -bench . -benchtime 50x ./api/...
 
 db-start:

@@ -125,7 +125,12 @@ type Client struct {
 // Do posts query and returns the response body; a GraphQL error or a
 // status other than 200 is an error.
 func (c *Client) Do(ctx context.Context, query string) ([]byte, error) {
-	payload, _ := json.Marshal(map[string]any{"query": query})
+	return c.DoVars(ctx, query, nil)
+}
+
+// DoVars posts query with variables, as Do does.
+func (c *Client) DoVars(ctx context.Context, query string, variables map[string]any) ([]byte, error) {
+	payload, _ := json.Marshal(map[string]any{"query": query, "variables": variables})
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.URL, bytes.NewReader(payload))
 	if err != nil {
 		return nil, err
