@@ -161,9 +161,8 @@ func adjust(ctx context.Context, tx *gorm.DB, actor Actor, a Adjustment) (Change
 		return ChangeResult{}, err
 	}
 	keys := lineKeys(a.Lines, r, &errs, func(l AdjustLine) int64 { return l.LocationID })
-	if a.Policy != RejectFailedRows && errs.any() {
-		return ChangeResult{}, errs.list().Err()
-	}
+	// Check the other lines against their items even when some failed
+	// already, so that a rejected batch reports every failing line.
 	locked, err := lockItems(ctx, tx, storeID, okKeys(keys, &errs))
 	if err != nil {
 		return ChangeResult{}, err

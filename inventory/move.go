@@ -86,6 +86,9 @@ func move(ctx context.Context, tx *gorm.DB, actor Actor, m Move) (MoveResult, er
 	if err != nil {
 		return MoveResult{}, err
 	}
+	// Default the states on a copy: m.Lines is the caller's, and the
+	// request hashed for its idempotency key on every attempt.
+	m.Lines = slices.Clone(m.Lines)
 	var keys []itemKey
 	for i := range m.Lines {
 		l := &m.Lines[i]
@@ -105,9 +108,8 @@ func move(ctx context.Context, tx *gorm.DB, actor Actor, m Move) (MoveResult, er
 			}
 		}
 	}
-	if errs.any() {
-		return MoveResult{}, errs.list().Err()
-	}
+	// Lines that failed already are skipped below; the others are still
+	// checked against their stock, so that the error lists every failure.
 	locked, err := lockItems(ctx, tx, storeID, keys)
 	if err != nil {
 		return MoveResult{}, err
@@ -120,6 +122,9 @@ func move(ctx context.Context, tx *gorm.DB, actor Actor, m Move) (MoveResult, er
 	op := uuid.NewString()
 	var res MoveResult
 	for i, l := range m.Lines {
+		if errs.failed(i) {
+			continue
+		}
 		mv, err := l.apply(i, r.variants[i], r, running, deltas, actor.Store)
 		if err != nil {
 			errs.add(i, err)
@@ -134,7 +139,7 @@ func move(ctx context.Context, tx *gorm.DB, actor Actor, m Move) (MoveResult, er
 	if err != nil {
 		return MoveResult{}, err
 	}
-	if err := setExpectedDates(ctx, tx, storeID, m.Lines, r, running); err != nil {
+	if err := setExpectedDates(ctx, tx, storeID, m.Lines, r, running, updated); err != nil {
 		return MoveResult{}, err
 	}
 	if err := ledger.Append(ctx, tx, res.Movements); err != nil {
@@ -260,24 +265,31 @@ func maps(locked map[itemKey]models.InventoryItem) map[itemKey]models.InventoryI
 }
 
 // setExpectedDates keeps each item's nextIncomingAt at the earliest date
-// of the incoming units added to it.
-func setExpectedDates(ctx context.Context, tx *gorm.DB, storeID int64, lines []MoveLine, r resolved, items map[itemKey]models.InventoryItem) error {
+// of the incoming units added to it, unless the move left none incoming
+// there, and puts the items as they are now into updated. items are the
+// items after the move.
+func setExpectedDates(ctx context.Context, tx *gorm.DB, storeID int64, lines []MoveLine, r resolved, items map[itemKey]models.InventoryItem, updated map[int64]models.InventoryItem) error {
 	earliest := map[int64]time.Time{}
 	for i, l := range lines {
 		if l.ExpectedAt == nil || l.ToState != models.StateIncoming {
 			continue
 		}
-		id := items[itemKey{r.variants[i], l.ToLocationID}].ID
-		if t, ok := earliest[id]; !ok || l.ExpectedAt.Before(t) {
-			earliest[id] = *l.ExpectedAt
+		it := items[itemKey{r.variants[i], l.ToLocationID}]
+		if it.Incoming == 0 {
+			continue
+		}
+		if t, ok := earliest[it.ID]; !ok || l.ExpectedAt.Before(t) {
+			earliest[it.ID] = *l.ExpectedAt
 		}
 	}
 	for id, at := range earliest { // rare and few: one statement per item
-		err := tx.WithContext(ctx).Exec(`UPDATE inventory_items SET next_incoming_at = LEAST(coalesce(next_incoming_at, ?), ?)
-			WHERE store_id = ? AND id = ?`, at, at, storeID, id).Error
+		var it models.InventoryItem
+		err := tx.WithContext(ctx).Raw(`UPDATE inventory_items SET next_incoming_at = LEAST(coalesce(next_incoming_at, ?), ?)
+			WHERE store_id = ? AND id = ? RETURNING *`, at, at, storeID, id).Scan(&it).Error
 		if err != nil {
 			return fmt.Errorf("set expected date: %w", err)
 		}
+		updated[id] = it
 	}
 	return nil
 }

@@ -69,15 +69,15 @@ func updateSettings(ctx context.Context, tx *gorm.DB, actor Actor, c SettingsCha
 		return nil, err
 	}
 	keys := lineKeys(c.Lines, r, &errs, func(SettingsLine) int64 { return c.LocationID })
-	if errs.any() {
-		return nil, errs.list().Err()
-	}
-	locked, err := lockItems(ctx, tx, actor.Store.ID, keys)
+	locked, err := lockItems(ctx, tx, actor.Store.ID, okKeys(keys, &errs))
 	if err != nil {
 		return nil, err
 	}
 	changed := make([]models.InventoryItem, len(c.Lines))
 	for i, l := range c.Lines {
+		if errs.failed(i) {
+			continue
+		}
 		it := locked[keys[i]]
 		if l.ExpectedRevision != nil && *l.ExpectedRevision != it.Revision {
 			errs.add(i, revisionConflict(i, it, *l.ExpectedRevision))

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"stockgraph/database"
 	"stockgraph/models"
@@ -44,7 +45,10 @@ func Append(ctx context.Context, tx *gorm.DB, movements []models.Movement) error
 	if len(movements) == 0 {
 		return nil
 	}
-	if err := tx.WithContext(ctx).CreateInBatches(&movements, 2000).Error; err != nil {
+	// created_at is the database's (clock_timestamp()), so it comes back
+	// with the IDs.
+	returning := clause.Returning{Columns: []clause.Column{{Name: "id"}, {Name: "created_at"}}}
+	if err := tx.WithContext(ctx).Clauses(returning).CreateInBatches(&movements, 2000).Error; err != nil {
 		return fmt.Errorf("append %d movements to the ledger: %w", len(movements), err)
 	}
 	return nil
