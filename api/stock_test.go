@@ -132,8 +132,8 @@ func TestBigCommerceAdjustments(t *testing.T) {
 	e := f.e
 	e.mustData(f.token, `mutation { updateInventoryConfiguration(input: {backordersEnabled: true}) { configuration { backordersEnabled } } }`, nil, nil)
 	e.mustData(f.token, `mutation($l1: ID!, $l3: ID!) {
-		a: updateInventorySettings(input: {locationId: $l1, settings: [{sku: "sku-1", settings: {backorderLimit: 10}}]}) { items { revision } }
-		b: updateInventorySettings(input: {locationId: $l3, settings: [{sku: "sku-4", settings: {backorderLimit: 10}}]}) { items { revision } } }`,
+		a: updateInventorySettings(input: {locationId: $l1, settings: [{sku: "sku-1", backorderLimit: 10}]}) { items { revision } }
+		b: updateInventorySettings(input: {locationId: $l3, settings: [{sku: "sku-4", backorderLimit: 10}]}) { items { revision } } }`,
 		map[string]any{"l1": f.loc[1], "l3": f.loc[3]}, nil)
 
 	var abs struct{ AdjustInventoryAbsolute adjustResult }
@@ -203,12 +203,12 @@ func TestBigCommerceSettingsAndLocationRead(t *testing.T) {
 	e := f.e
 	e.mustData(f.token, `mutation { updateInventoryConfiguration(input: {backordersEnabled: true}) { configuration { backordersEnabled } } }`, nil, nil)
 	e.mustData(f.token, `mutation($l: ID!) { updateInventorySettings(input: {locationId: $l, settings: [
-		{sku: "RE-130", settings: {safetyStock: 2, isInStock: true, warningLevel: 2, binPickingNumber: "1", backorderLimit: 33}}]}) { items { id } } }`,
+		{sku: "RE-130", safetyStock: 2, isInStock: true, warningLevel: 2, binPickingNumber: "1", backorderLimit: 33}]}) { items { id } } }`,
 		map[string]any{"l": f.loc[1]}, nil)
 	e.mustData(f.token, `mutation($l: ID!) { adjustInventoryAbsolute(input: {reason: "count", items: [{locationId: $l, sku: "RE-130", quantity: 12}]}) { items { id } } }`,
 		map[string]any{"l": f.loc[1]}, nil)
 	// "Update backorder limit": the document's PUT sets backorder_limit 100.
-	e.mustData(f.token, `mutation($l: ID!, $v: ID!) { updateInventorySettings(input: {locationId: $l, settings: [{variantId: $v, settings: {backorderLimit: 100}}]}) { items { settings { backorderLimit } } } }`,
+	e.mustData(f.token, `mutation($l: ID!, $v: ID!) { updateInventorySettings(input: {locationId: $l, settings: [{variantId: $v, backorderLimit: 100}]}) { items { settings { backorderLimit } } } }`,
 		map[string]any{"l": f.loc[1], "v": f.v["sku-1"]}, nil)
 
 	var out struct {
@@ -254,7 +254,7 @@ func TestBigCommerceSettingsAndLocationRead(t *testing.T) {
 func TestOracleBackorderable(t *testing.T) {
 	f := newStockFixture(t)
 	e := f.e
-	set := `mutation($l: ID!) { updateInventorySettings(input: {locationId: $l, settings: [{sku: "sku-2", settings: {backorderLimit: 200, backorderThreshold: 15}}]}) {
+	set := `mutation($l: ID!) { updateInventorySettings(input: {locationId: $l, settings: [{sku: "sku-2", backorderLimit: 200, backorderThreshold: 15}]}) {
 		items { availability availabilityCode availableToPromise availableForBackorder onHand settings { backorderLimit backorderThreshold } } } }`
 	if r := e.do(f.token, set, map[string]any{"l": f.loc[1]}); r.code() != "FEATURE_DISABLED" {
 		t.Fatalf("backorder settings with backorders off: code %q, want FEATURE_DISABLED", r.code())

@@ -2952,11 +2952,24 @@ type MoveInventoryPayload {
   replayed: Boolean!
 }
 
+"""
+One item's settings (BigCommerce's "update inventory at a location"): the
+variant named as adjustments name it, and the settings to change; fields
+left out keep their values.
+"""
 input InventorySettingsItemInput {
   variantId: ID
   sku: String
   productId: ID
-  settings: InventorySettingsInput!
+  safetyStock: Int
+  isInStock: Boolean
+  warningLevel: Int
+  binPickingNumber: String
+  backorderLimit: Int
+  backorderThreshold: Int
+  trackingMode: TrackingMode
+  preorder: PreorderSettingsInput
+  availabilityDate: DateTime
   expectedRevision: Int
 }
 
@@ -13413,7 +13426,7 @@ func (ec *executionContext) unmarshalInputInventorySettingsItemInput(ctx context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"variantId", "sku", "productId", "settings", "expectedRevision"}
+	fieldsInOrder := [...]string{"variantId", "sku", "productId", "safetyStock", "isInStock", "warningLevel", "binPickingNumber", "backorderLimit", "backorderThreshold", "trackingMode", "preorder", "availabilityDate", "expectedRevision"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -13441,13 +13454,69 @@ func (ec *executionContext) unmarshalInputInventorySettingsItemInput(ctx context
 				return it, err
 			}
 			it.ProductID = data
-		case "settings":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("settings"))
-			data, err := ec.unmarshalNInventorySettingsInput2ᚖstockgraphᚋgraphᚋmodelᚐInventorySettingsInput(ctx, v)
+		case "safetyStock":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("safetyStock"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it.Settings = data
+			it.SafetyStock = data
+		case "isInStock":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("isInStock"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IsInStock = data
+		case "warningLevel":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("warningLevel"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WarningLevel = data
+		case "binPickingNumber":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("binPickingNumber"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BinPickingNumber = data
+		case "backorderLimit":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("backorderLimit"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BackorderLimit = data
+		case "backorderThreshold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("backorderThreshold"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BackorderThreshold = data
+		case "trackingMode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("trackingMode"))
+			data, err := ec.unmarshalOTrackingMode2ᚖstockgraphᚋmodelsᚐTrackingMode(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TrackingMode = data
+		case "preorder":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("preorder"))
+			data, err := ec.unmarshalOPreorderSettingsInput2ᚖstockgraphᚋgraphᚋmodelᚐPreorderSettingsInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Preorder = data
+		case "availabilityDate":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("availabilityDate"))
+			data, err := ec.unmarshalODateTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AvailabilityDate = data
 		case "expectedRevision":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedRevision"))
 			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
@@ -17712,11 +17781,6 @@ func (ec *executionContext) marshalNInventorySettings2ᚖstockgraphᚋmodelsᚐI
 		return graphql.Null
 	}
 	return ec._InventorySettings(ctx, sel, v)
-}
-
-func (ec *executionContext) unmarshalNInventorySettingsInput2ᚖstockgraphᚋgraphᚋmodelᚐInventorySettingsInput(ctx context.Context, v any) (*model.InventorySettingsInput, error) {
-	res, err := ec.unmarshalInputInventorySettingsInput(ctx, v)
-	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNInventorySettingsItemInput2ᚕᚖstockgraphᚋgraphᚋmodelᚐInventorySettingsItemInputᚄ(ctx context.Context, v any) ([]*model.InventorySettingsItemInput, error) {

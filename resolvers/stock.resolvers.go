@@ -77,7 +77,7 @@ func (r *mutationResolver) UpdateInventorySettings(ctx context.Context, input mo
 		if err != nil {
 			return nil, withIndex(err, i)
 		}
-		c.Lines = append(c.Lines, settingsLine(ref, s.Settings, s.ExpectedRevision))
+		c.Lines = append(c.Lines, settingsLine(ref, itemSettings(s), s.ExpectedRevision))
 	}
 	items, err := inventory.UpdateSettings(ctx, r.DB.DB, actor(ctx), c)
 	if err != nil {

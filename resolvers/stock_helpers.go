@@ -57,3 +57,13 @@ func moveLine(in *model.InventoryMoveInput) (inventory.MoveLine, error) {
 	return inventory.MoveLine{Variant: ref, FromLocationID: from, ToLocationID: to, FromState: deref(in.FromState),
 		ToState: deref(in.ToState), Quantity: in.Quantity, ExpectedAt: in.ExpectedAt}, nil
 }
+
+// itemSettings reads the settings of a settings item, which carries them
+// beside the variant's name as BigCommerce does.
+func itemSettings(in *model.InventorySettingsItemInput) *model.InventorySettingsInput {
+	return &model.InventorySettingsInput{
+		SafetyStock: in.SafetyStock, IsInStock: in.IsInStock, WarningLevel: in.WarningLevel, BinPickingNumber: in.BinPickingNumber,
+		BackorderLimit: in.BackorderLimit, BackorderThreshold: in.BackorderThreshold, TrackingMode: in.TrackingMode,
+		Preorder: in.Preorder, AvailabilityDate: in.AvailabilityDate,
+	}
+}

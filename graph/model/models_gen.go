@@ -188,12 +188,23 @@ type InventorySettingsInput struct {
 	AvailabilityDate   *time.Time             `json:"availabilityDate,omitempty"`
 }
 
+// One item's settings (BigCommerce's "update inventory at a location"): the
+// variant named as adjustments name it, and the settings to change; fields
+// left out keep their values.
 type InventorySettingsItemInput struct {
-	VariantID        *string                 `json:"variantId,omitempty"`
-	Sku              *string                 `json:"sku,omitempty"`
-	ProductID        *string                 `json:"productId,omitempty"`
-	Settings         *InventorySettingsInput `json:"settings"`
-	ExpectedRevision *int                    `json:"expectedRevision,omitempty"`
+	VariantID          *string                `json:"variantId,omitempty"`
+	Sku                *string                `json:"sku,omitempty"`
+	ProductID          *string                `json:"productId,omitempty"`
+	SafetyStock        *int                   `json:"safetyStock,omitempty"`
+	IsInStock          *bool                  `json:"isInStock,omitempty"`
+	WarningLevel       *int                   `json:"warningLevel,omitempty"`
+	BinPickingNumber   *string                `json:"binPickingNumber,omitempty"`
+	BackorderLimit     *int                   `json:"backorderLimit,omitempty"`
+	BackorderThreshold *int                   `json:"backorderThreshold,omitempty"`
+	TrackingMode       *models.TrackingMode   `json:"trackingMode,omitempty"`
+	Preorder           *PreorderSettingsInput `json:"preorder,omitempty"`
+	AvailabilityDate   *time.Time             `json:"availabilityDate,omitempty"`
+	ExpectedRevision   *int                   `json:"expectedRevision,omitempty"`
 }
 
 type LocationConnection struct {
