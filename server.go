@@ -6,6 +6,9 @@
 //	stockgraph seed --store H --products N --variants M --locations L
 //	stockgraph token create --store H --scopes a,b
 //	stockgraph bench [--products N ...]      measure the seed query
+//	stockgraph bench writes                  adjustments per second next to pgbench
+//	stockgraph import --store H FILE         apply a CSV or JSON Lines file
+//	stockgraph export --store H [FILE]       write the store's inventory
 //
 // Configuration comes from the environment: DATABASE_URL (required),
 // LISTEN_ADDR (default 127.0.0.1:8080), STOCKGRAPH_DEV_TOKEN (prefilled in
@@ -60,7 +63,14 @@ func run(ctx context.Context, args []string) error {
 	case "token":
 		return tokenCmd(ctx, args)
 	case "bench":
+		if len(args) > 0 && args[0] == "writes" {
+			return benchWritesCmd(ctx, args[1:])
+		}
 		return benchCmd(ctx, args)
+	case "import":
+		return importCmd(ctx, args)
+	case "export":
+		return exportCmd(ctx, args)
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 		return nil
@@ -74,6 +84,11 @@ const usage = `usage:
   stockgraph seed --store HANDLE --products N --variants M --locations L
   stockgraph token create --store HANDLE --scopes read_inventory,write_inventory,...
   stockgraph bench [--products N --variants M --locations L --requests R --clients C]
+  stockgraph bench writes [--clients 8,32 ...]  adjustments/s through HTTP next to pgbench
+  stockgraph import --store HANDLE [--format csv|jsonl] [--reason TEXT] FILE
+                                           apply a CSV or JSON Lines file of levels and settings
+  stockgraph export --store HANDLE [--format csv|jsonl] [FILE]
+                                           write the store's inventory as CSV or JSON Lines
 
 environment:
   DATABASE_URL           postgres://user@host:port/db (required)

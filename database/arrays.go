@@ -39,3 +39,15 @@ func (a Ints) Value() (driver.Value, error) {
 	}
 	return wide.Value()
 }
+
+// Repeat returns n copies of id. Joining on a store column unnested beside
+// the keys, rather than comparing with one parameter, lets PostgreSQL use
+// the (store_id, ...) indexes even when its statistics are stale, as right
+// after a bulk load.
+func Repeat(id int64, n int) Int64s {
+	out := make(Int64s, n)
+	for i := range out {
+		out[i] = id
+	}
+	return out
+}

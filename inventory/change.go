@@ -41,10 +41,9 @@ func lockItems(ctx context.Context, tx *gorm.DB, storeID int64, keys []itemKey) 
 	}
 	var rows []models.InventoryItem
 	err = tx.WithContext(ctx).Raw(`
-		SELECT i.* FROM inventory_items i
-		JOIN unnest(?::bigint[], ?::bigint[]) AS k(v, l) ON i.variant_id = k.v AND i.location_id = k.l
-		WHERE i.store_id = ?
-		ORDER BY i.id FOR UPDATE OF i`, variants, locations, storeID).Scan(&rows).Error
+		SELECT i.* FROM unnest(?::bigint[], ?::bigint[], ?::bigint[]) AS k(s, v, l)
+		JOIN inventory_items i ON i.store_id = k.s AND i.variant_id = k.v AND i.location_id = k.l
+		ORDER BY i.id FOR UPDATE OF i`, database.Repeat(storeID, len(keys)), variants, locations).Scan(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("lock inventory items: %w", err)
 	}
@@ -142,10 +141,10 @@ func applyDeltas(ctx context.Context, tx *gorm.DB, storeID int64, deltas map[int
 			next_incoming_at = CASE WHEN i.incoming + d.incoming = 0 THEN NULL ELSE i.next_incoming_at END,
 			revision = i.revision + 1,
 			updated_at = now()
-		FROM unnest(?::bigint[], ?::int[], ?::int[], ?::int[], ?::int[], ?::int[])
-			AS d(id, on_hand, backordered, damaged, quality_control, incoming)
-		WHERE i.store_id = ? AND i.id = d.id
-		RETURNING i.*`, database.Int64s(ids), cols[0], cols[1], cols[2], cols[3], cols[4], storeID).Scan(&rows).Error
+		FROM unnest(?::bigint[], ?::bigint[], ?::int[], ?::int[], ?::int[], ?::int[], ?::int[])
+			AS d(store_id, id, on_hand, backordered, damaged, quality_control, incoming)
+		WHERE i.store_id = d.store_id AND i.id = d.id
+		RETURNING i.*`, database.Repeat(storeID, len(ids)), database.Int64s(ids), cols[0], cols[1], cols[2], cols[3], cols[4]).Scan(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("update inventory items: %w", err)
 	}

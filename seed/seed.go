@@ -84,6 +84,11 @@ func Run(ctx context.Context, db *gorm.DB, o Options) (Result, error) {
 		res.Seeded, res.Products = true, int64(o.Products)
 		return nil
 	})
+	if err == nil && res.Seeded {
+		// Fresh statistics, or the planner takes the new tables for empty
+		// and scans them whole.
+		err = db.WithContext(ctx).Exec(`ANALYZE locations, products, variants, inventory_items, inventory_movements`).Error
+	}
 	return res, err
 }
 
