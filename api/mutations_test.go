@@ -129,7 +129,12 @@ func TestCatalogLifecycle(t *testing.T) {
 	}
 
 	e.mustData(token, `mutation($id: ID!) { deleteVariant(input: {id: $id}) { deletedVariantId } }`, map[string]any{"id": p.Variants.Nodes[1].ID}, nil)
-	e.mustData(token, `mutation($id: ID!) { deleteProduct(input: {id: $id}) { deletedProductId } }`, map[string]any{"id": p.ID}, nil)
+	delProduct := `mutation($id: ID!) { deleteProduct(input: {id: $id}) { deletedProductId } }`
+	if r := e.do(token, delProduct, map[string]any{"id": p.ID}); r.code() != "CONFLICT" {
+		t.Errorf("deleteProduct holding stock: code %q, want CONFLICT", r.code())
+	}
+	e.exec(`UPDATE inventory_items SET on_hand = 0`)
+	e.mustData(token, delProduct, map[string]any{"id": p.ID}, nil)
 	if r := e.do(token, `query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": p.ID}); r.code() != "NOT_FOUND" {
 		t.Errorf("node(deleted product): code %q, want NOT_FOUND", r.code())
 	}
@@ -143,7 +148,16 @@ func TestStockVariantRejectsVirtualLocations(t *testing.T) {
 	var created struct {
 		CreateLocation struct{ Location struct{ ID string } }
 	}
-	e.mustData(token, `mutation { createLocation(input: {code: "SUP", name: "Supplier", type: SUPPLIER}) { location { id } } }`, nil, &created)
+	if r := e.do(token, `mutation { createLocation(input: {code: "SUP", name: "Supplier", type: SUPPLIER}) { location { id } } }`, nil); r.code() != "BAD_USER_INPUT" {
+		t.Errorf("createLocation(type: SUPPLIER): code %q, want BAD_USER_INPUT (virtual locations are built in)", r.code())
+	}
+	var supplier struct {
+		Store struct {
+			Locations struct{ Nodes []struct{ ID string } }
+		}
+	}
+	e.mustData(token, `{ store { locations(filter: {types: [SUPPLIER]}) { nodes { id } } } }`, nil, &supplier)
+	created.CreateLocation.Location.ID = supplier.Store.Locations.Nodes[0].ID
 	var variant struct {
 		Store struct{ Variant struct{ ID string } }
 	}

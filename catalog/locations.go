@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"stockgraph/apperr"
 	"stockgraph/database"
@@ -42,28 +43,32 @@ func CreateLocation(ctx context.Context, db *gorm.DB, storeID int64, patch Locat
 	if err := validateLocation(loc); err != nil {
 		return loc, err
 	}
+	if !loc.Type.IsPhysical() {
+		return loc, errBuiltIn("create another", string(loc.Type))
+	}
 	if err := db.WithContext(ctx).Create(&loc).Error; err != nil {
 		return loc, locationWriteError(err, loc.Code)
 	}
 	return loc, nil
 }
 
-// UpdateLocation changes a location.
+// UpdateLocation changes a location. The built-in virtual locations keep
+// their code and type; only their name and address change.
 func UpdateLocation(ctx context.Context, db *gorm.DB, storeID, id int64, patch LocationPatch) (models.Location, error) {
 	var loc models.Location
-	err := database.Tx(ctx, db, func(tx *gorm.DB) error {
-		if err := lockRow(tx, &loc, storeID, id, "location"); err != nil {
+	err := database.RetryTx(ctx, db, 3, func(tx *gorm.DB) error {
+		// FOR NO KEY UPDATE: stock writes referencing the location in the
+		// ledger at the same time need not wait for us, nor we for them.
+		if err := lockRow(tx, &loc, storeID, id, "location", lockNoKeyUpdate); err != nil {
 			return err
 		}
-		wasPhysical := loc.Type.IsPhysical()
+		before := loc
 		applyLocation(&loc, patch)
 		if err := validateLocation(loc); err != nil {
 			return err
 		}
-		if wasPhysical && !loc.Type.IsPhysical() {
-			if err := requireNoStock(tx, storeID, id, "turn into a virtual location"); err != nil {
-				return err
-			}
+		if err := checkBuiltIn(before, loc); err != nil {
+			return err
 		}
 		if err := tx.Save(&loc).Error; err != nil {
 			return locationWriteError(err, loc.Code)
@@ -73,16 +78,47 @@ func UpdateLocation(ctx context.Context, db *gorm.DB, storeID, id int64, patch L
 	return loc, err
 }
 
-// DeleteLocation deletes a location that holds no stock, with its (empty)
-// inventory items.
+// checkBuiltIn keeps the virtual locations what they are, and physical
+// locations physical: stock and ledger history are bound to the type.
+func checkBuiltIn(before, after models.Location) error {
+	switch {
+	case !before.Type.IsPhysical() && (after.Type != before.Type || after.Code != before.Code || after.Enabled != before.Enabled):
+		return errBuiltIn("change the code, type or enabled flag of", string(before.Type))
+	case before.Type.IsPhysical() && !after.Type.IsPhysical():
+		return errBuiltIn("turn a physical location into another", string(after.Type))
+	}
+	return nil
+}
+
+func errBuiltIn(action, typ string) error {
+	return apperr.New(apperr.BadUserInput,
+		"cannot %s %s location: every store has exactly one SUPPLIER, SOLD and BIN location, built in as the far ends of adjustments", action, typ).WithField("type")
+}
+
+// DeleteLocation deletes a physical location that holds no stock and has
+// no ledger history, with its (empty) inventory items. A location with
+// history is disabled instead, so that the ledger keeps adding up.
 func DeleteLocation(ctx context.Context, db *gorm.DB, storeID, id int64) error {
-	return database.Tx(ctx, db, func(tx *gorm.DB) error {
-		var loc models.Location
-		if err := lockRow(tx, &loc, storeID, id, "location"); err != nil {
+	return database.RetryTx(ctx, db, 3, func(tx *gorm.DB) error {
+		// Items first, then the location: the order stock writes take them
+		// in (items, then the location through the ledger's foreign key).
+		if err := requireNoStock(tx, storeID, "location_id = ?", []any{id}, fmt.Sprintf("delete location %d", id)); err != nil {
 			return err
 		}
-		if err := requireNoStock(tx, storeID, id, "delete"); err != nil {
+		var loc models.Location
+		if err := lockRow(tx, &loc, storeID, id, "location", clause.LockingStrengthUpdate); err != nil {
 			return err
+		}
+		if !loc.Type.IsPhysical() {
+			return errBuiltIn("delete the", string(loc.Type))
+		}
+		var history bool
+		if err := tx.Raw(`SELECT EXISTS (SELECT 1 FROM inventory_movements WHERE store_id = ? AND (from_location_id = ? OR to_location_id = ?))`,
+			storeID, id, id).Scan(&history).Error; err != nil {
+			return fmt.Errorf("look for ledger history of location %d: %w", id, err)
+		}
+		if history {
+			return apperr.New(apperr.Conflict, "location %d (%s) has ledger history; disable it with updateLocation(input: {enabled: false}) instead", id, loc.Code).WithField("id")
 		}
 		if err := tx.Where("store_id = ? AND location_id = ?", storeID, id).Delete(&models.InventoryItem{}).Error; err != nil {
 			return fmt.Errorf("delete inventory items of location %d: %w", id, err)
@@ -94,23 +130,28 @@ func DeleteLocation(ctx context.Context, db *gorm.DB, storeID, id int64) error {
 	})
 }
 
-// requireNoStock refuses to lose units: a location still holding stock
-// cannot be deleted or made virtual until the stock is moved away.
-func requireNoStock(tx *gorm.DB, storeID, id int64, action string) error {
-	// Lock the location's items first: stock changes lock the items they
-	// change, so none can slip in between this check and the change.
-	if err := tx.Exec(`SELECT 1 FROM inventory_items WHERE store_id = ? AND location_id = ? ORDER BY id FOR UPDATE`, storeID, id).Error; err != nil {
-		return fmt.Errorf("lock items at location %d: %w", id, err)
-	}
-	var held struct{ Items, OnHand, Backordered int64 }
-	err := tx.Raw(`SELECT count(*) AS items, coalesce(sum(abs(on_hand)), 0) AS on_hand, coalesce(sum(qty_backordered), 0) AS backordered
-		FROM inventory_items WHERE store_id = ? AND location_id = ? AND (on_hand <> 0 OR qty_backordered <> 0 OR committed <> 0)`, storeID, id).Scan(&held).Error
+// requireNoStock refuses to lose units: the items that where selects
+// (the ones at a location, of a variant, of a product's variants) must
+// hold no quantity. It locks them in ID order, as stock writes do, so that
+// none can change between this check and the caller's change.
+func requireNoStock(tx *gorm.DB, storeID int64, where string, args []any, action string) error {
+	var held struct{ Items, Units int64 }
+	err := tx.Raw(fmt.Sprintf(`
+		WITH locked AS (
+			SELECT on_hand, qty_backordered, damaged, quality_control, incoming, committed, qty_preordered
+			FROM inventory_items WHERE store_id = ? AND %s ORDER BY id FOR UPDATE
+		)
+		SELECT count(*) AS items,
+		       coalesce(sum(abs(on_hand) + qty_backordered + damaged + quality_control + incoming + committed + qty_preordered), 0) AS units
+		FROM locked
+		WHERE on_hand <> 0 OR qty_backordered <> 0 OR damaged <> 0 OR quality_control <> 0 OR incoming <> 0 OR committed <> 0 OR qty_preordered <> 0`, where),
+		append([]any{storeID}, args...)...).Scan(&held).Error
 	if err != nil {
-		return fmt.Errorf("count stock at location %d: %w", id, err)
+		return fmt.Errorf("check stock before %s: %w", action, err)
 	}
 	if held.Items > 0 {
-		return apperr.New(apperr.Conflict, "cannot %s location %d: %d items there still hold %d units on hand and %d backordered; move them first or disable the location",
-			action, id, held.Items, held.OnHand, held.Backordered)
+		return apperr.New(apperr.Conflict, "cannot %s: %d inventory items still hold %d units (on hand, backordered, damaged, in quality control, incoming, committed or preordered); adjust or move them to zero first",
+			action, held.Items, held.Units)
 	}
 	return nil
 }

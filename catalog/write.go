@@ -76,7 +76,7 @@ type ProductPatch struct {
 func UpdateProduct(ctx context.Context, db *gorm.DB, storeID, id int64, patch ProductPatch) (models.Product, error) {
 	var p models.Product
 	err := database.Tx(ctx, db, func(tx *gorm.DB) error {
-		if err := lockRow(tx, &p, storeID, id, "product"); err != nil {
+		if err := lockRow(tx, &p, storeID, id, "product", lockNoKeyUpdate); err != nil {
 			return err
 		}
 		if patch.Name != nil {
@@ -99,16 +99,23 @@ func UpdateProduct(ctx context.Context, db *gorm.DB, storeID, id int64, patch Pr
 	return p, err
 }
 
-// DeleteProduct deletes a product with its variants and their inventory items.
+// DeleteProduct deletes a product with its variants and their inventory
+// items, once none of them holds stock.
 func DeleteProduct(ctx context.Context, db *gorm.DB, storeID, id int64) error {
-	res := db.WithContext(ctx).Where("store_id = ? AND id = ?", storeID, id).Delete(&models.Product{})
-	if res.Error != nil {
-		return fmt.Errorf("delete product %d: %w", id, res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return apperr.New(apperr.NotFound, "no product with ID %d", id)
-	}
-	return nil
+	return database.RetryTx(ctx, db, 3, func(tx *gorm.DB) error {
+		err := requireNoStock(tx, storeID, "variant_id IN (SELECT id FROM variants WHERE store_id = ? AND product_id = ?)", []any{storeID, id}, fmt.Sprintf("delete product %d", id))
+		if err != nil {
+			return err
+		}
+		res := tx.Where("store_id = ? AND id = ?", storeID, id).Delete(&models.Product{})
+		if res.Error != nil {
+			return fmt.Errorf("delete product %d: %w", id, res.Error)
+		}
+		if res.RowsAffected == 0 {
+			return apperr.New(apperr.NotFound, "no product with ID %d", id)
+		}
+		return nil
+	})
 }
 
 // CreateVariant adds a variant to a product.
@@ -139,7 +146,7 @@ type VariantPatch struct {
 func UpdateVariant(ctx context.Context, db *gorm.DB, storeID, id int64, patch VariantPatch) (models.Variant, error) {
 	var v models.Variant
 	err := database.Tx(ctx, db, func(tx *gorm.DB) error {
-		if err := lockRow(tx, &v, storeID, id, "variant"); err != nil {
+		if err := lockRow(tx, &v, storeID, id, "variant", lockNoKeyUpdate); err != nil {
 			return err
 		}
 		if patch.SKU != nil {
@@ -162,21 +169,28 @@ func UpdateVariant(ctx context.Context, db *gorm.DB, storeID, id int64, patch Va
 	return v, err
 }
 
-// DeleteVariant deletes a variant with its inventory items.
+// DeleteVariant deletes a variant with its inventory items, once none of
+// them holds stock.
 func DeleteVariant(ctx context.Context, db *gorm.DB, storeID, id int64) error {
-	res := db.WithContext(ctx).Where("store_id = ? AND id = ?", storeID, id).Delete(&models.Variant{})
-	if res.Error != nil {
-		return fmt.Errorf("delete variant %d: %w", id, res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return apperr.New(apperr.NotFound, "no variant with ID %d", id)
-	}
-	return nil
+	return database.RetryTx(ctx, db, 3, func(tx *gorm.DB) error {
+		if err := requireNoStock(tx, storeID, "variant_id = ?", []any{id}, fmt.Sprintf("delete variant %d", id)); err != nil {
+			return err
+		}
+		res := tx.Where("store_id = ? AND id = ?", storeID, id).Delete(&models.Variant{})
+		if res.Error != nil {
+			return fmt.Errorf("delete variant %d: %w", id, res.Error)
+		}
+		if res.RowsAffected == 0 {
+			return apperr.New(apperr.NotFound, "no variant with ID %d", id)
+		}
+		return nil
+	})
 }
 
-// lockRow loads a row FOR UPDATE, or returns NOT_FOUND naming what.
-func lockRow(tx *gorm.DB, dest any, storeID, id int64, what string) error {
-	res := tx.Clauses(clause.Locking{Strength: clause.LockingStrengthUpdate}).Where("store_id = ? AND id = ?", storeID, id).Limit(1).Find(dest)
+// lockRow loads a row with a lock of the given strength, or returns
+// NOT_FOUND naming what.
+func lockRow(tx *gorm.DB, dest any, storeID, id int64, what, strength string) error {
+	res := tx.Clauses(clause.Locking{Strength: strength}).Where("store_id = ? AND id = ?", storeID, id).Limit(1).Find(dest)
 	if res.Error != nil {
 		return fmt.Errorf("load %s %d: %w", what, id, res.Error)
 	}
@@ -253,3 +267,8 @@ func variantWriteError(err error) error {
 	}
 	return fmt.Errorf("write variants: %w", err)
 }
+
+// lockNoKeyUpdate is PostgreSQL's FOR NO KEY UPDATE: it excludes other
+// writers of the row but not the foreign-key checks of rows that refer to
+// it, such as ledger entries naming a location.
+const lockNoKeyUpdate = "NO KEY UPDATE"

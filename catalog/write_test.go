@@ -350,6 +350,12 @@ func TestDeleteProductAndVariant(t *testing.T) {
 	}
 	theirVariant := variantsOf(t, db, theirs.ID)[0]
 
+	// Stock is never deleted with its variant: it must be moved away first.
+	stockHeld := &wantErr{code: apperr.Conflict, index: -1, contains: "3 units"}
+	checkErr(t, "DeleteVariant(holding stock)", catalog.DeleteVariant(ctx, db.DB, store, variantsOf(t, db, keep.ID)[0].ID), stockHeld)
+	checkErr(t, "DeleteProduct(holding stock)", catalog.DeleteProduct(ctx, db.DB, store, keep.ID), stockHeld)
+	mustExec(t, db, `UPDATE inventory_items SET on_hand = 0 WHERE store_id = ?`, store)
+
 	notFound := &wantErr{code: apperr.NotFound, index: -1}
 	checkErr(t, "DeleteProduct(unknown)", catalog.DeleteProduct(ctx, db.DB, store, 1<<40), notFound)
 	checkErr(t, "DeleteProduct(another store's)", catalog.DeleteProduct(ctx, db.DB, store, theirs.ID), notFound)
@@ -397,7 +403,7 @@ func TestCreateLocation(t *testing.T) {
 	if _, err := catalog.CreateLocation(ctx, db.DB, other, catalog.LocationPatch{Code: ptr("SHARED"), Name: ptr("Theirs")}); err != nil {
 		t.Fatalf("CreateLocation(other store) error = %v, want nil", err)
 	}
-	bin := models.LocationBin
+	storeType := models.LocationStore
 	tests := []struct {
 		name  string
 		patch catalog.LocationPatch
@@ -407,9 +413,9 @@ func TestCreateLocation(t *testing.T) {
 		{"defaults", catalog.LocationPatch{Code: ptr(" MAIN "), Name: ptr(" Main ")}, nil, func(l models.Location) bool {
 			return l.Code == "MAIN" && l.Name == "Main" && l.Type == models.LocationWarehouse && l.Enabled && !l.OnHold && l.Priority == 0
 		}},
-		{"all fields", catalog.LocationPatch{Code: ptr("bin.a-1_x"), Name: ptr("Bin"), Type: &bin, Enabled: ptr(false), Priority: ptr(-7), OnHold: ptr(true),
+		{"all fields", catalog.LocationPatch{Code: ptr("bin.a-1_x"), Name: ptr("Bin"), Type: &storeType, Enabled: ptr(false), Priority: ptr(-7), OnHold: ptr(true),
 			Address: &catalog.AddressPatch{Line1: ptr(" 1 Road "), City: ptr("Berlin"), CountryCode: ptr(" de "), Email: ptr("a@b.c")}}, nil, func(l models.Location) bool {
-			return l.Code == "bin.a-1_x" && l.Type == models.LocationBin && !l.Enabled && l.OnHold && l.Priority == -7 &&
+			return l.Code == "bin.a-1_x" && l.Type == models.LocationStore && !l.Enabled && l.OnHold && l.Priority == -7 &&
 				l.AddressLine1 == "1 Road" && l.City == "Berlin" && l.CountryCode == "DE" && l.Email == "a@b.c"
 		}},
 		{"code of another store", catalog.LocationPatch{Code: ptr("SHARED"), Name: ptr("Mine")}, nil, nil},
@@ -560,36 +566,30 @@ func TestUpdateLocation(t *testing.T) {
 		}
 	})
 
-	t.Run("virtual while holding stock", func(t *testing.T) {
+	t.Run("virtual locations are built in", func(t *testing.T) {
 		f := newLocationFixture(t, db, "VS")
-		held := []struct {
-			name, set string
-		}{
-			{"on hand", "on_hand = 3"},
-			{"negative on hand", "on_hand = -2"},
-			{"backordered", "qty_backordered = 1"},
-			{"committed", "committed = 4"},
+		if err := catalog.EnsureVirtualLocations(db.DB, f.store); err != nil {
+			t.Fatal(err)
 		}
-		for _, h := range held {
-			mustExec(t, db, `UPDATE inventory_items SET `+h.set+` WHERE id = ?`, f.items[1])
-			_, err := catalog.UpdateLocation(ctx, db.DB, f.store, f.loc.ID, catalog.LocationPatch{Type: &virtual, Name: ptr("Lost")})
-			checkErr(t, fmt.Sprintf("UpdateLocation(to SUPPLIER) with %s", h.name), err, &wantErr{code: apperr.Conflict, index: -1})
-			if l := f.load(t); l.Type != models.LocationWarehouse || l.Name != "Warehouse VS" {
-				t.Errorf("UpdateLocation(to SUPPLIER) with %s stored type %s name %q, want WAREHOUSE, %q", h.name, l.Type, l.Name, "Warehouse VS")
-			}
-			mustExec(t, db, `UPDATE inventory_items SET on_hand = 0, qty_backordered = 0, committed = 0 WHERE id = ?`, f.items[1])
+		var supplier models.Location
+		if err := db.Where("store_id = ? AND type = 'SUPPLIER'", f.store).Take(&supplier).Error; err != nil {
+			t.Fatal(err)
 		}
-		// Empty items do not hold it back; they stay.
+		builtIn := &wantErr{code: apperr.BadUserInput, field: "type", index: -1}
 		_, err := catalog.UpdateLocation(ctx, db.DB, f.store, f.loc.ID, catalog.LocationPatch{Type: &virtual})
-		checkErr(t, "UpdateLocation(to SUPPLIER) when empty", err, nil)
-		if l := f.load(t); l.Type != models.LocationSupplier {
-			t.Errorf("UpdateLocation(to SUPPLIER) when empty stored type %s, want SUPPLIER", l.Type)
+		checkErr(t, "UpdateLocation(WAREHOUSE to SUPPLIER)", err, builtIn)
+		_, err = catalog.CreateLocation(ctx, db.DB, f.store, catalog.LocationPatch{Code: ptr("SUP-2"), Name: ptr("Another"), Type: &virtual})
+		checkErr(t, "CreateLocation(SUPPLIER)", err, builtIn)
+		_, err = catalog.UpdateLocation(ctx, db.DB, f.store, supplier.ID, catalog.LocationPatch{Type: &physical})
+		checkErr(t, "UpdateLocation(SUPPLIER to STORE)", err, builtIn)
+		_, err = catalog.UpdateLocation(ctx, db.DB, f.store, supplier.ID, catalog.LocationPatch{Code: ptr("ELSEWHERE")})
+		checkErr(t, "UpdateLocation(SUPPLIER's code)", err, builtIn)
+		checkErr(t, "DeleteLocation(SUPPLIER)", catalog.DeleteLocation(ctx, db.DB, f.store, supplier.ID), builtIn)
+		got, err := catalog.UpdateLocation(ctx, db.DB, f.store, supplier.ID, catalog.LocationPatch{Name: ptr("Main supplier")})
+		checkErr(t, "UpdateLocation(SUPPLIER's name)", err, nil)
+		if got.Name != "Main supplier" || got.Type != models.LocationSupplier || got.Code != "SUPPLIER" {
+			t.Errorf("UpdateLocation(SUPPLIER's name) = %+v, want the new name, code and type kept", got)
 		}
-		// A virtual location may hold units (it is the far end of
-		// movements) and may become physical again.
-		mustExec(t, db, `UPDATE inventory_items SET on_hand = -9 WHERE id = ?`, f.items[0])
-		_, err = catalog.UpdateLocation(ctx, db.DB, f.store, f.loc.ID, catalog.LocationPatch{Type: &physical})
-		checkErr(t, "UpdateLocation(SUPPLIER to STORE) with units", err, nil)
 	})
 }
 
@@ -604,7 +604,7 @@ func TestDeleteLocation(t *testing.T) {
 		t.Errorf("DeleteLocation(another store's) deleted it")
 	}
 
-	for _, set := range []string{"on_hand = 7", "on_hand = -1", "qty_backordered = 2", "committed = 1"} {
+	for _, set := range []string{"on_hand = 7", "on_hand = -1", "qty_backordered = 2", "committed = 1", "damaged = 1", "incoming = 3", "quality_control = 2", "qty_preordered = 1"} {
 		mustExec(t, db, `UPDATE inventory_items SET `+set+` WHERE id = ?`, f.items[0])
 		err := catalog.DeleteLocation(ctx, db.DB, f.store, f.loc.ID)
 		checkErr(t, fmt.Sprintf("DeleteLocation with %s", set), err, &wantErr{code: apperr.Conflict, index: -1})
@@ -614,7 +614,7 @@ func TestDeleteLocation(t *testing.T) {
 		if n := countRows(t, db, "inventory_items", "location_id = ?", f.loc.ID); n != 2 {
 			t.Errorf("DeleteLocation with %s left %d inventory items, want 2", set, n)
 		}
-		mustExec(t, db, `UPDATE inventory_items SET on_hand = 0, qty_backordered = 0, committed = 0 WHERE id = ?`, f.items[0])
+		mustExec(t, db, `UPDATE inventory_items SET on_hand = 0, qty_backordered = 0, committed = 0, damaged = 0, incoming = 0, quality_control = 0, qty_preordered = 0 WHERE id = ?`, f.items[0])
 	}
 
 	// Empty items go with the location; the variants stay.
@@ -629,6 +629,15 @@ func TestDeleteLocation(t *testing.T) {
 		t.Errorf("DeleteLocation deleted variants: %d left, want 2", n)
 	}
 	checkErr(t, "DeleteLocation(again)", catalog.DeleteLocation(ctx, db.DB, f.store, f.loc.ID), notFound)
+
+	// A location the ledger names stays, so that the ledger adds up.
+	hist, err := catalog.CreateLocation(ctx, db.DB, f.store, catalog.LocationPatch{Code: ptr("HIST"), Name: ptr("History")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustExec(t, db, `INSERT INTO inventory_movements (store_id, operation_id, variant_id, from_location_id, from_state, to_location_id, to_state, quantity, reason)
+		VALUES (?, gen_random_uuid(), 1, ?, 'ON_HAND', ?, 'DAMAGED', 1, 'test')`, f.store, hist.ID, hist.ID)
+	checkErr(t, "DeleteLocation(with ledger history)", catalog.DeleteLocation(ctx, db.DB, f.store, hist.ID), &wantErr{code: apperr.Conflict, field: "id", index: -1})
 }
 
 // TestUpdatesDoNotLoseConcurrentPatches runs two patches of different

@@ -368,15 +368,16 @@ func itemByID(items []models.InventoryItem, id int64) *models.InventoryItem {
 	return nil
 }
 
+// virtualOf finds the store's built-in virtual locations, one per type.
 func virtualOf(r resolved) (ledger.Virtual, error) {
 	var v ledger.Virtual
 	for _, l := range r.locations {
-		switch l.Code {
-		case "SUPPLIER":
+		switch l.Type {
+		case models.LocationSupplier:
 			v.Supplier = l.ID
-		case "SOLD":
+		case models.LocationSold:
 			v.Sold = l.ID
-		case "BIN":
+		case models.LocationBin:
 			v.Bin = l.ID
 		}
 	}
