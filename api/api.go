@@ -85,6 +85,7 @@ func newGraphQL(cfg Config) *handler.Server {
 	// An admin API documents itself: introspection stays on for GraphiQL
 	// and code generators, behind the token like everything else.
 	srv.Use(extension.Introspection{})
+	srv.AroundOperations(perOperation(cfg))
 	srv.SetErrorPresenter(presentError(cfg.Logger))
 	srv.SetRecoverFunc(func(ctx context.Context, p any) error {
 		cfg.Logger.ErrorContext(ctx, "panic in resolver", "panic", p)
@@ -116,9 +117,7 @@ func authenticate(cfg Config, next http.Handler) http.Handler {
 			writeError(w, cfg.Logger, r, err)
 			return
 		}
-		ctx := auth.WithPrincipal(r.Context(), p)
-		ctx = loaders.With(ctx, loaders.New(cfg.DB.DB, p.Store.ID, cfg.LoaderWait))
-		next.ServeHTTP(w, r.WithContext(ctx))
+		next.ServeHTTP(w, r.WithContext(auth.WithPrincipal(r.Context(), p)))
 	})
 }
 
@@ -145,8 +144,31 @@ func websocketInit(ctx context.Context, cfg Config, payload transport.InitPayloa
 		return ctx, nil, err
 	}
 	ctx = auth.WithPrincipal(ctx, p)
-	ctx = loaders.With(ctx, loaders.New(cfg.DB.DB, p.Store.ID, cfg.LoaderWait))
-	return ctx, nil, nil
+	return context.WithValue(ctx, websocketAuthKey{}, header), nil, nil
+}
+
+// websocketAuthKey holds a websocket connection's Authorization value, so
+// that each operation on the connection checks the token again.
+type websocketAuthKey struct{}
+
+// perOperation gives every operation fresh loaders, so that a long-lived
+// websocket connection never reads another operation's cached data, and
+// checks a websocket connection's token again, so that revoking it or
+// changing the store's switches takes effect on open connections too.
+func perOperation(cfg Config) graphql.OperationMiddleware {
+	return func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+		if header, ok := ctx.Value(websocketAuthKey{}).(string); ok {
+			p, err := principalFor(ctx, cfg, header)
+			if err != nil {
+				return graphql.OneShot(graphql.ErrorResponse(ctx, "%s", err.Error()))
+			}
+			ctx = auth.WithPrincipal(ctx, p)
+		}
+		if p := auth.FromContext(ctx); p != nil {
+			ctx = loaders.With(ctx, loaders.New(cfg.DB.DB, p.Store.ID, cfg.LoaderWait))
+		}
+		return next(ctx)
+	}
 }
 
 func isWebsocketUpgrade(r *http.Request) bool {

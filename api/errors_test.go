@@ -117,4 +117,9 @@ func TestScopes(t *testing.T) {
 	if r := e.do(writeOnly, create, nil); len(r.Errors) > 0 {
 		t.Errorf("createLocation with write_catalog: %+v, want no error", r.Errors)
 	}
+	// A payload is no way around READ_INVENTORY to the rest of the store.
+	peek := `mutation { createLocation(input: {code: "X2", name: "X"}) { location { code inventoryItems { totalCount } } } }`
+	if r := e.do(writeOnly, peek, nil); r.code() != "FORBIDDEN" {
+		t.Errorf("createLocation payload reading inventoryItems with write_catalog only: code %q, want FORBIDDEN", r.code())
+	}
 }

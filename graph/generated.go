@@ -2197,9 +2197,9 @@ var sources = []*ast.Source{
   createdAt: DateTime!
   updatedAt: DateTime!
   "Stock of all the product's variants; ` + "`" + `asOf` + "`" + ` reads quantities from the ledger as they were then."
-  inventory(asOf: DateTime): ProductInventory!
+  inventory(asOf: DateTime): ProductInventory! @requireScope(scope: READ_INVENTORY)
   "The product's variants, in the order they were created."
-  variants(first: Int, after: String, last: Int, before: String): VariantConnection!
+  variants(first: Int, after: String, last: Int, before: String): VariantConnection! @requireScope(scope: READ_INVENTORY)
 }
 
 type ProductConnection {
@@ -2241,11 +2241,11 @@ type Variant implements Node {
   entityId: Int!
   sku: String!
   name: String!
-  product: Product!
+  product: Product! @requireScope(scope: READ_INVENTORY)
   createdAt: DateTime!
   updatedAt: DateTime!
   "The variant's stock; ` + "`" + `asOf` + "`" + ` reads quantities from the ledger as they were then."
-  inventory(asOf: DateTime): VariantInventory!
+  inventory(asOf: DateTime): VariantInventory! @requireScope(scope: READ_INVENTORY)
 }
 
 type VariantConnection {
@@ -2287,7 +2287,7 @@ input VariantFieldsInput {
 }
 
 type CreateProductPayload {
-  product: Product!
+  product: Product! @requireScope(scope: READ_INVENTORY)
 }
 
 input UpdateProductInput {
@@ -2298,7 +2298,7 @@ input UpdateProductInput {
 }
 
 type UpdateProductPayload {
-  product: Product!
+  product: Product! @requireScope(scope: READ_INVENTORY)
 }
 
 input DeleteProductInput {
@@ -2460,7 +2460,7 @@ type InventoryItem implements Node {
   availabilityCode: Int!
   settings: InventorySettings!
   "The ledger entries of this item, newest first."
-  movements(first: Int, after: String, last: Int, before: String): InventoryMovementConnection!
+  movements(first: Int, after: String, last: Int, before: String): InventoryMovementConnection! @requireScope(scope: READ_INVENTORY)
   "Increases by one on every change; pass it back to update safely."
   revision: Int!
   "Your own identifier for this item, for example an ERP key."
@@ -2663,7 +2663,7 @@ type Location implements Node {
   createdAt: DateTime!
   updatedAt: DateTime!
   "Inventory at this location, one item per variant stocked here, ordered by ID."
-  inventoryItems(first: Int, after: String, last: Int, before: String, filter: InventoryItemFilter): InventoryItemConnection!
+  inventoryItems(first: Int, after: String, last: Int, before: String, filter: InventoryItemFilter): InventoryItemConnection! @requireScope(scope: READ_INVENTORY)
 }
 
 enum LocationType {
@@ -2809,7 +2809,9 @@ enum Scope {
 
 """
 The field needs a token with this scope; without it the field resolves to
-an error with code FORBIDDEN.
+an error with code FORBIDDEN. Reading needs READ_INVENTORY everywhere: on
+the root fields, and on the relations a mutation's payload could reach
+other data through.
 """
 directive @requireScope(scope: Scope!) on FIELD_DEFINITION
 
@@ -5363,7 +5365,25 @@ func (ec *executionContext) _CreateProductPayload_product(ctx context.Context, f
 		func(ctx context.Context) (any, error) {
 			return obj.Product, nil
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2stockgraphᚋgraphᚋmodelᚐScope(ctx, "READ_INVENTORY")
+				if err != nil {
+					var zeroVal *models.Product
+					return zeroVal, err
+				}
+				if ec.Directives.RequireScope == nil {
+					var zeroVal *models.Product
+					return zeroVal, errors.New("directive requireScope is not implemented")
+				}
+				return ec.Directives.RequireScope(ctx, obj, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *models.Product) graphql.Marshaler {
 			return ec.marshalNProduct2ᚖstockgraphᚋmodelsᚐProduct(ctx, selections, v)
 		},
@@ -6195,7 +6215,25 @@ func (ec *executionContext) _InventoryItem_movements(ctx context.Context, field 
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.InventoryItem().Movements(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2stockgraphᚋgraphᚋmodelᚐScope(ctx, "READ_INVENTORY")
+				if err != nil {
+					var zeroVal *model.InventoryMovementConnection
+					return zeroVal, err
+				}
+				if ec.Directives.RequireScope == nil {
+					var zeroVal *model.InventoryMovementConnection
+					return zeroVal, errors.New("directive requireScope is not implemented")
+				}
+				return ec.Directives.RequireScope(ctx, obj, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.InventoryMovementConnection) graphql.Marshaler {
 			return ec.marshalNInventoryMovementConnection2ᚖstockgraphᚋgraphᚋmodelᚐInventoryMovementConnection(ctx, selections, v)
 		},
@@ -7855,7 +7893,25 @@ func (ec *executionContext) _Location_inventoryItems(ctx context.Context, field 
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Location().InventoryItems(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*model.InventoryItemFilter))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2stockgraphᚋgraphᚋmodelᚐScope(ctx, "READ_INVENTORY")
+				if err != nil {
+					var zeroVal *model.InventoryItemConnection
+					return zeroVal, err
+				}
+				if ec.Directives.RequireScope == nil {
+					var zeroVal *model.InventoryItemConnection
+					return zeroVal, errors.New("directive requireScope is not implemented")
+				}
+				return ec.Directives.RequireScope(ctx, obj, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.InventoryItemConnection) graphql.Marshaler {
 			return ec.marshalNInventoryItemConnection2ᚖstockgraphᚋgraphᚋmodelᚐInventoryItemConnection(ctx, selections, v)
 		},
@@ -9561,7 +9617,25 @@ func (ec *executionContext) _Product_inventory(ctx context.Context, field graphq
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Product().Inventory(ctx, obj, fc.Args["asOf"].(*time.Time))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2stockgraphᚋgraphᚋmodelᚐScope(ctx, "READ_INVENTORY")
+				if err != nil {
+					var zeroVal *inventory.ProductStock
+					return zeroVal, err
+				}
+				if ec.Directives.RequireScope == nil {
+					var zeroVal *inventory.ProductStock
+					return zeroVal, errors.New("directive requireScope is not implemented")
+				}
+				return ec.Directives.RequireScope(ctx, obj, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *inventory.ProductStock) graphql.Marshaler {
 			return ec.marshalNProductInventory2ᚖstockgraphᚋinventoryᚐProductStock(ctx, selections, v)
 		},
@@ -9605,7 +9679,25 @@ func (ec *executionContext) _Product_variants(ctx context.Context, field graphql
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Product().Variants(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2stockgraphᚋgraphᚋmodelᚐScope(ctx, "READ_INVENTORY")
+				if err != nil {
+					var zeroVal *model.VariantConnection
+					return zeroVal, err
+				}
+				if ec.Directives.RequireScope == nil {
+					var zeroVal *model.VariantConnection
+					return zeroVal, errors.New("directive requireScope is not implemented")
+				}
+				return ec.Directives.RequireScope(ctx, obj, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.VariantConnection) graphql.Marshaler {
 			return ec.marshalNVariantConnection2ᚖstockgraphᚋgraphᚋmodelᚐVariantConnection(ctx, selections, v)
 		},
@@ -10909,7 +11001,25 @@ func (ec *executionContext) _UpdateProductPayload_product(ctx context.Context, f
 		func(ctx context.Context) (any, error) {
 			return obj.Product, nil
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2stockgraphᚋgraphᚋmodelᚐScope(ctx, "READ_INVENTORY")
+				if err != nil {
+					var zeroVal *models.Product
+					return zeroVal, err
+				}
+				if ec.Directives.RequireScope == nil {
+					var zeroVal *models.Product
+					return zeroVal, errors.New("directive requireScope is not implemented")
+				}
+				return ec.Directives.RequireScope(ctx, obj, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *models.Product) graphql.Marshaler {
 			return ec.marshalNProduct2ᚖstockgraphᚋmodelsᚐProduct(ctx, selections, v)
 		},
@@ -11065,7 +11175,25 @@ func (ec *executionContext) _Variant_product(ctx context.Context, field graphql.
 		func(ctx context.Context) (any, error) {
 			return ec.Resolvers.Variant().Product(ctx, obj)
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2stockgraphᚋgraphᚋmodelᚐScope(ctx, "READ_INVENTORY")
+				if err != nil {
+					var zeroVal *models.Product
+					return zeroVal, err
+				}
+				if ec.Directives.RequireScope == nil {
+					var zeroVal *models.Product
+					return zeroVal, errors.New("directive requireScope is not implemented")
+				}
+				return ec.Directives.RequireScope(ctx, obj, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *models.Product) graphql.Marshaler {
 			return ec.marshalNProduct2ᚖstockgraphᚋmodelsᚐProduct(ctx, selections, v)
 		},
@@ -11144,7 +11272,25 @@ func (ec *executionContext) _Variant_inventory(ctx context.Context, field graphq
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Variant().Inventory(ctx, obj, fc.Args["asOf"].(*time.Time))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2stockgraphᚋgraphᚋmodelᚐScope(ctx, "READ_INVENTORY")
+				if err != nil {
+					var zeroVal *inventory.VariantStock
+					return zeroVal, err
+				}
+				if ec.Directives.RequireScope == nil {
+					var zeroVal *inventory.VariantStock
+					return zeroVal, errors.New("directive requireScope is not implemented")
+				}
+				return ec.Directives.RequireScope(ctx, obj, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *inventory.VariantStock) graphql.Marshaler {
 			return ec.marshalNVariantInventory2ᚖstockgraphᚋinventoryᚐVariantStock(ctx, selections, v)
 		},
