@@ -153,3 +153,15 @@ func applyDeltas(ctx context.Context, tx *gorm.DB, storeID int64, deltas map[int
 	}
 	return out, nil
 }
+
+// withCurrentStore reads the actor's store inside the transaction and
+// holds it FOR SHARE: the switches that decide what a write may do
+// (negative stock, backorders, preorders) cannot change under it, and a
+// switch changed just before is seen.
+func withCurrentStore(ctx context.Context, tx *gorm.DB, actor Actor) (Actor, error) {
+	err := tx.WithContext(ctx).Raw(`SELECT * FROM stores WHERE id = ? FOR SHARE`, actor.Store.ID).Scan(&actor.Store).Error
+	if err != nil {
+		return actor, fmt.Errorf("read store %d: %w", actor.Store.ID, err)
+	}
+	return actor, nil
+}

@@ -108,9 +108,6 @@ func StockVariant(ctx context.Context, db *gorm.DB, actor Actor, s Stocking) (it
 		StoreID: storeID, VariantID: s.VariantID, LocationID: s.LocationID,
 		TrackingMode: models.TrackQuantity, IsInStock: true, Revision: 1, Metadata: s.Metadata,
 	}
-	if err := s.Settings.checkSwitches(0, actor.Store); err != nil {
-		return item, false, err.WithIndex(-1)
-	}
 	item, lineErr := s.Settings.apply(0, item)
 	if lineErr != nil {
 		return item, false, lineErr.WithIndex(-1)
@@ -119,6 +116,13 @@ func StockVariant(ctx context.Context, db *gorm.DB, actor Actor, s Stocking) (it
 		item.Reference = *s.Reference
 	}
 	err = database.Tx(ctx, db, func(tx *gorm.DB) error {
+		actor, err := withCurrentStore(ctx, tx, actor)
+		if err != nil {
+			return err
+		}
+		if err := s.Settings.checkSwitches(0, actor.Store); err != nil {
+			return err.WithIndex(-1)
+		}
 		if err := requireStockable(tx, storeID, s.VariantID, s.LocationID); err != nil {
 			return err
 		}

@@ -76,6 +76,10 @@ func MoveStock(ctx context.Context, db *gorm.DB, actor Actor, m Move) (MoveResul
 }
 
 func move(ctx context.Context, tx *gorm.DB, actor Actor, m Move) (MoveResult, error) {
+	actor, err := withCurrentStore(ctx, tx, actor)
+	if err != nil {
+		return MoveResult{}, err
+	}
 	storeID := actor.Store.ID
 	var errs lineErrors
 	refs := make([]VariantRef, len(m.Lines))

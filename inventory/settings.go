@@ -56,6 +56,10 @@ func UpdateSettings(ctx context.Context, db *gorm.DB, actor Actor, c SettingsCha
 }
 
 func updateSettings(ctx context.Context, tx *gorm.DB, actor Actor, c SettingsChange) ([]models.InventoryItem, error) {
+	actor, err := withCurrentStore(ctx, tx, actor)
+	if err != nil {
+		return nil, err
+	}
 	var errs lineErrors
 	refs := make([]VariantRef, len(c.Lines))
 	for i, l := range c.Lines {
