@@ -18,6 +18,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
@@ -66,6 +67,7 @@ func newGraphQL(cfg Config) *handler.Server {
 	schema := graph.NewExecutableSchema(graph.Config{
 		Resolvers:  &resolvers.Resolver{DB: cfg.DB},
 		Directives: graph.DirectiveRoot{RequireScope: requireScope},
+		Complexity: complexity(),
 	})
 	srv := handler.New(schema)
 	srv.AddTransport(transport.Websocket{
@@ -85,6 +87,7 @@ func newGraphQL(cfg Config) *handler.Server {
 	// An admin API documents itself: introspection stays on for GraphiQL
 	// and code generators, behind the token like everything else.
 	srv.Use(extension.Introspection{})
+	srv.Use(extension.FixedComplexityLimit(MaxComplexity))
 	srv.AroundOperations(perOperation(cfg))
 	srv.SetErrorPresenter(presentError(cfg.Logger))
 	srv.SetRecoverFunc(func(ctx context.Context, p any) error {
@@ -203,6 +206,14 @@ func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 		if e, ok := apperr.As(err); ok {
 			gqlErr.Message = e.Message
 			gqlErr.Extensions = e.Extensions()
+			return gqlErr
+		}
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) && strings.HasPrefix(pgErr.Code, "22") {
+			// A data exception (a NUL byte, a value out of a column's
+			// range) is the client's input that got past our checks.
+			gqlErr.Message = "a value in the input cannot be stored: " + pgErr.Message
+			gqlErr.Extensions = map[string]any{"code": string(apperr.BadUserInput)}
 			return gqlErr
 		}
 		var parsed *gqlerror.Error

@@ -48,6 +48,7 @@ func TestBadInputGetsACode(t *testing.T) {
 		{"unknown sort field in variables", `query($s: ProductSort) { store { products(sortBy: $s) { totalCount } } }`, map[string]any{"s": map[string]any{"field": "PRICE"}}, "GRAPHQL_VALIDATION_FAILED"},
 		{"unknown field", `{ store { nope } }`, nil, "GRAPHQL_VALIDATION_FAILED"},
 		{"syntax error", `{ store { `, nil, "GRAPHQL_PARSE_FAILED"},
+		{"too complex", `{ store { products(first: 250) { nodes { variants(first: 250) { nodes { inventory { byLocation { movements(first: 250) { nodes { quantity } } } } } } } } } }`, nil, "COMPLEXITY_LIMIT_EXCEEDED"},
 		{"invalid location ID in filter", `{ store { products(first: 1) { edges { node { inventory { byLocation(locationIds: ["zzz"]) { onHand } } } } } } }`, nil, "BAD_USER_INPUT"},
 	}
 	for _, tt := range tests {

@@ -128,8 +128,9 @@ func (a Adjustment) validate() error {
 		return apperr.New(apperr.BadUserInput, "unknown adjustment mode %q", a.Mode)
 	case strings.TrimSpace(a.Reason) == "":
 		return apperr.New(apperr.BadUserInput, "an adjustment needs a reason, such as \"stock count\" or \"received goods\"").WithField("reason")
-	case len(a.Reason) > 255 || len(a.Reference) > 255:
-		return apperr.New(apperr.BadUserInput, "reason and reference have at most 255 characters").WithField("reason")
+	}
+	if err := checkTexts(maxShortText, "reason", a.Reason, "reference", a.Reference); err != nil {
+		return err
 	}
 	return validateBatch(len(a.Lines), a.Policy)
 }

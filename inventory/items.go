@@ -113,6 +113,9 @@ func StockVariant(ctx context.Context, db *gorm.DB, actor Actor, s Stocking) (it
 		return item, false, lineErr.WithIndex(-1)
 	}
 	if s.Reference != nil {
+		if err := checkText("reference", *s.Reference, maxShortText); err != nil {
+			return item, false, err
+		}
 		item.Reference = *s.Reference
 	}
 	err = database.Tx(ctx, db, func(tx *gorm.DB) error {

@@ -68,6 +68,9 @@ func MoveStock(ctx context.Context, db *gorm.DB, actor Actor, m Move) (MoveResul
 	if m.Reason == "" {
 		m.Reason = "move"
 	}
+	if err := checkTexts(maxShortText, "reason", m.Reason, "reference", m.Reference); err != nil {
+		return MoveResult{}, err
+	}
 	res, replayed, err := runBatch(ctx, db, actor.Store.ID, m.IdempotencyKey, "moveInventory", m, false, func(tx *gorm.DB) (MoveResult, error) {
 		return move(ctx, tx, actor, m)
 	})

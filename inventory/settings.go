@@ -137,14 +137,14 @@ func (l SettingsLine) apply(i int, it models.InventoryItem) (models.InventoryIte
 		*v.dst = *v.value
 	}
 	if l.BinPickingNumber != nil {
-		if len(*l.BinPickingNumber) > 255 {
-			return it, apperr.New(apperr.BadUserInput, "item %d: binPickingNumber has at most 255 characters", i).WithField("settings.binPickingNumber")
+		if err := checkText("binPickingNumber", *l.BinPickingNumber, maxShortText); err != nil {
+			return it, err
 		}
 		it.BinPickingNumber = *l.BinPickingNumber
 	}
 	if l.PreorderMessage != nil {
-		if len(*l.PreorderMessage) > 1000 {
-			return it, apperr.New(apperr.BadUserInput, "item %d: preorderMessage has at most 1000 characters", i).WithField("settings.preorderMessage")
+		if err := checkText("preorderMessage", *l.PreorderMessage, maxMessage); err != nil {
+			return it, err
 		}
 		it.PreorderMessage = *l.PreorderMessage
 	}

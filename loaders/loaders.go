@@ -6,7 +6,7 @@ package loaders
 
 import (
 	"context"
-	"fmt"
+	"encoding/json"
 	"sync"
 	"time"
 
@@ -128,7 +128,9 @@ func (l *Loaders) LocationByID(ctx context.Context, id int64) (models.Location, 
 // ItemPageKey makes the key of a page of a location's items, remembering
 // the filter so that the batch can use it.
 func (l *Loaders) ItemPageKey(locationID int64, w relay.Window, f inventory.ItemFilter) PageKey {
-	filterKey := fmt.Sprintf("%v|%q", f.VariantIDs, f.SKUs)
+	// JSON tells a missing list (null) from an empty one ([]).
+	encoded, _ := json.Marshal(f)
+	filterKey := string(encoded)
 	l.itemFilters.LoadOrStore(filterKey, f)
 	return NewPageKey(locationID, w, filterKey)
 }

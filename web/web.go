@@ -16,6 +16,7 @@ import (
 	"html/template"
 	"io/fs"
 	"log"
+	"net"
 	"net/http"
 	"path"
 	"strings"
@@ -210,6 +211,11 @@ func (h *handler) serveIndex(w http.ResponseWriter, r *http.Request) {
 	nonce := rand.Text()
 	data := indexData{Assets: pageAssets, Config: h.cfg}
 	data.Config.Nonce = nonce
+	if !isLoopbackHost(r.Host) {
+		// A page reached by another name (DNS rebinding, a proxy) does
+		// not get the dev token; it is meant for the developer's own machine.
+		data.Config.Headers = ""
+	}
 
 	var buf bytes.Buffer
 	if err := indexTmpl.Execute(&buf, data); err != nil {
@@ -271,4 +277,18 @@ func serveAsset(w http.ResponseWriter, r *http.Request, name string) {
 	}
 	// ServeContent handles HEAD, Range and If-None-Match against the ETag.
 	http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(a.body))
+}
+
+// isLoopbackHost reports whether a Host header names this machine by a
+// loopback address or localhost.
+func isLoopbackHost(host string) bool {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.Trim(host, "[]")
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

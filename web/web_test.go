@@ -281,3 +281,21 @@ func TestNotFoundAndMethods(t *testing.T) {
 		t.Errorf("POST /: status %d, want 405", resp.StatusCode)
 	}
 }
+
+// TestDevTokenOnlyForLoopbackHosts: a page requested under another host
+// name (DNS rebinding) must not hand out the dev token.
+func TestDevTokenOnlyForLoopbackHosts(t *testing.T) {
+	h := Handler(Options{Endpoint: "/graphql", DevToken: "tok123"})
+	for host, want := range map[string]bool{
+		"127.0.0.1:8080": true, "localhost:8080": true, "[::1]:8080": true,
+		"evil.example:8080": false, "192.168.1.5:8080": false,
+	} {
+		req := httptest.NewRequest(http.MethodGet, "/", nil)
+		req.Host = host
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if got := strings.Contains(rec.Body.String(), "tok123"); got != want {
+			t.Errorf("page for Host %s has the token = %v, want %v", host, got, want)
+		}
+	}
+}
