@@ -20,6 +20,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -83,6 +84,7 @@ const usage = `usage:
   stockgraph migrate                       apply database migrations
   stockgraph seed --store HANDLE --products N --variants M --locations L
   stockgraph token create --store HANDLE --scopes read_inventory,write_inventory,...
+  stockgraph token revoke TOKEN
   stockgraph bench [--products N --variants M --locations L --requests R --clients C]
   stockgraph bench writes [--clients 8,32 ...]  adjustments/s through HTTP next to pgbench
   stockgraph import --store HANDLE [--format csv|jsonl] [--reason TEXT] FILE
@@ -205,8 +207,11 @@ func seedCmd(ctx context.Context, args []string) error {
 }
 
 func tokenCmd(ctx context.Context, args []string) error {
+	if len(args) > 0 && args[0] == "revoke" {
+		return revokeToken(ctx, args[1:])
+	}
 	if len(args) == 0 || args[0] != "create" {
-		return errors.New("usage: stockgraph token create --store HANDLE --scopes a,b [--name NAME]")
+		return errors.New("usage: stockgraph token create --store HANDLE --scopes a,b [--name NAME] | stockgraph token revoke TOKEN")
 	}
 	fs := flag.NewFlagSet("token create", flag.ContinueOnError)
 	handle := fs.String("store", "", "store handle")
@@ -287,5 +292,31 @@ func benchCmd(ctx context.Context, args []string) error {
 		return err
 	}
 	fmt.Print(rep)
+	return nil
+}
+
+// revokeToken stops a token from working; the token is read from the
+// argument or, when that is "-", from standard input.
+func revokeToken(ctx context.Context, args []string) error {
+	if len(args) != 1 {
+		return errors.New("usage: stockgraph token revoke TOKEN (or - to read it from standard input)")
+	}
+	token := args[0]
+	if token == "-" {
+		b, err := io.ReadAll(io.LimitReader(os.Stdin, 1024))
+		if err != nil {
+			return err
+		}
+		token = strings.TrimSpace(string(b))
+	}
+	db, err := openDB(ctx, true)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := auth.RevokeToken(ctx, db.DB, token); err != nil {
+		return fmt.Errorf("token revoke: %w", err)
+	}
+	fmt.Fprintln(os.Stderr, "token revoked")
 	return nil
 }

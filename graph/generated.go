@@ -77,6 +77,7 @@ type ComplexityRoot struct {
 	AggregatedInventory struct {
 		Availability          func(childComplexity int) int
 		AvailabilityCode      func(childComplexity int) int
+		AvailabilityDate      func(childComplexity int) int
 		AvailableForBackorder func(childComplexity int) int
 		AvailableForPreorder  func(childComplexity int) int
 		AvailableToPromise    func(childComplexity int) int
@@ -638,6 +639,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AggregatedInventory.AvailabilityCode(childComplexity), true
+	case "AggregatedInventory.availabilityDate":
+		if e.ComplexityRoot.AggregatedInventory.AvailabilityDate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AggregatedInventory.AvailabilityDate(childComplexity), true
 	case "AggregatedInventory.availableForBackorder":
 		if e.ComplexityRoot.AggregatedInventory.AvailableForBackorder == nil {
 			break
@@ -2389,6 +2396,8 @@ type AggregatedInventory {
   incoming: Int!
   "The earliest expected date of incoming units."
   nextIncomingAt: DateTime
+  "The earliest date an item becomes available (Oracle's availabilityDate)."
+  availabilityDate: DateTime
   availability: Availability!
   "The availability as Oracle's number: 1000 in stock, 1001 out of stock, 1002 preorderable, 1003 backorderable."
   availabilityCode: Int!
@@ -3151,6 +3160,8 @@ func (ec *executionContext) childFields_AggregatedInventory(ctx context.Context,
 		return ec.fieldContext_AggregatedInventory_incoming(ctx, field)
 	case "nextIncomingAt":
 		return ec.fieldContext_AggregatedInventory_nextIncomingAt(ctx, field)
+	case "availabilityDate":
+		return ec.fieldContext_AggregatedInventory_availabilityDate(ctx, field)
 	case "availability":
 		return ec.fieldContext_AggregatedInventory_availability(ctx, field)
 	case "availabilityCode":
@@ -5273,6 +5284,29 @@ func (ec *executionContext) _AggregatedInventory_nextIncomingAt(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_AggregatedInventory_nextIncomingAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AggregatedInventory", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _AggregatedInventory_availabilityDate(ctx context.Context, field graphql.CollectedField, obj *inventory.Summary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AggregatedInventory_availabilityDate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AvailabilityDate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AggregatedInventory_availabilityDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AggregatedInventory", field, false, false, "DateTime")
 }
 
@@ -14735,6 +14769,11 @@ func (ec *executionContext) _AggregatedInventory(ctx context.Context, sel ast.Se
 			}
 		case "nextIncomingAt":
 			out.Values[i] = ec._AggregatedInventory_nextIncomingAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "availabilityDate":
+			out.Values[i] = ec._AggregatedInventory_availabilityDate(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}

@@ -257,9 +257,10 @@ func revisionConflict(i int, it models.InventoryItem, expected int64) *apperr.Er
 // unless the store allows negative stock (Wix: a paid order took more
 // than there was).
 func checkOnHand(i int, it models.InventoryItem, target int, store models.Store) *apperr.Error {
+	if err := checkLevel(i, "items.quantity", models.StateOnHand, target); err != nil {
+		return err
+	}
 	switch {
-	case target > MaxLevel || target < -MaxLevel:
-		return apperr.New(apperr.BadUserInput, "item %d: on hand would be %d, outside ±%d", i, target, MaxLevel).WithField("items.quantity")
 	case target < 0 && target < it.OnHand && !store.AllowNegativeStock:
 		return apperr.New(apperr.NegativeStock, "item %d: variant %d has %d on hand at location %d; the change would leave %d",
 			i, it.VariantID, it.OnHand, it.LocationID, target).WithField("items.quantity").
@@ -280,7 +281,7 @@ func checkBackordered(i int, it models.InventoryItem, target int, store models.S
 	case target > it.QtyBackordered && target > it.BackorderLimit:
 		return apperr.New(apperr.BackorderLimitExceeded, "item %d: variant %d can have at most %d backordered at location %d, asked for %d",
 			i, it.VariantID, it.BackorderLimit, it.LocationID, target).WithField("items.qtyBackordered").
-			With("backorderLimit", it.BackorderLimit).With("availableForBackorder", max(it.BackorderLimit-it.QtyBackordered, 0))
+			With("backorderLimit", it.BackorderLimit).With("availableForBackorder", AvailableForBackorder(it, SwitchesOf(store)))
 	}
 	return nil
 }

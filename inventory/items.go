@@ -17,6 +17,14 @@ import (
 // MaxLevel bounds every quantity and setting, as Wix does: ±99,999.
 const MaxLevel = 99999
 
+// checkLevel refuses a level a change would leave outside ±MaxLevel.
+func checkLevel(line int, field string, state models.QuantityState, level int) *apperr.Error {
+	if level > MaxLevel || level < -MaxLevel {
+		return apperr.New(apperr.BadUserInput, "item %d: %s would be %d, outside ±%d", line, state, level, MaxLevel).WithField(field)
+	}
+	return nil
+}
+
 // ItemsByIDs returns the store's inventory items with the given IDs.
 func ItemsByIDs(ctx context.Context, db *gorm.DB, storeID int64, ids []int64) (map[int64]models.InventoryItem, error) {
 	var rows []models.InventoryItem

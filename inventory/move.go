@@ -3,6 +3,7 @@ package inventory
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -124,7 +125,7 @@ func move(ctx context.Context, tx *gorm.DB, actor Actor, m Move) (MoveResult, er
 	// Apply the lines in order to running copies of the locked items, so
 	// that each movement records the balance it left and a line cannot
 	// take what an earlier line of the same move took.
-	running := maps(locked)
+	running := maps.Clone(locked)
 	deltas := map[int64]delta{}
 	op := uuid.NewString()
 	var res MoveResult
@@ -212,8 +213,8 @@ func (l MoveLine) apply(i int, variant int64, r resolved, running map[itemKey]mo
 				i, variant, level(it, l.FromState), l.FromState, l.FromLocationID, l.Quantity).WithField("changes.quantity").
 				With("available", level(it, l.FromState)).With("variantId", variant).With("locationId", l.FromLocationID)
 		}
-		if left < -MaxLevel {
-			return mv, apperr.New(apperr.BadUserInput, "change %d: %s would be %d, below −%d", i, l.FromState, left, MaxLevel).WithField("changes.quantity")
+		if err := checkLevel(i, "changes.quantity", l.FromState, left); err != nil {
+			return mv, err
 		}
 		running[k] = shift(it, l.FromState, -l.Quantity)
 		d := deltas[it.ID]
@@ -225,8 +226,8 @@ func (l MoveLine) apply(i int, variant int64, r resolved, running map[itemKey]mo
 		k := itemKey{variant, l.ToLocationID}
 		it := running[k]
 		now := level(it, l.ToState) + l.Quantity
-		if now > MaxLevel {
-			return mv, apperr.New(apperr.BadUserInput, "change %d: %s at location %d would be %d, above %d", i, l.ToState, l.ToLocationID, now, MaxLevel).WithField("changes.quantity")
+		if err := checkLevel(i, "changes.quantity", l.ToState, now); err != nil {
+			return mv, err
 		}
 		running[k] = shift(it, l.ToState, l.Quantity)
 		d := deltas[it.ID]
@@ -261,14 +262,6 @@ func stamp(mv models.Movement, actor Actor, op string, m Move) models.Movement {
 		mv.TokenID = &actor.TokenID
 	}
 	return mv
-}
-
-func maps(locked map[itemKey]models.InventoryItem) map[itemKey]models.InventoryItem {
-	out := make(map[itemKey]models.InventoryItem, len(locked))
-	for k, v := range locked {
-		out[k] = v
-	}
-	return out
 }
 
 // setExpectedDates keeps each item's nextIncomingAt at the earliest date

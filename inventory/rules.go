@@ -116,7 +116,8 @@ func (s Summary) AvailableToPromise() int {
 // AvailabilityCode is the status as Oracle's number.
 func (s Summary) AvailabilityCode() int { return s.Availability.Code() }
 
-// Summarize totals items. Quantities add up over quantity-tracked items;
+// Summarize totals items. Quantities (backorders too) add up over
+// quantity-tracked items only, since the others ignore them;
 // the status is that of the total: an item tracked by status that is in
 // stock, or an untracked one, makes the total sellable too.
 func Summarize(items []models.InventoryItem, sw Switches) Summary {
@@ -127,13 +128,13 @@ func Summarize(items []models.InventoryItem, sw Switches) Summary {
 		case models.TrackQuantity:
 			quantityTracked = true
 			s.addQuantities(it, sw)
+			s.QtyBackordered += it.QtyBackordered
+			s.BackorderLimit += it.BackorderLimit
 		case models.TrackStatus:
 			otherInStock = otherInStock || it.IsInStock
 		case models.TrackUntracked:
 			otherInStock = true
 		}
-		s.QtyBackordered += it.QtyBackordered
-		s.BackorderLimit += it.BackorderLimit
 		s.NextIncomingAt = earliest(s.NextIncomingAt, it.NextIncomingAt)
 		s.AvailabilityDate = earliest(s.AvailabilityDate, it.AvailabilityDate)
 	}

@@ -274,6 +274,11 @@ func SetTracking(ctx context.Context, db *gorm.DB, storeID int64, t Tracking) (i
 	if err := validTracking(t.Mode); err != nil {
 		return 0, err
 	}
+	if t.Mode == models.TrackStatus {
+		// Status tracking has rules of its own (no preorder limits) that
+		// are checked item by item: updateInventorySettings does that.
+		return 0, apperr.New(apperr.BadUserInput, "start tracking with QUANTITY or stop it with UNTRACKED; to track by in-stock status, set trackingMode STATUS with updateInventorySettings").WithField("trackingMode")
+	}
 	if len(t.ProductIDs)+len(t.VariantIDs) == 0 {
 		return 0, apperr.New(apperr.BadUserInput, "name at least one product or variant").WithField("productIds")
 	}

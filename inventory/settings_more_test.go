@@ -128,7 +128,7 @@ func TestSetTrackingOfProducts(t *testing.T) {
 	var products []int64
 	f.db.Raw(`SELECT id FROM products ORDER BY id`).Scan(&products)
 	before := f.items(t)
-	n, err := inventory.SetTracking(ctx, f.db, f.actor.Store.ID, inventory.Tracking{ProductIDs: products[:2], Mode: models.TrackStatus})
+	n, err := inventory.SetTracking(ctx, f.db, f.actor.Store.ID, inventory.Tracking{ProductIDs: products[:2], Mode: models.TrackUntracked})
 	if err != nil || n != 8 {
 		t.Fatalf("SetTracking(2 products of 2 variants at 2 locations) = %d, %v, want 8", n, err)
 	}
@@ -138,22 +138,25 @@ func TestSetTrackingOfProducts(t *testing.T) {
 		want, rev := models.TrackQuantity, before[id].Revision
 		for _, v := range inFirstTwo {
 			if it.VariantID == v {
-				want, rev = models.TrackStatus, rev+1
+				want, rev = models.TrackUntracked, rev+1
 			}
 		}
 		if it.TrackingMode != want || it.Revision != rev {
 			t.Errorf("item %d (variant %d) tracking = %s rev %d, want %s rev %d", id, it.VariantID, it.TrackingMode, it.Revision, want, rev)
 		}
 	}
-	if n, err := inventory.SetTracking(ctx, f.db, f.actor.Store.ID, inventory.Tracking{ProductIDs: products[:2], Mode: models.TrackStatus}); err != nil || n != 0 {
+	if n, err := inventory.SetTracking(ctx, f.db, f.actor.Store.ID, inventory.Tracking{ProductIDs: products[:2], Mode: models.TrackUntracked}); err != nil || n != 0 {
 		t.Errorf("SetTracking(again) = %d, %v, want 0 changed", n, err)
 	}
-	if n, err := inventory.SetTracking(ctx, f.db, f.actor.Store.ID, inventory.Tracking{VariantIDs: inFirstTwo[:1], ProductIDs: products[2:], Mode: models.TrackUntracked}); err != nil || n != 6 {
-		t.Errorf("SetTracking(1 variant and 1 product, UNTRACKED) = %d, %v, want 6", n, err)
+	// Starting again changes only the items that were not tracked.
+	if n, err := inventory.SetTracking(ctx, f.db, f.actor.Store.ID, inventory.Tracking{VariantIDs: inFirstTwo[:1], ProductIDs: products[2:], Mode: models.TrackQuantity}); err != nil || n != 2 {
+		t.Errorf("SetTracking(1 variant and 1 product, QUANTITY) = %d, %v, want 2", n, err)
 	}
+	_, err = inventory.SetTracking(ctx, f.db, f.actor.Store.ID, inventory.Tracking{ProductIDs: products, Mode: models.TrackStatus})
+	wantAppErr(t, "SetTracking(STATUS)", err, apperr.BadUserInput)
 	_, err = inventory.SetTracking(ctx, f.db, f.actor.Store.ID, inventory.Tracking{ProductIDs: products, Mode: "SOMETIMES"})
 	wantAppErr(t, "SetTracking(unknown mode)", err, apperr.BadUserInput)
-	_, err = inventory.SetTracking(ctx, f.db, f.actor.Store.ID, inventory.Tracking{Mode: models.TrackStatus})
+	_, err = inventory.SetTracking(ctx, f.db, f.actor.Store.ID, inventory.Tracking{Mode: models.TrackUntracked})
 	wantAppErr(t, "SetTracking(nothing named)", err, apperr.BadUserInput)
 }
 
