@@ -285,13 +285,22 @@ func SetTracking(ctx context.Context, db *gorm.DB, storeID int64, t Tracking) (i
 	if len(t.ProductIDs)+len(t.VariantIDs) > MaxBatch {
 		return 0, apperr.New(apperr.BadUserInput, "at most %d products and variants per request", MaxBatch).WithField("productIds")
 	}
-	res := db.WithContext(ctx).Exec(`
-		UPDATE inventory_items SET tracking_mode = ?, revision = revision + 1, updated_at = now()
-		WHERE store_id = ? AND tracking_mode <> ? AND (variant_id = ANY(?::bigint[])
-			OR variant_id IN (SELECT id FROM variants WHERE store_id = ? AND product_id = ANY(?::bigint[])))`,
-		t.Mode, storeID, t.Mode, database.Int64s(t.VariantIDs), storeID, database.Int64s(t.ProductIDs))
-	if res.Error != nil {
-		return 0, fmt.Errorf("set tracking: %w", res.Error)
+	var changed int64
+	err := database.RetryTx(ctx, db, 5, func(tx *gorm.DB) error {
+		// Lock in ID order first, as every stock write does.
+		res := tx.WithContext(ctx).Exec(`
+			UPDATE inventory_items SET tracking_mode = ?, revision = revision + 1, updated_at = now()
+			WHERE store_id = ? AND id IN (
+				SELECT id FROM inventory_items
+				WHERE store_id = ? AND tracking_mode <> ? AND (variant_id = ANY(?::bigint[])
+					OR variant_id IN (SELECT id FROM variants WHERE store_id = ? AND product_id = ANY(?::bigint[])))
+				ORDER BY id FOR UPDATE)`,
+			t.Mode, storeID, storeID, t.Mode, database.Int64s(t.VariantIDs), storeID, database.Int64s(t.ProductIDs))
+		changed = res.RowsAffected
+		return res.Error
+	})
+	if err != nil {
+		return 0, fmt.Errorf("set tracking: %w", err)
 	}
-	return res.RowsAffected, nil
+	return changed, nil
 }
