@@ -41,40 +41,46 @@ func ItemsByIDs(ctx context.Context, db *gorm.DB, storeID int64, ids []int64) (m
 // ItemsByVariants returns every inventory item of each variant, at all
 // locations, in location ID order.
 func ItemsByVariants(ctx context.Context, db *gorm.DB, storeID int64, variantIDs []int64) (map[int64][]models.InventoryItem, error) {
-	var rows []models.InventoryItem
-	err := db.WithContext(ctx).Where("store_id = ? AND variant_id IN ?", storeID, variantIDs).
-		Order("variant_id, location_id").Find(&rows).Error
+	rows, err := db.WithContext(ctx).Raw(`SELECT `+itemColumns+` FROM inventory_items i
+		WHERE i.store_id = ? AND i.variant_id = ANY(?::bigint[])
+		ORDER BY i.variant_id, i.location_id`, storeID, database.Int64s(variantIDs)).Rows()
 	if err != nil {
 		return nil, fmt.Errorf("load inventory items by variant: %w", err)
 	}
+	defer rows.Close()
 	out := make(map[int64][]models.InventoryItem, len(variantIDs))
-	for _, r := range rows {
-		out[r.VariantID] = append(out[r.VariantID], r)
+	for rows.Next() {
+		it, err := scanItem(rows)
+		if err != nil {
+			return nil, err
+		}
+		out[it.VariantID] = append(out[it.VariantID], it)
 	}
-	return out, nil
+	return out, rows.Err()
 }
 
 // ItemsByProducts returns every inventory item of all the variants of each
 // product, in one statement.
 func ItemsByProducts(ctx context.Context, db *gorm.DB, storeID int64, productIDs []int64) (map[int64][]models.InventoryItem, error) {
-	var rows []struct {
-		models.InventoryItem
-		ProductID int64
-	}
-	err := db.WithContext(ctx).Raw(`
-		SELECT i.*, v.product_id
+	rows, err := db.WithContext(ctx).Raw(`SELECT `+itemColumns+`, v.product_id
 		FROM inventory_items i
 		JOIN variants v ON v.store_id = i.store_id AND v.id = i.variant_id
-		WHERE i.store_id = ? AND v.product_id IN ?
-		ORDER BY v.product_id, i.variant_id, i.location_id`, storeID, productIDs).Scan(&rows).Error
+		WHERE i.store_id = ? AND v.product_id = ANY(?::bigint[])
+		ORDER BY v.product_id, i.variant_id, i.location_id`, storeID, database.Int64s(productIDs)).Rows()
 	if err != nil {
 		return nil, fmt.Errorf("load inventory items by product: %w", err)
 	}
+	defer rows.Close()
 	out := make(map[int64][]models.InventoryItem, len(productIDs))
-	for _, r := range rows {
-		out[r.ProductID] = append(out[r.ProductID], r.InventoryItem)
+	for rows.Next() {
+		var productID int64
+		it, err := scanItem(rows, &productID)
+		if err != nil {
+			return nil, err
+		}
+		out[productID] = append(out[productID], it)
 	}
-	return out, nil
+	return out, rows.Err()
 }
 
 // ItemFilter narrows the items of a location.

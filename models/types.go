@@ -36,6 +36,10 @@ func (o *JSONObject) Scan(src any) error {
 		return fmt.Errorf("scan JSONObject from %T", src)
 	}
 	m := map[string]any{}
+	if string(b) == "{}" { // most items carry no metadata
+		*o = m
+		return nil
+	}
 	if err := json.Unmarshal(b, &m); err != nil {
 		return fmt.Errorf("scan JSONObject: %w", err)
 	}
