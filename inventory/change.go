@@ -39,19 +39,22 @@ func lockItems(ctx context.Context, tx *gorm.DB, storeID int64, keys []itemKey) 
 	if err != nil {
 		return nil, fmt.Errorf("create inventory items: %w", err)
 	}
-	var rows []models.InventoryItem
-	err = tx.WithContext(ctx).Raw(`
-		SELECT i.* FROM unnest(?::bigint[], ?::bigint[], ?::bigint[]) AS k(s, v, l)
+	rows, err := tx.WithContext(ctx).Raw(`
+		SELECT `+itemColumns+` FROM unnest(?::bigint[], ?::bigint[], ?::bigint[]) AS k(s, v, l)
 		JOIN inventory_items i ON i.store_id = k.s AND i.variant_id = k.v AND i.location_id = k.l
-		ORDER BY i.id FOR UPDATE OF i`, database.Repeat(storeID, len(keys)), variants, locations).Scan(&rows).Error
+		ORDER BY i.id FOR UPDATE OF i`, database.Repeat(storeID, len(keys)), variants, locations).Rows()
 	if err != nil {
 		return nil, fmt.Errorf("lock inventory items: %w", err)
 	}
-	out := make(map[itemKey]models.InventoryItem, len(rows))
-	for _, r := range rows {
-		out[itemKey{r.VariantID, r.LocationID}] = r
+	out, err := scanItems(rows)
+	if err != nil {
+		return nil, fmt.Errorf("lock inventory items: %w", err)
 	}
-	return out, nil
+	byKey := make(map[itemKey]models.InventoryItem, len(out))
+	for _, it := range out {
+		byKey[itemKey{it.VariantID, it.LocationID}] = it
+	}
+	return byKey, nil
 }
 
 func cmpInt64(a, b int64) int {
@@ -130,8 +133,7 @@ func applyDeltas(ctx context.Context, tx *gorm.DB, storeID int64, deltas map[int
 		d := deltas[id]
 		cols[0][i], cols[1][i], cols[2][i], cols[3][i], cols[4][i] = d.OnHand, d.Backordered, d.Damaged, d.QualityControl, d.Incoming
 	}
-	var rows []models.InventoryItem
-	err := tx.WithContext(ctx).Raw(`
+	rows, err := tx.WithContext(ctx).Raw(`
 		UPDATE inventory_items i SET
 			on_hand = i.on_hand + d.on_hand,
 			qty_backordered = i.qty_backordered + d.backordered,
@@ -144,11 +146,15 @@ func applyDeltas(ctx context.Context, tx *gorm.DB, storeID int64, deltas map[int
 		FROM unnest(?::bigint[], ?::bigint[], ?::int[], ?::int[], ?::int[], ?::int[], ?::int[])
 			AS d(store_id, id, on_hand, backordered, damaged, quality_control, incoming)
 		WHERE i.store_id = d.store_id AND i.id = d.id
-		RETURNING i.*`, database.Repeat(storeID, len(ids)), database.Int64s(ids), cols[0], cols[1], cols[2], cols[3], cols[4]).Scan(&rows).Error
+		RETURNING `+itemColumns, database.Repeat(storeID, len(ids)), database.Int64s(ids), cols[0], cols[1], cols[2], cols[3], cols[4]).Rows()
 	if err != nil {
 		return nil, fmt.Errorf("update inventory items: %w", err)
 	}
-	for _, r := range rows {
+	updated, err := scanItems(rows)
+	if err != nil {
+		return nil, fmt.Errorf("update inventory items: %w", err)
+	}
+	for _, r := range updated {
 		out[r.ID] = r
 	}
 	return out, nil

@@ -32,3 +32,17 @@ func scanItem(rows *sql.Rows, extra ...any) (models.InventoryItem, error) {
 	}
 	return it, nil
 }
+
+// scanItems reads and closes rows selected with itemColumns.
+func scanItems(rows *sql.Rows) ([]models.InventoryItem, error) {
+	defer rows.Close()
+	var out []models.InventoryItem
+	for rows.Next() {
+		it, err := scanItem(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, it)
+	}
+	return out, rows.Err()
+}
