@@ -3,6 +3,7 @@ package inventory
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 
 	"gorm.io/gorm"
@@ -14,11 +15,12 @@ import (
 // itemKey names an item by its variant and location.
 type itemKey struct{ VariantID, LocationID int64 }
 
-// lockItems creates the items that do not exist yet and locks them all.
-// New items are inserted in key order and existing ones locked in ID
-// order, the same orders in every transaction, so that two requests
-// touching the same items in different orders wait for each other
-// instead of deadlocking.
+// lockItems locks the items of the keys, creating the ones that do not
+// exist yet. Existing items are locked first, in ID order, as every stock
+// write locks them, so that two requests touching the same items in
+// different orders wait for each other instead of deadlocking; in the
+// common case, where every item exists, that is the only statement.
+// Missing items are then inserted in key order and locked.
 func lockItems(ctx context.Context, tx *gorm.DB, storeID int64, keys []itemKey) (map[itemKey]models.InventoryItem, error) {
 	keys = slices.Clone(keys)
 	slices.SortFunc(keys, func(a, b itemKey) int {
@@ -28,17 +30,33 @@ func lockItems(ctx context.Context, tx *gorm.DB, storeID int64, keys []itemKey) 
 		return cmpInt64(a.LocationID, b.LocationID)
 	})
 	keys = slices.Compact(keys)
-	variants, locations := make(database.Int64s, len(keys)), make(database.Int64s, len(keys))
-	for i, k := range keys {
-		variants[i], locations[i] = k.VariantID, k.LocationID
+	locked, err := lockExisting(ctx, tx, storeID, keys)
+	if err != nil {
+		return nil, err
 	}
-	err := tx.WithContext(ctx).Exec(`
+	missing := slices.DeleteFunc(slices.Clone(keys), func(k itemKey) bool { _, ok := locked[k]; return ok })
+	if len(missing) == 0 {
+		return locked, nil
+	}
+	variants, locations := keyColumns(missing)
+	err = tx.WithContext(ctx).Exec(`
 		INSERT INTO inventory_items (store_id, variant_id, location_id)
 		SELECT ?, k.v, k.l FROM unnest(?::bigint[], ?::bigint[]) WITH ORDINALITY AS k(v, l, n) ORDER BY k.n
 		ON CONFLICT (store_id, variant_id, location_id) DO NOTHING`, storeID, variants, locations).Error
 	if err != nil {
 		return nil, fmt.Errorf("create inventory items: %w", err)
 	}
+	created, err := lockExisting(ctx, tx, storeID, missing)
+	if err != nil {
+		return nil, err
+	}
+	maps.Copy(locked, created)
+	return locked, nil
+}
+
+// lockExisting locks the existing items of the keys in ID order.
+func lockExisting(ctx context.Context, tx *gorm.DB, storeID int64, keys []itemKey) (map[itemKey]models.InventoryItem, error) {
+	variants, locations := keyColumns(keys)
 	rows, err := tx.WithContext(ctx).Raw(`
 		SELECT `+itemColumns+` FROM unnest(?::bigint[], ?::bigint[], ?::bigint[]) AS k(s, v, l)
 		JOIN inventory_items i ON i.store_id = k.s AND i.variant_id = k.v AND i.location_id = k.l
@@ -46,15 +64,23 @@ func lockItems(ctx context.Context, tx *gorm.DB, storeID int64, keys []itemKey) 
 	if err != nil {
 		return nil, fmt.Errorf("lock inventory items: %w", err)
 	}
-	out, err := scanItems(rows)
+	items, err := scanItems(rows)
 	if err != nil {
 		return nil, fmt.Errorf("lock inventory items: %w", err)
 	}
-	byKey := make(map[itemKey]models.InventoryItem, len(out))
-	for _, it := range out {
+	byKey := make(map[itemKey]models.InventoryItem, len(items))
+	for _, it := range items {
 		byKey[itemKey{it.VariantID, it.LocationID}] = it
 	}
 	return byKey, nil
+}
+
+func keyColumns(keys []itemKey) (variants, locations database.Int64s) {
+	variants, locations = make(database.Int64s, len(keys)), make(database.Int64s, len(keys))
+	for i, k := range keys {
+		variants[i], locations[i] = k.VariantID, k.LocationID
+	}
+	return variants, locations
 }
 
 func cmpInt64(a, b int64) int {
