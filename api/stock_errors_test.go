@@ -115,3 +115,71 @@ func TestRejectFailedRowsAndDryRun(t *testing.T) {
 	}
 	f.mustBeConsistent()
 }
+
+// TestSettingsBatchPolicies: updateInventorySettings keeps its good rows
+// with REJECT_FAILED_ROWS, writes nothing in a dry run, and nothing at all
+// when any row fails by default.
+func TestSettingsBatchPolicies(t *testing.T) {
+	f := newStockFixture(t)
+	e := f.e
+	mutation := `mutation($in: UpdateInventorySettingsInput!) { updateInventorySettings(input: $in) {
+		items { variant { sku } settings { safetyStock } } results { index error { code } } dryRun } }`
+	rows := []map[string]any{
+		{"sku": "sku-1", "safetyStock": 4},
+		{"sku": "nope", "safetyStock": 4},
+		{"sku": "sku-2", "backorderLimit": 5}, // backorders are off
+		{"sku": "sku-3", "safetyStock": 6},
+	}
+	type payload struct {
+		UpdateInventorySettings struct {
+			Items []struct {
+				Variant  struct{ Sku string }
+				Settings struct{ SafetyStock int }
+			}
+			Results []struct {
+				Index int
+				Error *struct{ Code string }
+			}
+			DryRun bool
+		}
+	}
+	safety := func(sku string) int {
+		var n int
+		e.db.Raw(`SELECT coalesce(max(i.safety_stock), -1) FROM inventory_items i JOIN variants v ON v.id = i.variant_id WHERE v.sku = ?`, sku).Scan(&n)
+		return n
+	}
+	r := e.do(f.token, mutation, map[string]any{"in": map[string]any{"locationId": f.loc[1], "settings": rows}})
+	if r.code() != "NOT_FOUND" || len(r.Errors[0].Extensions["errors"].([]any)) != 2 {
+		t.Errorf("default policy: %+v, want NOT_FOUND listing 2 failures", r.Errors)
+	}
+	if got := safety("sku-1"); got != -1 {
+		t.Errorf("after a rejected batch sku-1 has an item with safety stock %d, want no item", got)
+	}
+
+	var dry payload
+	e.mustData(f.token, mutation, map[string]any{"in": map[string]any{"locationId": f.loc[1], "dryRun": true, "errorPolicy": "REJECT_FAILED_ROWS", "settings": rows}}, &dry)
+	if d := dry.UpdateInventorySettings; !d.DryRun || len(d.Items) != 2 || d.Items[0].Settings.SafetyStock != 4 {
+		t.Errorf("dry run = %+v, want 2 would-be items", d)
+	}
+	if got := safety("sku-1"); got != -1 {
+		t.Errorf("after a dry run sku-1 has an item with safety stock %d, want no item", got)
+	}
+
+	var partial payload
+	e.mustData(f.token, mutation, map[string]any{"in": map[string]any{"locationId": f.loc[1], "errorPolicy": "REJECT_FAILED_ROWS", "settings": rows}}, &partial)
+	p := partial.UpdateInventorySettings
+	var codes []string
+	for _, res := range p.Results {
+		if res.Error != nil {
+			codes = append(codes, res.Error.Code)
+		} else {
+			codes = append(codes, "")
+		}
+	}
+	if strings.Join(codes, ",") != ",NOT_FOUND,FEATURE_DISABLED," || len(p.Items) != 2 || p.Items[1].Variant.Sku != "sku-3" {
+		t.Errorf("REJECT_FAILED_ROWS = %v with items %+v, want [ok NOT_FOUND FEATURE_DISABLED ok]", codes, p.Items)
+	}
+	if safety("sku-1") != 4 || safety("sku-3") != 6 {
+		t.Errorf("safety stock of sku-1, sku-3 = %d, %d, want 4, 6", safety("sku-1"), safety("sku-3"))
+	}
+}

@@ -377,7 +377,9 @@ type ComplexityRoot struct {
 	}
 
 	UpdateInventorySettingsPayload struct {
-		Items func(childComplexity int) int
+		DryRun func(childComplexity int) int
+		Items  func(childComplexity int) int
+		Lines  func(childComplexity int) int
 	}
 
 	UpdateLocationPayload struct {
@@ -487,7 +489,7 @@ type MutationResolver interface {
 	AdjustInventoryAbsolute(ctx context.Context, input model.AdjustInventoryInput) (*inventory.ChangeResult, error)
 	AdjustInventoryRelative(ctx context.Context, input model.AdjustInventoryInput) (*inventory.ChangeResult, error)
 	MoveInventory(ctx context.Context, input model.MoveInventoryInput) (*inventory.MoveResult, error)
-	UpdateInventorySettings(ctx context.Context, input model.UpdateInventorySettingsInput) (*model.UpdateInventorySettingsPayload, error)
+	UpdateInventorySettings(ctx context.Context, input model.UpdateInventorySettingsInput) (*inventory.ChangeResult, error)
 	UpdateInventoryConfiguration(ctx context.Context, input model.UpdateInventoryConfigurationInput) (*model.UpdateInventoryConfigurationPayload, error)
 	SetInventoryTracking(ctx context.Context, input model.SetInventoryTrackingInput) (*model.SetInventoryTrackingPayload, error)
 }
@@ -1950,12 +1952,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.UpdateInventoryConfigurationPayload.Configuration(childComplexity), true
 
+	case "UpdateInventorySettingsPayload.dryRun":
+		if e.ComplexityRoot.UpdateInventorySettingsPayload.DryRun == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateInventorySettingsPayload.DryRun(childComplexity), true
 	case "UpdateInventorySettingsPayload.items":
 		if e.ComplexityRoot.UpdateInventorySettingsPayload.Items == nil {
 			break
 		}
 
 		return e.ComplexityRoot.UpdateInventorySettingsPayload.Items(childComplexity), true
+	case "UpdateInventorySettingsPayload.results":
+		if e.ComplexityRoot.UpdateInventorySettingsPayload.Lines == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateInventorySettingsPayload.Lines(childComplexity), true
 
 	case "UpdateLocationPayload.location":
 		if e.ComplexityRoot.UpdateLocationPayload.Location == nil {
@@ -2988,10 +3002,17 @@ input UpdateInventorySettingsInput {
   locationId: ID!
   "At most 1,000 items."
   settings: [InventorySettingsItemInput!]!
+  errorPolicy: ErrorPolicy = REJECT_EVERYTHING
+  "Validate and return the would-be items without writing anything."
+  dryRun: Boolean = false
 }
 
 type UpdateInventorySettingsPayload {
+  "The changed items, in input order."
   items: [InventoryItem!]!
+  "One result per input item, in input order."
+  results: [InventoryItemResult!]!
+  dryRun: Boolean!
 }
 
 input UpdateInventoryConfigurationInput {
@@ -3694,6 +3715,10 @@ func (ec *executionContext) childFields_UpdateInventorySettingsPayload(ctx conte
 	switch field.Name {
 	case "items":
 		return ec.fieldContext_UpdateInventorySettingsPayload_items(ctx, field)
+	case "results":
+		return ec.fieldContext_UpdateInventorySettingsPayload_results(ctx, field)
+	case "dryRun":
+		return ec.fieldContext_UpdateInventorySettingsPayload_dryRun(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type UpdateInventorySettingsPayload", field.Name)
 }
@@ -9126,11 +9151,11 @@ func (ec *executionContext) _Mutation_updateInventorySettings(ctx context.Contex
 			directive1 := func(ctx context.Context) (any, error) {
 				scope, err := ec.unmarshalNScope2stockgraphᚋgraphᚋmodelᚐScope(ctx, "WRITE_INVENTORY")
 				if err != nil {
-					var zeroVal *model.UpdateInventorySettingsPayload
+					var zeroVal *inventory.ChangeResult
 					return zeroVal, err
 				}
 				if ec.Directives.RequireScope == nil {
-					var zeroVal *model.UpdateInventorySettingsPayload
+					var zeroVal *inventory.ChangeResult
 					return zeroVal, errors.New("directive requireScope is not implemented")
 				}
 				return ec.Directives.RequireScope(ctx, nil, directive0, scope)
@@ -9139,8 +9164,8 @@ func (ec *executionContext) _Mutation_updateInventorySettings(ctx context.Contex
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v *model.UpdateInventorySettingsPayload) graphql.Marshaler {
-			return ec.marshalNUpdateInventorySettingsPayload2ᚖstockgraphᚋgraphᚋmodelᚐUpdateInventorySettingsPayload(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *inventory.ChangeResult) graphql.Marshaler {
+			return ec.marshalNUpdateInventorySettingsPayload2ᚖstockgraphᚋinventoryᚐChangeResult(ctx, selections, v)
 		},
 		true,
 		true,
@@ -10960,7 +10985,7 @@ func (ec *executionContext) fieldContext_UpdateInventoryConfigurationPayload_con
 	return fc, nil
 }
 
-func (ec *executionContext) _UpdateInventorySettingsPayload_items(ctx context.Context, field graphql.CollectedField, obj *model.UpdateInventorySettingsPayload) (ret graphql.Marshaler) {
+func (ec *executionContext) _UpdateInventorySettingsPayload_items(ctx context.Context, field graphql.CollectedField, obj *inventory.ChangeResult) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10972,8 +10997,8 @@ func (ec *executionContext) _UpdateInventorySettingsPayload_items(ctx context.Co
 			return obj.Items, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*models.InventoryItem) graphql.Marshaler {
-			return ec.marshalNInventoryItem2ᚕᚖstockgraphᚋmodelsᚐInventoryItemᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []models.InventoryItem) graphql.Marshaler {
+			return ec.marshalNInventoryItem2ᚕstockgraphᚋmodelsᚐInventoryItemᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -10990,6 +11015,61 @@ func (ec *executionContext) fieldContext_UpdateInventorySettingsPayload_items(_ 
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _UpdateInventorySettingsPayload_results(ctx context.Context, field graphql.CollectedField, obj *inventory.ChangeResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdateInventorySettingsPayload_results(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Lines, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []inventory.LineResult) graphql.Marshaler {
+			return ec.marshalNInventoryItemResult2ᚕstockgraphᚋinventoryᚐLineResultᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpdateInventorySettingsPayload_results(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UpdateInventorySettingsPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InventoryItemResult(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UpdateInventorySettingsPayload_dryRun(ctx context.Context, field graphql.CollectedField, obj *inventory.ChangeResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdateInventorySettingsPayload_dryRun(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DryRun, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpdateInventorySettingsPayload_dryRun(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UpdateInventorySettingsPayload", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _UpdateLocationPayload_location(ctx context.Context, field graphql.CollectedField, obj *model.UpdateLocationPayload) (ret graphql.Marshaler) {
@@ -14205,7 +14285,14 @@ func (ec *executionContext) unmarshalInputUpdateInventorySettingsInput(ctx conte
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"locationId", "settings"}
+	if _, present := asMap["errorPolicy"]; !present {
+		asMap["errorPolicy"] = "REJECT_EVERYTHING"
+	}
+	if _, present := asMap["dryRun"]; !present {
+		asMap["dryRun"] = false
+	}
+
+	fieldsInOrder := [...]string{"locationId", "settings", "errorPolicy", "dryRun"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -14226,6 +14313,20 @@ func (ec *executionContext) unmarshalInputUpdateInventorySettingsInput(ctx conte
 				return it, err
 			}
 			it.Settings = data
+		case "errorPolicy":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("errorPolicy"))
+			data, err := ec.unmarshalOErrorPolicy2ᚖstockgraphᚋinventoryᚐErrorPolicy(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ErrorPolicy = data
+		case "dryRun":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dryRun"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DryRun = data
 		}
 	}
 	return it, nil
@@ -16809,7 +16910,7 @@ func (ec *executionContext) _UpdateInventoryConfigurationPayload(ctx context.Con
 
 var updateInventorySettingsPayloadImplementors = []string{"UpdateInventorySettingsPayload"}
 
-func (ec *executionContext) _UpdateInventorySettingsPayload(ctx context.Context, sel ast.SelectionSet, obj *model.UpdateInventorySettingsPayload) graphql.Marshaler {
+func (ec *executionContext) _UpdateInventorySettingsPayload(ctx context.Context, sel ast.SelectionSet, obj *inventory.ChangeResult) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, updateInventorySettingsPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -16820,6 +16921,16 @@ func (ec *executionContext) _UpdateInventorySettingsPayload(ctx context.Context,
 			out.Values[i] = graphql.MarshalString("UpdateInventorySettingsPayload")
 		case "items":
 			out.Values[i] = ec._UpdateInventorySettingsPayload_items(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "results":
+			out.Values[i] = ec._UpdateInventorySettingsPayload_results(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "dryRun":
+			out.Values[i] = ec._UpdateInventorySettingsPayload_dryRun(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -18305,7 +18416,7 @@ func (ec *executionContext) unmarshalNUpdateInventorySettingsInput2stockgraphᚋ
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNUpdateInventorySettingsPayload2ᚖstockgraphᚋgraphᚋmodelᚐUpdateInventorySettingsPayload(ctx context.Context, sel ast.SelectionSet, v *model.UpdateInventorySettingsPayload) graphql.Marshaler {
+func (ec *executionContext) marshalNUpdateInventorySettingsPayload2ᚖstockgraphᚋinventoryᚐChangeResult(ctx context.Context, sel ast.SelectionSet, v *inventory.ChangeResult) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "UpdateInventorySettingsPayload!")
 		return graphql.Null

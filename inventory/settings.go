@@ -37,28 +37,38 @@ type SettingsLine struct {
 type SettingsChange struct {
 	LocationID int64
 	Lines      []SettingsLine
+	Policy     ErrorPolicy
+	DryRun     bool
 }
 
-// UpdateSettings changes item settings in one transaction; items that do
-// not exist yet are created. Backorder values need backorders switched on
-// for the store, preorder values preorders, as Oracle requires.
+// UpdateSettings changes item settings in one transaction and returns the
+// items, all of them or (with an error) none.
 func UpdateSettings(ctx context.Context, db *gorm.DB, actor Actor, c SettingsChange) ([]models.InventoryItem, error) {
-	if err := validateBatch(len(c.Lines), RejectEverything); err != nil {
-		return nil, err
-	}
-	var out []models.InventoryItem
-	err := database.RetryTx(ctx, db, 5, func(tx *gorm.DB) error {
-		var err error
-		out, err = updateSettings(ctx, tx, actor, c)
-		return err
-	})
-	return out, err
+	c.Policy = RejectEverything
+	res, err := UpdateSettingsBatch(ctx, db, actor, c)
+	return res.Items, err
 }
 
-func updateSettings(ctx context.Context, tx *gorm.DB, actor Actor, c SettingsChange) ([]models.InventoryItem, error) {
+// UpdateSettingsBatch changes item settings in one transaction: all of
+// them, or with RejectFailedRows the lines that pass, each line with its
+// result; a dry run writes nothing. Items that do not exist yet are
+// created. Backorder values need backorders switched on for the store,
+// preorder values preorders, as Oracle requires.
+func UpdateSettingsBatch(ctx context.Context, db *gorm.DB, actor Actor, c SettingsChange) (ChangeResult, error) {
+	if err := validateBatch(len(c.Lines), c.Policy); err != nil {
+		return ChangeResult{}, err
+	}
+	res, _, err := runBatch(ctx, db, actor.Store.ID, "", "updateInventorySettings", c, c.DryRun, func(tx *gorm.DB) (ChangeResult, error) {
+		return updateSettings(ctx, tx, actor, c)
+	})
+	res.DryRun = c.DryRun
+	return res, err
+}
+
+func updateSettings(ctx context.Context, tx *gorm.DB, actor Actor, c SettingsChange) (ChangeResult, error) {
 	actor, err := withCurrentStore(ctx, tx, actor)
 	if err != nil {
-		return nil, err
+		return ChangeResult{}, err
 	}
 	var errs lineErrors
 	refs := make([]VariantRef, len(c.Lines))
@@ -70,12 +80,12 @@ func updateSettings(ctx context.Context, tx *gorm.DB, actor Actor, c SettingsCha
 	}
 	r, err := resolve(ctx, tx, actor.Store.ID, refs, "settings.variantId", &errs)
 	if err != nil {
-		return nil, err
+		return ChangeResult{}, err
 	}
 	keys := lineKeys(c.Lines, r, &errs, func(SettingsLine) int64 { return c.LocationID })
 	locked, err := lockItems(ctx, tx, actor.Store.ID, okKeys(keys, &errs))
 	if err != nil {
-		return nil, err
+		return ChangeResult{}, err
 	}
 	changed := make([]models.InventoryItem, len(c.Lines))
 	for i, l := range c.Lines {
@@ -92,10 +102,30 @@ func updateSettings(ctx context.Context, tx *gorm.DB, actor Actor, c SettingsCha
 			errs.add(i, lineErr)
 		}
 	}
-	if errs.any() {
-		return nil, errs.list().Err()
+	if c.Policy != RejectFailedRows && errs.any() {
+		return ChangeResult{}, errs.list().Err()
 	}
-	return writeSettings(ctx, tx, actor.Store.ID, changed)
+	var passed []models.InventoryItem
+	for i := range c.Lines {
+		if !errs.failed(i) {
+			passed = append(passed, changed[i])
+		}
+	}
+	written, err := writeSettings(ctx, tx, actor.Store.ID, passed)
+	if err != nil {
+		return ChangeResult{}, err
+	}
+	res := ChangeResult{Items: written}
+	next := 0 // written holds the passed lines' items in line order
+	for i := range c.Lines {
+		if errs.failed(i) {
+			res.Lines = append(res.Lines, LineResult{Index: i, Error: errs.byLine[i]})
+			continue
+		}
+		res.Lines = append(res.Lines, LineResult{Index: i, Item: &res.Items[next]})
+		next++
+	}
+	return res, nil
 }
 
 // checkSwitches refuses backorder and preorder values the store has
@@ -180,6 +210,9 @@ func validTracking(m models.TrackingMode) *apperr.Error {
 // writeSettings stores the items' settings in one statement, passing the
 // rows as one JSON parameter, and bumps their revisions.
 func writeSettings(ctx context.Context, tx *gorm.DB, storeID int64, items []models.InventoryItem) ([]models.InventoryItem, error) {
+	if len(items) == 0 {
+		return nil, nil
+	}
 	type row struct {
 		ID                 int64      `json:"id"`
 		SafetyStock        int        `json:"safety_stock"`

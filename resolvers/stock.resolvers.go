@@ -66,12 +66,12 @@ func (r *mutationResolver) MoveInventory(ctx context.Context, input model.MoveIn
 	return &res, nil
 }
 
-func (r *mutationResolver) UpdateInventorySettings(ctx context.Context, input model.UpdateInventorySettingsInput) (*model.UpdateInventorySettingsPayload, error) {
+func (r *mutationResolver) UpdateInventorySettings(ctx context.Context, input model.UpdateInventorySettingsInput) (*inventory.ChangeResult, error) {
 	locationID, err := relay.ParseIDOf(relay.KindLocation, input.LocationID)
 	if err != nil {
 		return nil, err
 	}
-	c := inventory.SettingsChange{LocationID: locationID}
+	c := inventory.SettingsChange{LocationID: locationID, Policy: deref(input.ErrorPolicy), DryRun: deref(input.DryRun)}
 	for i, s := range input.Settings {
 		ref, err := variantRef(s.VariantID, s.Sku, s.ProductID)
 		if err != nil {
@@ -79,11 +79,11 @@ func (r *mutationResolver) UpdateInventorySettings(ctx context.Context, input mo
 		}
 		c.Lines = append(c.Lines, settingsLine(ref, itemSettings(s), s.ExpectedRevision))
 	}
-	items, err := inventory.UpdateSettings(ctx, r.DB.DB, actor(ctx), c)
+	res, err := inventory.UpdateSettingsBatch(ctx, r.DB.DB, actor(ctx), c)
 	if err != nil {
 		return nil, err
 	}
-	return &model.UpdateInventorySettingsPayload{Items: ptrs(items)}, nil
+	return &res, nil
 }
 
 func (r *mutationResolver) UpdateInventoryConfiguration(ctx context.Context, input model.UpdateInventoryConfigurationInput) (*model.UpdateInventoryConfigurationPayload, error) {

@@ -334,11 +334,10 @@ type UpdateInventoryConfigurationPayload struct {
 type UpdateInventorySettingsInput struct {
 	LocationID string `json:"locationId"`
 	// At most 1,000 items.
-	Settings []*InventorySettingsItemInput `json:"settings"`
-}
-
-type UpdateInventorySettingsPayload struct {
-	Items []*models.InventoryItem `json:"items"`
+	Settings    []*InventorySettingsItemInput `json:"settings"`
+	ErrorPolicy *inventory.ErrorPolicy        `json:"errorPolicy,omitempty"`
+	// Validate and return the would-be items without writing anything.
+	DryRun *bool `json:"dryRun,omitempty"`
 }
 
 type UpdateLocationInput struct {
