@@ -148,13 +148,8 @@ func validateBatch(lines int, policy ErrorPolicy) error {
 }
 
 func adjust(ctx context.Context, tx *gorm.DB, actor Actor, a Adjustment) (ChangeResult, error) {
-	actor, err := withCurrentStore(ctx, tx, actor)
-	if err != nil {
-		return ChangeResult{}, err
-	}
 	storeID := actor.Store.ID
 	var errs lineErrors
-	var r resolved
 	refs := make([]VariantRef, len(a.Lines))
 	for i, l := range a.Lines {
 		refs[i] = l.Variant
@@ -162,10 +157,11 @@ func adjust(ctx context.Context, tx *gorm.DB, actor Actor, a Adjustment) (Change
 			errs.add(i, err)
 		}
 	}
-	r, err = resolve(ctx, tx, storeID, refs, "items.variantId", &errs)
+	r, err := resolve(ctx, tx, storeID, refs, "items.variantId", &errs)
 	if err != nil {
 		return ChangeResult{}, err
 	}
+	actor.Store = r.store
 	keys := lineKeys(a.Lines, r, &errs, func(l AdjustLine) int64 { return l.LocationID })
 	// Check the other lines against their items even when some failed
 	// already, so that a rejected batch reports every failing line.

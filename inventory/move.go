@@ -80,10 +80,6 @@ func MoveStock(ctx context.Context, db *gorm.DB, actor Actor, m Move) (MoveResul
 }
 
 func move(ctx context.Context, tx *gorm.DB, actor Actor, m Move) (MoveResult, error) {
-	actor, err := withCurrentStore(ctx, tx, actor)
-	if err != nil {
-		return MoveResult{}, err
-	}
 	storeID := actor.Store.ID
 	var errs lineErrors
 	refs := make([]VariantRef, len(m.Lines))
@@ -94,6 +90,7 @@ func move(ctx context.Context, tx *gorm.DB, actor Actor, m Move) (MoveResult, er
 	if err != nil {
 		return MoveResult{}, err
 	}
+	actor.Store = r.store
 	// Default the states on a copy: m.Lines is the caller's, and the
 	// request hashed for its idempotency key on every attempt.
 	m.Lines = slices.Clone(m.Lines)

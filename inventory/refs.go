@@ -21,10 +21,12 @@ type VariantRef struct {
 	ProductID int64
 }
 
-// resolved is what a batch's references name.
+// resolved is what a batch's references name, with the store as it is
+// inside the batch's transaction.
 type resolved struct {
 	variants  []int64 // per line, 0 where the line failed
 	locations map[int64]models.Location
+	store     models.Store
 }
 
 // resolve finds every line's variant and loads the store's locations, in
@@ -76,13 +78,11 @@ func resolve(ctx context.Context, tx *gorm.DB, storeID int64, refs []VariantRef,
 			r.variants[i] = vs[0]
 		}
 	}
-	var locs []models.Location
-	if err := tx.WithContext(ctx).Where("store_id = ?", storeID).Find(&locs).Error; err != nil {
-		return r, fmt.Errorf("load locations: %w", err)
+	store, locations, err := storeAndLocations(ctx, tx, storeID)
+	if err != nil {
+		return r, err
 	}
-	for _, l := range locs {
-		r.locations[l.ID] = l
-	}
+	r.store, r.locations = store, locations
 	return r, nil
 }
 
@@ -175,4 +175,38 @@ func maxLine(lines []int) int {
 		m = max(m, l)
 	}
 	return m
+}
+
+// storeAndLocations reads the store, held FOR SHARE so that its switches
+// (negative stock, backorders, preorders) cannot change under the batch
+// and a switch changed just before is seen, together with all its
+// locations, in one statement.
+func storeAndLocations(ctx context.Context, tx *gorm.DB, storeID int64) (models.Store, map[int64]models.Location, error) {
+	var rows []struct {
+		models.Location
+		StoreHandle        string
+		StoreName          string
+		BackordersEnabled  bool
+		PreordersEnabled   bool
+		AllowNegativeStock bool
+	}
+	err := tx.WithContext(ctx).Raw(`
+		SELECT l.*, s.handle AS store_handle, s.name AS store_name, s.backorders_enabled, s.preorders_enabled, s.allow_negative_stock
+		FROM stores s JOIN locations l ON l.store_id = s.id
+		WHERE s.id = ?
+		FOR SHARE OF s`, storeID).Scan(&rows).Error
+	if err != nil {
+		return models.Store{}, nil, fmt.Errorf("read store %d and its locations: %w", storeID, err)
+	}
+	if len(rows) == 0 { // every store has its built-in locations
+		return models.Store{}, nil, fmt.Errorf("store %d has no locations", storeID)
+	}
+	r := rows[0]
+	store := models.Store{ID: storeID, Handle: r.StoreHandle, Name: r.StoreName,
+		BackordersEnabled: r.BackordersEnabled, PreordersEnabled: r.PreordersEnabled, AllowNegativeStock: r.AllowNegativeStock}
+	locations := make(map[int64]models.Location, len(rows))
+	for _, row := range rows {
+		locations[row.Location.ID] = row.Location
+	}
+	return store, locations, nil
 }

@@ -66,21 +66,19 @@ func UpdateSettingsBatch(ctx context.Context, db *gorm.DB, actor Actor, c Settin
 }
 
 func updateSettings(ctx context.Context, tx *gorm.DB, actor Actor, c SettingsChange) (ChangeResult, error) {
-	actor, err := withCurrentStore(ctx, tx, actor)
-	if err != nil {
-		return ChangeResult{}, err
-	}
 	var errs lineErrors
 	refs := make([]VariantRef, len(c.Lines))
 	for i, l := range c.Lines {
 		refs[i] = l.Variant
-		if err := l.checkSwitches(i, actor.Store); err != nil {
-			errs.add(i, err)
-		}
 	}
 	r, err := resolve(ctx, tx, actor.Store.ID, refs, "settings.variantId", &errs)
 	if err != nil {
 		return ChangeResult{}, err
+	}
+	for i, l := range c.Lines {
+		if err := l.checkSwitches(i, r.store); err != nil {
+			errs.add(i, err)
+		}
 	}
 	keys := lineKeys(c.Lines, r, &errs, func(SettingsLine) int64 { return c.LocationID })
 	locked, err := lockItems(ctx, tx, actor.Store.ID, okKeys(keys, &errs))
