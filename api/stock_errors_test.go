@@ -64,6 +64,9 @@ func TestWriteErrorsCarryCodeAndIndex(t *testing.T) {
 			if got := r.Errors[0].Extensions["index"]; tt.index != nil && got != float64(tt.index.(int)) {
 				t.Errorf("%s: index %v, want %v", tt.mutation, got, tt.index)
 			}
+			if tt.code == "NEGATIVE_STOCK" && !strings.Contains(r.Errors[0].Message, `SKU "sku-1" at BC-LOCATION-1 has 5 on hand`) {
+				t.Errorf("%s: message %q, want it to name the SKU, the location code and what is on hand", tt.mutation, r.Errors[0].Message)
+			}
 		})
 	}
 	var movementsAfter int64

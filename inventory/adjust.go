@@ -175,7 +175,7 @@ func adjust(ctx context.Context, tx *gorm.DB, actor Actor, a Adjustment) (Change
 			continue
 		}
 		it := locked[keys[i]]
-		d, lineErr := l.delta(i, it, a.Mode, actor.Store)
+		d, lineErr := l.delta(i, it, a.Mode, actor.Store, r.where(it.VariantID, it.LocationID))
 		if lineErr != nil {
 			errs.add(i, lineErr)
 			continue
@@ -216,7 +216,7 @@ func (l AdjustLine) validate(i int, mode AdjustMode) *apperr.Error {
 }
 
 // delta checks one line against its locked item and returns the change.
-func (l AdjustLine) delta(i int, it models.InventoryItem, mode AdjustMode, store models.Store) (delta, *apperr.Error) {
+func (l AdjustLine) delta(i int, it models.InventoryItem, mode AdjustMode, store models.Store, where string) (delta, *apperr.Error) {
 	if l.ExpectedRevision != nil && *l.ExpectedRevision != it.Revision {
 		return delta{}, revisionConflict(i, it, *l.ExpectedRevision)
 	}
@@ -226,7 +226,7 @@ func (l AdjustLine) delta(i int, it models.InventoryItem, mode AdjustMode, store
 		if mode == Relative {
 			target = it.OnHand + *l.Quantity
 		}
-		if err := checkOnHand(i, it, target, store); err != nil {
+		if err := checkOnHand(i, it, target, store, where); err != nil {
 			return d, err
 		}
 		d.OnHand = target - it.OnHand
@@ -236,7 +236,7 @@ func (l AdjustLine) delta(i int, it models.InventoryItem, mode AdjustMode, store
 		if mode == Relative {
 			target = it.QtyBackordered + *l.QtyBackordered
 		}
-		if err := checkBackordered(i, it, target, store); err != nil {
+		if err := checkBackordered(i, it, target, store, where); err != nil {
 			return d, err
 		}
 		d.Backordered = target - it.QtyBackordered
@@ -252,14 +252,14 @@ func revisionConflict(i int, it models.InventoryItem, expected int64) *apperr.Er
 // checkOnHand enforces the bounds of on hand: ±99,999, and not below zero
 // unless the store allows negative stock (Wix: a paid order took more
 // than there was).
-func checkOnHand(i int, it models.InventoryItem, target int, store models.Store) *apperr.Error {
+func checkOnHand(i int, it models.InventoryItem, target int, store models.Store, where string) *apperr.Error {
 	if err := checkLevel(i, "items.quantity", models.StateOnHand, target); err != nil {
 		return err
 	}
 	switch {
 	case target < 0 && target < it.OnHand && !store.AllowNegativeStock:
-		return apperr.New(apperr.NegativeStock, "item %d: variant %d has %d on hand at location %d; the change would leave %d",
-			i, it.VariantID, it.OnHand, it.LocationID, target).WithField("items.quantity").
+		return apperr.New(apperr.NegativeStock, "item %d: %s has %d on hand; the change would leave %d",
+			i, where, it.OnHand, target).WithField("items.quantity").
 			With("onHand", it.OnHand).With("variantId", it.VariantID).With("locationId", it.LocationID)
 	}
 	return nil
@@ -267,16 +267,16 @@ func checkOnHand(i int, it models.InventoryItem, target int, store models.Store)
 
 // checkBackordered keeps qtyBackordered between zero and the item's limit;
 // raising it needs backorders switched on.
-func checkBackordered(i int, it models.InventoryItem, target int, store models.Store) *apperr.Error {
+func checkBackordered(i int, it models.InventoryItem, target int, store models.Store, where string) *apperr.Error {
 	switch {
 	case target < 0:
-		return apperr.New(apperr.NegativeStock, "item %d: variant %d has %d backordered at location %d; the change would leave %d",
-			i, it.VariantID, it.QtyBackordered, it.LocationID, target).WithField("items.qtyBackordered")
+		return apperr.New(apperr.NegativeStock, "item %d: %s has %d backordered; the change would leave %d",
+			i, where, it.QtyBackordered, target).WithField("items.qtyBackordered")
 	case target > it.QtyBackordered && !store.BackordersEnabled:
 		return apperr.New(apperr.FeatureDisabled, "item %d: backorders are switched off for this store; switch them on with updateInventoryConfiguration", i).WithField("items.qtyBackordered")
 	case target > it.QtyBackordered && target > it.BackorderLimit:
-		return apperr.New(apperr.BackorderLimitExceeded, "item %d: variant %d can have at most %d backordered at location %d, asked for %d",
-			i, it.VariantID, it.BackorderLimit, it.LocationID, target).WithField("items.qtyBackordered").
+		return apperr.New(apperr.BackorderLimitExceeded, "item %d: %s can have at most %d backordered, asked for %d",
+			i, where, it.BackorderLimit, target).WithField("items.qtyBackordered").
 			With("backorderLimit", it.BackorderLimit).With("availableForBackorder", AvailableForBackorder(it, SwitchesOf(store)))
 	}
 	return nil

@@ -206,8 +206,8 @@ func (l MoveLine) apply(i int, variant int64, r resolved, running map[itemKey]mo
 		it := running[k]
 		left := level(it, l.FromState) - l.Quantity
 		if left < 0 && (l.FromState != models.StateOnHand || !store.AllowNegativeStock) {
-			return mv, apperr.New(apperr.NegativeStock, "change %d: variant %d has %d %s at location %d; cannot move %d",
-				i, variant, level(it, l.FromState), l.FromState, l.FromLocationID, l.Quantity).WithField("changes.quantity").
+			return mv, apperr.New(apperr.NegativeStock, "change %d: %s has %d %s; cannot move %d",
+				i, r.where(variant, l.FromLocationID), level(it, l.FromState), l.FromState, l.Quantity).WithField("changes.quantity").
 				With("available", level(it, l.FromState)).With("variantId", variant).With("locationId", l.FromLocationID)
 		}
 		if err := checkLevel(i, "changes.quantity", l.FromState, left); err != nil {

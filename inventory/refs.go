@@ -27,12 +27,19 @@ type resolved struct {
 	variants  []int64 // per line, 0 where the line failed
 	locations map[int64]models.Location
 	store     models.Store
+	skus      map[int64]string // variant ID → SKU
+}
+
+// where names a variant at a location for a message, the way a merchant
+// knows them: SKU "P00001-01" at LOC-1.
+func (r resolved) where(variantID, locationID int64) string {
+	return fmt.Sprintf("SKU %q at %s", r.skus[variantID], r.locations[locationID].Code)
 }
 
 // resolve finds every line's variant and loads the store's locations, in
 // a constant number of statements; problems are reported per line.
 func resolve(ctx context.Context, tx *gorm.DB, storeID int64, refs []VariantRef, field string, errs *lineErrors) (resolved, error) {
-	r := resolved{variants: make([]int64, len(refs)), locations: map[int64]models.Location{}}
+	r := resolved{variants: make([]int64, len(refs)), locations: map[int64]models.Location{}, skus: map[int64]string{}}
 	var ids, products []int64
 	var skus []string
 	for i, ref := range refs {
@@ -57,25 +64,26 @@ func resolve(ctx context.Context, tx *gorm.DB, storeID int64, refs []VariantRef,
 		}
 		switch {
 		case ref.VariantID != 0:
-			if _, ok := byID[ref.VariantID]; !ok {
+			sku, ok := byID[ref.VariantID]
+			if !ok {
 				errs.add(i, apperr.New(apperr.NotFound, "item %d: no variant with ID %d", i, ref.VariantID).WithField(field))
 				continue
 			}
-			r.variants[i] = ref.VariantID
+			r.variants[i], r.skus[ref.VariantID] = ref.VariantID, sku
 		case ref.SKU != "":
 			v, ok := bySKU[ref.SKU]
 			if !ok {
 				errs.add(i, apperr.New(apperr.NotFound, "item %d: no variant with SKU %q", i, ref.SKU).WithField(field))
 				continue
 			}
-			r.variants[i] = v
+			r.variants[i], r.skus[v] = v, ref.SKU
 		default:
 			vs := byProduct[ref.ProductID]
 			if len(vs) != 1 {
 				errs.add(i, productRefError(i, ref.ProductID, len(vs), field))
 				continue
 			}
-			r.variants[i] = vs[0]
+			r.variants[i], r.skus[vs[0].ID] = vs[0].ID, vs[0].SKU
 		}
 	}
 	store, locations, err := storeAndLocations(ctx, tx, storeID)
@@ -103,17 +111,18 @@ func countSet(ref VariantRef) int {
 	return n
 }
 
-// lookupVariants runs at most three statements, one per kind of reference.
+// lookupVariants runs at most three statements, one per kind of
+// reference, and returns the variants' SKUs too, for messages.
 func lookupVariants(ctx context.Context, tx *gorm.DB, storeID int64, ids []int64, skus []string, products []int64) (
-	byID map[int64]bool, bySKU map[string]int64, byProduct map[int64][]int64, err error) {
-	byID, bySKU, byProduct = map[int64]bool{}, map[string]int64{}, map[int64][]int64{}
+	byID map[int64]string, bySKU map[string]int64, byProduct map[int64][]models.Variant, err error) {
+	byID, bySKU, byProduct = map[int64]string{}, map[string]int64{}, map[int64][]models.Variant{}
 	var rows []models.Variant
 	if len(ids) > 0 {
-		if err := tx.WithContext(ctx).Select("id").Where("store_id = ? AND id IN ?", storeID, ids).Find(&rows).Error; err != nil {
+		if err := tx.WithContext(ctx).Select("id", "sku").Where("store_id = ? AND id IN ?", storeID, ids).Find(&rows).Error; err != nil {
 			return nil, nil, nil, fmt.Errorf("look up variants: %w", err)
 		}
 		for _, v := range rows {
-			byID[v.ID] = true
+			byID[v.ID] = v.SKU
 		}
 	}
 	if len(skus) > 0 {
@@ -127,11 +136,11 @@ func lookupVariants(ctx context.Context, tx *gorm.DB, storeID int64, ids []int64
 	}
 	if len(products) > 0 {
 		rows = nil
-		if err := tx.WithContext(ctx).Select("id", "product_id").Where("store_id = ? AND product_id IN ?", storeID, products).Order("id").Find(&rows).Error; err != nil {
+		if err := tx.WithContext(ctx).Select("id", "product_id", "sku").Where("store_id = ? AND product_id IN ?", storeID, products).Order("id").Find(&rows).Error; err != nil {
 			return nil, nil, nil, fmt.Errorf("look up variants by product: %w", err)
 		}
 		for _, v := range rows {
-			byProduct[v.ProductID] = append(byProduct[v.ProductID], v.ID)
+			byProduct[v.ProductID] = append(byProduct[v.ProductID], v)
 		}
 	}
 	return byID, bySKU, byProduct, nil
