@@ -236,3 +236,15 @@ func int64p(p *int) *int64 {
 	v := int64(*p)
 	return &v
 }
+
+// variantByID loads one of the store's variants through the request's loader.
+func variantByID(ctx context.Context, id int64) (*models.Variant, error) {
+	v, err := loaders.For(ctx).VariantByID.Load(ctx, id)()
+	return &v, err
+}
+
+// locationByID finds one of the store's locations among the request's.
+func locationByID(ctx context.Context, id int64) (*models.Location, error) {
+	l, err := loaders.For(ctx).LocationByID(ctx, id)
+	return &l, err
+}

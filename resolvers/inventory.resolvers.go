@@ -20,13 +20,11 @@ func (r *inventoryItemResolver) ID(ctx context.Context, obj *models.InventoryIte
 }
 
 func (r *inventoryItemResolver) Variant(ctx context.Context, obj *models.InventoryItem) (*models.Variant, error) {
-	v, err := loaders.For(ctx).VariantByID.Load(ctx, obj.VariantID)()
-	return &v, err
+	return variantByID(ctx, obj.VariantID)
 }
 
 func (r *inventoryItemResolver) Location(ctx context.Context, obj *models.InventoryItem) (*models.Location, error) {
-	l, err := loaders.For(ctx).LocationByID(ctx, obj.LocationID)
-	return &l, err
+	return locationByID(ctx, obj.LocationID)
 }
 
 func (r *inventoryItemResolver) AvailableToSell(ctx context.Context, obj *models.InventoryItem) (int, error) {

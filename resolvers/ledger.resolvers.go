@@ -30,8 +30,7 @@ func (r *inventoryMismatchResolver) VariantID(ctx context.Context, obj *ledger.M
 }
 
 func (r *inventoryMismatchResolver) Location(ctx context.Context, obj *ledger.Mismatch) (*models.Location, error) {
-	l, err := loaders.For(ctx).LocationByID(ctx, obj.LocationID)
-	return &l, err
+	return locationByID(ctx, obj.LocationID)
 }
 
 func (r *inventoryMovementResolver) ID(ctx context.Context, obj *models.Movement) (string, error) {
@@ -51,13 +50,11 @@ func (r *inventoryMovementResolver) VariantID(ctx context.Context, obj *models.M
 }
 
 func (r *inventoryMovementResolver) From(ctx context.Context, obj *models.Movement) (*models.Location, error) {
-	l, err := loaders.For(ctx).LocationByID(ctx, obj.FromLocationID)
-	return &l, err
+	return locationByID(ctx, obj.FromLocationID)
 }
 
 func (r *inventoryMovementResolver) To(ctx context.Context, obj *models.Movement) (*models.Location, error) {
-	l, err := loaders.For(ctx).LocationByID(ctx, obj.ToLocationID)
-	return &l, err
+	return locationByID(ctx, obj.ToLocationID)
 }
 
 func (r *queryResolver) InventoryMovements(ctx context.Context, filter *model.InventoryMovementFilter, first *int, after *string, last *int, before *string) (*model.InventoryMovementConnection, error) {

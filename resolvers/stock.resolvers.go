@@ -11,19 +11,16 @@ import (
 	"stockgraph/graph"
 	"stockgraph/graph/model"
 	"stockgraph/inventory"
-	"stockgraph/loaders"
 	"stockgraph/models"
 	"stockgraph/relay"
 )
 
 func (r *inventoryBalanceResolver) Variant(ctx context.Context, obj *inventory.Balance) (*models.Variant, error) {
-	v, err := loaders.For(ctx).VariantByID.Load(ctx, obj.VariantID)()
-	return &v, err
+	return variantByID(ctx, obj.VariantID)
 }
 
 func (r *inventoryBalanceResolver) Location(ctx context.Context, obj *inventory.Balance) (*models.Location, error) {
-	l, err := loaders.For(ctx).LocationByID(ctx, obj.LocationID)
-	return &l, err
+	return locationByID(ctx, obj.LocationID)
 }
 
 func (r *itemErrorResolver) Code(ctx context.Context, obj *apperr.Error) (string, error) {
@@ -31,8 +28,7 @@ func (r *itemErrorResolver) Code(ctx context.Context, obj *apperr.Error) (string
 }
 
 func (r *moveInventoryPayloadResolver) Location(ctx context.Context, obj *inventory.MoveResult) (*models.Location, error) {
-	l, err := loaders.For(ctx).LocationByID(ctx, obj.BalanceLocationID)
-	return &l, err
+	return locationByID(ctx, obj.BalanceLocationID)
 }
 
 func (r *mutationResolver) AdjustInventoryAbsolute(ctx context.Context, input model.AdjustInventoryInput) (*inventory.ChangeResult, error) {
