@@ -116,25 +116,31 @@ func (d *delta) add(s models.QuantityState, n int) {
 	}
 }
 
-// level returns an item's quantity in a state.
-func level(it models.InventoryItem, s models.QuantityState) int {
+// quantityOf points at an item's quantity in a state, so that reading and
+// changing a state by name share one mapping.
+func quantityOf(it *models.InventoryItem, s models.QuantityState) *int {
 	switch s {
 	case models.StateOnHand:
-		return it.OnHand
+		return &it.OnHand
 	case models.StateBackordered:
-		return it.QtyBackordered
+		return &it.QtyBackordered
 	case models.StateDamaged:
-		return it.Damaged
+		return &it.Damaged
 	case models.StateQualityControl:
-		return it.QualityControl
+		return &it.QualityControl
 	case models.StateIncoming:
-		return it.Incoming
+		return &it.Incoming
 	case models.StateCommitted:
-		return it.Committed
+		return &it.Committed
 	case models.StatePreordered:
-		return it.QtyPreordered
+		return &it.QtyPreordered
 	}
-	return 0
+	panic("inventory: unknown quantity state " + string(s))
+}
+
+// level returns an item's quantity in a state.
+func level(it models.InventoryItem, s models.QuantityState) int {
+	return *quantityOf(&it, s)
 }
 
 // applyDeltas adds the deltas to the locked items in SQL, in one

@@ -237,16 +237,7 @@ func (l MoveLine) apply(i int, variant int64, r resolved, running map[itemKey]mo
 
 // shift returns the item with n more units in state.
 func shift(it models.InventoryItem, s models.QuantityState, n int) models.InventoryItem {
-	switch s {
-	case models.StateOnHand:
-		it.OnHand += n
-	case models.StateDamaged:
-		it.Damaged += n
-	case models.StateQualityControl:
-		it.QualityControl += n
-	case models.StateIncoming:
-		it.Incoming += n
-	}
+	*quantityOf(&it, s) += n
 	return it
 }
 
