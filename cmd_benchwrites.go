@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"stockgraph/bench"
+	"stockgraph/internal/bench"
 )
 
 // benchWritesCmd measures relative adjustments per second through HTTP,

@@ -11,11 +11,11 @@ import (
 	"strings"
 	"time"
 
-	"stockgraph/catalog"
-	"stockgraph/database"
-	"stockgraph/inventory"
+	"stockgraph/internal/catalog"
+	"stockgraph/internal/database"
+	"stockgraph/internal/inventory"
+	"stockgraph/internal/transfer"
 	"stockgraph/models"
-	"stockgraph/transfer"
 )
 
 // exportCmd writes a store's inventory levels and settings to FILE, or

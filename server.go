@@ -30,14 +30,14 @@ import (
 	"syscall"
 	"time"
 
-	"stockgraph/api"
-	"stockgraph/auth"
-	"stockgraph/bench"
-	"stockgraph/catalog"
-	"stockgraph/database"
 	"stockgraph/dbmigrate"
-	"stockgraph/loaders"
-	"stockgraph/seed"
+	"stockgraph/internal/api"
+	"stockgraph/internal/auth"
+	"stockgraph/internal/bench"
+	"stockgraph/internal/catalog"
+	"stockgraph/internal/database"
+	"stockgraph/internal/loaders"
+	"stockgraph/internal/seed"
 )
 
 func main() {

@@ -8,10 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"stockgraph/apperr"
 	"stockgraph/graph/model"
-	"stockgraph/inventory"
-	"stockgraph/ledger"
+	"stockgraph/internal/apperr"
+	"stockgraph/internal/inventory"
+	"stockgraph/internal/ledger"
 	"stockgraph/models"
 	"strconv"
 	"sync/atomic"
@@ -4902,7 +4902,7 @@ func (ec *executionContext) _AdjustInventoryPayload_results(ctx context.Context,
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []inventory.LineResult) graphql.Marshaler {
-			return ec.marshalNInventoryItemResult2ᚕstockgraphᚋinventoryᚐLineResultᚄ(ctx, selections, v)
+			return ec.marshalNInventoryItemResult2ᚕstockgraphᚋinternalᚋinventoryᚐLineResultᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -5348,7 +5348,7 @@ func (ec *executionContext) _AggregatedInventory_availability(ctx context.Contex
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v inventory.Availability) graphql.Marshaler {
-			return ec.marshalNAvailability2stockgraphᚋinventoryᚐAvailability(ctx, selections, v)
+			return ec.marshalNAvailability2stockgraphᚋinternalᚋinventoryᚐAvailability(ctx, selections, v)
 		},
 		true,
 		true,
@@ -5756,7 +5756,7 @@ func (ec *executionContext) _InventoryConsistencyReport_mismatches(ctx context.C
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*ledger.Mismatch) graphql.Marshaler {
-			return ec.marshalNInventoryMismatch2ᚕᚖstockgraphᚋledgerᚐMismatchᚄ(ctx, selections, v)
+			return ec.marshalNInventoryMismatch2ᚕᚖstockgraphᚋinternalᚋledgerᚐMismatchᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -6197,7 +6197,7 @@ func (ec *executionContext) _InventoryItem_availability(ctx context.Context, fie
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v inventory.Availability) graphql.Marshaler {
-			return ec.marshalNAvailability2stockgraphᚋinventoryᚐAvailability(ctx, selections, v)
+			return ec.marshalNAvailability2stockgraphᚋinternalᚋinventoryᚐAvailability(ctx, selections, v)
 		},
 		true,
 		true,
@@ -6681,7 +6681,7 @@ func (ec *executionContext) _InventoryItemResult_error(ctx context.Context, fiel
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *apperr.Error) graphql.Marshaler {
-			return ec.marshalOItemError2ᚖstockgraphᚋapperrᚐError(ctx, selections, v)
+			return ec.marshalOItemError2ᚖstockgraphᚋinternalᚋapperrᚐError(ctx, selections, v)
 		},
 		true,
 		false,
@@ -8221,7 +8221,7 @@ func (ec *executionContext) _MoveInventoryPayload_balances(ctx context.Context, 
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []inventory.Balance) graphql.Marshaler {
-			return ec.marshalNInventoryBalance2ᚕstockgraphᚋinventoryᚐBalanceᚄ(ctx, selections, v)
+			return ec.marshalNInventoryBalance2ᚕstockgraphᚋinternalᚋinventoryᚐBalanceᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -8979,7 +8979,7 @@ func (ec *executionContext) _Mutation_adjustInventoryAbsolute(ctx context.Contex
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *inventory.ChangeResult) graphql.Marshaler {
-			return ec.marshalNAdjustInventoryPayload2ᚖstockgraphᚋinventoryᚐChangeResult(ctx, selections, v)
+			return ec.marshalNAdjustInventoryPayload2ᚖstockgraphᚋinternalᚋinventoryᚐChangeResult(ctx, selections, v)
 		},
 		true,
 		true,
@@ -9041,7 +9041,7 @@ func (ec *executionContext) _Mutation_adjustInventoryRelative(ctx context.Contex
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *inventory.ChangeResult) graphql.Marshaler {
-			return ec.marshalNAdjustInventoryPayload2ᚖstockgraphᚋinventoryᚐChangeResult(ctx, selections, v)
+			return ec.marshalNAdjustInventoryPayload2ᚖstockgraphᚋinternalᚋinventoryᚐChangeResult(ctx, selections, v)
 		},
 		true,
 		true,
@@ -9103,7 +9103,7 @@ func (ec *executionContext) _Mutation_moveInventory(ctx context.Context, field g
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *inventory.MoveResult) graphql.Marshaler {
-			return ec.marshalNMoveInventoryPayload2ᚖstockgraphᚋinventoryᚐMoveResult(ctx, selections, v)
+			return ec.marshalNMoveInventoryPayload2ᚖstockgraphᚋinternalᚋinventoryᚐMoveResult(ctx, selections, v)
 		},
 		true,
 		true,
@@ -9165,7 +9165,7 @@ func (ec *executionContext) _Mutation_updateInventorySettings(ctx context.Contex
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *inventory.ChangeResult) graphql.Marshaler {
-			return ec.marshalNUpdateInventorySettingsPayload2ᚖstockgraphᚋinventoryᚐChangeResult(ctx, selections, v)
+			return ec.marshalNUpdateInventorySettingsPayload2ᚖstockgraphᚋinternalᚋinventoryᚐChangeResult(ctx, selections, v)
 		},
 		true,
 		true,
@@ -9696,7 +9696,7 @@ func (ec *executionContext) _Product_inventory(ctx context.Context, field graphq
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *inventory.ProductStock) graphql.Marshaler {
-			return ec.marshalNProductInventory2ᚖstockgraphᚋinventoryᚐProductStock(ctx, selections, v)
+			return ec.marshalNProductInventory2ᚖstockgraphᚋinternalᚋinventoryᚐProductStock(ctx, selections, v)
 		},
 		true,
 		true,
@@ -9975,7 +9975,7 @@ func (ec *executionContext) _ProductInventory_aggregated(ctx context.Context, fi
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *inventory.Summary) graphql.Marshaler {
-			return ec.marshalNAggregatedInventory2ᚖstockgraphᚋinventoryᚐSummary(ctx, selections, v)
+			return ec.marshalNAggregatedInventory2ᚖstockgraphᚋinternalᚋinventoryᚐSummary(ctx, selections, v)
 		},
 		true,
 		true,
@@ -10221,7 +10221,7 @@ func (ec *executionContext) _ProductLocationInventory_availability(ctx context.C
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v inventory.Availability) graphql.Marshaler {
-			return ec.marshalNAvailability2stockgraphᚋinventoryᚐAvailability(ctx, selections, v)
+			return ec.marshalNAvailability2stockgraphᚋinternalᚋinventoryᚐAvailability(ctx, selections, v)
 		},
 		true,
 		true,
@@ -11030,7 +11030,7 @@ func (ec *executionContext) _UpdateInventorySettingsPayload_results(ctx context.
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []inventory.LineResult) graphql.Marshaler {
-			return ec.marshalNInventoryItemResult2ᚕstockgraphᚋinventoryᚐLineResultᚄ(ctx, selections, v)
+			return ec.marshalNInventoryItemResult2ᚕstockgraphᚋinternalᚋinventoryᚐLineResultᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -11406,7 +11406,7 @@ func (ec *executionContext) _Variant_inventory(ctx context.Context, field graphq
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *inventory.VariantStock) graphql.Marshaler {
-			return ec.marshalNVariantInventory2ᚖstockgraphᚋinventoryᚐVariantStock(ctx, selections, v)
+			return ec.marshalNVariantInventory2ᚖstockgraphᚋinternalᚋinventoryᚐVariantStock(ctx, selections, v)
 		},
 		true,
 		true,
@@ -11623,7 +11623,7 @@ func (ec *executionContext) _VariantInventory_aggregated(ctx context.Context, fi
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *inventory.Summary) graphql.Marshaler {
-			return ec.marshalNAggregatedInventory2ᚖstockgraphᚋinventoryᚐSummary(ctx, selections, v)
+			return ec.marshalNAggregatedInventory2ᚖstockgraphᚋinternalᚋinventoryᚐSummary(ctx, selections, v)
 		},
 		true,
 		true,
@@ -12905,7 +12905,7 @@ func (ec *executionContext) unmarshalInputAdjustInventoryInput(ctx context.Conte
 			it.Items = data
 		case "errorPolicy":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("errorPolicy"))
-			data, err := ec.unmarshalOErrorPolicy2ᚖstockgraphᚋinventoryᚐErrorPolicy(ctx, v)
+			data, err := ec.unmarshalOErrorPolicy2ᚖstockgraphᚋinternalᚋinventoryᚐErrorPolicy(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -14315,7 +14315,7 @@ func (ec *executionContext) unmarshalInputUpdateInventorySettingsInput(ctx conte
 			it.Settings = data
 		case "errorPolicy":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("errorPolicy"))
-			data, err := ec.unmarshalOErrorPolicy2ᚖstockgraphᚋinventoryᚐErrorPolicy(ctx, v)
+			data, err := ec.unmarshalOErrorPolicy2ᚖstockgraphᚋinternalᚋinventoryᚐErrorPolicy(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -17641,7 +17641,7 @@ func (ec *executionContext) unmarshalNAdjustInventoryItemInput2ᚖstockgraphᚋg
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNAdjustInventoryPayload2ᚖstockgraphᚋinventoryᚐChangeResult(ctx context.Context, sel ast.SelectionSet, v *inventory.ChangeResult) graphql.Marshaler {
+func (ec *executionContext) marshalNAdjustInventoryPayload2ᚖstockgraphᚋinternalᚋinventoryᚐChangeResult(ctx context.Context, sel ast.SelectionSet, v *inventory.ChangeResult) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "AdjustInventoryPayload!")
 		return graphql.Null
@@ -17649,7 +17649,7 @@ func (ec *executionContext) marshalNAdjustInventoryPayload2ᚖstockgraphᚋinven
 	return ec._AdjustInventoryPayload(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNAggregatedInventory2ᚖstockgraphᚋinventoryᚐSummary(ctx context.Context, sel ast.SelectionSet, v *inventory.Summary) graphql.Marshaler {
+func (ec *executionContext) marshalNAggregatedInventory2ᚖstockgraphᚋinternalᚋinventoryᚐSummary(ctx context.Context, sel ast.SelectionSet, v *inventory.Summary) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "AggregatedInventory!")
 		return graphql.Null
@@ -17657,13 +17657,13 @@ func (ec *executionContext) marshalNAggregatedInventory2ᚖstockgraphᚋinventor
 	return ec._AggregatedInventory(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNAvailability2stockgraphᚋinventoryᚐAvailability(ctx context.Context, v any) (inventory.Availability, error) {
+func (ec *executionContext) unmarshalNAvailability2stockgraphᚋinternalᚋinventoryᚐAvailability(ctx context.Context, v any) (inventory.Availability, error) {
 	tmp, err := graphql.UnmarshalString(v)
 	res := inventory.Availability(tmp)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNAvailability2stockgraphᚋinventoryᚐAvailability(ctx context.Context, sel ast.SelectionSet, v inventory.Availability) graphql.Marshaler {
+func (ec *executionContext) marshalNAvailability2stockgraphᚋinternalᚋinventoryᚐAvailability(ctx context.Context, sel ast.SelectionSet, v inventory.Availability) graphql.Marshaler {
 	_ = sel
 	res := graphql.MarshalString(string(v))
 	if res == graphql.Null {
@@ -17820,15 +17820,15 @@ func (ec *executionContext) marshalNInt2int64(ctx context.Context, sel ast.Selec
 	return res
 }
 
-func (ec *executionContext) marshalNInventoryBalance2stockgraphᚋinventoryᚐBalance(ctx context.Context, sel ast.SelectionSet, v inventory.Balance) graphql.Marshaler {
+func (ec *executionContext) marshalNInventoryBalance2stockgraphᚋinternalᚋinventoryᚐBalance(ctx context.Context, sel ast.SelectionSet, v inventory.Balance) graphql.Marshaler {
 	return ec._InventoryBalance(ctx, sel, &v)
 }
 
-func (ec *executionContext) marshalNInventoryBalance2ᚕstockgraphᚋinventoryᚐBalanceᚄ(ctx context.Context, sel ast.SelectionSet, v []inventory.Balance) graphql.Marshaler {
+func (ec *executionContext) marshalNInventoryBalance2ᚕstockgraphᚋinternalᚋinventoryᚐBalanceᚄ(ctx context.Context, sel ast.SelectionSet, v []inventory.Balance) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNInventoryBalance2stockgraphᚋinventoryᚐBalance(ctx, sel, v[i])
+		return ec.marshalNInventoryBalance2stockgraphᚋinternalᚋinventoryᚐBalance(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -17932,15 +17932,15 @@ func (ec *executionContext) marshalNInventoryItemEdge2ᚖstockgraphᚋgraphᚋmo
 	return ec._InventoryItemEdge(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNInventoryItemResult2stockgraphᚋinventoryᚐLineResult(ctx context.Context, sel ast.SelectionSet, v inventory.LineResult) graphql.Marshaler {
+func (ec *executionContext) marshalNInventoryItemResult2stockgraphᚋinternalᚋinventoryᚐLineResult(ctx context.Context, sel ast.SelectionSet, v inventory.LineResult) graphql.Marshaler {
 	return ec._InventoryItemResult(ctx, sel, &v)
 }
 
-func (ec *executionContext) marshalNInventoryItemResult2ᚕstockgraphᚋinventoryᚐLineResultᚄ(ctx context.Context, sel ast.SelectionSet, v []inventory.LineResult) graphql.Marshaler {
+func (ec *executionContext) marshalNInventoryItemResult2ᚕstockgraphᚋinternalᚋinventoryᚐLineResultᚄ(ctx context.Context, sel ast.SelectionSet, v []inventory.LineResult) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNInventoryItemResult2stockgraphᚋinventoryᚐLineResult(ctx, sel, v[i])
+		return ec.marshalNInventoryItemResult2stockgraphᚋinternalᚋinventoryᚐLineResult(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -17952,11 +17952,11 @@ func (ec *executionContext) marshalNInventoryItemResult2ᚕstockgraphᚋinventor
 	return ret
 }
 
-func (ec *executionContext) marshalNInventoryMismatch2ᚕᚖstockgraphᚋledgerᚐMismatchᚄ(ctx context.Context, sel ast.SelectionSet, v []*ledger.Mismatch) graphql.Marshaler {
+func (ec *executionContext) marshalNInventoryMismatch2ᚕᚖstockgraphᚋinternalᚋledgerᚐMismatchᚄ(ctx context.Context, sel ast.SelectionSet, v []*ledger.Mismatch) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNInventoryMismatch2ᚖstockgraphᚋledgerᚐMismatch(ctx, sel, v[i])
+		return ec.marshalNInventoryMismatch2ᚖstockgraphᚋinternalᚋledgerᚐMismatch(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -17968,7 +17968,7 @@ func (ec *executionContext) marshalNInventoryMismatch2ᚕᚖstockgraphᚋledger�
 	return ret
 }
 
-func (ec *executionContext) marshalNInventoryMismatch2ᚖstockgraphᚋledgerᚐMismatch(ctx context.Context, sel ast.SelectionSet, v *ledger.Mismatch) graphql.Marshaler {
+func (ec *executionContext) marshalNInventoryMismatch2ᚖstockgraphᚋinternalᚋledgerᚐMismatch(ctx context.Context, sel ast.SelectionSet, v *ledger.Mismatch) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "InventoryMismatch!")
 		return graphql.Null
@@ -18188,7 +18188,7 @@ func (ec *executionContext) unmarshalNMoveInventoryInput2stockgraphᚋgraphᚋmo
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNMoveInventoryPayload2ᚖstockgraphᚋinventoryᚐMoveResult(ctx context.Context, sel ast.SelectionSet, v *inventory.MoveResult) graphql.Marshaler {
+func (ec *executionContext) marshalNMoveInventoryPayload2ᚖstockgraphᚋinternalᚋinventoryᚐMoveResult(ctx context.Context, sel ast.SelectionSet, v *inventory.MoveResult) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "MoveInventoryPayload!")
 		return graphql.Null
@@ -18268,7 +18268,7 @@ func (ec *executionContext) marshalNProductEdge2ᚖstockgraphᚋgraphᚋmodelᚐ
 	return ec._ProductEdge(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNProductInventory2ᚖstockgraphᚋinventoryᚐProductStock(ctx context.Context, sel ast.SelectionSet, v *inventory.ProductStock) graphql.Marshaler {
+func (ec *executionContext) marshalNProductInventory2ᚖstockgraphᚋinternalᚋinventoryᚐProductStock(ctx context.Context, sel ast.SelectionSet, v *inventory.ProductStock) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "ProductInventory!")
 		return graphql.Null
@@ -18416,7 +18416,7 @@ func (ec *executionContext) unmarshalNUpdateInventorySettingsInput2stockgraphᚋ
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNUpdateInventorySettingsPayload2ᚖstockgraphᚋinventoryᚐChangeResult(ctx context.Context, sel ast.SelectionSet, v *inventory.ChangeResult) graphql.Marshaler {
+func (ec *executionContext) marshalNUpdateInventorySettingsPayload2ᚖstockgraphᚋinternalᚋinventoryᚐChangeResult(ctx context.Context, sel ast.SelectionSet, v *inventory.ChangeResult) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "UpdateInventorySettingsPayload!")
 		return graphql.Null
@@ -18524,7 +18524,7 @@ func (ec *executionContext) unmarshalNVariantFieldsInput2ᚖstockgraphᚋgraph�
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNVariantInventory2ᚖstockgraphᚋinventoryᚐVariantStock(ctx context.Context, sel ast.SelectionSet, v *inventory.VariantStock) graphql.Marshaler {
+func (ec *executionContext) marshalNVariantInventory2ᚖstockgraphᚋinternalᚋinventoryᚐVariantStock(ctx context.Context, sel ast.SelectionSet, v *inventory.VariantStock) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "VariantInventory!")
 		return graphql.Null
@@ -18730,7 +18730,7 @@ func (ec *executionContext) marshalODateTime2ᚖtimeᚐTime(ctx context.Context,
 	return res
 }
 
-func (ec *executionContext) unmarshalOErrorPolicy2ᚖstockgraphᚋinventoryᚐErrorPolicy(ctx context.Context, v any) (*inventory.ErrorPolicy, error) {
+func (ec *executionContext) unmarshalOErrorPolicy2ᚖstockgraphᚋinternalᚋinventoryᚐErrorPolicy(ctx context.Context, v any) (*inventory.ErrorPolicy, error) {
 	if v == nil {
 		return nil, nil
 	}
@@ -18739,7 +18739,7 @@ func (ec *executionContext) unmarshalOErrorPolicy2ᚖstockgraphᚋinventoryᚐEr
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalOErrorPolicy2ᚖstockgraphᚋinventoryᚐErrorPolicy(ctx context.Context, sel ast.SelectionSet, v *inventory.ErrorPolicy) graphql.Marshaler {
+func (ec *executionContext) marshalOErrorPolicy2ᚖstockgraphᚋinternalᚋinventoryᚐErrorPolicy(ctx context.Context, sel ast.SelectionSet, v *inventory.ErrorPolicy) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
@@ -18851,7 +18851,7 @@ func (ec *executionContext) unmarshalOInventorySettingsInput2ᚖstockgraphᚋgra
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalOItemError2ᚖstockgraphᚋapperrᚐError(ctx context.Context, sel ast.SelectionSet, v *apperr.Error) graphql.Marshaler {
+func (ec *executionContext) marshalOItemError2ᚖstockgraphᚋinternalᚋapperrᚐError(ctx context.Context, sel ast.SelectionSet, v *apperr.Error) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}

@@ -4,14 +4,14 @@ import (
 	"context"
 	"slices"
 
-	"stockgraph/apperr"
-	"stockgraph/auth"
-	"stockgraph/catalog"
 	"stockgraph/graph/model"
-	"stockgraph/inventory"
-	"stockgraph/loaders"
+	"stockgraph/internal/api/relay"
+	"stockgraph/internal/apperr"
+	"stockgraph/internal/auth"
+	"stockgraph/internal/catalog"
+	"stockgraph/internal/inventory"
+	"stockgraph/internal/loaders"
 	"stockgraph/models"
-	"stockgraph/relay"
 )
 
 // storeID is the caller's store. The @requireScope directive has made sure

@@ -9,10 +9,10 @@ import (
 	"context"
 	"stockgraph/graph"
 	"stockgraph/graph/model"
-	"stockgraph/inventory"
-	"stockgraph/loaders"
+	"stockgraph/internal/api/relay"
+	"stockgraph/internal/inventory"
+	"stockgraph/internal/loaders"
 	"stockgraph/models"
-	"stockgraph/relay"
 )
 
 func (r *inventoryItemResolver) ID(ctx context.Context, obj *models.InventoryItem) (string, error) {

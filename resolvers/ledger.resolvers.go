@@ -7,13 +7,13 @@ package resolvers
 
 import (
 	"context"
-	"stockgraph/apperr"
 	"stockgraph/graph"
 	"stockgraph/graph/model"
-	"stockgraph/ledger"
-	"stockgraph/loaders"
+	"stockgraph/internal/api/relay"
+	"stockgraph/internal/apperr"
+	"stockgraph/internal/ledger"
+	"stockgraph/internal/loaders"
 	"stockgraph/models"
-	"stockgraph/relay"
 	"time"
 )
 

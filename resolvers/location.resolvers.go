@@ -7,13 +7,13 @@ package resolvers
 
 import (
 	"context"
-	"stockgraph/catalog"
 	"stockgraph/graph"
 	"stockgraph/graph/model"
-	"stockgraph/inventory"
-	"stockgraph/loaders"
+	"stockgraph/internal/api/relay"
+	"stockgraph/internal/catalog"
+	"stockgraph/internal/inventory"
+	"stockgraph/internal/loaders"
 	"stockgraph/models"
-	"stockgraph/relay"
 )
 
 func (r *locationResolver) ID(ctx context.Context, obj *models.Location) (string, error) {

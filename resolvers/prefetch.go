@@ -6,9 +6,9 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 
-	"stockgraph/loaders"
+	"stockgraph/internal/api/relay"
+	"stockgraph/internal/loaders"
 	"stockgraph/models"
-	"stockgraph/relay"
 )
 
 // primeProductPage tells the loaders what the query selects below a page

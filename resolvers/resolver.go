@@ -4,7 +4,7 @@
 package resolvers
 
 import (
-	"stockgraph/database"
+	"stockgraph/internal/database"
 )
 
 // Resolver is the root resolver; it holds the shared dependencies.

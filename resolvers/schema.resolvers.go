@@ -7,12 +7,12 @@ package resolvers
 
 import (
 	"context"
-	"stockgraph/apperr"
-	"stockgraph/auth"
 	"stockgraph/graph"
-	"stockgraph/loaders"
+	"stockgraph/internal/api/relay"
+	"stockgraph/internal/apperr"
+	"stockgraph/internal/auth"
+	"stockgraph/internal/loaders"
 	"stockgraph/models"
-	"stockgraph/relay"
 )
 
 func (r *queryResolver) Store(ctx context.Context) (*models.Store, error) {

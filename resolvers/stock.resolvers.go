@@ -7,12 +7,12 @@ package resolvers
 
 import (
 	"context"
-	"stockgraph/apperr"
 	"stockgraph/graph"
 	"stockgraph/graph/model"
-	"stockgraph/inventory"
+	"stockgraph/internal/api/relay"
+	"stockgraph/internal/apperr"
+	"stockgraph/internal/inventory"
 	"stockgraph/models"
-	"stockgraph/relay"
 )
 
 func (r *inventoryBalanceResolver) Variant(ctx context.Context, obj *inventory.Balance) (*models.Variant, error) {

@@ -4,8 +4,8 @@ import (
 	"context"
 
 	"stockgraph/graph/model"
-	"stockgraph/inventory"
-	"stockgraph/relay"
+	"stockgraph/internal/api/relay"
+	"stockgraph/internal/inventory"
 )
 
 // adjust runs an absolute or relative adjustment.

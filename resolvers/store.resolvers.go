@@ -8,13 +8,13 @@ package resolvers
 import (
 	"context"
 	"slices"
-	"stockgraph/apperr"
-	"stockgraph/catalog"
 	"stockgraph/graph"
 	"stockgraph/graph/model"
-	"stockgraph/loaders"
+	"stockgraph/internal/api/relay"
+	"stockgraph/internal/apperr"
+	"stockgraph/internal/catalog"
+	"stockgraph/internal/loaders"
 	"stockgraph/models"
-	"stockgraph/relay"
 
 	"github.com/99designs/gqlgen/graphql"
 )

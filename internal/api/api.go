@@ -1,0 +1,234 @@
+// Package api assembles the HTTP server: GraphiQL at /, GraphQL over POST,
+// GET and websockets at /graphql, bearer-token authentication, per-request
+// dataloaders, and the one error presenter that gives every error a code.
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"stockgraph/graph"
+	"stockgraph/graph/model"
+	"stockgraph/internal/apperr"
+	"stockgraph/internal/auth"
+	"stockgraph/internal/database"
+	"stockgraph/internal/loaders"
+	"stockgraph/internal/web"
+	"stockgraph/resolvers"
+)
+
+// Config is what the server needs.
+type Config struct {
+	DB *database.DB
+	// DevToken, when set, is prefilled into GraphiQL's request headers.
+	DevToken string
+	// LoaderWait is how long dataloaders collect keys; loaders.DefaultWait when zero.
+	LoaderWait time.Duration
+	Logger     *slog.Logger
+}
+
+// NewHandler returns the server's HTTP handler.
+func NewHandler(cfg Config) http.Handler {
+	if cfg.LoaderWait == 0 {
+		cfg.LoaderWait = loaders.DefaultWait
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/graphql", authenticate(cfg, newGraphQL(cfg)))
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
+		if err := cfg.DB.WithContext(r.Context()).Exec("SELECT 1").Error; err != nil {
+			http.Error(w, "database unreachable", http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.Handle("/", web.Handler(web.Options{Endpoint: "/graphql", DevToken: cfg.DevToken}))
+	return mux
+}
+
+func newGraphQL(cfg Config) *handler.Server {
+	schema := graph.NewExecutableSchema(graph.Config{
+		Resolvers:  &resolvers.Resolver{DB: cfg.DB},
+		Directives: graph.DirectiveRoot{RequireScope: requireScope},
+		Complexity: complexity(),
+	})
+	srv := handler.New(schema)
+	srv.AddTransport(transport.Websocket{
+		KeepAlivePingInterval: 15 * time.Second,
+		// coder/websocket refuses upgrades whose Origin is another host
+		// unless told otherwise, so no other site can ride a browser's
+		// connection; clients that are not browsers send no Origin.
+		Implementation: transport.CoderWebsocketImplementation{},
+		InitFunc: func(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
+			return websocketInit(ctx, cfg, payload)
+		},
+	})
+	srv.AddTransport(transport.Options{})
+	srv.AddTransport(transport.GET{})
+	srv.AddTransport(transport.POST{})
+	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	// An admin API documents itself: introspection stays on for GraphiQL
+	// and code generators, behind the token like everything else.
+	srv.Use(extension.Introspection{})
+	srv.Use(extension.FixedComplexityLimit(MaxComplexity))
+	srv.AroundOperations(perOperation(cfg))
+	srv.SetErrorPresenter(presentError(cfg.Logger))
+	srv.SetRecoverFunc(func(ctx context.Context, p any) error {
+		cfg.Logger.ErrorContext(ctx, "panic in resolver", "panic", p)
+		return errors.New("internal error")
+	})
+	return srv
+}
+
+// requireScope implements @requireScope.
+func requireScope(ctx context.Context, _ any, next graphql.Resolver, scope model.Scope) (any, error) {
+	if _, err := auth.Require(ctx, auth.Scope(strings.ToLower(string(scope)))); err != nil {
+		return nil, err
+	}
+	return next(ctx)
+}
+
+// authenticate resolves the bearer token of every GraphQL request over HTTP
+// (401 without a valid one) and gives the request its loaders. Websocket
+// upgrades authenticate in their connection_init message instead, since
+// browsers cannot set headers on them.
+func authenticate(cfg Config, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodOptions || isWebsocketUpgrade(r) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		p, err := principalFor(r.Context(), cfg, r.Header.Get("Authorization"))
+		if err != nil {
+			writeError(w, cfg.Logger, r, err)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(auth.WithPrincipal(r.Context(), p)))
+	})
+}
+
+func principalFor(ctx context.Context, cfg Config, header string) (*auth.Principal, error) {
+	if header == "" {
+		return nil, apperr.New(apperr.Unauthenticated, "no API token: send the header Authorization: Bearer <token>")
+	}
+	token, ok := auth.BearerToken(header)
+	if !ok {
+		return nil, apperr.New(apperr.Unauthenticated, "the Authorization header must read Bearer <token>")
+	}
+	return auth.Authenticate(ctx, cfg.DB.DB, token)
+}
+
+func websocketInit(ctx context.Context, cfg Config, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
+	header := payload.Authorization()
+	if header == "" {
+		if v, ok := payload["Authorization"].(string); ok {
+			header = v
+		}
+	}
+	p, err := principalFor(ctx, cfg, header)
+	if err != nil {
+		return ctx, nil, err
+	}
+	ctx = auth.WithPrincipal(ctx, p)
+	return context.WithValue(ctx, websocketAuthKey{}, header), nil, nil
+}
+
+// websocketAuthKey holds a websocket connection's Authorization value, so
+// that each operation on the connection checks the token again.
+type websocketAuthKey struct{}
+
+// perOperation gives every operation fresh loaders, so that a long-lived
+// websocket connection never reads another operation's cached data, and
+// checks a websocket connection's token again, so that revoking it or
+// changing the store's switches takes effect on open connections too.
+func perOperation(cfg Config) graphql.OperationMiddleware {
+	return func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+		if header, ok := ctx.Value(websocketAuthKey{}).(string); ok {
+			p, err := principalFor(ctx, cfg, header)
+			if err != nil {
+				return graphql.OneShot(graphql.ErrorResponse(ctx, "%s", err.Error()))
+			}
+			ctx = auth.WithPrincipal(ctx, p)
+		}
+		if p := auth.FromContext(ctx); p != nil {
+			ctx = loaders.With(ctx, loaders.New(cfg.DB.DB, p.Store.ID, cfg.LoaderWait))
+		}
+		return next(ctx)
+	}
+}
+
+func isWebsocketUpgrade(r *http.Request) bool {
+	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
+}
+
+// writeError answers a request that never reached GraphQL, in GraphQL's
+// error shape; UNAUTHENTICATED is HTTP 401.
+func writeError(w http.ResponseWriter, logger *slog.Logger, r *http.Request, err error) {
+	e, ok := apperr.As(err)
+	status := http.StatusUnauthorized
+	if !ok {
+		logger.ErrorContext(r.Context(), "request failed", "err", err)
+		e, status = apperr.New(apperr.Internal, "internal error"), http.StatusInternalServerError
+	}
+	if e.Code == apperr.Unauthenticated {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="stockgraph"`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"errors": []any{map[string]any{"message": e.Message, "extensions": e.Extensions()}},
+	})
+}
+
+// presentError gives every GraphQL error an extensions.code: the domain's
+// code for *apperr.Error, GraphQL's own for parse and validation errors,
+// and INTERNAL, with the details logged and hidden, for anything else.
+func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		gqlErr := graphql.DefaultErrorPresenter(ctx, err)
+		if e, ok := apperr.As(err); ok {
+			gqlErr.Message = e.Message
+			gqlErr.Extensions = e.Extensions()
+			return gqlErr
+		}
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) && strings.HasPrefix(pgErr.Code, "22") {
+			// A data exception (a NUL byte, a value out of a column's
+			// range) is the client's input that got past our checks.
+			gqlErr.Message = "a value in the input cannot be stored: " + pgErr.Message
+			gqlErr.Extensions = map[string]any{"code": string(apperr.BadUserInput)}
+			return gqlErr
+		}
+		var parsed *gqlerror.Error
+		if errors.As(err, &parsed) && parsed.Extensions["code"] != nil && parsed.Err == nil {
+			return gqlErr
+		}
+		if errors.As(err, &parsed) && parsed.Err == nil && len(parsed.Path) > 0 {
+			// Argument coercion errors (a bad enum value or type in the
+			// variables) come from gqlgen without a code.
+			gqlErr.Extensions = map[string]any{"code": string(apperr.BadUserInput)}
+			return gqlErr
+		}
+		logger.ErrorContext(ctx, "internal error", "err", err, "path", fmt.Sprint(graphql.GetPath(ctx)))
+		gqlErr.Message = "internal error"
+		gqlErr.Extensions = map[string]any{"code": string(apperr.Internal)}
+		return gqlErr
+	}
+}

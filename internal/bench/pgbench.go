@@ -1,0 +1,183 @@
+// This file runs pgbench's TPC-B-like workload on the benchmark's own
+// PostgreSQL server, in a database of its own, as the yardstick the write
+// benchmark's requests per second are compared with.
+
+package bench
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"stockgraph/internal/database"
+)
+
+// DefaultPgbench is where Debian's PostgreSQL 15 keeps pgbench.
+const DefaultPgbench = "/usr/lib/postgresql/15/bin/pgbench"
+
+// PgbenchOptions say how to run pgbench.
+type PgbenchOptions struct {
+	Path        string // the pgbench binary; DefaultPgbench or $PATH's when empty
+	DatabaseURL string // the server to use (its database name is ignored)
+	Database    string // the database pgbench initialises, created when missing
+	Scale       int    // pgbench -i -s
+}
+
+var databaseName = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
+
+// binary returns the pgbench to run.
+func (o PgbenchOptions) binary() (string, error) {
+	if o.Path != "" {
+		if _, err := os.Stat(o.Path); err != nil {
+			return "", fmt.Errorf("pgbench: %w", err)
+		}
+		return o.Path, nil
+	}
+	if _, err := os.Stat(DefaultPgbench); err == nil {
+		return DefaultPgbench, nil
+	}
+	path, err := exec.LookPath("pgbench")
+	if err != nil {
+		return "", fmt.Errorf("pgbench is neither at %s nor on $PATH (apt-get install postgresql-15): %w", DefaultPgbench, err)
+	}
+	return path, nil
+}
+
+// runPgbench creates and initialises the pgbench database, then runs
+// pgbench with each client count and records its TPS in rep.
+func (w *writeRun) runPgbench(ctx context.Context, o WriteOptions, rep *WriteReport) error {
+	p := o.Pgbench
+	if err := ensureDatabase(ctx, w.db, p.Database); err != nil {
+		return err
+	}
+	w.sayStep("pgbench: initialising database %q at scale %d…", p.Database, p.Scale)
+	if _, err := p.run(ctx, "-i", "-q", "-s", strconv.Itoa(p.Scale)); err != nil {
+		return err
+	}
+	secs := max(1, int(o.Duration.Round(time.Second)/time.Second))
+	for _, n := range o.Clients {
+		w.sayStep("pgbench: %d clients for %ds…", n, secs)
+		out, err := p.run(ctx, "-n", "-c", strconv.Itoa(n), "-j", strconv.Itoa(min(2, n)), "-T", strconv.Itoa(secs))
+		if err != nil {
+			return err
+		}
+		tps, err := ParsePgbenchTPS(out)
+		if err != nil {
+			return fmt.Errorf("pgbench with %d clients: %w", n, err)
+		}
+		rep.PgbenchTPS[n] = tps
+		w.say("      %.1f TPS", tps)
+	}
+	return nil
+}
+
+// ensureDatabase creates the database name when the server lacks it.
+func ensureDatabase(ctx context.Context, db *database.DB, name string) error {
+	if !databaseName.MatchString(name) {
+		return fmt.Errorf("pgbench database name %q must be lower-case letters, digits and underscores", name)
+	}
+	var exists bool
+	if err := db.WithContext(ctx).Raw(`SELECT EXISTS (SELECT FROM pg_database WHERE datname = ?)`, name).Scan(&exists).Error; err != nil {
+		return fmt.Errorf("look for database %q: %w", name, err)
+	}
+	if exists {
+		return nil
+	}
+	if err := db.WithContext(ctx).Exec(`CREATE DATABASE "` + name + `"`).Error; err != nil {
+		return fmt.Errorf("create database %q for pgbench: %w", name, err)
+	}
+	return nil
+}
+
+// run runs pgbench with args against the pgbench database and returns
+// its combined output; a failure carries the output's end.
+func (o PgbenchOptions) run(ctx context.Context, args ...string) (string, error) {
+	bin, err := o.binary()
+	if err != nil {
+		return "", err
+	}
+	env, err := libpqEnv(o.DatabaseURL)
+	if err != nil {
+		return "", err
+	}
+	cmd := exec.CommandContext(ctx, bin, append(args, o.Database)...)
+	cmd.Env = env
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return string(out), fmt.Errorf("pgbench %s: %w\n%s", strings.Join(args, " "), err, tail(string(out), 1500))
+	}
+	return string(out), nil
+}
+
+// libpqEnv is the environment without PG* variables, plus the PGHOST,
+// PGPORT, PGUSER, PGPASSWORD and PGSSLMODE of dsn.
+func libpqEnv(dsn string) ([]string, error) {
+	cfg, err := pgconn.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("DATABASE_URL %q: %w", database.Redact(dsn), err)
+	}
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "PG") {
+			env = append(env, kv)
+		}
+	}
+	env = append(env, "PGHOST="+cfg.Host, "PGPORT="+strconv.Itoa(int(cfg.Port)), "PGUSER="+cfg.User)
+	if cfg.Password != "" {
+		env = append(env, "PGPASSWORD="+cfg.Password)
+	}
+	if cfg.TLSConfig == nil {
+		env = append(env, "PGSSLMODE=disable")
+	}
+	return env, nil
+}
+
+func tail(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return "…" + s[len(s)-n:]
+}
+
+// ParsePgbenchTPS reads the throughput from pgbench's output: the line
+// "tps = 1234.5 (without initial connection time)" (PostgreSQL 14 and
+// later), else "tps = … (excluding connections establishing)" (before
+// 14), else the first "tps = " line.
+func ParsePgbenchTPS(out string) (float64, error) {
+	var first string
+	sc := bufio.NewScanner(strings.NewReader(out))
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if !strings.HasPrefix(line, "tps = ") {
+			continue
+		}
+		if strings.Contains(line, "without initial connection time") || strings.Contains(line, "excluding connections") {
+			return parseTPSLine(line)
+		}
+		if first == "" {
+			first = line
+		}
+	}
+	if first == "" {
+		return 0, errors.New("pgbench printed no \"tps = \" line")
+	}
+	return parseTPSLine(first)
+}
+
+func parseTPSLine(line string) (float64, error) {
+	field, _, _ := strings.Cut(strings.TrimPrefix(line, "tps = "), " ")
+	tps, err := strconv.ParseFloat(field, 64)
+	if err != nil {
+		return 0, fmt.Errorf("pgbench tps line %q: %w", line, err)
+	}
+	return tps, nil
+}

@@ -1,0 +1,337 @@
+// This file holds the write benchmark: relative adjustments per second
+// through HTTP, in a "spread" workload (each request changes a random item
+// among many) and a "hot" workload (every request changes the same item),
+// set next to pgbench's TPC-B-like transactions per second on the same
+// PostgreSQL server (see pgbench.go), and followed by consistency checks.
+
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"stockgraph/internal/api"
+	"stockgraph/internal/api/relay"
+	"stockgraph/internal/auth"
+	"stockgraph/internal/database"
+	"stockgraph/internal/ledger"
+	"stockgraph/internal/seed"
+)
+
+// The write workloads.
+const (
+	Spread = "spread" // each request changes a random item among many
+	Hot    = "hot"    // every request changes the same item
+)
+
+// WriteOptions say what the write benchmark measures.
+type WriteOptions struct {
+	Clients  []int         // client counts, each run for Duration per workload and by pgbench
+	Duration time.Duration // how long each measurement lasts
+	Items    int           // items of the spread workload, all at one location
+	Pgbench  PgbenchOptions
+}
+
+// Target is an inventory item the benchmark changes.
+type Target struct {
+	ItemID     int64
+	VariantGID string
+	LocationID string
+}
+
+// WriteResult is what one workload measured with one client count.
+type WriteResult struct {
+	Workload             string
+	Clients              int
+	Requests             int // requests that succeeded
+	Errors               int
+	FirstError           error
+	Elapsed              time.Duration
+	RequestsPerSecond    float64
+	P50, P95, P99        time.Duration
+	StatementsPerRequest float64
+	Check                LevelCheck
+}
+
+// LevelCheck compares the on-hand total of a run's items after the run
+// with the total before it plus the deltas the API reported as applied.
+type LevelCheck struct {
+	Items         int
+	Before, After int64
+	Applied       int64
+}
+
+// OK says the stored level moved by exactly the applied deltas.
+func (c LevelCheck) OK() bool { return c.After == c.Before+c.Applied }
+
+// WriteReport is what the whole write benchmark measured and checked.
+type WriteReport struct {
+	WriteOptions
+	StoreHandle  string
+	Results      []WriteResult
+	PgbenchTPS   map[int]float64 // by client count
+	LedgerBefore []ledger.Mismatch
+	LedgerAfter  []ledger.Mismatch
+}
+
+// writeRun is the state shared by the runs of one benchmark.
+type writeRun struct {
+	db       *database.DB
+	client   *Client
+	storeID  int64
+	progress io.Writer
+	steps    int
+	step     int
+}
+
+// RunWrites seeds (once) a store with o.Items items at one location,
+// serves the API on 127.0.0.1, measures both workloads with each client
+// count, runs pgbench with the same client counts, and checks the ledger.
+// The returned report's Err says whether the run passed; err is for
+// failures that left nothing to report.
+func RunWrites(ctx context.Context, db *database.DB, o WriteOptions, progress io.Writer) (WriteReport, error) {
+	rep := WriteReport{WriteOptions: o, PgbenchTPS: map[int]float64{}}
+	if err := o.validate(); err != nil {
+		return rep, err
+	}
+	w, targets, err := prepareWrites(ctx, db, o, progress, &rep)
+	if err != nil {
+		return rep, err
+	}
+	srv := httptest.NewServer(api.NewHandler(api.Config{DB: db}))
+	defer srv.Close()
+	w.client.URL = srv.URL + "/graphql"
+	if rep.LedgerBefore, err = ledger.Inconsistencies(ctx, db.DB, w.storeID); err != nil {
+		return rep, err
+	}
+	for _, workload := range []string{Spread, Hot} {
+		set := targets
+		if workload == Hot {
+			set = targets[:1]
+		}
+		for _, n := range o.Clients {
+			res, err := w.measure(ctx, workload, n, set, o.Duration)
+			if err != nil {
+				return rep, err
+			}
+			rep.Results = append(rep.Results, res)
+		}
+	}
+	if err := w.runPgbench(ctx, o, &rep); err != nil {
+		return rep, err
+	}
+	w.say("checking the ledger of store %q", rep.StoreHandle)
+	rep.LedgerAfter, err = ledger.Inconsistencies(ctx, db.DB, w.storeID)
+	return rep, err
+}
+
+func (o WriteOptions) validate() error {
+	switch {
+	case len(o.Clients) == 0:
+		return errors.New("bench writes: give at least one client count")
+	case slices.Min(o.Clients) < 1 || slices.Max(o.Clients) > 1000:
+		return fmt.Errorf("bench writes: client counts must be between 1 and 1000, got %v", o.Clients)
+	case o.Duration < time.Second:
+		return fmt.Errorf("bench writes: the duration must be at least 1s, got %s", o.Duration)
+	case o.Items < 1 || o.Items > 100000:
+		return fmt.Errorf("bench writes: items must be between 1 and 100000, got %d", o.Items)
+	}
+	return nil
+}
+
+// prepareWrites checks pgbench is there, seeds the store, creates a token
+// and loads the items to change.
+func prepareWrites(ctx context.Context, db *database.DB, o WriteOptions, progress io.Writer, rep *WriteReport) (*writeRun, []Target, error) {
+	if _, err := o.Pgbench.binary(); err != nil {
+		return nil, nil, err
+	}
+	w := &writeRun{db: db, progress: progress, steps: 2*len(o.Clients) + 1 + len(o.Clients)}
+	products, variants := o.Items, 1
+	if o.Items%10 == 0 {
+		products, variants = o.Items/10, 10
+	}
+	rep.StoreHandle = fmt.Sprintf("bench-writes-%d", o.Items)
+	w.say("preparing store %q (%d products × %d variants at one location)", rep.StoreHandle, products, variants)
+	res, err := seed.Run(ctx, db.DB, seed.Options{StoreHandle: rep.StoreHandle, Products: products, Variants: variants, Locations: 1, Progress: progress})
+	if err != nil {
+		return nil, nil, fmt.Errorf("seed the write benchmark store: %w", err)
+	}
+	w.storeID = res.Store.ID
+	token, err := auth.CreateToken(ctx, db.DB, w.storeID, "bench writes", []auth.Scope{auth.ReadInventory, auth.WriteInventory})
+	if err != nil {
+		return nil, nil, fmt.Errorf("create the benchmark token: %w", err)
+	}
+	w.client = &Client{Token: token, HTTP: pooledHTTPClient(slices.Max(o.Clients))}
+	targets, err := loadTargets(ctx, db, w.storeID, o.Items)
+	if err != nil {
+		return nil, nil, err
+	}
+	return w, targets, nil
+}
+
+// pooledHTTPClient keeps a connection per client open; the default
+// transport keeps only two idle connections per host.
+func pooledHTTPClient(clients int) *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConns, tr.MaxIdleConnsPerHost = clients+4, clients+4
+	return &http.Client{Transport: tr, Timeout: time.Minute}
+}
+
+// loadTargets returns up to n items of the store, lowest ID first.
+func loadTargets(ctx context.Context, db *database.DB, storeID int64, n int) ([]Target, error) {
+	var rows []struct{ ID, VariantID, LocationID int64 }
+	err := db.WithContext(ctx).Raw(`SELECT id, variant_id, location_id FROM inventory_items
+		WHERE store_id = ? ORDER BY id LIMIT ?`, storeID, n).Scan(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("load the benchmark items: %w", err)
+	}
+	if len(rows) < n {
+		return nil, fmt.Errorf("the benchmark store has %d items, want %d", len(rows), n)
+	}
+	targets := make([]Target, len(rows))
+	for i, r := range rows {
+		targets[i] = Target{ItemID: r.ID, VariantGID: relay.ID(relay.KindVariant, r.VariantID), LocationID: relay.ID(relay.KindLocation, r.LocationID)}
+	}
+	return targets, nil
+}
+
+// say writes a progress line.
+func (w *writeRun) say(format string, args ...any) {
+	fmt.Fprintf(w.progress, format+"\n", args...)
+}
+
+// sayStep writes a numbered progress line.
+func (w *writeRun) sayStep(format string, args ...any) {
+	w.step++
+	w.say(fmt.Sprintf("[%d/%d] ", w.step, w.steps)+format, args...)
+}
+
+// measure runs one workload with n clients for d and checks the levels of
+// its items moved by exactly the deltas applied.
+func (w *writeRun) measure(ctx context.Context, workload string, n int, targets []Target, d time.Duration) (WriteResult, error) {
+	res := WriteResult{Workload: workload, Clients: n, Check: LevelCheck{Items: len(targets)}}
+	ids := make(database.Int64s, len(targets))
+	for i, t := range targets {
+		ids[i] = t.ItemID
+	}
+	var err error
+	if res.Check.Before, err = w.onHand(ctx, ids); err != nil {
+		return res, err
+	}
+	w.sayStep("API %s: %d clients for %s over %d item(s)…", workload, n, d, len(targets))
+	if err := w.warmUp(ctx, targets[0]); err != nil {
+		return res, fmt.Errorf("%s warm-up: %w", workload, err)
+	}
+	before := w.db.Statements()
+	lat, applied := w.drive(ctx, n, targets, d, &res)
+	res.Check.Applied = applied
+	res.StatementsPerRequest = float64(w.db.Statements()-before) / float64(max(1, res.Requests+res.Errors))
+	res.summarise(lat)
+	if res.Check.After, err = w.onHand(ctx, ids); err != nil {
+		return res, err
+	}
+	w.say("      %.1f requests/s, p99 %s, %d errors", res.RequestsPerSecond, res.P99.Round(10*time.Microsecond), res.Errors)
+	return res, ctx.Err()
+}
+
+// onHand sums the on-hand levels of the items.
+func (w *writeRun) onHand(ctx context.Context, ids database.Int64s) (int64, error) {
+	var sum int64
+	err := w.db.WithContext(ctx).Raw(`SELECT coalesce(sum(on_hand), 0) FROM inventory_items
+		WHERE store_id = ? AND id = ANY(?::bigint[])`, w.storeID, ids).Scan(&sum).Error
+	if err != nil {
+		return 0, fmt.Errorf("read on-hand levels: %w", err)
+	}
+	return sum, nil
+}
+
+// warmUp sends a +1 and a −1 so that the measured run starts with a warm
+// query cache and connection pool.
+func (w *writeRun) warmUp(ctx context.Context, t Target) error {
+	for _, q := range []int{1, -1} {
+		if err := adjustRelative(ctx, w.client, t, q); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// drive runs n clients until d has passed. Each client sends a +1 and
+// then a −1 to the same random target, so a client never takes a level
+// below where it found it and a finished run changes nothing. It returns
+// every request's latency and the sum of the deltas that were applied.
+func (w *writeRun) drive(ctx context.Context, n int, targets []Target, d time.Duration, res *WriteResult) ([]time.Duration, int64) {
+	var (
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		all     []time.Duration
+		applied atomic.Int64
+	)
+	start := time.Now()
+	deadline := start.Add(d)
+	for range n {
+		wg.Go(func() {
+			c := clientRun{}
+			c.loop(ctx, w.client, targets, deadline, &applied)
+			mu.Lock()
+			defer mu.Unlock()
+			all = append(all, c.latencies...)
+			res.Requests += c.ok
+			res.Errors += c.errors
+			if res.FirstError == nil {
+				res.FirstError = c.firstErr
+			}
+		})
+	}
+	wg.Wait()
+	res.Elapsed = time.Since(start)
+	return all, applied.Load()
+}
+
+// clientRun is what one client of a run saw.
+type clientRun struct {
+	latencies  []time.Duration
+	ok, errors int
+	firstErr   error
+}
+
+// loop sends +1/−1 pairs until the deadline; a failed +1 skips its −1.
+func (c *clientRun) loop(ctx context.Context, client *Client, targets []Target, deadline time.Time, applied *atomic.Int64) {
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		t := targets[rand.IntN(len(targets))]
+		for _, q := range []int{1, -1} {
+			begin := time.Now()
+			err := adjustRelative(ctx, client, t, q)
+			c.latencies = append(c.latencies, time.Since(begin))
+			if err != nil {
+				c.errors++
+				if c.firstErr == nil {
+					c.firstErr = err
+				}
+				break
+			}
+			c.ok++
+			applied.Add(int64(q))
+		}
+	}
+}
+
+// summarise fills in throughput and latency percentiles.
+func (r *WriteResult) summarise(lat []time.Duration) {
+	if len(lat) == 0 {
+		return
+	}
+	slices.Sort(lat)
+	pct := func(p float64) time.Duration { return lat[min(len(lat)-1, int(p*float64(len(lat))))] }
+	r.P50, r.P95, r.P99 = pct(0.50), pct(0.95), pct(0.99)
+	r.RequestsPerSecond = float64(r.Requests) / r.Elapsed.Seconds()
+}

@@ -1,0 +1,105 @@
+package database
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"gorm.io/gorm"
+
+	"stockgraph/internal/api/relay"
+)
+
+// ChildQuery asks for one page of children (rows of Table) for each of
+// several parents, ordered by the children's id.
+type ChildQuery struct {
+	Table        string // the child table, such as "variants"
+	ParentColumn string // its column naming the parent, such as "product_id"
+	StoreID      int64
+	ParentIDs    []int64
+	// Where and Args add a condition on the child rows (alias t), such as
+	// "t.sku IN ?"; empty for none.
+	Where  string
+	Args   []any
+	Window relay.Window
+}
+
+// childRow is a child with the window-function columns computed for it.
+type childRow[T any] struct {
+	Row        T     `gorm:"embedded"`
+	PageParent int64 // the parent the row belongs to
+	PageIn     bool  // whether the row lies past the cursor
+	PageRank   int   // position among the rows on the same side of the cursor
+	PageTotal  int   // children of the parent in all
+	PageAfter  int   // children of the parent past the cursor
+}
+
+// ChildPages fetches a page of children for every parent in one statement,
+// using window functions, so that a list of N parents with their first M
+// children costs one query instead of N. Every parent gets a page, empty
+// when it has no children. idOf returns a child's id, for its cursor.
+func ChildPages[T any](ctx context.Context, db *gorm.DB, q ChildQuery, idOf func(T) int64) (map[int64]relay.Page[T], error) {
+	pages := make(map[int64]relay.Page[T], len(q.ParentIDs))
+	for _, id := range q.ParentIDs {
+		pages[id] = relay.Page[T]{}
+	}
+	if len(q.ParentIDs) == 0 {
+		return pages, nil
+	}
+	order, past := "ASC", "t.id > ?"
+	if q.Window.Backward {
+		order, past = "DESC", "t.id < ?"
+	}
+	var cursorArgs []any
+	if q.Window.Cursor == nil {
+		past = "TRUE"
+	} else {
+		cursorArgs = []any{q.Window.Cursor.ID}
+	}
+	extra := ""
+	if q.Where != "" {
+		extra = " AND (" + q.Where + ")"
+	}
+	// The inner query marks each child as past the cursor or not and ranks
+	// it on its side; the outer one keeps the page plus one row per side,
+	// which carries the counts even when the page is empty.
+	sql := fmt.Sprintf(`
+SELECT * FROM (
+  SELECT t.*, t.%[2]s AS page_parent, (%[3]s) AS page_in,
+    row_number() OVER (PARTITION BY t.%[2]s, (%[3]s) ORDER BY t.id %[4]s) AS page_rank,
+    count(*) OVER (PARTITION BY t.%[2]s) AS page_total,
+    count(*) FILTER (WHERE %[3]s) OVER (PARTITION BY t.%[2]s) AS page_after
+  FROM %[1]s t
+  WHERE t.store_id = ? AND t.%[2]s IN ?%[5]s
+) s
+WHERE (s.page_in AND s.page_rank <= ?) OR s.page_rank = 1
+ORDER BY s.page_parent, s.page_in DESC, s.page_rank`, q.Table, q.ParentColumn, past, order, extra)
+	args := slices.Concat(cursorArgs, cursorArgs, cursorArgs, []any{q.StoreID, q.ParentIDs}, q.Args, []any{q.Window.Limit})
+	var rows []childRow[T]
+	if err := db.WithContext(ctx).Raw(sql, args...).Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("page %s by %s: %w", q.Table, q.ParentColumn, err)
+	}
+	for _, r := range rows {
+		p := pages[r.PageParent]
+		p.TotalCount = r.PageTotal
+		more := r.PageAfter > q.Window.Limit
+		before := q.Window.Cursor != nil && r.PageAfter < r.PageTotal
+		p.HasNextPage, p.HasPreviousPage = more, before
+		if q.Window.Backward {
+			p.HasNextPage, p.HasPreviousPage = before, more
+		}
+		if r.PageIn && r.PageRank <= q.Window.Limit {
+			p.Items = append(p.Items, r.Row)
+			p.Cursors = append(p.Cursors, relay.EncodeCursor(relay.Cursor{ID: idOf(r.Row)}))
+		}
+		pages[r.PageParent] = p
+	}
+	if q.Window.Backward {
+		for id, p := range pages {
+			slices.Reverse(p.Items)
+			slices.Reverse(p.Cursors)
+			pages[id] = p
+		}
+	}
+	return pages, nil
+}

@@ -1,0 +1,221 @@
+package inventory
+
+import (
+	"context"
+	"fmt"
+
+	"gorm.io/gorm"
+
+	"stockgraph/internal/apperr"
+	"stockgraph/models"
+)
+
+// MaxBatch is the most items one mutation may change.
+const MaxBatch = 1000
+
+// VariantRef names a variant the ways BigCommerce allows: by ID, by SKU,
+// or by a product that has exactly one variant. Exactly one is set.
+type VariantRef struct {
+	VariantID int64
+	SKU       string
+	ProductID int64
+}
+
+// resolved is what a batch's references name, with the store as it is
+// inside the batch's transaction.
+type resolved struct {
+	variants  []int64 // per line, 0 where the line failed
+	locations map[int64]models.Location
+	store     models.Store
+	skus      map[int64]string // variant ID → SKU
+}
+
+// where names a variant at a location for a message, the way a merchant
+// knows them: SKU "P00001-01" at LOC-1.
+func (r resolved) where(variantID, locationID int64) string {
+	return fmt.Sprintf("SKU %q at %s", r.skus[variantID], r.locations[locationID].Code)
+}
+
+// resolve finds every line's variant and loads the store's locations, in
+// a constant number of statements; problems are reported per line.
+func resolve(ctx context.Context, tx *gorm.DB, storeID int64, refs []VariantRef, field string, errs *lineErrors) (resolved, error) {
+	r := resolved{variants: make([]int64, len(refs)), locations: map[int64]models.Location{}, skus: map[int64]string{}}
+	var ids, products []int64
+	var skus []string
+	for i, ref := range refs {
+		switch {
+		case countSet(ref) != 1:
+			errs.add(i, apperr.New(apperr.BadUserInput, "item %d: name the variant by exactly one of variantId, sku and productId", i).WithField(field))
+		case ref.VariantID != 0:
+			ids = append(ids, ref.VariantID)
+		case ref.SKU != "":
+			skus = append(skus, ref.SKU)
+		default:
+			products = append(products, ref.ProductID)
+		}
+	}
+	byID, bySKU, byProduct, err := lookupVariants(ctx, tx, storeID, ids, skus, products)
+	if err != nil {
+		return r, err
+	}
+	for i, ref := range refs {
+		if errs.failed(i) {
+			continue
+		}
+		switch {
+		case ref.VariantID != 0:
+			sku, ok := byID[ref.VariantID]
+			if !ok {
+				errs.add(i, apperr.New(apperr.NotFound, "item %d: no variant with ID %d", i, ref.VariantID).WithField(field))
+				continue
+			}
+			r.variants[i], r.skus[ref.VariantID] = ref.VariantID, sku
+		case ref.SKU != "":
+			v, ok := bySKU[ref.SKU]
+			if !ok {
+				errs.add(i, apperr.New(apperr.NotFound, "item %d: no variant with SKU %q", i, ref.SKU).WithField(field))
+				continue
+			}
+			r.variants[i], r.skus[v] = v, ref.SKU
+		default:
+			vs := byProduct[ref.ProductID]
+			if len(vs) != 1 {
+				errs.add(i, productRefError(i, ref.ProductID, len(vs), field))
+				continue
+			}
+			r.variants[i], r.skus[vs[0].ID] = vs[0].ID, vs[0].SKU
+		}
+	}
+	store, locations, err := storeAndLocations(ctx, tx, storeID)
+	if err != nil {
+		return r, err
+	}
+	r.store, r.locations = store, locations
+	return r, nil
+}
+
+func productRefError(i int, productID int64, variants int, field string) *apperr.Error {
+	if variants == 0 {
+		return apperr.New(apperr.NotFound, "item %d: no product with ID %d, or it has no variants", i, productID).WithField(field)
+	}
+	return apperr.New(apperr.BadUserInput, "item %d: product %d has %d variants; name the variant by variantId or sku", i, productID, variants).WithField(field)
+}
+
+func countSet(ref VariantRef) int {
+	n := 0
+	for _, set := range []bool{ref.VariantID != 0, ref.SKU != "", ref.ProductID != 0} {
+		if set {
+			n++
+		}
+	}
+	return n
+}
+
+// lookupVariants runs at most three statements, one per kind of
+// reference, and returns the variants' SKUs too, for messages.
+func lookupVariants(ctx context.Context, tx *gorm.DB, storeID int64, ids []int64, skus []string, products []int64) (
+	byID map[int64]string, bySKU map[string]int64, byProduct map[int64][]models.Variant, err error) {
+	byID, bySKU, byProduct = map[int64]string{}, map[string]int64{}, map[int64][]models.Variant{}
+	var rows []models.Variant
+	if len(ids) > 0 {
+		if err := tx.WithContext(ctx).Select("id", "sku").Where("store_id = ? AND id IN ?", storeID, ids).Find(&rows).Error; err != nil {
+			return nil, nil, nil, fmt.Errorf("look up variants: %w", err)
+		}
+		for _, v := range rows {
+			byID[v.ID] = v.SKU
+		}
+	}
+	if len(skus) > 0 {
+		rows = nil
+		if err := tx.WithContext(ctx).Select("id", "sku").Where("store_id = ? AND sku IN ?", storeID, skus).Find(&rows).Error; err != nil {
+			return nil, nil, nil, fmt.Errorf("look up variants by SKU: %w", err)
+		}
+		for _, v := range rows {
+			bySKU[v.SKU] = v.ID
+		}
+	}
+	if len(products) > 0 {
+		rows = nil
+		if err := tx.WithContext(ctx).Select("id", "product_id", "sku").Where("store_id = ? AND product_id IN ?", storeID, products).Order("id").Find(&rows).Error; err != nil {
+			return nil, nil, nil, fmt.Errorf("look up variants by product: %w", err)
+		}
+		for _, v := range rows {
+			byProduct[v.ProductID] = append(byProduct[v.ProductID], v)
+		}
+	}
+	return byID, bySKU, byProduct, nil
+}
+
+// lineErrors collects the problems of a batch, one per line at most.
+type lineErrors struct {
+	byLine map[int]*apperr.Error
+	order  []int
+}
+
+func (e *lineErrors) add(i int, err *apperr.Error) {
+	if e.byLine == nil {
+		e.byLine = map[int]*apperr.Error{}
+	}
+	if _, dup := e.byLine[i]; dup {
+		return
+	}
+	e.byLine[i] = err.WithIndex(i)
+	e.order = append(e.order, i)
+}
+
+func (e *lineErrors) failed(i int) bool { _, ok := e.byLine[i]; return ok }
+
+func (e *lineErrors) any() bool { return len(e.order) > 0 }
+
+// list returns the errors in line order.
+func (e *lineErrors) list() apperr.List {
+	out := make(apperr.List, 0, len(e.order))
+	for i := range maxLine(e.order) + 1 {
+		if err, ok := e.byLine[i]; ok {
+			out = append(out, err)
+		}
+	}
+	return out
+}
+
+func maxLine(lines []int) int {
+	m := -1
+	for _, l := range lines {
+		m = max(m, l)
+	}
+	return m
+}
+
+// storeAndLocations reads the store, held FOR SHARE so that its switches
+// (negative stock, backorders, preorders) cannot change under the batch
+// and a switch changed just before is seen, together with all its
+// locations, in one statement.
+func storeAndLocations(ctx context.Context, tx *gorm.DB, storeID int64) (models.Store, map[int64]models.Location, error) {
+	var rows []struct {
+		models.Location
+		StoreHandle        string
+		StoreName          string
+		BackordersEnabled  bool
+		PreordersEnabled   bool
+		AllowNegativeStock bool
+	}
+	err := tx.WithContext(ctx).Raw(`
+		SELECT l.*, s.handle AS store_handle, s.name AS store_name, s.backorders_enabled, s.preorders_enabled, s.allow_negative_stock
+		FROM stores s JOIN locations l ON l.store_id = s.id
+		WHERE s.id = ?
+		FOR SHARE OF s`, storeID).Scan(&rows).Error
+	if err != nil {
+		return models.Store{}, nil, fmt.Errorf("read store %d and its locations: %w", storeID, err)
+	}
+	if len(rows) == 0 { // every store has its built-in locations
+		return models.Store{}, nil, fmt.Errorf("store %d has no locations", storeID)
+	}
+	r := rows[0]
+	store := models.Store{ID: storeID, Handle: r.StoreHandle, Name: r.StoreName,
+		BackordersEnabled: r.BackordersEnabled, PreordersEnabled: r.PreordersEnabled, AllowNegativeStock: r.AllowNegativeStock}
+	locations := make(map[int64]models.Location, len(rows))
+	for _, row := range rows {
+		locations[row.Location.ID] = row.Location
+	}
+	return store, locations, nil
+}

@@ -1,0 +1,286 @@
+// Package ledger owns the movement ledger: every change of every quantity
+// is a movement of units from one location and quantity state to another,
+// appended in the same transaction as the change. Levels can be recomputed
+// from the ledger at any time, now or as of a moment in the past, and the
+// consistency report compares the two.
+package ledger
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"stockgraph/internal/api/relay"
+	"stockgraph/internal/database"
+	"stockgraph/models"
+)
+
+// Virtual holds the IDs of a store's virtual locations.
+type Virtual struct {
+	Supplier, Sold, Bin int64
+}
+
+// VirtualLocations returns the IDs of the store's virtual locations.
+func VirtualLocations(ctx context.Context, tx *gorm.DB, storeID int64) (Virtual, error) {
+	var v Virtual
+	err := tx.WithContext(ctx).Raw(`SELECT
+			max(id) FILTER (WHERE code = 'SUPPLIER') AS supplier,
+			max(id) FILTER (WHERE code = 'SOLD') AS sold,
+			max(id) FILTER (WHERE code = 'BIN') AS bin
+		FROM locations WHERE store_id = ? AND code IN ('SUPPLIER', 'SOLD', 'BIN')`, storeID).Scan(&v).Error
+	if err != nil {
+		return v, fmt.Errorf("load virtual locations: %w", err)
+	}
+	if v.Supplier == 0 || v.Sold == 0 || v.Bin == 0 {
+		return v, fmt.Errorf("store %d lacks its virtual locations SUPPLIER, SOLD and BIN", storeID)
+	}
+	return v, nil
+}
+
+// Append writes movements in one statement and fills in their IDs and times.
+func Append(ctx context.Context, tx *gorm.DB, movements []models.Movement) error {
+	if len(movements) == 0 {
+		return nil
+	}
+	// created_at is the database's (clock_timestamp()), so it comes back
+	// with the IDs.
+	returning := clause.Returning{Columns: []clause.Column{{Name: "id"}, {Name: "created_at"}}}
+	if err := tx.WithContext(ctx).Clauses(returning).CreateInBatches(&movements, 2000).Error; err != nil {
+		return fmt.Errorf("append %d movements to the ledger: %w", len(movements), err)
+	}
+	return nil
+}
+
+// RecordOpeningBalances writes, for items whose quantities were set
+// without the ledger (seeding), the movements that bring them there.
+func RecordOpeningBalances(ctx context.Context, tx *gorm.DB, storeID int64) error {
+	err := tx.WithContext(ctx).Exec(`
+		WITH v AS (
+			SELECT max(id) FILTER (WHERE code = 'SUPPLIER') AS supplier,
+			       max(id) FILTER (WHERE code = 'SOLD') AS sold,
+			       max(id) FILTER (WHERE code = 'BIN') AS bin
+			FROM locations WHERE store_id = @store
+		)
+		INSERT INTO inventory_movements (store_id, operation_id, variant_id, from_location_id, from_state,
+			to_location_id, to_state, quantity, reason, from_balance, to_balance)
+		SELECT i.store_id, gen_random_uuid(), i.variant_id,
+		       CASE WHEN i.on_hand > 0 THEN v.supplier ELSE i.location_id END, 'ON_HAND'::quantity_state,
+		       CASE WHEN i.on_hand > 0 THEN i.location_id ELSE v.bin END, 'ON_HAND'::quantity_state,
+		       abs(i.on_hand), 'opening_balance',
+		       CASE WHEN i.on_hand < 0 THEN i.on_hand END, CASE WHEN i.on_hand > 0 THEN i.on_hand END
+		FROM inventory_items i, v WHERE i.store_id = @store AND i.on_hand <> 0
+		UNION ALL
+		SELECT i.store_id, gen_random_uuid(), i.variant_id, v.sold, 'BACKORDERED'::quantity_state, i.location_id, 'BACKORDERED'::quantity_state,
+		       i.qty_backordered, 'opening_balance', NULL, i.qty_backordered
+		FROM inventory_items i, v WHERE i.store_id = @store AND i.qty_backordered > 0`,
+		map[string]any{"store": storeID}).Error
+	if err != nil {
+		return fmt.Errorf("record opening balances: %w", err)
+	}
+	return nil
+}
+
+// Filter narrows a listing of movements.
+type Filter struct {
+	VariantIDs  []int64
+	LocationIDs []int64 // either end
+	Reasons     []string
+	Reference   string
+	From, To    *time.Time // created_at within [From, To)
+}
+
+// List returns a page of movements, newest first.
+func List(ctx context.Context, db *gorm.DB, storeID int64, f Filter, w relay.Window) (relay.Page[models.Movement], error) {
+	q := db.WithContext(ctx).Model(&models.Movement{}).Where("store_id = ?", storeID)
+	if f.VariantIDs != nil {
+		q = q.Where("variant_id IN ?", append([]int64{0}, f.VariantIDs...))
+	}
+	if f.LocationIDs != nil {
+		ids := append([]int64{0}, f.LocationIDs...)
+		q = q.Where("(from_location_id IN ? OR to_location_id IN ?)", ids, ids)
+	}
+	if f.Reasons != nil {
+		q = q.Where("reason IN ?", append([]string{""}, f.Reasons...))
+	}
+	if f.Reference != "" {
+		q = q.Where("reference = ?", f.Reference)
+	}
+	if f.From != nil {
+		q = q.Where("created_at >= ?", *f.From)
+	}
+	if f.To != nil {
+		q = q.Where("created_at < ?", *f.To)
+	}
+	// Newest first: forward pages go down the IDs, backward pages up.
+	cmp, dir := "<", "DESC"
+	if w.Backward {
+		cmp, dir = ">", "ASC"
+	}
+	if w.Cursor != nil {
+		q = q.Where("id "+cmp+" ?", w.Cursor.ID)
+	}
+	var rows []models.Movement
+	if err := q.Order("id " + dir).Limit(w.Limit + 1).Find(&rows).Error; err != nil {
+		return relay.Page[models.Movement]{}, fmt.Errorf("list movements: %w", err)
+	}
+	return pageOf(rows, w), nil
+}
+
+// Level is a quantity of one variant in one state at one location.
+type Level struct {
+	VariantID  int64
+	LocationID int64
+	State      models.QuantityState
+	Quantity   int
+}
+
+// LevelsAsOf recomputes from the ledger every level of the variants as it
+// was at the given time (now when at is nil).
+func LevelsAsOf(ctx context.Context, db *gorm.DB, storeID int64, variantIDs []int64, at *time.Time) ([]Level, error) {
+	var levels []Level
+	cutoff := time.Now().Add(time.Hour)
+	if at != nil {
+		cutoff = *at
+	}
+	err := db.WithContext(ctx).Raw(`
+		SELECT variant_id, location_id, state, sum(quantity) AS quantity FROM (
+			SELECT variant_id, to_location_id AS location_id, to_state AS state, quantity
+			FROM inventory_movements WHERE store_id = @store AND variant_id IN @variants AND created_at <= @at
+			UNION ALL
+			SELECT variant_id, from_location_id, from_state, -quantity
+			FROM inventory_movements WHERE store_id = @store AND variant_id IN @variants AND created_at <= @at
+		) m GROUP BY variant_id, location_id, state`,
+		map[string]any{"store": storeID, "variants": variantIDs, "at": cutoff}).Scan(&levels).Error
+	if err != nil {
+		return nil, fmt.Errorf("levels from the ledger: %w", err)
+	}
+	return levels, nil
+}
+
+// Mismatch is an item whose stored level differs from the ledger's.
+type Mismatch struct {
+	ItemID     int64
+	VariantID  int64
+	LocationID int64
+	State      models.QuantityState
+	Stored     int
+	Ledger     int
+}
+
+// Inconsistencies recomputes every item's levels from the ledger and
+// returns the items where a stored level differs. Expected: none.
+func Inconsistencies(ctx context.Context, db *gorm.DB, storeID int64) ([]Mismatch, error) {
+	var out []Mismatch
+	err := db.WithContext(ctx).Raw(`
+		WITH ledger AS (
+			SELECT variant_id, location_id, state, sum(quantity) AS quantity FROM (
+				SELECT variant_id, to_location_id AS location_id, to_state AS state, quantity
+				FROM inventory_movements WHERE store_id = @store
+				UNION ALL
+				SELECT variant_id, from_location_id, from_state, -quantity
+				FROM inventory_movements WHERE store_id = @store
+			) m GROUP BY 1, 2, 3
+		), stored AS (
+			SELECT i.id, i.variant_id, i.location_id, s.state::quantity_state AS state, s.quantity
+			FROM inventory_items i
+			CROSS JOIN LATERAL (VALUES ('ON_HAND', i.on_hand), ('BACKORDERED', i.qty_backordered), ('DAMAGED', i.damaged),
+				('QUALITY_CONTROL', i.quality_control), ('INCOMING', i.incoming), ('COMMITTED', i.committed),
+				('PREORDERED', i.qty_preordered)) AS s(state, quantity)
+			WHERE i.store_id = @store
+		)
+		SELECT s.id AS item_id, s.variant_id, s.location_id, s.state, s.quantity AS stored, coalesce(l.quantity, 0) AS ledger
+		FROM stored s
+		LEFT JOIN ledger l ON l.variant_id = s.variant_id AND l.location_id = s.location_id AND l.state = s.state
+		WHERE s.quantity <> coalesce(l.quantity, 0)
+		UNION ALL
+		-- Ledger balances at physical locations with no item at all.
+		SELECT 0, l.variant_id, l.location_id, l.state, 0, l.quantity
+		FROM ledger l
+		JOIN locations loc ON loc.store_id = @store AND loc.id = l.location_id AND loc.type IN ('STORE', 'WAREHOUSE')
+		WHERE l.quantity <> 0
+		  AND EXISTS (SELECT 1 FROM variants v WHERE v.store_id = @store AND v.id = l.variant_id)
+		  AND NOT EXISTS (
+			SELECT 1 FROM inventory_items i WHERE i.store_id = @store AND i.variant_id = l.variant_id AND i.location_id = l.location_id)
+		ORDER BY 1, 4`, map[string]any{"store": storeID}).Scan(&out).Error
+	if err != nil {
+		return nil, fmt.Errorf("consistency report: %w", err)
+	}
+	return out, nil
+}
+
+// PagesByItems returns a page of each inventory item's movements (those
+// of its variant into or out of its location), newest first, in one
+// statement for all the items.
+func PagesByItems(ctx context.Context, db *gorm.DB, storeID int64, itemIDs []int64, w relay.Window) (map[int64]relay.Page[models.Movement], error) {
+	cmp, dir := "<", "DESC"
+	if w.Backward {
+		cmp, dir = ">", "ASC"
+	}
+	var cursor int64
+	if w.Cursor != nil {
+		cursor = w.Cursor.ID
+	}
+	var rows []struct {
+		models.Movement
+		PageItem int64
+	}
+	err := db.WithContext(ctx).Raw(fmt.Sprintf(`
+		SELECT m.*, i.id AS page_item
+		FROM unnest(?::bigint[]) AS k(id)
+		JOIN inventory_items i ON i.store_id = ? AND i.id = k.id
+		CROSS JOIN LATERAL (
+			SELECT * FROM inventory_movements m
+			WHERE m.store_id = i.store_id AND m.variant_id = i.variant_id
+			  AND (m.from_location_id = i.location_id OR m.to_location_id = i.location_id)
+			  AND (? = 0 OR m.id %s ?)
+			ORDER BY m.id %s LIMIT ?
+		) m
+		ORDER BY i.id, m.id %s`, cmp, dir, dir), database.Int64s(itemIDs), storeID, cursor, cursor, w.Limit+1).Scan(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("movements of items: %w", err)
+	}
+	grouped := map[int64][]models.Movement{}
+	for _, r := range rows {
+		grouped[r.PageItem] = append(grouped[r.PageItem], r.Movement)
+	}
+	out := make(map[int64]relay.Page[models.Movement], len(itemIDs))
+	for _, id := range itemIDs {
+		out[id] = pageOf(grouped[id], w)
+	}
+	return out, nil
+}
+
+// pageOf cuts rows fetched limit+1 at a time, newest first, into a page.
+func pageOf(rows []models.Movement, w relay.Window) relay.Page[models.Movement] {
+	var page relay.Page[models.Movement]
+	more := len(rows) > w.Limit
+	rows = rows[:min(len(rows), w.Limit)]
+	page.HasNextPage, page.HasPreviousPage = more, w.Cursor != nil
+	if w.Backward {
+		page.HasNextPage, page.HasPreviousPage = w.Cursor != nil, more
+		for i, j := 0, len(rows)-1; i < j; i, j = i+1, j-1 {
+			rows[i], rows[j] = rows[j], rows[i]
+		}
+	}
+	page.Items = rows
+	for _, m := range rows {
+		page.Cursors = append(page.Cursors, relay.EncodeCursor(relay.Cursor{ID: m.ID}))
+	}
+	return page
+}
+
+// ByIDs returns the store's movements with the given IDs, keyed by ID.
+func ByIDs(ctx context.Context, db *gorm.DB, storeID int64, ids []int64) (map[int64]models.Movement, error) {
+	var rows []models.Movement
+	if err := db.WithContext(ctx).Where("store_id = ? AND id IN ?", storeID, ids).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("load movements: %w", err)
+	}
+	out := make(map[int64]models.Movement, len(rows))
+	for _, m := range rows {
+		out[m.ID] = m
+	}
+	return out, nil
+}

@@ -1,0 +1,265 @@
+// Package loaders batches the API's reads: one set of dataloaders per
+// request, one loader per relation, each named <Target>By<Key>. Resolvers
+// call Load and never query the database themselves, so a query over many
+// products costs a constant number of statements.
+package loaders
+
+import (
+	"context"
+	"encoding/json"
+	"sync"
+	"time"
+
+	"github.com/graph-gophers/dataloader/v7"
+	"gorm.io/gorm"
+
+	"stockgraph/internal/api/relay"
+	"stockgraph/internal/apperr"
+	"stockgraph/internal/catalog"
+	"stockgraph/internal/inventory"
+	"stockgraph/internal/ledger"
+	"stockgraph/models"
+)
+
+// DefaultWait is how long a loader collects keys before it queries. The
+// library's 16 ms default is paid once per level of nesting; 1 ms is
+// enough for the goroutines of one level to enqueue their keys.
+const DefaultWait = time.Millisecond
+
+// PageKey names one page of a parent's children. Every field but ParentID
+// is the same for all the parents of one list, so a batch of keys becomes
+// one statement.
+type PageKey struct {
+	ParentID  int64
+	Limit     int
+	Backward  bool
+	CursorID  int64 // 0 for the first page
+	FilterKey string
+}
+
+// Loaders are the per-request loaders.
+type Loaders struct {
+	ProductByID          *dataloader.Loader[int64, models.Product]
+	VariantByID          *dataloader.Loader[int64, models.Variant]
+	InventoryItemByID    *dataloader.Loader[int64, models.InventoryItem]
+	VariantPageByProduct *dataloader.Loader[PageKey, relay.Page[models.Variant]]
+	ItemPageByLocation   *dataloader.Loader[PageKey, relay.Page[models.InventoryItem]]
+	ItemsByVariant       *dataloader.Loader[int64, []models.InventoryItem]
+	ItemsByProduct       *dataloader.Loader[int64, []models.InventoryItem]
+	// ItemsByVariantAsOf and ItemsByProductAsOf hold quantities read from
+	// the ledger as of a time.
+	ItemsByVariantAsOf *dataloader.Loader[TimedKey, []models.InventoryItem]
+	ItemsByProductAsOf *dataloader.Loader[TimedKey, []models.InventoryItem]
+	MovementPageByItem *dataloader.Loader[PageKey, relay.Page[models.Movement]]
+	MovementByID       *dataloader.Loader[int64, models.Movement]
+
+	// locations are loaded whole, once per request: a store has few, and
+	// every aggregate needs to know which of them are enabled and physical.
+	locations func() ([]models.Location, error)
+	db        *gorm.DB
+	storeID   int64
+	// itemFilters holds the decoded filter behind each PageKey.FilterKey.
+	itemFilters sync.Map
+}
+
+// New builds the loaders for one request of one store.
+func New(db *gorm.DB, storeID int64, wait time.Duration) *Loaders {
+	l := &Loaders{db: db, storeID: storeID}
+	l.ProductByID = newLoader(wait, byIDs(func(ctx context.Context, ids []int64) (map[int64]models.Product, error) {
+		return catalog.ProductsByIDs(ctx, db, storeID, ids)
+	}, "product"))
+	l.VariantByID = newLoader(wait, byIDs(func(ctx context.Context, ids []int64) (map[int64]models.Variant, error) {
+		return catalog.VariantsByIDs(ctx, db, storeID, ids)
+	}, "variant"))
+	l.InventoryItemByID = newLoader(wait, byIDs(func(ctx context.Context, ids []int64) (map[int64]models.InventoryItem, error) {
+		return inventory.ItemsByIDs(ctx, db, storeID, ids)
+	}, "inventory item"))
+	l.ItemsByVariant = newLoader(wait, listsByIDs(func(ctx context.Context, ids []int64) (map[int64][]models.InventoryItem, error) {
+		return inventory.ItemsByVariants(ctx, db, storeID, ids)
+	}))
+	l.ItemsByProduct = newLoader(wait, listsByIDs(func(ctx context.Context, ids []int64) (map[int64][]models.InventoryItem, error) {
+		return inventory.ItemsByProducts(ctx, db, storeID, ids)
+	}))
+	l.VariantPageByProduct = newLoader(wait, pages(func(ctx context.Context, parents []int64, w relay.Window, _ string) (map[int64]relay.Page[models.Variant], error) {
+		return catalog.VariantPages(ctx, db, storeID, parents, w)
+	}))
+	l.ItemPageByLocation = newLoader(wait, pages(func(ctx context.Context, parents []int64, w relay.Window, filterKey string) (map[int64]relay.Page[models.InventoryItem], error) {
+		f, _ := l.itemFilters.Load(filterKey)
+		filter, _ := f.(inventory.ItemFilter)
+		return inventory.ItemPagesByLocations(ctx, db, storeID, parents, filter, w)
+	}))
+	l.ItemsByVariantAsOf = newLoader(wait, timed(func(ctx context.Context, ids []int64, at time.Time) (map[int64][]models.InventoryItem, error) {
+		return inventory.ItemsAsOf(ctx, db, storeID, ids, at)
+	}))
+	l.ItemsByProductAsOf = newLoader(wait, timed(func(ctx context.Context, ids []int64, at time.Time) (map[int64][]models.InventoryItem, error) {
+		return inventory.ProductItemsAsOf(ctx, db, storeID, ids, at)
+	}))
+	l.MovementPageByItem = newLoader(wait, pages(func(ctx context.Context, parents []int64, w relay.Window, _ string) (map[int64]relay.Page[models.Movement], error) {
+		return ledger.PagesByItems(ctx, db, storeID, parents, w)
+	}))
+	l.MovementByID = newLoader(wait, byIDs(func(ctx context.Context, ids []int64) (map[int64]models.Movement, error) {
+		return ledger.ByIDs(ctx, db, storeID, ids)
+	}, "inventory movement"))
+	l.locations = sync.OnceValues(func() ([]models.Location, error) {
+		return catalog.Locations(context.Background(), db, storeID)
+	})
+	return l
+}
+
+// Locations returns all of the store's locations, highest priority first.
+func (l *Loaders) Locations(ctx context.Context) ([]models.Location, error) {
+	return l.locations()
+}
+
+// LocationByID returns one of the store's locations.
+func (l *Loaders) LocationByID(ctx context.Context, id int64) (models.Location, error) {
+	locs, err := l.Locations(ctx)
+	if err != nil {
+		return models.Location{}, err
+	}
+	for _, loc := range locs {
+		if loc.ID == id {
+			return loc, nil
+		}
+	}
+	return models.Location{}, apperr.New(apperr.NotFound, "no location with ID %d", id)
+}
+
+// ItemPageKey makes the key of a page of a location's items, remembering
+// the filter so that the batch can use it.
+func (l *Loaders) ItemPageKey(locationID int64, w relay.Window, f inventory.ItemFilter) PageKey {
+	// JSON tells a missing list (null) from an empty one ([]).
+	encoded, _ := json.Marshal(f)
+	filterKey := string(encoded)
+	l.itemFilters.LoadOrStore(filterKey, f)
+	return NewPageKey(locationID, w, filterKey)
+}
+
+// NewPageKey makes the key of a page of a parent's children.
+func NewPageKey(parentID int64, w relay.Window, filterKey string) PageKey {
+	k := PageKey{ParentID: parentID, Limit: w.Limit, Backward: w.Backward, FilterKey: filterKey}
+	if w.Cursor != nil {
+		k.CursorID = w.Cursor.ID
+	}
+	return k
+}
+
+func newLoader[K comparable, V any](wait time.Duration, batch dataloader.BatchFunc[K, V]) *dataloader.Loader[K, V] {
+	return dataloader.NewBatchedLoader(batch, dataloader.WithWait[K, V](wait))
+}
+
+// byIDs adapts a map-returning batch function: one result per key, in key
+// order, NOT_FOUND for keys with no row.
+func byIDs[V any](fetch func(context.Context, []int64) (map[int64]V, error), what string) dataloader.BatchFunc[int64, V] {
+	return func(ctx context.Context, ids []int64) []*dataloader.Result[V] {
+		rows, err := fetch(ctx, ids)
+		results := make([]*dataloader.Result[V], len(ids))
+		for i, id := range ids {
+			switch row, ok := rows[id]; {
+			case err != nil:
+				results[i] = &dataloader.Result[V]{Error: err}
+			case !ok:
+				results[i] = &dataloader.Result[V]{Error: apperr.New(apperr.NotFound, "no %s with ID %d", what, id)}
+			default:
+				results[i] = &dataloader.Result[V]{Data: row}
+			}
+		}
+		return results
+	}
+}
+
+// listsByIDs adapts a batch function returning a list per key; a key with
+// no rows gets an empty list.
+func listsByIDs[V any](fetch func(context.Context, []int64) (map[int64][]V, error)) dataloader.BatchFunc[int64, []V] {
+	return func(ctx context.Context, ids []int64) []*dataloader.Result[[]V] {
+		rows, err := fetch(ctx, ids)
+		results := make([]*dataloader.Result[[]V], len(ids))
+		for i, id := range ids {
+			results[i] = &dataloader.Result[[]V]{Data: rows[id], Error: err}
+		}
+		return results
+	}
+}
+
+// pages adapts a batch function paging children of many parents: keys
+// that share their window are fetched together.
+func pages[V any](fetch func(context.Context, []int64, relay.Window, string) (map[int64]relay.Page[V], error)) dataloader.BatchFunc[PageKey, relay.Page[V]] {
+	return func(ctx context.Context, keys []PageKey) []*dataloader.Result[relay.Page[V]] {
+		groups := map[PageKey][]int64{}
+		for _, k := range keys {
+			shape := k
+			shape.ParentID = 0
+			groups[shape] = append(groups[shape], k.ParentID)
+		}
+		fetched := map[PageKey]relay.Page[V]{}
+		errs := map[PageKey]error{}
+		for shape, parents := range groups {
+			w := relay.Window{Limit: shape.Limit, Backward: shape.Backward}
+			if shape.CursorID != 0 {
+				w.Cursor = &relay.Cursor{ID: shape.CursorID}
+			}
+			got, err := fetch(ctx, parents, w, shape.FilterKey)
+			for _, p := range parents {
+				k := shape
+				k.ParentID = p
+				fetched[k], errs[k] = got[p], err
+			}
+		}
+		results := make([]*dataloader.Result[relay.Page[V]], len(keys))
+		for i, k := range keys {
+			results[i] = &dataloader.Result[relay.Page[V]]{Data: fetched[k], Error: errs[k]}
+		}
+		return results
+	}
+}
+
+// TimedKey names a parent as of a moment.
+type TimedKey struct {
+	ID int64
+	At int64 // Unix nanoseconds
+}
+
+// NewTimedKey makes the key of a parent as of at.
+func NewTimedKey(id int64, at time.Time) TimedKey { return TimedKey{ID: id, At: at.UnixNano()} }
+
+// timed adapts a batch function of one moment: keys of the same moment
+// are fetched together.
+func timed[V any](fetch func(context.Context, []int64, time.Time) (map[int64][]V, error)) dataloader.BatchFunc[TimedKey, []V] {
+	return func(ctx context.Context, keys []TimedKey) []*dataloader.Result[[]V] {
+		byMoment := map[int64][]int64{}
+		for _, k := range keys {
+			byMoment[k.At] = append(byMoment[k.At], k.ID)
+		}
+		got := map[TimedKey][]V{}
+		errs := map[int64]error{}
+		for at, ids := range byMoment {
+			rows, err := fetch(ctx, ids, time.Unix(0, at).UTC())
+			errs[at] = err
+			for _, id := range ids {
+				got[TimedKey{id, at}] = rows[id]
+			}
+		}
+		results := make([]*dataloader.Result[[]V], len(keys))
+		for i, k := range keys {
+			results[i] = &dataloader.Result[[]V]{Data: got[k], Error: errs[k.At]}
+		}
+		return results
+	}
+}
+
+type ctxKey struct{}
+
+// With returns a context carrying l.
+func With(ctx context.Context, l *Loaders) context.Context {
+	return context.WithValue(ctx, ctxKey{}, l)
+}
+
+// For returns the request's loaders. Every request that resolves GraphQL
+// has them; their absence is a wiring bug.
+func For(ctx context.Context) *Loaders {
+	l, ok := ctx.Value(ctxKey{}).(*Loaders)
+	if !ok {
+		panic("loaders: no loaders in the request context")
+	}
+	return l
+}

@@ -1,0 +1,95 @@
+package loaders
+
+import (
+	"context"
+
+	"golang.org/x/sync/errgroup"
+
+	"stockgraph/internal/api/relay"
+	"stockgraph/internal/catalog"
+	"stockgraph/internal/inventory"
+	"stockgraph/models"
+)
+
+// Batching by time alone splits a batch whenever the goroutines of one
+// level of a query do not all reach their loader within its wait, which
+// happens under load. A resolver that has just loaded a page of parents
+// therefore says what the query selects below them, and the loaders fetch
+// it for all the parents at once and prime their caches: the resolvers
+// below find their data there, and the number of statements no longer
+// depends on timing.
+
+// ProductPageNeeds is what a query selects below a page of products.
+type ProductPageNeeds struct {
+	Inventory bool // the products' inventory
+	// VariantWindows are the pages of variants selected (one per distinct
+	// set of arguments, usually one).
+	VariantWindows []relay.Window
+	// VariantInventory: the inventory of the variants on those pages.
+	VariantInventory bool
+}
+
+// PrimeProducts fetches what needs asks for below the products with the
+// given IDs, one statement per relation, and primes the loaders with it.
+// When both the products' and their variants' inventory are wanted, the
+// products' items (which include every variant's) serve both.
+func (l *Loaders) PrimeProducts(ctx context.Context, productIDs []int64, needs ProductPageNeeds) error {
+	if len(productIDs) == 0 {
+		return nil
+	}
+	var (
+		g            errgroup.Group
+		productItems map[int64][]models.InventoryItem
+		pages        = make([]map[int64]relay.Page[models.Variant], len(needs.VariantWindows))
+	)
+	if needs.Inventory {
+		g.Go(func() (err error) {
+			productItems, err = inventory.ItemsByProducts(ctx, l.db, l.storeID, productIDs)
+			return err
+		})
+	}
+	for i, w := range needs.VariantWindows {
+		g.Go(func() (err error) {
+			pages[i], err = catalog.VariantPages(ctx, l.db, l.storeID, productIDs, w)
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	var variantIDs []int64
+	for _, id := range productIDs {
+		if needs.Inventory {
+			l.ItemsByProduct.Prime(ctx, id, productItems[id])
+		}
+		for i, w := range needs.VariantWindows {
+			l.VariantPageByProduct.Prime(ctx, NewPageKey(id, w, ""), pages[i][id])
+			for _, v := range pages[i][id].Items {
+				variantIDs = append(variantIDs, v.ID)
+			}
+		}
+	}
+	if !needs.VariantInventory || len(variantIDs) == 0 {
+		return nil
+	}
+	variantItems, err := l.itemsOfVariants(ctx, productItems, variantIDs)
+	for _, id := range variantIDs {
+		l.ItemsByVariant.Prime(ctx, id, variantItems[id])
+	}
+	return err
+}
+
+// itemsOfVariants groups the products' items by variant when they were
+// loaded, and queries the variants' items otherwise.
+func (l *Loaders) itemsOfVariants(ctx context.Context, productItems map[int64][]models.InventoryItem, variantIDs []int64) (map[int64][]models.InventoryItem, error) {
+	if productItems == nil {
+		return inventory.ItemsByVariants(ctx, l.db, l.storeID, variantIDs)
+	}
+	byVariant := make(map[int64][]models.InventoryItem, len(variantIDs))
+	for _, items := range productItems {
+		for _, it := range items {
+			byVariant[it.VariantID] = append(byVariant[it.VariantID], it)
+		}
+	}
+	return byVariant, nil
+}
