@@ -11,6 +11,7 @@ import (
 	"stockgraph/internal/catalog"
 	"stockgraph/internal/inventory"
 	"stockgraph/internal/loaders"
+	"stockgraph/internal/page"
 	"stockgraph/models"
 )
 
@@ -25,25 +26,26 @@ func switches(ctx context.Context) inventory.Switches {
 	return inventory.SwitchesOf(auth.FromContext(ctx).Store)
 }
 
-func window(first *int, after *string, last *int, before *string) (relay.Window, error) {
+func window(first *int, after *string, last *int, before *string) (page.Window, error) {
 	return relay.Args{First: first, After: after, Last: last, Before: before}.Validate()
 }
 
-func pageInfo[T any](p relay.Page[T]) *model.PageInfo {
+func pageInfo[T any](p page.Page[T]) *model.PageInfo {
 	info := &model.PageInfo{HasNextPage: p.HasNextPage, HasPreviousPage: p.HasPreviousPage}
-	if n := len(p.Cursors); n > 0 {
-		info.StartCursor, info.EndCursor = &p.Cursors[0], &p.Cursors[n-1]
+	if n := len(p.Positions); n > 0 {
+		start, end := relay.EncodeCursor(p.Positions[0]), relay.EncodeCursor(p.Positions[n-1])
+		info.StartCursor, info.EndCursor = &start, &end
 	}
 	return info
 }
 
 // edges turns a page into a connection's edges and nodes.
-func edges[T any, E any](p relay.Page[T], edge func(cursor string, node *T) E) ([]E, []*T) {
+func edges[T any, E any](p page.Page[T], edge func(cursor string, node *T) E) ([]E, []*T) {
 	es := make([]E, len(p.Items))
 	nodes := make([]*T, len(p.Items))
 	for i := range p.Items {
 		nodes[i] = &p.Items[i]
-		es[i] = edge(p.Cursors[i], nodes[i])
+		es[i] = edge(relay.EncodeCursor(p.Positions[i]), nodes[i])
 	}
 	return es, nodes
 }
@@ -208,7 +210,7 @@ func withIndex(err error, i int) error {
 	return err
 }
 
-func movementConnection(page relay.Page[models.Movement]) *model.InventoryMovementConnection {
+func movementConnection(page page.Page[models.Movement]) *model.InventoryMovementConnection {
 	es, nodes := edges(page, func(c string, m *models.Movement) *model.InventoryMovementEdge {
 		return &model.InventoryMovementEdge{Cursor: c, Node: m}
 	})

@@ -14,6 +14,7 @@ import (
 	"stockgraph/internal/apperr"
 	"stockgraph/internal/catalog"
 	"stockgraph/internal/loaders"
+	"stockgraph/internal/page"
 	"stockgraph/models"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -97,7 +98,7 @@ func (r *storeResolver) Locations(ctx context.Context, obj *models.Store, first 
 	if err != nil {
 		return nil, err
 	}
-	page := relay.Paginate(slices.DeleteFunc(slices.Clone(all), func(l models.Location) bool {
+	page := page.Slice(slices.DeleteFunc(slices.Clone(all), func(l models.Location) bool {
 		return filter != nil && (filter.Enabled != nil && l.Enabled != *filter.Enabled ||
 			filter.Types != nil && !slices.Contains(filter.Types, l.Type))
 	}), w, func(l models.Location) int64 { return l.ID })

@@ -3,7 +3,7 @@ package api
 import (
 	"stockgraph/graph"
 	"stockgraph/graph/model"
-	"stockgraph/internal/api/relay"
+	"stockgraph/internal/page"
 )
 
 // MaxComplexity bounds what one operation may ask for: the number of
@@ -40,7 +40,7 @@ func complexity() graph.ComplexityRoot {
 // pageCost is the cost of a page: its size (the default when neither
 // first nor last is given) times the cost of one node.
 func pageCost(child int, first, last *int) int {
-	n := relay.DefaultPageSize
+	n := page.DefaultSize
 	switch {
 	case first != nil:
 		n = *first

@@ -13,9 +13,9 @@ import (
 
 	"gorm.io/gorm"
 
-	"stockgraph/internal/api/relay"
 	"stockgraph/internal/apperr"
 	"stockgraph/internal/database"
+	"stockgraph/internal/page"
 	"stockgraph/models"
 )
 
@@ -73,7 +73,7 @@ func Locations(ctx context.Context, db *gorm.DB, storeID int64) ([]models.Locati
 }
 
 // VariantPages returns a page of variants, in creation order, for each product.
-func VariantPages(ctx context.Context, db *gorm.DB, storeID int64, productIDs []int64, w relay.Window) (map[int64]relay.Page[models.Variant], error) {
+func VariantPages(ctx context.Context, db *gorm.DB, storeID int64, productIDs []int64, w page.Window) (map[int64]page.Page[models.Variant], error) {
 	return database.ChildPages(ctx, db, database.ChildQuery{
 		Table: "variants", ParentColumn: "product_id", StoreID: storeID, ParentIDs: productIDs, Window: w,
 	}, func(v models.Variant) int64 { return v.ID })
@@ -103,7 +103,7 @@ type ProductQuery struct {
 	SKUs       []string
 	Sort       ProductSortField
 	Descending bool
-	Window     relay.Window
+	Window     page.Window
 	// WithTotal asks for the number of matching products too (one more
 	// statement), only when the client selected it.
 	WithTotal bool
@@ -111,19 +111,19 @@ type ProductQuery struct {
 
 // ListProducts returns one page of the store's products, using keyset
 // pagination on the sort column and then the ID.
-func ListProducts(ctx context.Context, db *gorm.DB, storeID int64, q ProductQuery) (relay.Page[models.Product], error) {
-	var page relay.Page[models.Product]
+func ListProducts(ctx context.Context, db *gorm.DB, storeID int64, q ProductQuery) (page.Page[models.Product], error) {
+	var out page.Page[models.Product]
 	column, ok := sortColumns[q.Sort]
 	if !ok {
-		return page, apperr.New(apperr.BadUserInput, "cannot sort products by %q", q.Sort).WithField("sortBy.field")
+		return out, apperr.New(apperr.BadUserInput, "cannot sort products by %q", q.Sort).WithField("sortBy.field")
 	}
 	filtered := filterProducts(db.WithContext(ctx).Model(&models.Product{}), storeID, q)
 	if q.WithTotal {
 		var total int64
 		if err := filtered.Session(&gorm.Session{}).Count(&total).Error; err != nil {
-			return page, fmt.Errorf("count products: %w", err)
+			return out, fmt.Errorf("count products: %w", err)
 		}
-		page.TotalCount = int(total)
+		out.TotalCount = int(total)
 	}
 	// Going backward, or sorting descending, flips the comparison and the
 	// order; going backward also reverses the page afterwards.
@@ -133,13 +133,13 @@ func ListProducts(ctx context.Context, db *gorm.DB, storeID int64, q ProductQuer
 		cmp, dir = "<", "DESC"
 	}
 	sel := filtered.Session(&gorm.Session{})
-	if c := q.Window.Cursor; c != nil {
+	if c := q.Window.From; c != nil {
 		if column == "" {
 			sel = sel.Where("id "+cmp+" ?", c.ID)
 		} else {
 			key, err := cursorKey(q.Sort, c.Key)
 			if err != nil {
-				return page, err
+				return out, err
 			}
 			sel = sel.Where(fmt.Sprintf("(%s, id) %s (?, ?)", column, cmp), key, c.ID)
 		}
@@ -149,20 +149,20 @@ func ListProducts(ctx context.Context, db *gorm.DB, storeID int64, q ProductQuer
 	}
 	var rows []models.Product
 	if err := sel.Order("id " + dir).Limit(q.Window.Limit + 1).Find(&rows).Error; err != nil {
-		return page, fmt.Errorf("list products: %w", err)
+		return out, fmt.Errorf("list products: %w", err)
 	}
 	more := len(rows) > q.Window.Limit
 	rows = rows[:min(len(rows), q.Window.Limit)]
-	page.HasNextPage, page.HasPreviousPage = more, q.Window.Cursor != nil
+	out.HasNextPage, out.HasPreviousPage = more, q.Window.From != nil
 	if q.Window.Backward {
-		page.HasNextPage, page.HasPreviousPage = q.Window.Cursor != nil, more
+		out.HasNextPage, out.HasPreviousPage = q.Window.From != nil, more
 		reverse(rows)
 	}
-	page.Items = rows
+	out.Items = rows
 	for _, p := range rows {
-		page.Cursors = append(page.Cursors, relay.EncodeCursor(relay.Cursor{Key: sortKey(q.Sort, p), ID: p.ID}))
+		out.Positions = append(out.Positions, page.Position{Key: sortKey(q.Sort, p), ID: p.ID})
 	}
-	return page, nil
+	return out, nil
 }
 
 func filterProducts(sel *gorm.DB, storeID int64, q ProductQuery) *gorm.DB {

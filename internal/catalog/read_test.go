@@ -8,10 +8,10 @@ import (
 	"strings"
 	"testing"
 
-	"stockgraph/internal/api/relay"
 	"stockgraph/internal/apperr"
 	"stockgraph/internal/catalog"
 	"stockgraph/internal/database"
+	paging "stockgraph/internal/page"
 	"stockgraph/internal/testsupport/testdb"
 	"stockgraph/models"
 )
@@ -167,7 +167,7 @@ func productModel(sorted []int64, at int, limit int, backward bool) (ids []int64
 	return edges[:min(len(edges), limit)], len(edges) > limit, at >= 0
 }
 
-func (f *listFixture) list(t *testing.T, q catalog.ProductQuery) relay.Page[models.Product] {
+func (f *listFixture) list(t *testing.T, q catalog.ProductQuery) paging.Page[models.Product] {
 	t.Helper()
 	page, err := catalog.ListProducts(context.Background(), f.db.DB, f.store, q)
 	if err != nil {
@@ -178,8 +178,8 @@ func (f *listFixture) list(t *testing.T, q catalog.ProductQuery) relay.Page[mode
 
 func describeQuery(q catalog.ProductQuery) string {
 	c := "nil"
-	if q.Window.Cursor != nil {
-		c = fmt.Sprintf("%+v", *q.Window.Cursor)
+	if q.Window.From != nil {
+		c = fmt.Sprintf("%+v", *q.Window.From)
 	}
 	return fmt.Sprintf("sort %s desc %v limit %d backward %v cursor %s", q.Sort, q.Descending, q.Window.Limit, q.Window.Backward, c)
 }
@@ -201,15 +201,12 @@ func TestListProductsSorting(t *testing.T) {
 					}
 				}
 				// Every item's cursor, both ways, against the model.
-				first := f.list(t, catalog.ProductQuery{Sort: field, Descending: desc, Window: relay.Window{Limit: len(want)}})
+				first := f.list(t, catalog.ProductQuery{Sort: field, Descending: desc, Window: paging.Window{Limit: len(want)}})
 				for _, limit := range []int{0, 3} {
 					for _, backward := range []bool{false, true} {
-						for at, s := range first.Cursors {
-							c, err := relay.DecodeCursor(s)
-							if err != nil {
-								t.Fatalf("DecodeCursor(%q) error = %v, want nil", s, err)
-							}
-							q := catalog.ProductQuery{Sort: field, Descending: desc, Window: relay.Window{Limit: limit, Backward: backward, Cursor: &c}}
+						for at, s := range first.Positions {
+							c := s
+							q := catalog.ProductQuery{Sort: field, Descending: desc, Window: paging.Window{Limit: limit, Backward: backward, From: &c}}
 							f.checkPage(t, q, f.list(t, q), want, at)
 						}
 					}
@@ -224,7 +221,7 @@ func TestListProductsSorting(t *testing.T) {
 func (f *listFixture) walk(t *testing.T, field catalog.ProductSortField, desc bool, limit int, backward bool, want []int64) []int64 {
 	t.Helper()
 	var seen []int64
-	q := catalog.ProductQuery{Sort: field, Descending: desc, Window: relay.Window{Limit: limit, Backward: backward}}
+	q := catalog.ProductQuery{Sort: field, Descending: desc, Window: paging.Window{Limit: limit, Backward: backward}}
 	at := -1
 	for steps := 0; ; steps++ {
 		if steps > len(want)+1 {
@@ -232,7 +229,7 @@ func (f *listFixture) walk(t *testing.T, field catalog.ProductSortField, desc bo
 		}
 		page := f.list(t, q)
 		f.checkPage(t, q, page, want, at)
-		more, next := page.HasNextPage, len(page.Cursors)-1
+		more, next := page.HasNextPage, len(page.Positions)-1
 		if backward {
 			seen = append(productIDs(page.Items), seen...)
 			more, next = page.HasPreviousPage, 0
@@ -242,19 +239,16 @@ func (f *listFixture) walk(t *testing.T, field catalog.ProductSortField, desc bo
 		if !more {
 			return seen
 		}
-		if len(page.Cursors) == 0 {
+		if len(page.Positions) == 0 {
 			t.Fatalf("ListProducts(%s): more pages but no items", describeQuery(q))
 		}
-		c, err := relay.DecodeCursor(page.Cursors[next])
-		if err != nil {
-			t.Fatalf("DecodeCursor(%q) error = %v, want nil", page.Cursors[next], err)
-		}
-		q.Window.Cursor = &c
+		c := page.Positions[next]
+		q.Window.From = &c
 		at = slices.Index(want, c.ID)
 	}
 }
 
-func (f *listFixture) checkPage(t *testing.T, q catalog.ProductQuery, page relay.Page[models.Product], sorted []int64, at int) {
+func (f *listFixture) checkPage(t *testing.T, q catalog.ProductQuery, page paging.Page[models.Product], sorted []int64, at int) {
 	t.Helper()
 	wantIDs, wantNext, wantPrev := productModel(sorted, at, q.Window.Limit, q.Window.Backward)
 	what := "ListProducts(" + describeQuery(q) + ")"
@@ -264,13 +258,13 @@ func (f *listFixture) checkPage(t *testing.T, q catalog.ProductQuery, page relay
 	if page.HasNextPage != wantNext || page.HasPreviousPage != wantPrev {
 		t.Errorf("%s hasNextPage, hasPreviousPage = %v, %v, want %v, %v", what, page.HasNextPage, page.HasPreviousPage, wantNext, wantPrev)
 	}
-	if len(page.Cursors) != len(page.Items) {
-		t.Fatalf("%s has %d cursors for %d items, want one each", what, len(page.Cursors), len(page.Items))
+	if len(page.Positions) != len(page.Items) {
+		t.Fatalf("%s has %d cursors for %d items, want one each", what, len(page.Positions), len(page.Items))
 	}
-	for i, s := range page.Cursors {
-		c, err := relay.DecodeCursor(s)
-		if err != nil || c.ID != page.Items[i].ID {
-			t.Errorf("%s: DecodeCursor(cursor %d) = %+v, %v, want ID %d", what, i, c, err, page.Items[i].ID)
+	for i, s := range page.Positions {
+		c := s
+		if c.ID != page.Items[i].ID {
+			t.Errorf("%s: position %d = %+v, want ID %d", what, i, c, page.Items[i].ID)
 		}
 	}
 }
@@ -341,7 +335,7 @@ func TestListProductsFilters(t *testing.T) {
 			// Sorted by ID, page by page, with the total.
 			var got []int64
 			q := tt.q
-			q.Sort, q.WithTotal, q.Window = catalog.SortByID, true, relay.Window{Limit: limit}
+			q.Sort, q.WithTotal, q.Window = catalog.SortByID, true, paging.Window{Limit: limit}
 			for steps := 0; ; steps++ {
 				if steps > len(f.products) {
 					t.Fatalf("%s: paging does not end", tt.name)
@@ -357,8 +351,8 @@ func TestListProductsFilters(t *testing.T) {
 				if !page.HasNextPage {
 					break
 				}
-				c, _ := relay.DecodeCursor(page.Cursors[len(page.Cursors)-1])
-				q.Window.Cursor = &c
+				c := page.Positions[len(page.Positions)-1]
+				q.Window.From = &c
 			}
 			if !slices.Equal(got, tt.want) {
 				t.Errorf("%s: ListProducts(limit %d) IDs = %v, want %v", tt.name, limit, got, tt.want)
@@ -366,7 +360,7 @@ func TestListProductsFilters(t *testing.T) {
 		}
 		// Without WithTotal the count is not computed.
 		q := tt.q
-		q.Sort, q.Window = catalog.SortByName, relay.Window{Limit: 1}
+		q.Sort, q.Window = catalog.SortByName, paging.Window{Limit: 1}
 		page, err := catalog.ListProducts(context.Background(), f.db.DB, f.store, q)
 		if err != nil {
 			t.Fatalf("%s: ListProducts(%+v) error = %v, want nil", tt.name, q, err)
@@ -385,7 +379,7 @@ func TestListProductsStoreIsolation(t *testing.T) {
 		t.Fatalf("load the other store's products: %v", err)
 	}
 	for _, field := range sortFields {
-		page, err := catalog.ListProducts(context.Background(), f.db.DB, f.other, catalog.ProductQuery{Sort: field, WithTotal: true, Window: relay.Window{Limit: 50}})
+		page, err := catalog.ListProducts(context.Background(), f.db.DB, f.other, catalog.ProductQuery{Sort: field, WithTotal: true, Window: paging.Window{Limit: 50}})
 		if err != nil {
 			t.Fatalf("ListProducts(other store, %s) error = %v, want nil", field, err)
 		}
@@ -394,8 +388,8 @@ func TestListProductsStoreIsolation(t *testing.T) {
 		}
 	}
 	// A cursor taken from the other store's list still pages this store only.
-	c := relay.Cursor{Key: "Gadget", ID: f.otherIDs[0]}
-	page := f.list(t, catalog.ProductQuery{Sort: catalog.SortByName, Window: relay.Window{Limit: 50, Cursor: &c}})
+	c := paging.Position{Key: "Gadget", ID: f.otherIDs[0]}
+	page := f.list(t, catalog.ProductQuery{Sort: catalog.SortByName, Window: paging.Window{Limit: 50, From: &c}})
 	for _, p := range page.Items {
 		if p.StoreID != f.store {
 			t.Errorf("ListProducts(store %d) returned product %d of store %d", f.store, p.ID, p.StoreID)
@@ -410,9 +404,9 @@ func TestListProductsErrors(t *testing.T) {
 		q     catalog.ProductQuery
 		field string
 	}{
-		{"unknown sort", catalog.ProductQuery{Sort: "PRICE", Window: relay.Window{Limit: 1}}, "sortBy.field"},
-		{"empty sort", catalog.ProductQuery{Window: relay.Window{Limit: 1}}, "sortBy.field"},
-		{"name cursor for created at", catalog.ProductQuery{Sort: catalog.SortByCreatedAt, Window: relay.Window{Limit: 1, Cursor: &relay.Cursor{Key: "Widget", ID: 1}}}, "after"},
+		{"unknown sort", catalog.ProductQuery{Sort: "PRICE", Window: paging.Window{Limit: 1}}, "sortBy.field"},
+		{"empty sort", catalog.ProductQuery{Window: paging.Window{Limit: 1}}, "sortBy.field"},
+		{"name cursor for created at", catalog.ProductQuery{Sort: catalog.SortByCreatedAt, Window: paging.Window{Limit: 1, From: &paging.Position{Key: "Widget", ID: 1}}}, "after"},
 	}
 	for _, tt := range tests {
 		_, err := catalog.ListProducts(context.Background(), f.db.DB, f.store, tt.q)

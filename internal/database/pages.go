@@ -7,7 +7,7 @@ import (
 
 	"gorm.io/gorm"
 
-	"stockgraph/internal/api/relay"
+	"stockgraph/internal/page"
 )
 
 // ChildQuery asks for one page of children (rows of Table) for each of
@@ -21,7 +21,7 @@ type ChildQuery struct {
 	// "t.sku IN ?"; empty for none.
 	Where  string
 	Args   []any
-	Window relay.Window
+	Window page.Window
 }
 
 // childRow is a child with the window-function columns computed for it.
@@ -38,10 +38,10 @@ type childRow[T any] struct {
 // using window functions, so that a list of N parents with their first M
 // children costs one query instead of N. Every parent gets a page, empty
 // when it has no children. idOf returns a child's id, for its cursor.
-func ChildPages[T any](ctx context.Context, db *gorm.DB, q ChildQuery, idOf func(T) int64) (map[int64]relay.Page[T], error) {
-	pages := make(map[int64]relay.Page[T], len(q.ParentIDs))
+func ChildPages[T any](ctx context.Context, db *gorm.DB, q ChildQuery, idOf func(T) int64) (map[int64]page.Page[T], error) {
+	pages := make(map[int64]page.Page[T], len(q.ParentIDs))
 	for _, id := range q.ParentIDs {
-		pages[id] = relay.Page[T]{}
+		pages[id] = page.Page[T]{}
 	}
 	if len(q.ParentIDs) == 0 {
 		return pages, nil
@@ -51,10 +51,10 @@ func ChildPages[T any](ctx context.Context, db *gorm.DB, q ChildQuery, idOf func
 		order, past = "DESC", "t.id < ?"
 	}
 	var cursorArgs []any
-	if q.Window.Cursor == nil {
+	if q.Window.From == nil {
 		past = "TRUE"
 	} else {
-		cursorArgs = []any{q.Window.Cursor.ID}
+		cursorArgs = []any{q.Window.From.ID}
 	}
 	extra := ""
 	if q.Where != "" {
@@ -83,21 +83,21 @@ ORDER BY s.page_parent, s.page_in DESC, s.page_rank`, q.Table, q.ParentColumn, p
 		p := pages[r.PageParent]
 		p.TotalCount = r.PageTotal
 		more := r.PageAfter > q.Window.Limit
-		before := q.Window.Cursor != nil && r.PageAfter < r.PageTotal
+		before := q.Window.From != nil && r.PageAfter < r.PageTotal
 		p.HasNextPage, p.HasPreviousPage = more, before
 		if q.Window.Backward {
 			p.HasNextPage, p.HasPreviousPage = before, more
 		}
 		if r.PageIn && r.PageRank <= q.Window.Limit {
 			p.Items = append(p.Items, r.Row)
-			p.Cursors = append(p.Cursors, relay.EncodeCursor(relay.Cursor{ID: idOf(r.Row)}))
+			p.Positions = append(p.Positions, page.Position{ID: idOf(r.Row)})
 		}
 		pages[r.PageParent] = p
 	}
 	if q.Window.Backward {
 		for id, p := range pages {
 			slices.Reverse(p.Items)
-			slices.Reverse(p.Cursors)
+			slices.Reverse(p.Positions)
 			pages[id] = p
 		}
 	}

@@ -7,9 +7,9 @@ import (
 	"slices"
 	"testing"
 
-	"stockgraph/internal/api/relay"
 	"stockgraph/internal/catalog"
 	"stockgraph/internal/database"
+	paging "stockgraph/internal/page"
 	"stockgraph/internal/testsupport/testdb"
 	"stockgraph/models"
 )
@@ -25,10 +25,10 @@ type childModel struct {
 	TotalCount      int
 }
 
-func keysetModel(all []int64, w relay.Window) childModel {
+func keysetModel(all []int64, w paging.Window) childModel {
 	m := childModel{TotalCount: len(all)}
 	edges := all
-	if c := w.Cursor; c != nil {
+	if c := w.From; c != nil {
 		edges = nil
 		for _, id := range all {
 			if (!w.Backward && id > c.ID) || (w.Backward && id < c.ID) {
@@ -97,7 +97,7 @@ func makeFamily(t *testing.T, db *database.DB, handle string, counts []int) fami
 	return f
 }
 
-func variantPages(t *testing.T, db *database.DB, storeID int64, parents []int64, w relay.Window) map[int64]relay.Page[models.Variant] {
+func variantPages(t *testing.T, db *database.DB, storeID int64, parents []int64, w paging.Window) map[int64]paging.Page[models.Variant] {
 	t.Helper()
 	pages, err := database.ChildPages(context.Background(), db.DB, database.ChildQuery{
 		Table: "variants", ParentColumn: "product_id", StoreID: storeID, ParentIDs: parents, Window: w,
@@ -110,7 +110,7 @@ func variantPages(t *testing.T, db *database.DB, storeID int64, parents []int64,
 
 // checkChildPage compares a parent's page with the model, and checks that
 // every item is the parent's and that the cursors decode to the items' IDs.
-func checkChildPage(t *testing.T, what string, storeID, parent int64, got relay.Page[models.Variant], want childModel) {
+func checkChildPage(t *testing.T, what string, storeID, parent int64, got paging.Page[models.Variant], want childModel) {
 	t.Helper()
 	ids := make([]int64, len(got.Items))
 	for i, v := range got.Items {
@@ -129,21 +129,21 @@ func checkChildPage(t *testing.T, what string, storeID, parent int64, got relay.
 	if got.TotalCount != want.TotalCount {
 		t.Errorf("%s: totalCount = %d, want %d", what, got.TotalCount, want.TotalCount)
 	}
-	if len(got.Cursors) != len(got.Items) {
-		t.Fatalf("%s: %d cursors for %d items, want one each", what, len(got.Cursors), len(got.Items))
+	if len(got.Positions) != len(got.Items) {
+		t.Fatalf("%s: %d cursors for %d items, want one each", what, len(got.Positions), len(got.Items))
 	}
-	for i, s := range got.Cursors {
-		c, err := relay.DecodeCursor(s)
-		if err != nil || c != (relay.Cursor{ID: got.Items[i].ID}) {
-			t.Errorf("%s: DecodeCursor(cursor %d) = %+v, %v, want {ID: %d}", what, i, c, err, got.Items[i].ID)
+	for i, s := range got.Positions {
+		c := s
+		if c != (paging.Position{ID: got.Items[i].ID}) {
+			t.Errorf("%s: position %d = %+v, want {ID: %d}", what, i, c, got.Items[i].ID)
 		}
 	}
 }
 
-func describe(w relay.Window) string {
+func describe(w paging.Window) string {
 	c := "nil"
-	if w.Cursor != nil {
-		c = fmt.Sprint(w.Cursor.ID)
+	if w.From != nil {
+		c = fmt.Sprint(w.From.ID)
 	}
 	return fmt.Sprintf("limit %d backward %v cursor %s", w.Limit, w.Backward, c)
 }
@@ -162,19 +162,19 @@ func TestChildPages(t *testing.T) {
 	want := func(parent int64) []int64 { return f.variants[parent] } // nil for the strangers
 
 	lo, hi := slices.Min(f.all), slices.Max(f.all)
-	cursors := []*relay.Cursor{nil, {ID: lo - 1}, {ID: hi + 1}, {ID: 1 << 40}}
+	cursors := []*paging.Position{nil, {ID: lo - 1}, {ID: hi + 1}, {ID: 1 << 40}}
 	for _, id := range f.all {
-		cursors = append(cursors, &relay.Cursor{ID: id})
+		cursors = append(cursors, &paging.Position{ID: id})
 	}
 	for _, id := range other.all {
-		cursors = append(cursors, &relay.Cursor{ID: id}) // no variant of f has it
+		cursors = append(cursors, &paging.Position{ID: id}) // no variant of f has it
 	}
 
 	t.Run("windows", func(t *testing.T) {
 		for _, limit := range []int{0, 1, 2, 5, 50} {
 			for _, backward := range []bool{false, true} {
 				for _, c := range cursors {
-					w := relay.Window{Limit: limit, Backward: backward, Cursor: c}
+					w := paging.Window{Limit: limit, Backward: backward, From: c}
 					pages := variantPages(t, db, f.storeID, parents, w)
 					if len(pages) != len(parents) {
 						t.Errorf("ChildPages(%s) returned %d pages, want one for each of %d parents", describe(w), len(pages), len(parents))
@@ -196,9 +196,9 @@ func TestChildPages(t *testing.T) {
 	t.Run("random windows", func(t *testing.T) {
 		r := rand.New(rand.NewPCG(2024, 11))
 		for range 150 {
-			w := relay.Window{Limit: r.IntN(15), Backward: r.IntN(2) == 0}
+			w := paging.Window{Limit: r.IntN(15), Backward: r.IntN(2) == 0}
 			if r.IntN(5) > 0 {
-				w.Cursor = &relay.Cursor{ID: lo - 2 + int64(r.IntN(int(hi-lo)+5))}
+				w.From = &paging.Position{ID: lo - 2 + int64(r.IntN(int(hi-lo)+5))}
 			}
 			// A random subset of the parents, in a random order.
 			sub := slices.Clone(parents)
@@ -244,7 +244,7 @@ func TestChildPages(t *testing.T) {
 		for _, limit := range []int{0, 2, 50} {
 			for _, backward := range []bool{false, true} {
 				for _, c := range cursors[:8] {
-					w := relay.Window{Limit: limit, Backward: backward, Cursor: c}
+					w := paging.Window{Limit: limit, Backward: backward, From: c}
 					pages, err := database.ChildPages(context.Background(), db.DB, database.ChildQuery{
 						Table: "variants", ParentColumn: "product_id", StoreID: f.storeID, ParentIDs: f.products,
 						Where: "t.sku IN ?", Args: []any{evenSKUs}, Window: w,
@@ -262,14 +262,14 @@ func TestChildPages(t *testing.T) {
 	})
 
 	t.Run("no parents", func(t *testing.T) {
-		pages := variantPages(t, db, f.storeID, nil, relay.Window{Limit: 5})
+		pages := variantPages(t, db, f.storeID, nil, paging.Window{Limit: 5})
 		if len(pages) != 0 {
 			t.Errorf("ChildPages(no parents) = %d pages, want none", len(pages))
 		}
 	})
 
 	t.Run("catalog.VariantPages", func(t *testing.T) {
-		w := relay.Window{Limit: 2, Cursor: &relay.Cursor{ID: f.variants[f.products[4]][3]}}
+		w := paging.Window{Limit: 2, From: &paging.Position{ID: f.variants[f.products[4]][3]}}
 		pages, err := catalog.VariantPages(context.Background(), db.DB, f.storeID, f.products, w)
 		if err != nil {
 			t.Fatalf("VariantPages error = %v, want nil", err)
@@ -286,7 +286,7 @@ func TestChildPages(t *testing.T) {
 func walkChildren(t *testing.T, db *database.DB, storeID, parent int64, limit int, backward bool) []int64 {
 	t.Helper()
 	var seen []int64
-	w := relay.Window{Limit: limit, Backward: backward}
+	w := paging.Window{Limit: limit, Backward: backward}
 	for steps := 0; ; steps++ {
 		if steps > 20 {
 			t.Fatalf("walking product %d by %d (backward %v) does not end", parent, limit, backward)
@@ -296,7 +296,7 @@ func walkChildren(t *testing.T, db *database.DB, storeID, parent int64, limit in
 		for i, v := range p.Items {
 			ids[i] = v.ID
 		}
-		more, next := p.HasNextPage, len(p.Cursors)-1
+		more, next := p.HasNextPage, len(p.Positions)-1
 		if backward {
 			seen = append(ids, seen...)
 			more, next = p.HasPreviousPage, 0
@@ -306,13 +306,10 @@ func walkChildren(t *testing.T, db *database.DB, storeID, parent int64, limit in
 		if !more {
 			return seen
 		}
-		if len(p.Cursors) == 0 {
+		if len(p.Positions) == 0 {
 			t.Fatalf("walking product %d by %d (backward %v): a page says there are more but has no items", parent, limit, backward)
 		}
-		c, err := relay.DecodeCursor(p.Cursors[next])
-		if err != nil {
-			t.Fatalf("DecodeCursor(%q) error = %v, want nil", p.Cursors[next], err)
-		}
-		w.Cursor = &c
+		c := p.Positions[next]
+		w.From = &c
 	}
 }

@@ -7,10 +7,10 @@ import (
 
 	"gorm.io/gorm"
 
-	"stockgraph/internal/api/relay"
 	"stockgraph/internal/apperr"
 	"stockgraph/internal/database"
 	"stockgraph/internal/ledger"
+	"stockgraph/internal/page"
 	"stockgraph/models"
 )
 
@@ -91,7 +91,7 @@ type ItemFilter struct {
 
 // ItemPagesByLocations returns a page of inventory items, in ID order, for
 // each location.
-func ItemPagesByLocations(ctx context.Context, db *gorm.DB, storeID int64, locationIDs []int64, f ItemFilter, w relay.Window) (map[int64]relay.Page[models.InventoryItem], error) {
+func ItemPagesByLocations(ctx context.Context, db *gorm.DB, storeID int64, locationIDs []int64, f ItemFilter, w page.Window) (map[int64]page.Page[models.InventoryItem], error) {
 	q := database.ChildQuery{Table: "inventory_items", ParentColumn: "location_id", StoreID: storeID, ParentIDs: locationIDs, Window: w}
 	switch {
 	case f.VariantIDs != nil && f.SKUs != nil:

@@ -13,8 +13,8 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
-	"stockgraph/internal/api/relay"
 	"stockgraph/internal/database"
+	"stockgraph/internal/page"
 	"stockgraph/models"
 )
 
@@ -93,7 +93,7 @@ type Filter struct {
 }
 
 // List returns a page of movements, newest first.
-func List(ctx context.Context, db *gorm.DB, storeID int64, f Filter, w relay.Window) (relay.Page[models.Movement], error) {
+func List(ctx context.Context, db *gorm.DB, storeID int64, f Filter, w page.Window) (page.Page[models.Movement], error) {
 	q := db.WithContext(ctx).Model(&models.Movement{}).Where("store_id = ?", storeID)
 	if f.VariantIDs != nil {
 		q = q.Where("variant_id IN ?", append([]int64{0}, f.VariantIDs...))
@@ -119,12 +119,12 @@ func List(ctx context.Context, db *gorm.DB, storeID int64, f Filter, w relay.Win
 	if w.Backward {
 		cmp, dir = ">", "ASC"
 	}
-	if w.Cursor != nil {
-		q = q.Where("id "+cmp+" ?", w.Cursor.ID)
+	if w.From != nil {
+		q = q.Where("id "+cmp+" ?", w.From.ID)
 	}
 	var rows []models.Movement
 	if err := q.Order("id " + dir).Limit(w.Limit + 1).Find(&rows).Error; err != nil {
-		return relay.Page[models.Movement]{}, fmt.Errorf("list movements: %w", err)
+		return page.Page[models.Movement]{}, fmt.Errorf("list movements: %w", err)
 	}
 	return pageOf(rows, w), nil
 }
@@ -214,14 +214,14 @@ func Inconsistencies(ctx context.Context, db *gorm.DB, storeID int64) ([]Mismatc
 // PagesByItems returns a page of each inventory item's movements (those
 // of its variant into or out of its location), newest first, in one
 // statement for all the items.
-func PagesByItems(ctx context.Context, db *gorm.DB, storeID int64, itemIDs []int64, w relay.Window) (map[int64]relay.Page[models.Movement], error) {
+func PagesByItems(ctx context.Context, db *gorm.DB, storeID int64, itemIDs []int64, w page.Window) (map[int64]page.Page[models.Movement], error) {
 	cmp, dir := "<", "DESC"
 	if w.Backward {
 		cmp, dir = ">", "ASC"
 	}
 	var cursor int64
-	if w.Cursor != nil {
-		cursor = w.Cursor.ID
+	if w.From != nil {
+		cursor = w.From.ID
 	}
 	var rows []struct {
 		models.Movement
@@ -246,7 +246,7 @@ func PagesByItems(ctx context.Context, db *gorm.DB, storeID int64, itemIDs []int
 	for _, r := range rows {
 		grouped[r.PageItem] = append(grouped[r.PageItem], r.Movement)
 	}
-	out := make(map[int64]relay.Page[models.Movement], len(itemIDs))
+	out := make(map[int64]page.Page[models.Movement], len(itemIDs))
 	for _, id := range itemIDs {
 		out[id] = pageOf(grouped[id], w)
 	}
@@ -254,22 +254,22 @@ func PagesByItems(ctx context.Context, db *gorm.DB, storeID int64, itemIDs []int
 }
 
 // pageOf cuts rows fetched limit+1 at a time, newest first, into a page.
-func pageOf(rows []models.Movement, w relay.Window) relay.Page[models.Movement] {
-	var page relay.Page[models.Movement]
+func pageOf(rows []models.Movement, w page.Window) page.Page[models.Movement] {
+	var out page.Page[models.Movement]
 	more := len(rows) > w.Limit
 	rows = rows[:min(len(rows), w.Limit)]
-	page.HasNextPage, page.HasPreviousPage = more, w.Cursor != nil
+	out.HasNextPage, out.HasPreviousPage = more, w.From != nil
 	if w.Backward {
-		page.HasNextPage, page.HasPreviousPage = w.Cursor != nil, more
+		out.HasNextPage, out.HasPreviousPage = w.From != nil, more
 		for i, j := 0, len(rows)-1; i < j; i, j = i+1, j-1 {
 			rows[i], rows[j] = rows[j], rows[i]
 		}
 	}
-	page.Items = rows
+	out.Items = rows
 	for _, m := range rows {
-		page.Cursors = append(page.Cursors, relay.EncodeCursor(relay.Cursor{ID: m.ID}))
+		out.Positions = append(out.Positions, page.Position{ID: m.ID})
 	}
-	return page
+	return out
 }
 
 // ByIDs returns the store's movements with the given IDs, keyed by ID.

@@ -8,8 +8,8 @@ import (
 	"github.com/google/uuid"
 	"gorm.io/gorm"
 
-	"stockgraph/internal/api/relay"
 	"stockgraph/internal/ledger"
+	paging "stockgraph/internal/page"
 	"stockgraph/internal/seed"
 	"stockgraph/internal/testsupport/testdb"
 	"stockgraph/models"
@@ -243,7 +243,7 @@ func TestListAndPagesByItems(t *testing.T) {
 	}
 	other := s.appendMovements(t, s.move(v[1], s.virt.Supplier, models.StateOnHand, a, models.StateOnHand, 9))[0]
 
-	list := func(f ledger.Filter, w relay.Window) relay.Page[models.Movement] {
+	list := func(f ledger.Filter, w paging.Window) paging.Page[models.Movement] {
 		t.Helper()
 		p, err := ledger.List(ctx, s.db, s.id, f, w)
 		if err != nil {
@@ -251,44 +251,44 @@ func TestListAndPagesByItems(t *testing.T) {
 		}
 		return p
 	}
-	idsOf := func(p relay.Page[models.Movement]) []int64 {
+	idsOf := func(p paging.Page[models.Movement]) []int64 {
 		var out []int64
 		for _, m := range p.Items {
 			out = append(out, m.ID)
 		}
 		return out
 	}
-	p := list(ledger.Filter{VariantIDs: []int64{v[0]}}, relay.Window{Limit: 2})
+	p := list(ledger.Filter{VariantIDs: []int64{v[0]}}, paging.Window{Limit: 2})
 	if got := idsOf(p); len(got) != 2 || got[0] != ids[4] || got[1] != ids[3] || !p.HasNextPage || p.HasPreviousPage {
 		t.Errorf("List(variant, first 2) = %v next %v prev %v, want [%d %d] next true prev false", got, p.HasNextPage, p.HasPreviousPage, ids[4], ids[3])
 	}
-	p = list(ledger.Filter{VariantIDs: []int64{v[0]}}, relay.Window{Limit: 2, Cursor: &relay.Cursor{ID: ids[3]}})
+	p = list(ledger.Filter{VariantIDs: []int64{v[0]}}, paging.Window{Limit: 2, From: &paging.Position{ID: ids[3]}})
 	if got := idsOf(p); len(got) != 2 || got[0] != ids[2] || got[1] != ids[1] || !p.HasNextPage || !p.HasPreviousPage {
 		t.Errorf("List(variant, after %d) = %v, want [%d %d] with pages both ways", ids[3], got, ids[2], ids[1])
 	}
-	p = list(ledger.Filter{VariantIDs: []int64{v[0]}}, relay.Window{Limit: 2, Backward: true, Cursor: &relay.Cursor{ID: ids[1]}})
+	p = list(ledger.Filter{VariantIDs: []int64{v[0]}}, paging.Window{Limit: 2, Backward: true, From: &paging.Position{ID: ids[1]}})
 	if got := idsOf(p); len(got) != 2 || got[0] != ids[3] || got[1] != ids[2] || !p.HasPreviousPage {
 		t.Errorf("List(variant, 2 before %d) = %v, want [%d %d] newest first with a previous page", ids[1], got, ids[3], ids[2])
 	}
-	if got := idsOf(list(ledger.Filter{Reasons: []string{"count"}}, relay.Window{Limit: 10})); len(got) != 1 || got[0] != ids[4] {
+	if got := idsOf(list(ledger.Filter{Reasons: []string{"count"}}, paging.Window{Limit: 10})); len(got) != 1 || got[0] != ids[4] {
 		t.Errorf("List(reason count) = %v, want [%d]", got, ids[4])
 	}
-	if got := idsOf(list(ledger.Filter{Reference: "REF-9"}, relay.Window{Limit: 10})); len(got) != 1 || got[0] != ids[4] {
+	if got := idsOf(list(ledger.Filter{Reference: "REF-9"}, paging.Window{Limit: 10})); len(got) != 1 || got[0] != ids[4] {
 		t.Errorf("List(reference REF-9) = %v, want [%d]", got, ids[4])
 	}
-	if got := idsOf(list(ledger.Filter{LocationIDs: []int64{s.virt.Supplier}}, relay.Window{Limit: 10})); len(got) != 1 || got[0] != other.ID {
+	if got := idsOf(list(ledger.Filter{LocationIDs: []int64{s.virt.Supplier}}, paging.Window{Limit: 10})); len(got) != 1 || got[0] != other.ID {
 		t.Errorf("List(location SUPPLIER) = %v, want [%d]", got, other.ID)
 	}
-	if got := idsOf(list(ledger.Filter{VariantIDs: []int64{}}, relay.Window{Limit: 10})); len(got) != 0 {
+	if got := idsOf(list(ledger.Filter{VariantIDs: []int64{}}, paging.Window{Limit: 10})); len(got) != 0 {
 		t.Errorf("List(no variants) = %v, want none", got)
 	}
 	future := time.Now().Add(time.Hour)
-	if got := idsOf(list(ledger.Filter{From: &future}, relay.Window{Limit: 10})); len(got) != 0 {
+	if got := idsOf(list(ledger.Filter{From: &future}, paging.Window{Limit: 10})); len(got) != 0 {
 		t.Errorf("List(from an hour ahead) = %v, want none", got)
 	}
 
 	itemA, itemB := s.item(t, v[0], a), s.item(t, v[1], b)
-	pages, err := ledger.PagesByItems(ctx, s.db, s.id, []int64{itemA.ID, itemB.ID}, relay.Window{Limit: 3})
+	pages, err := ledger.PagesByItems(ctx, s.db, s.id, []int64{itemA.ID, itemB.ID}, paging.Window{Limit: 3})
 	if err != nil {
 		t.Fatalf("PagesByItems error = %v", err)
 	}

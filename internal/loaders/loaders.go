@@ -13,11 +13,11 @@ import (
 	"github.com/graph-gophers/dataloader/v7"
 	"gorm.io/gorm"
 
-	"stockgraph/internal/api/relay"
 	"stockgraph/internal/apperr"
 	"stockgraph/internal/catalog"
 	"stockgraph/internal/inventory"
 	"stockgraph/internal/ledger"
+	"stockgraph/internal/page"
 	"stockgraph/models"
 )
 
@@ -42,15 +42,15 @@ type Loaders struct {
 	ProductByID          *dataloader.Loader[int64, models.Product]
 	VariantByID          *dataloader.Loader[int64, models.Variant]
 	InventoryItemByID    *dataloader.Loader[int64, models.InventoryItem]
-	VariantPageByProduct *dataloader.Loader[PageKey, relay.Page[models.Variant]]
-	ItemPageByLocation   *dataloader.Loader[PageKey, relay.Page[models.InventoryItem]]
+	VariantPageByProduct *dataloader.Loader[PageKey, page.Page[models.Variant]]
+	ItemPageByLocation   *dataloader.Loader[PageKey, page.Page[models.InventoryItem]]
 	ItemsByVariant       *dataloader.Loader[int64, []models.InventoryItem]
 	ItemsByProduct       *dataloader.Loader[int64, []models.InventoryItem]
 	// ItemsByVariantAsOf and ItemsByProductAsOf hold quantities read from
 	// the ledger as of a time.
 	ItemsByVariantAsOf *dataloader.Loader[TimedKey, []models.InventoryItem]
 	ItemsByProductAsOf *dataloader.Loader[TimedKey, []models.InventoryItem]
-	MovementPageByItem *dataloader.Loader[PageKey, relay.Page[models.Movement]]
+	MovementPageByItem *dataloader.Loader[PageKey, page.Page[models.Movement]]
 	MovementByID       *dataloader.Loader[int64, models.Movement]
 
 	// locations are loaded whole, once per request: a store has few, and
@@ -80,10 +80,10 @@ func New(db *gorm.DB, storeID int64, wait time.Duration) *Loaders {
 	l.ItemsByProduct = newLoader(wait, listsByIDs(func(ctx context.Context, ids []int64) (map[int64][]models.InventoryItem, error) {
 		return inventory.ItemsByProducts(ctx, db, storeID, ids)
 	}))
-	l.VariantPageByProduct = newLoader(wait, pages(func(ctx context.Context, parents []int64, w relay.Window, _ string) (map[int64]relay.Page[models.Variant], error) {
+	l.VariantPageByProduct = newLoader(wait, pages(func(ctx context.Context, parents []int64, w page.Window, _ string) (map[int64]page.Page[models.Variant], error) {
 		return catalog.VariantPages(ctx, db, storeID, parents, w)
 	}))
-	l.ItemPageByLocation = newLoader(wait, pages(func(ctx context.Context, parents []int64, w relay.Window, filterKey string) (map[int64]relay.Page[models.InventoryItem], error) {
+	l.ItemPageByLocation = newLoader(wait, pages(func(ctx context.Context, parents []int64, w page.Window, filterKey string) (map[int64]page.Page[models.InventoryItem], error) {
 		f, _ := l.itemFilters.Load(filterKey)
 		filter, _ := f.(inventory.ItemFilter)
 		return inventory.ItemPagesByLocations(ctx, db, storeID, parents, filter, w)
@@ -94,7 +94,7 @@ func New(db *gorm.DB, storeID int64, wait time.Duration) *Loaders {
 	l.ItemsByProductAsOf = newLoader(wait, timed(func(ctx context.Context, ids []int64, at time.Time) (map[int64][]models.InventoryItem, error) {
 		return inventory.ProductItemsAsOf(ctx, db, storeID, ids, at)
 	}))
-	l.MovementPageByItem = newLoader(wait, pages(func(ctx context.Context, parents []int64, w relay.Window, _ string) (map[int64]relay.Page[models.Movement], error) {
+	l.MovementPageByItem = newLoader(wait, pages(func(ctx context.Context, parents []int64, w page.Window, _ string) (map[int64]page.Page[models.Movement], error) {
 		return ledger.PagesByItems(ctx, db, storeID, parents, w)
 	}))
 	l.MovementByID = newLoader(wait, byIDs(func(ctx context.Context, ids []int64) (map[int64]models.Movement, error) {
@@ -127,7 +127,7 @@ func (l *Loaders) LocationByID(ctx context.Context, id int64) (models.Location, 
 
 // ItemPageKey makes the key of a page of a location's items, remembering
 // the filter so that the batch can use it.
-func (l *Loaders) ItemPageKey(locationID int64, w relay.Window, f inventory.ItemFilter) PageKey {
+func (l *Loaders) ItemPageKey(locationID int64, w page.Window, f inventory.ItemFilter) PageKey {
 	// JSON tells a missing list (null) from an empty one ([]).
 	encoded, _ := json.Marshal(f)
 	filterKey := string(encoded)
@@ -136,10 +136,10 @@ func (l *Loaders) ItemPageKey(locationID int64, w relay.Window, f inventory.Item
 }
 
 // NewPageKey makes the key of a page of a parent's children.
-func NewPageKey(parentID int64, w relay.Window, filterKey string) PageKey {
+func NewPageKey(parentID int64, w page.Window, filterKey string) PageKey {
 	k := PageKey{ParentID: parentID, Limit: w.Limit, Backward: w.Backward, FilterKey: filterKey}
-	if w.Cursor != nil {
-		k.CursorID = w.Cursor.ID
+	if w.From != nil {
+		k.CursorID = w.From.ID
 	}
 	return k
 }
@@ -183,20 +183,20 @@ func listsByIDs[V any](fetch func(context.Context, []int64) (map[int64][]V, erro
 
 // pages adapts a batch function paging children of many parents: keys
 // that share their window are fetched together.
-func pages[V any](fetch func(context.Context, []int64, relay.Window, string) (map[int64]relay.Page[V], error)) dataloader.BatchFunc[PageKey, relay.Page[V]] {
-	return func(ctx context.Context, keys []PageKey) []*dataloader.Result[relay.Page[V]] {
+func pages[V any](fetch func(context.Context, []int64, page.Window, string) (map[int64]page.Page[V], error)) dataloader.BatchFunc[PageKey, page.Page[V]] {
+	return func(ctx context.Context, keys []PageKey) []*dataloader.Result[page.Page[V]] {
 		groups := map[PageKey][]int64{}
 		for _, k := range keys {
 			shape := k
 			shape.ParentID = 0
 			groups[shape] = append(groups[shape], k.ParentID)
 		}
-		fetched := map[PageKey]relay.Page[V]{}
+		fetched := map[PageKey]page.Page[V]{}
 		errs := map[PageKey]error{}
 		for shape, parents := range groups {
-			w := relay.Window{Limit: shape.Limit, Backward: shape.Backward}
+			w := page.Window{Limit: shape.Limit, Backward: shape.Backward}
 			if shape.CursorID != 0 {
-				w.Cursor = &relay.Cursor{ID: shape.CursorID}
+				w.From = &page.Position{ID: shape.CursorID}
 			}
 			got, err := fetch(ctx, parents, w, shape.FilterKey)
 			for _, p := range parents {
@@ -205,9 +205,9 @@ func pages[V any](fetch func(context.Context, []int64, relay.Window, string) (ma
 				fetched[k], errs[k] = got[p], err
 			}
 		}
-		results := make([]*dataloader.Result[relay.Page[V]], len(keys))
+		results := make([]*dataloader.Result[page.Page[V]], len(keys))
 		for i, k := range keys {
-			results[i] = &dataloader.Result[relay.Page[V]]{Data: fetched[k], Error: errs[k]}
+			results[i] = &dataloader.Result[page.Page[V]]{Data: fetched[k], Error: errs[k]}
 		}
 		return results
 	}

@@ -5,9 +5,9 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	"stockgraph/internal/api/relay"
 	"stockgraph/internal/catalog"
 	"stockgraph/internal/inventory"
+	"stockgraph/internal/page"
 	"stockgraph/models"
 )
 
@@ -24,7 +24,7 @@ type ProductPageNeeds struct {
 	Inventory bool // the products' inventory
 	// VariantWindows are the pages of variants selected (one per distinct
 	// set of arguments, usually one).
-	VariantWindows []relay.Window
+	VariantWindows []page.Window
 	// VariantInventory: the inventory of the variants on those pages.
 	VariantInventory bool
 }
@@ -40,7 +40,7 @@ func (l *Loaders) PrimeProducts(ctx context.Context, productIDs []int64, needs P
 	var (
 		g            errgroup.Group
 		productItems map[int64][]models.InventoryItem
-		pages        = make([]map[int64]relay.Page[models.Variant], len(needs.VariantWindows))
+		pages        = make([]map[int64]page.Page[models.Variant], len(needs.VariantWindows))
 	)
 	if needs.Inventory {
 		g.Go(func() (err error) {

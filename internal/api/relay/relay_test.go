@@ -1,6 +1,8 @@
 package relay
 
 import (
+	paging "stockgraph/internal/page"
+
 	"testing"
 
 	"stockgraph/internal/apperr"
@@ -50,7 +52,7 @@ func intp(n int) *int       { return &n }
 func strp(s string) *string { return &s }
 
 func TestValidate(t *testing.T) {
-	cursor := EncodeCursor(Cursor{Key: "a", ID: 5})
+	cursor := EncodeCursor(paging.Position{Key: "a", ID: 5})
 	tests := []struct {
 		name     string
 		args     Args
@@ -58,14 +60,14 @@ func TestValidate(t *testing.T) {
 		limit    int
 		backward bool
 	}{
-		{"defaults", Args{}, "", DefaultPageSize, false},
+		{"defaults", Args{}, "", paging.DefaultSize, false},
 		{"first", Args{First: intp(10)}, "", 10, false},
 		{"first zero", Args{First: intp(0)}, "", 0, false},
-		{"first max", Args{First: intp(MaxPageSize)}, "", MaxPageSize, false},
+		{"first max", Args{First: intp(paging.MaxSize)}, "", paging.MaxSize, false},
 		{"first negative", Args{First: intp(-1)}, "first", 0, false},
-		{"first too big", Args{First: intp(MaxPageSize + 1)}, "first", 0, false},
+		{"first too big", Args{First: intp(paging.MaxSize + 1)}, "first", 0, false},
 		{"last", Args{Last: intp(3), Before: &cursor}, "", 3, true},
-		{"before alone", Args{Before: &cursor}, "", DefaultPageSize, true},
+		{"before alone", Args{Before: &cursor}, "", paging.DefaultSize, true},
 		{"first and last", Args{First: intp(1), Last: intp(1)}, "first", 0, false},
 		{"after with last", Args{Last: intp(1), After: &cursor}, "after", 0, false},
 		{"before with first", Args{First: intp(1), Before: &cursor}, "before", 0, false},

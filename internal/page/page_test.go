@@ -1,4 +1,4 @@
-package relay
+package page
 
 import (
 	"fmt"
@@ -30,8 +30,8 @@ func paginateModel(all []int64, w Window) modelPage {
 	m := modelPage{TotalCount: len(all)}
 	edges := slices.Clone(all)
 	found := false
-	if w.Cursor != nil {
-		if i := slices.Index(all, w.Cursor.ID); i >= 0 {
+	if w.From != nil {
+		if i := slices.Index(all, w.From.ID); i >= 0 {
 			found = true
 			if w.Backward {
 				edges = all[:i] // remove the before edge and all after it
@@ -75,13 +75,12 @@ func checkPage(t *testing.T, what string, got Page[item], want modelPage) {
 	if got.TotalCount != want.TotalCount {
 		t.Errorf("%s: totalCount = %d, want %d", what, got.TotalCount, want.TotalCount)
 	}
-	if len(got.Cursors) != len(got.Items) {
-		t.Fatalf("%s: %d cursors for %d items, want one each", what, len(got.Cursors), len(got.Items))
+	if len(got.Positions) != len(got.Items) {
+		t.Fatalf("%s: %d positions for %d items, want one each", what, len(got.Positions), len(got.Items))
 	}
-	for i, s := range got.Cursors {
-		c, err := DecodeCursor(s)
-		if err != nil || c != (Cursor{ID: got.Items[i].ID}) {
-			t.Errorf("%s: DecodeCursor(cursor %d) = %+v, %v, want {ID: %d}", what, i, c, err, got.Items[i].ID)
+	for i, pos := range got.Positions {
+		if pos != (Position{ID: got.Items[i].ID}) {
+			t.Errorf("%s: position %d = %+v, want {ID: %d}", what, i, pos, got.Items[i].ID)
 		}
 	}
 }
@@ -111,16 +110,16 @@ func TestPaginateMatchesModel(t *testing.T) {
 		ids := idsOf(all)
 		// Cursors at every position, plus IDs no item has: below, between
 		// and above the items' IDs.
-		cursors := []*Cursor{nil, {ID: 1}, {ID: 11}, {ID: 1 << 40}}
+		cursors := []*Position{nil, {ID: 1}, {ID: 11}, {ID: 1 << 40}}
 		for _, id := range ids {
-			cursors = append(cursors, &Cursor{ID: id})
+			cursors = append(cursors, &Position{ID: id})
 		}
 		for _, limit := range []int{0, 1, 2, 5, 50} {
 			for _, backward := range []bool{false, true} {
 				for _, c := range cursors {
-					w := Window{Limit: limit, Backward: backward, Cursor: c}
-					got := Paginate(all, w, itemID)
-					checkPage(t, fmt.Sprintf("Paginate(%d items %v, %s)", n, ids, describe(w)), got, paginateModel(ids, w))
+					w := Window{Limit: limit, Backward: backward, From: c}
+					got := Slice(all, w, itemID)
+					checkPage(t, fmt.Sprintf("Slice(%d items %v, %s)", n, ids, describe(w)), got, paginateModel(ids, w))
 				}
 			}
 		}
@@ -141,12 +140,12 @@ func TestPaginateRandomWindows(t *testing.T) {
 		case k == 0:
 			// no cursor
 		case k == 1 || n == 0:
-			w.Cursor = &Cursor{ID: int64(r.IntN(200) + 1)} // most likely missing
+			w.From = &Position{ID: int64(r.IntN(200) + 1)} // most likely missing
 		default:
-			w.Cursor = &Cursor{ID: ids[r.IntN(n)]}
+			w.From = &Position{ID: ids[r.IntN(n)]}
 		}
-		got := Paginate(all, w, itemID)
-		checkPage(t, fmt.Sprintf("Paginate(%v, %s)", ids, describe(w)), got, paginateModel(ids, w))
+		got := Slice(all, w, itemID)
+		checkPage(t, fmt.Sprintf("Slice(%v, %s)", ids, describe(w)), got, paginateModel(ids, w))
 	}
 }
 
@@ -176,7 +175,7 @@ func walk(t *testing.T, all []item, limit int, backward bool) []int64 {
 		if steps > len(all)+1 {
 			t.Fatalf("walking %v by %d (backward %v) does not end", idsOf(all), limit, backward)
 		}
-		p := Paginate(all, w, itemID)
+		p := Slice(all, w, itemID)
 		if backward {
 			seen = append(pageIDs(p), seen...)
 		} else {
@@ -189,25 +188,21 @@ func walk(t *testing.T, all []item, limit int, backward bool) []int64 {
 		if !more {
 			return seen
 		}
-		if len(p.Cursors) == 0 {
+		if len(p.Positions) == 0 {
 			t.Fatalf("walking %v by %d (backward %v): a page says there are more but has no items", idsOf(all), limit, backward)
 		}
-		next := p.Cursors[len(p.Cursors)-1]
+		next := p.Positions[len(p.Positions)-1]
 		if backward {
-			next = p.Cursors[0]
+			next = p.Positions[0]
 		}
-		c, err := DecodeCursor(next)
-		if err != nil {
-			t.Fatalf("DecodeCursor(%q) error = %v, want nil", next, err)
-		}
-		w.Cursor = &c
+		w.From = &next
 	}
 }
 
 func describe(w Window) string {
 	c := "nil"
-	if w.Cursor != nil {
-		c = fmt.Sprint(w.Cursor.ID)
+	if w.From != nil {
+		c = fmt.Sprint(w.From.ID)
 	}
 	return fmt.Sprintf("limit %d backward %v cursor %s", w.Limit, w.Backward, c)
 }
