@@ -1,15 +1,15 @@
-package main
+package cli
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"stockgraph/internal/catalog"
 	"stockgraph/internal/database"
@@ -18,26 +18,42 @@ import (
 	"stockgraph/models"
 )
 
-// exportCmd writes a store's inventory levels and settings to FILE, or
-// to stdout without one:
-//
-//	stockgraph export --store HANDLE [--format csv|jsonl] [FILE]
-func exportCmd(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("export", flag.ContinueOnError)
-	handle := fs.String("store", "", "store handle")
-	formatFlag := fs.String("format", "", "csv or jsonl (default: from FILE's extension, else csv)")
-	if err := fs.Parse(args); err != nil {
-		return err
+// Export is `stockgraph export`: a store's inventory levels and settings
+// to FILE, or to stdout without one.
+func Export() *cobra.Command {
+	var handle, format string
+	cmd := &cobra.Command{
+		Use:   "export --store HANDLE [--format csv|jsonl] [FILE]",
+		Short: "Write a store's inventory levels and settings as CSV or JSON Lines",
+		Long: `Write a store's inventory levels and settings, one row per item at a physical
+location, ordered by location code and SKU, from one snapshot. Without FILE,
+or with -, to stdout. A file is written whole or not at all.`,
+		Example: "  stockgraph export --store demo stock.csv\n  stockgraph export --store demo --format jsonl > stock.jsonl",
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 1 {
+				return fmt.Errorf("export takes at most one FILE, got %d arguments", len(args))
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			path := ""
+			if len(args) == 1 {
+				path = args[0]
+			}
+			return runExport(cmd.Context(), handle, format, path)
+		},
 	}
-	if *handle == "" || fs.NArg() > 1 {
-		return errors.New("usage: stockgraph export --store HANDLE [--format csv|jsonl] [FILE]")
-	}
-	path := fs.Arg(0)
-	format, err := transfer.ParseFormat(*formatFlag, path)
+	storeFlag(cmd, &handle)
+	formatFlag(cmd, &format)
+	return cmd
+}
+
+func runExport(ctx context.Context, handle, formatName, path string) error {
+	format, err := transfer.ParseFormat(formatName, path)
 	if err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
-	db, store, err := openStore(ctx, *handle)
+	db, store, err := openStore(ctx, handle)
 	if err != nil {
 		return err
 	}
@@ -88,27 +104,47 @@ func writeOutput(path string, write func(io.Writer) error) error {
 	return nil
 }
 
-// importCmd applies a file of inventory levels and settings to a store:
-//
-//	stockgraph import --store HANDLE [--format csv|jsonl] [--mode absolute] [--reason TEXT] FILE
-func importCmd(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("import", flag.ContinueOnError)
-	handle := fs.String("store", "", "store handle")
-	formatFlag := fs.String("format", "", "csv or jsonl (default: from FILE's extension, else csv)")
-	mode := fs.String("mode", "absolute", "how quantities are read: absolute (the new levels) is the only mode")
-	reason := fs.String("reason", "bulk import", "the reason recorded with every ledger movement")
-	if err := fs.Parse(args); err != nil {
-		return err
+// importOptions are the flags of `stockgraph import`.
+type importOptions struct {
+	handle, format, mode, reason string
+}
+
+// Import is `stockgraph import`: a file of inventory levels and settings
+// applied to a store.
+func Import() *cobra.Command {
+	var o importOptions
+	cmd := &cobra.Command{
+		Use:   "import --store HANDLE [--format csv|jsonl] [--reason TEXT] FILE",
+		Short: "Apply a CSV or JSON Lines file of inventory levels and settings",
+		Long: `Apply a CSV or JSON Lines file (- for stdin) of inventory levels and settings
+to a store, through the same rules and ledger as the API. Quantities are
+absolute, so running a file twice changes nothing. A bad row is reported as
+"line N: message" and the import goes on; the exit status is non-zero when any
+row failed.`,
+		Example: "  stockgraph import --store demo stock.csv\n  stockgraph import --store demo --reason \"stock count\" stock.jsonl",
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return fmt.Errorf("import needs one FILE (- for stdin), got %d arguments", len(args))
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runImport(cmd.Context(), o, args[0])
+		},
 	}
-	if *handle == "" || fs.NArg() != 1 {
-		return errors.New("usage: stockgraph import --store HANDLE [--format csv|jsonl] [--mode absolute] [--reason TEXT] FILE")
-	}
-	if !strings.EqualFold(*mode, "absolute") {
+	storeFlag(cmd, &o.handle)
+	formatFlag(cmd, &o.format)
+	cmd.Flags().StringVar(&o.mode, "mode", "absolute", "how quantities are read: absolute (the new levels) is the only mode")
+	cmd.Flags().StringVar(&o.reason, "reason", "bulk import", "the reason recorded with every ledger movement")
+	return cmd
+}
+
+func runImport(ctx context.Context, o importOptions, path string) error {
+	if !strings.EqualFold(o.mode, "absolute") {
 		// Relative changes would be applied again by every re-run.
-		return fmt.Errorf("import: --mode %q: only absolute is supported, so that running a file twice changes nothing", *mode)
+		return fmt.Errorf("import: --mode %q: only absolute is supported, so that running a file twice changes nothing", o.mode)
 	}
-	path := fs.Arg(0)
-	format, err := transfer.ParseFormat(*formatFlag, path)
+	format, err := transfer.ParseFormat(o.format, path)
 	if err != nil {
 		return fmt.Errorf("import: %w", err)
 	}
@@ -117,14 +153,14 @@ func importCmd(ctx context.Context, args []string) error {
 		return err
 	}
 	defer in.Close()
-	db, store, err := openStore(ctx, *handle)
+	db, store, err := openStore(ctx, o.handle)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
 	p := transfer.NewProgress(os.Stderr, transfer.IsTerminal(os.Stderr), size, "imported")
 	rep, err := transfer.Import(ctx, db.DB, inventory.Actor{Store: store}, in, transfer.ImportOptions{
-		Format: format, Reason: *reason, Reference: reference(path), Progress: p,
+		Format: format, Reason: o.reason, Reference: reference(path), Progress: p,
 		OnError: func(e *transfer.LineError) { p.Log(e.Error()) },
 	})
 	if err == nil || rep.Read > 0 {

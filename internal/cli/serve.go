@@ -1,0 +1,80 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"stockgraph/internal/api"
+	"stockgraph/internal/loaders"
+)
+
+// Serve is `stockgraph serve`, also what stockgraph does without a command.
+func Serve() *cobra.Command {
+	return &cobra.Command{
+		Use:   "serve",
+		Short: "Serve GraphiQL at / and GraphQL at /graphql (the default)",
+		Long: `Serve GraphiQL at / and the GraphQL API at /graphql on LISTEN_ADDR
+(default 127.0.0.1:8080) until interrupted. The database must be migrated.`,
+		Args: noArgs,
+		RunE: runServe,
+	}
+}
+
+func runServe(cmd *cobra.Command, _ []string) error {
+	ctx := cmd.Context()
+	addr := envOr("LISTEN_ADDR", "127.0.0.1:8080")
+	wait, err := loaderWait()
+	if err != nil {
+		return err
+	}
+	db, err := openDB(ctx, true)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	srv := &http.Server{
+		Addr:              addr,
+		Handler:           api.NewHandler(api.Config{DB: db, DevToken: os.Getenv("STOCKGRAPH_DEV_TOKEN"), LoaderWait: wait, Logger: logger}),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("LISTEN_ADDR %q: %w (pick another with LISTEN_ADDR=127.0.0.1:PORT)", addr, err)
+	}
+	logger.Info("serving", "graphiql", "http://"+ln.Addr().String()+"/", "graphql", "http://"+ln.Addr().String()+"/graphql")
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// loaderWait reads STOCKGRAPH_LOADER_WAIT.
+func loaderWait() (time.Duration, error) {
+	v := os.Getenv("STOCKGRAPH_LOADER_WAIT")
+	if v == "" {
+		return loaders.DefaultWait, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 || d > time.Second {
+		return 0, fmt.Errorf("STOCKGRAPH_LOADER_WAIT %q must be a duration between 0 and 1s, such as 1ms", v)
+	}
+	return d, nil
+}
