@@ -6,11 +6,16 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
 )
 
-// Progress shows how far an import or export is. On a terminal it redraws
-// one line in place with a bar when the total is known; elsewhere, such as
-// in a log file, it prints a plain line every Every rows. A nil *Progress
+// Progress shows how far an import or export is. On a terminal it draws
+// a progressbar/v3 bar: over the input's bytes when their total is known
+// (an import from a file), else a spinner counting rows. Elsewhere, such
+// as in a log file, it prints a plain line every Every rows, which the
+// library cannot do: it only redraws one line in place. A nil *Progress
 // shows nothing, so callers need not check.
 type Progress struct {
 	w        io.Writer
@@ -19,12 +24,14 @@ type Progress struct {
 	verb     string // "imported", "exported"
 	// Every is the number of rows between plain lines.
 	Every int
-	// Now is the clock; tests replace it.
+	// Now is the clock of the plain lines; tests replace it.
 	Now func() time.Time
 
-	start, drawn time.Time
-	next         int // rows at which the next plain line is due
-	width        int // width of the line drawn last, to blank it
+	start time.Time
+	next  int // rows at which the next plain line is due
+
+	bar       *progressbar.ProgressBar // on a terminal, from the first update
+	described time.Time                // when the rows in the bar's description were last set
 }
 
 // redrawEvery limits redraws on a terminal: faster is only flicker.
@@ -37,74 +44,110 @@ func NewProgress(w io.Writer, terminal bool, total int64, verb string) *Progress
 	return &Progress{w: w, terminal: terminal, total: total, verb: verb, Every: 10000, Now: time.Now}
 }
 
-// IsTerminal reports whether f is a terminal (a character device).
+// IsTerminal reports whether f is a terminal (not merely a character
+// device such as /dev/null).
 func IsTerminal(f *os.File) bool {
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+	return term.IsTerminal(int(f.Fd()))
 }
 
 // Update says rows are done and bytes of the input are read.
 func (p *Progress) Update(rows int, bytes int64) {
-	if p == nil {
-		return
-	}
-	now := p.Now()
-	if p.start.IsZero() {
-		p.start, p.next = now, p.Every
-	}
 	switch {
-	case p.terminal && now.Sub(p.drawn) >= redrawEvery:
-		p.drawn = now
-		p.draw(p.status(rows, bytes, now))
-	case !p.terminal && rows >= p.next:
-		p.next = (rows/p.Every + 1) * p.Every
-		fmt.Fprintf(p.w, "%s %s\n", p.verb, p.status(rows, bytes, now))
+	case p == nil:
+	case p.terminal:
+		p.drawBar(rows, bytes, false)
+	default:
+		p.plainLine(rows, bytes)
 	}
 }
 
 // Done ends the bar with its final state; plain output needs nothing.
 func (p *Progress) Done(rows int, bytes int64) {
-	if p == nil || !p.terminal || p.start.IsZero() {
+	if p == nil || p.bar == nil {
 		return
 	}
-	p.draw(p.status(rows, bytes, p.Now()))
+	p.drawBar(rows, bytes, true)
+	_ = p.bar.Finish() // draws the final state, whatever the throttle
 	fmt.Fprintln(p.w)
-	p.width = 0
 }
 
 // Log prints a line, such as a row's error, above the bar.
 func (p *Progress) Log(line string) {
-	if p == nil {
+	switch {
+	case p == nil:
+	case p.bar == nil:
+		fmt.Fprintln(p.w, line)
+	case p.bar.IsFinished():
+		// A finished bar is drawn no more, so the line must blank it; Done
+		// draws it again below the line.
+		_ = p.bar.Clear()
+		fmt.Fprintln(p.w, line)
+	default:
+		// Held until the next redraw, which blanks the bar, writes the
+		// line and draws the bar below it.
+		_, _ = progressbar.Bprintln(p.bar, line)
+	}
+}
+
+// drawBar moves the bar: by bytes with the rows in its description when
+// the total is known, else by rows.
+func (p *Progress) drawBar(rows int, bytes int64, final bool) {
+	if p.bar == nil {
+		p.bar = p.newBar()
+	}
+	if p.total > 0 {
+		// A new description redraws the bar, even once it is full (the
+		// input is read ahead of the rows applied): at most every
+		// redrawEvery, and at the end.
+		if now := time.Now(); final || now.Sub(p.described) >= redrawEvery {
+			p.described = now
+			p.bar.Describe(fmt.Sprintf("%s %d rows", p.verb, rows))
+		}
+		_ = p.bar.Set64(min(bytes, p.total))
 		return
 	}
-	if p.terminal && p.width > 0 {
-		fmt.Fprintf(p.w, "\r%s\r", strings.Repeat(" ", p.width))
-		p.width, p.drawn = 0, time.Time{} // redraw at the next update
+	_ = p.bar.Set64(int64(rows))
+}
+
+func (p *Progress) newBar() *progressbar.ProgressBar {
+	opts := []progressbar.Option{
+		progressbar.OptionSetWriter(p.w),
+		progressbar.OptionSetWidth(30),
+		progressbar.OptionThrottle(redrawEvery),
+		progressbar.OptionShowCount(),
+		// Drawn at once, before the spinner's goroutine starts, which
+		// then reads the start time without the bar's lock.
+		progressbar.OptionSetRenderBlankState(true),
 	}
-	fmt.Fprintln(p.w, line)
+	if p.total > 0 {
+		opts = append(opts, progressbar.OptionShowBytes(true), progressbar.OptionSetDescription(p.verb))
+		return progressbar.NewOptions64(p.total, opts...)
+	}
+	opts = append(opts, progressbar.OptionSetDescription(p.verb), progressbar.OptionShowIts(),
+		progressbar.OptionSetItsString("rows"), progressbar.OptionSpinnerType(14), progressbar.OptionShowTotalBytes(false))
+	return progressbar.NewOptions64(-1, opts...)
 }
 
-func (p *Progress) draw(s string) {
-	pad := max(p.width-len(s), 0)
-	fmt.Fprintf(p.w, "\r%s%s", s, strings.Repeat(" ", pad))
-	p.width = len(s)
+// plainLine prints a line when rows passes the next multiple of Every.
+func (p *Progress) plainLine(rows int, bytes int64) {
+	now := p.Now()
+	if p.start.IsZero() {
+		p.start, p.next = now, p.Every
+	}
+	if rows >= p.next {
+		p.next = (rows/p.Every + 1) * p.Every
+		fmt.Fprintf(p.w, "%s %s\n", p.verb, p.status(rows, bytes, now))
+	}
 }
 
-// status is "[####----] 42% 12000 rows 8000 rows/s ETA 3s" on a terminal
-// with a known total, and the same without the bar elsewhere.
+// status is "42% 12000 rows, 8000 rows/s, ETA 3s", without the percentage
+// and the ETA when the total is unknown.
 func (p *Progress) status(rows int, bytes int64, now time.Time) string {
 	elapsed := now.Sub(p.start)
 	var b strings.Builder
 	frac := -1.0
 	if p.total > 0 {
 		frac = min(float64(bytes)/float64(p.total), 1)
-	}
-	if frac >= 0 && p.terminal {
-		const width = 30
-		done := int(frac * width)
-		fmt.Fprintf(&b, "[%s%s] ", strings.Repeat("#", done), strings.Repeat("-", width-done))
-	}
-	if frac >= 0 {
 		fmt.Fprintf(&b, "%3.0f%% ", frac*100)
 	}
 	fmt.Fprintf(&b, "%d rows", rows)
