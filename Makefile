@@ -16,13 +16,14 @@ else
 DB_START := true
 endif
 
-.PHONY: run test build generate check-generated vet unit bench db-start db-stop deps-test clean
+.PHONY: run test build generate check-generated check-port vet unit bench db-start db-stop deps-test clean
 
 build:
 	$(GO) build -o $(BIN) .
 
 ## run: start PostgreSQL, migrate, seed a demo store when empty, print a token and serve GraphiQL
 run: build
+	@$(MAKE) --no-print-directory check-port
 	@$(DB_START)
 	@$(BIN) migrate
 	@$(BIN) seed --store $(DEMO_STORE) --products 100 --variants 10 --locations 5
@@ -35,21 +36,34 @@ run: build
 	echo; \
 	STOCKGRAPH_DEV_TOKEN=$$token LISTEN_ADDR=$(LISTEN_ADDR) exec $(BIN) serve
 
+# check-port fails when something already answers on LISTEN_ADDR, so that
+# run stops before it migrates, seeds and mints a token it cannot serve.
+check-port:
+	@addr='$(LISTEN_ADDR)'; host=$${addr%:*}; port=$${addr##*:}; host=$${host#[}; host=$${host%]}; \
+	case "$$host" in ''|0.0.0.0|::) host=127.0.0.1;; esac; \
+	if timeout 2 bash -c 'exec 3<>"/dev/tcp/$$0/$$1"' "$$host" "$$port" 2>/dev/null; then \
+	  echo "make run: port $$port is already in use (LISTEN_ADDR=$$addr): is another 'make run' still serving?" >&2; \
+	  echo "  Stop it, or pick another port: make run LISTEN_ADDR=$$host:$$((port + 1))" >&2; \
+	  exit 1; \
+	fi
+
 ## test: everything CI runs
 test: deps-test vet check-generated
 	@$(DB_START)
-	@echo "== go test -race ./... (DATABASE_URL=$(DATABASE_URL))"
+	@echo "== building with -race (first run: several minutes; later runs reuse Go's build cache)"
+	$(GO) build -race ./...
+	@echo "== go test -race ./... (one line per package as each finishes; DATABASE_URL=$(DATABASE_URL))"
 	$(GO) test -race -count=1 -timeout 12m ./...
 
 vet:
-	@echo "== go vet"
+	@echo "== go vet and gofmt (the first run compiles the dependencies: a minute or two)"
 	$(GO) vet ./...
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi
 
 ## check-generated: regenerate the gqlgen code and fail when it differs from what is committed
 check-generated:
-	@echo "== gqlgen generate (checking graph/ and resolvers/ are current)"
+	@echo "== gqlgen generate (checking graph/ and resolvers/ are current; the first run compiles gqlgen)"
 	@tmp=$$(mktemp -d); cp -r graph resolvers "$$tmp"/; \
 	$(GO) run github.com/99designs/gqlgen generate; \
 	if ! diff -r "$$tmp"/graph graph >/dev/null || ! diff -r "$$tmp"/resolvers resolvers >/dev/null; then \
@@ -64,10 +78,10 @@ generate:
 deps-test:
 	@if ! command -v chromium >/dev/null 2>&1; then \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    echo "== installing chromium (apt-get, first run only)"; \
+	    echo "== installing chromium for the browser test (apt-get, first run only: a minute or two)"; \
 	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	  else echo "chromium is missing: sudo apt-get install chromium"; exit 1; fi; \
+	  else echo "chromium is missing (the browser test needs it): sudo apt-get install -y chromium"; exit 1; fi; \
 	fi
 
 ## bench: benchmarks and long measurements (not part of make test)

@@ -8,7 +8,8 @@
 #   scripts/pg.sh status  say whether it runs
 #
 # The data folder lives outside the repository ($STOCKGRAPH_PGDATA, default
-# /var/tmp/stockgraph-pg-$UID) and the server listens only on 127.0.0.1.
+# /var/tmp/stockgraph-pg-$UID) and the server listens only on 127.0.0.1, on
+# $STOCKGRAPH_PGPORT (default 55432). Each step says what it does on stderr.
 # initdb refuses to run as root, so as root the cluster belongs to the
 # "postgres" user and every server command runs as that user.
 set -euo pipefail
@@ -49,7 +50,7 @@ ensure_installed() {
 
 ensure_cluster() {
   if [ -f "$PGDATA/PG_VERSION" ]; then return; fi
-  say "creating a new cluster in $PGDATA"
+  say "initdb: creating a new cluster in $PGDATA (first run only)"
   mkdir -p "$PGDATA"
   if [ "$(id -u)" = 0 ]; then chown postgres:postgres "$PGDATA"; fi
   chmod 700 "$PGDATA"
@@ -73,14 +74,16 @@ start() {
   if running; then
     say "reusing the cluster already running on 127.0.0.1:$PGPORT"
   else
+    say "starting PostgreSQL $PGVERSION on 127.0.0.1:$PGPORT (log: $LOG)"
     touch "$LOG"
     if [ "$(id -u)" = 0 ]; then chown postgres:postgres "$LOG"; fi
     as_owner "$PGBIN/pg_ctl" -D "$PGDATA" -l "$LOG" -w -t 60 start >/dev/null || {
       say "PostgreSQL did not start; its log ($LOG) ends with:"; tail -n 20 "$LOG" >&2; exit 1; }
-    say "started PostgreSQL $PGVERSION on 127.0.0.1:$PGPORT (data: $PGDATA)"
+    say "started (data: $PGDATA)"
   fi
   if ! as_owner "$PGBIN/psql" -h 127.0.0.1 -p "$PGPORT" -U postgres -d postgres -Atqc \
       "SELECT 1 FROM pg_database WHERE datname = '$DBNAME'" | grep -q 1; then
+    say "creating the database $DBNAME"
     as_owner "$PGBIN/createdb" -h 127.0.0.1 -p "$PGPORT" -U postgres "$DBNAME"
   fi
 }
