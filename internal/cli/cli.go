@@ -43,9 +43,29 @@ func NewRoot(cmds ...*cobra.Command) *cobra.Command {
 	root.CompletionOptions.DisableDefaultCmd = true
 	// Every command reads the environment, so every help lists it.
 	root.SetUsageTemplate(root.UsageTemplate() + "\n" + environment + "\n")
+	root.SetHelpCommand(helpCommand())
 	root.AddCommand(cmds...)
 	root.SetFlagErrorFunc(flagError)
 	return root
+}
+
+// helpCommand is cobra's help command, except that an unknown topic is an
+// error rather than the root's help with exit status 0.
+func helpCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "help [command]",
+		Short: "Help about any command",
+		RunE: func(c *cobra.Command, args []string) error {
+			cmd, rest, err := c.Root().Find(args)
+			if err != nil {
+				return err
+			}
+			if len(rest) > 0 {
+				return usageError{fmt.Errorf("unknown help topic %q", strings.Join(args, " "))}
+			}
+			return cmd.Help()
+		},
+	}
 }
 
 // flagError marks a flag parsing error as a mistake in the command line.

@@ -86,6 +86,8 @@ func TestCommandLineMistakes(t *testing.T) {
 		{[]string{"bench", "writes", "--clients", "0"}, "must be positive integers"},
 		{[]string{"migrate", "now"}, `stockgraph migrate takes no arguments, got "now"`},
 		{[]string{"serve", "--port", "1"}, "unknown flag: --port"},
+		{[]string{"help", "frob"}, `unknown help topic "frob"`},
+		{[]string{"help", "token", "crate"}, `unknown help topic "token crate"`},
 	}
 	for _, tt := range tests {
 		_, err := run(tt.args...)
