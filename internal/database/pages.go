@@ -46,10 +46,8 @@ func ChildPages[T any](ctx context.Context, db *gorm.DB, q ChildQuery, idOf func
 	if len(q.ParentIDs) == 0 {
 		return pages, nil
 	}
-	order, past := "ASC", "t.id > ?"
-	if q.Window.Backward {
-		order, past = "DESC", "t.id < ?"
-	}
+	cmp, order := q.Window.Order(false)
+	past := "t.id " + cmp + " ?"
 	var cursorArgs []any
 	if q.Window.From == nil {
 		past = "TRUE"
@@ -79,27 +77,24 @@ ORDER BY s.page_parent, s.page_in DESC, s.page_rank`, q.Table, q.ParentColumn, p
 	if err := db.WithContext(ctx).Raw(sql, args...).Scan(&rows).Error; err != nil {
 		return nil, fmt.Errorf("page %s by %s: %w", q.Table, q.ParentColumn, err)
 	}
+	// Rows come per parent nearest the cursor first; each parent's first
+	// row carries its counts.
+	fetched := map[int64][]T{}
+	counts := map[int64]childRow[T]{}
 	for _, r := range rows {
-		p := pages[r.PageParent]
-		p.TotalCount = r.PageTotal
-		more := r.PageAfter > q.Window.Limit
-		before := q.Window.From != nil && r.PageAfter < r.PageTotal
-		p.HasNextPage, p.HasPreviousPage = more, before
-		if q.Window.Backward {
-			p.HasNextPage, p.HasPreviousPage = before, more
+		if _, ok := counts[r.PageParent]; !ok {
+			counts[r.PageParent] = r
 		}
 		if r.PageIn && r.PageRank <= q.Window.Limit {
-			p.Items = append(p.Items, r.Row)
-			p.Positions = append(p.Positions, page.Position{ID: idOf(r.Row)})
+			fetched[r.PageParent] = append(fetched[r.PageParent], r.Row)
 		}
-		pages[r.PageParent] = p
 	}
-	if q.Window.Backward {
-		for id, p := range pages {
-			slices.Reverse(p.Items)
-			slices.Reverse(p.Positions)
-			pages[id] = p
-		}
+	for parent, c := range counts {
+		beyond := c.PageAfter > q.Window.Limit
+		behind := q.Window.From != nil && c.PageAfter < c.PageTotal
+		p := page.Build(fetched[parent], q.Window, beyond, behind, page.ByID(idOf))
+		p.TotalCount = c.PageTotal
+		pages[parent] = p
 	}
 	return pages, nil
 }
