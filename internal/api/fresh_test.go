@@ -149,8 +149,10 @@ func TestMutationFieldsReadEarlierSwitches(t *testing.T) {
 	e := newEnv(t)
 	token, loc, _, _ := freshStart(t, e)
 	var got struct {
-		On struct{ Configuration struct{ BackordersEnabled bool } }
-		S  struct {
+		On struct {
+			Configuration struct{ BackordersEnabled bool }
+		}
+		S struct {
 			Items []struct{ AvailableForBackorder, QtyBackordered int }
 		}
 	}

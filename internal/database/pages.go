@@ -77,24 +77,32 @@ ORDER BY s.page_parent, s.page_in DESC, s.page_rank`, q.Table, q.ParentColumn, p
 	if err := db.WithContext(ctx).Raw(sql, args...).Scan(&rows).Error; err != nil {
 		return nil, fmt.Errorf("page %s by %s: %w", q.Table, q.ParentColumn, err)
 	}
-	// Rows come per parent nearest the cursor first; each parent's first
-	// row carries its counts.
+	for parent, p := range pagesOf(rows, q.Window, idOf) {
+		pages[parent] = p
+	}
+	return pages, nil
+}
+
+// pagesOf builds each parent's page from its rows, which come nearest
+// the cursor first; each parent's first row carries its counts.
+func pagesOf[T any](rows []childRow[T], w page.Window, idOf func(T) int64) map[int64]page.Page[T] {
 	fetched := map[int64][]T{}
 	counts := map[int64]childRow[T]{}
 	for _, r := range rows {
 		if _, ok := counts[r.PageParent]; !ok {
 			counts[r.PageParent] = r
 		}
-		if r.PageIn && r.PageRank <= q.Window.Limit {
+		if r.PageIn && r.PageRank <= w.Limit {
 			fetched[r.PageParent] = append(fetched[r.PageParent], r.Row)
 		}
 	}
+	pages := make(map[int64]page.Page[T], len(counts))
 	for parent, c := range counts {
-		beyond := c.PageAfter > q.Window.Limit
-		behind := q.Window.From != nil && c.PageAfter < c.PageTotal
-		p := page.Build(fetched[parent], q.Window, beyond, behind, page.ByID(idOf))
+		beyond := c.PageAfter > w.Limit
+		behind := w.From != nil && c.PageAfter < c.PageTotal
+		p := page.Build(fetched[parent], w, beyond, behind, page.ByID(idOf))
 		p.TotalCount = c.PageTotal
 		pages[parent] = p
 	}
-	return pages, nil
+	return pages
 }

@@ -64,9 +64,9 @@ type Loaders struct {
 	}
 	// store is the caller's store as a mutation field of this operation
 	// last wrote it (its switches), nil while none has.
-	store     atomic.Pointer[models.Store]
-	db        *gorm.DB
-	storeID   int64
+	store   atomic.Pointer[models.Store]
+	db      *gorm.DB
+	storeID int64
 	// itemFilters holds the decoded filter behind each PageKey.FilterKey.
 	itemFilters sync.Map
 }
