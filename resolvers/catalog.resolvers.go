@@ -24,6 +24,7 @@ func (r *mutationResolver) CreateProduct(ctx context.Context, input model.Create
 	}
 	fields := catalog.ProductFields{Name: input.Name, SKU: deref(input.Sku), Description: deref(input.Description)}
 	p, err := catalog.CreateProduct(ctx, r.DB.DB, storeID(ctx), fields, variants)
+	wrote(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -36,6 +37,7 @@ func (r *mutationResolver) UpdateProduct(ctx context.Context, input model.Update
 		return nil, err
 	}
 	p, err := catalog.UpdateProduct(ctx, r.DB.DB, storeID(ctx), id, catalog.ProductPatch{Name: input.Name, SKU: input.Sku, Description: input.Description})
+	wrote(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -47,7 +49,9 @@ func (r *mutationResolver) DeleteProduct(ctx context.Context, input model.Delete
 	if err != nil {
 		return nil, err
 	}
-	if err := catalog.DeleteProduct(ctx, r.DB.DB, storeID(ctx), id); err != nil {
+	err = catalog.DeleteProduct(ctx, r.DB.DB, storeID(ctx), id)
+	wrote(ctx)
+	if err != nil {
 		return nil, err
 	}
 	return &model.DeleteProductPayload{DeletedProductID: input.ID}, nil
@@ -59,6 +63,7 @@ func (r *mutationResolver) CreateVariant(ctx context.Context, input model.Create
 		return nil, err
 	}
 	v, err := catalog.CreateVariant(ctx, r.DB.DB, storeID(ctx), productID, catalog.VariantFields{SKU: input.Sku, Name: deref(input.Name)})
+	wrote(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -71,6 +76,7 @@ func (r *mutationResolver) UpdateVariant(ctx context.Context, input model.Update
 		return nil, err
 	}
 	v, err := catalog.UpdateVariant(ctx, r.DB.DB, storeID(ctx), id, catalog.VariantPatch{SKU: input.Sku, Name: input.Name})
+	wrote(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -82,7 +88,9 @@ func (r *mutationResolver) DeleteVariant(ctx context.Context, input model.Delete
 	if err != nil {
 		return nil, err
 	}
-	if err := catalog.DeleteVariant(ctx, r.DB.DB, storeID(ctx), id); err != nil {
+	err = catalog.DeleteVariant(ctx, r.DB.DB, storeID(ctx), id)
+	wrote(ctx)
+	if err != nil {
 		return nil, err
 	}
 	return &model.DeleteVariantPayload{DeletedVariantID: input.ID}, nil

@@ -2,7 +2,6 @@ package resolvers
 
 import (
 	"context"
-	"slices"
 
 	"stockgraph/graph/model"
 	"stockgraph/internal/api/relay"
@@ -21,9 +20,22 @@ func storeID(ctx context.Context) int64 {
 	return auth.FromContext(ctx).Store.ID
 }
 
-// switches are the caller's store-wide backorder and preorder switches.
+// switches are the caller's store-wide backorder and preorder switches,
+// as a mutation field of this operation left them, else as they were
+// read with the token.
 func switches(ctx context.Context) inventory.Switches {
+	if s, ok := loaders.For(ctx).Store(); ok {
+		return inventory.SwitchesOf(s)
+	}
 	return inventory.SwitchesOf(auth.FromContext(ctx).Store)
+}
+
+// wrote makes the rest of the operation read what a mutation field has
+// just written: every mutation resolver calls it after its domain call,
+// before its payload resolves. Clearing everything is cheap next to a
+// write and cannot miss a relation the write touched.
+func wrote(ctx context.Context) {
+	loaders.For(ctx).ClearAll()
 }
 
 func window(first *int, after *string, last *int, before *string) (page.Window, error) {
@@ -50,54 +62,12 @@ func edges[T any, E any](p page.Page[T], edge func(cursor string, node *T) E) ([
 	return es, nodes
 }
 
-// aggregate totals the items held at locations that count toward
-// aggregates (enabled and physical).
-func aggregate(ctx context.Context, items []models.InventoryItem) (*inventory.Summary, error) {
-	counted, err := countedItems(ctx, items)
-	if err != nil {
-		return nil, err
+// locationIDs decodes a list of location IDs; nil stays nil (all).
+func locationIDs(ids []string) ([]int64, error) {
+	if ids == nil {
+		return nil, nil
 	}
-	s := inventory.Summarize(counted, switches(ctx))
-	return &s, nil
-}
-
-func countedItems(ctx context.Context, items []models.InventoryItem) ([]models.InventoryItem, error) {
-	locs, err := loaders.For(ctx).Locations(ctx)
-	if err != nil {
-		return nil, err
-	}
-	counts := map[int64]bool{}
-	for _, l := range locs {
-		counts[l.ID] = inventory.CountsTowardAggregate(l)
-	}
-	return slices.DeleteFunc(slices.Clone(items), func(it models.InventoryItem) bool { return !counts[it.LocationID] }), nil
-}
-
-// byLocationOrder keeps the items at the given locations (all when ids is
-// nil), in the order of the store's locations: highest priority first.
-func byLocationOrder[T any](ctx context.Context, items []T, locationOf func(T) int64, ids []string) ([]T, error) {
-	var wanted map[int64]bool
-	if ids != nil {
-		parsed, err := relay.ParseIDsOf(relay.KindLocation, ids)
-		if err != nil {
-			return nil, err
-		}
-		wanted = map[int64]bool{}
-		for _, id := range parsed {
-			wanted[id] = true
-		}
-	}
-	locs, err := loaders.For(ctx).Locations(ctx)
-	if err != nil {
-		return nil, err
-	}
-	rank := map[int64]int{}
-	for i, l := range locs {
-		rank[l.ID] = i
-	}
-	out := slices.DeleteFunc(slices.Clone(items), func(it T) bool { return wanted != nil && !wanted[locationOf(it)] })
-	slices.SortStableFunc(out, func(a, b T) int { return rank[locationOf(a)] - rank[locationOf(b)] })
-	return out, nil
+	return relay.ParseIDsOf(relay.KindLocation, ids)
 }
 
 func ptrs[T any](items []T) []*T {
@@ -137,19 +107,6 @@ func productQuery(filter *model.ProductFilter, sortBy *model.ProductSort) (catal
 	return q, nil
 }
 
-// groupByLocation splits items, already in location order, into runs of
-// one location each.
-func groupByLocation(items []models.InventoryItem) [][]models.InventoryItem {
-	var groups [][]models.InventoryItem
-	for i, it := range items {
-		if i == 0 || it.LocationID != items[i-1].LocationID {
-			groups = append(groups, nil)
-		}
-		groups[len(groups)-1] = append(groups[len(groups)-1], it)
-	}
-	return groups
-}
-
 func addressPatch(in *model.AddressInput) *catalog.AddressPatch {
 	if in == nil {
 		return nil
@@ -164,24 +121,6 @@ func addressPatch(in *model.AddressInput) *catalog.AddressPatch {
 func actor(ctx context.Context) inventory.Actor {
 	p := auth.FromContext(ctx)
 	return inventory.Actor{Store: p.Store, TokenID: p.TokenID}
-}
-
-// variantItems returns a variant's items now, or as of the stock's time.
-func variantItems(ctx context.Context, s *inventory.VariantStock) ([]models.InventoryItem, error) {
-	l := loaders.For(ctx)
-	if s.AsOf == nil {
-		return l.ItemsByVariant.Load(ctx, s.Variant.ID)()
-	}
-	return l.ItemsByVariantAsOf.Load(ctx, loaders.NewTimedKey(s.Variant.ID, *s.AsOf))()
-}
-
-// productItems returns a product's items now, or as of the stock's time.
-func productItems(ctx context.Context, s *inventory.ProductStock) ([]models.InventoryItem, error) {
-	l := loaders.For(ctx)
-	if s.AsOf == nil {
-		return l.ItemsByProduct.Load(ctx, s.Product.ID)()
-	}
-	return l.ItemsByProductAsOf.Load(ctx, loaders.NewTimedKey(s.Product.ID, *s.AsOf))()
 }
 
 // variantRef decodes the three ways an input names a variant.

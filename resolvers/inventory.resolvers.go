@@ -83,6 +83,7 @@ func (r *mutationResolver) StockVariant(ctx context.Context, input model.StockVa
 	s := inventory.Stocking{VariantID: variantID, LocationID: locationID, Reference: input.Reference, Metadata: input.Metadata,
 		Settings: settingsLine(inventory.VariantRef{VariantID: variantID}, input.Settings, nil)}
 	item, created, err := inventory.StockVariant(ctx, r.DB.DB, actor(ctx), s)
+	wrote(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -90,31 +91,27 @@ func (r *mutationResolver) StockVariant(ctx context.Context, input model.StockVa
 }
 
 func (r *productInventoryResolver) Aggregated(ctx context.Context, obj *inventory.ProductStock) (*inventory.Summary, error) {
-	items, err := productItems(ctx, obj)
+	h, err := loaders.For(ctx).ProductHoldings(ctx, obj.Product.ID, obj.AsOf)
 	if err != nil {
 		return nil, err
 	}
-	return aggregate(ctx, items)
+	s := inventory.Aggregate(h.Items, h.Locations, switches(ctx))
+	return &s, nil
 }
 
 func (r *productInventoryResolver) ByLocation(ctx context.Context, obj *inventory.ProductStock, locationIds []string) ([]*model.ProductLocationInventory, error) {
-	items, err := productItems(ctx, obj)
+	wanted, err := locationIDs(locationIds)
 	if err != nil {
 		return nil, err
 	}
-	items, err = byLocationOrder(ctx, items, func(it models.InventoryItem) int64 { return it.LocationID }, locationIds)
+	h, err := loaders.For(ctx).ProductHoldings(ctx, obj.Product.ID, obj.AsOf)
 	if err != nil {
 		return nil, err
 	}
 	var out []*model.ProductLocationInventory
-	for _, group := range groupByLocation(items) {
-		loc, err := loaders.For(ctx).LocationByID(ctx, group[0].LocationID)
-		if err != nil {
-			return nil, err
-		}
-		s := inventory.Summarize(group, switches(ctx))
+	for _, s := range inventory.SummariesByLocation(h.Items, h.Locations, wanted, switches(ctx)) {
 		out = append(out, &model.ProductLocationInventory{
-			Location: &loc, AvailableToSell: s.AvailableToSell, OnHand: s.OnHand, QtyBackordered: s.QtyBackordered,
+			Location: &s.Location, AvailableToSell: s.AvailableToSell, OnHand: s.OnHand, QtyBackordered: s.QtyBackordered,
 			SafetyStock: s.SafetyStock, WarningLevel: s.WarningLevel, BackorderLimit: s.BackorderLimit, Availability: s.Availability,
 		})
 	}
@@ -122,20 +119,24 @@ func (r *productInventoryResolver) ByLocation(ctx context.Context, obj *inventor
 }
 
 func (r *variantInventoryResolver) Aggregated(ctx context.Context, obj *inventory.VariantStock) (*inventory.Summary, error) {
-	items, err := variantItems(ctx, obj)
+	h, err := loaders.For(ctx).VariantHoldings(ctx, obj.Variant.ID, obj.AsOf)
 	if err != nil {
 		return nil, err
 	}
-	return aggregate(ctx, items)
+	s := inventory.Aggregate(h.Items, h.Locations, switches(ctx))
+	return &s, nil
 }
 
 func (r *variantInventoryResolver) ByLocation(ctx context.Context, obj *inventory.VariantStock, locationIds []string) ([]*models.InventoryItem, error) {
-	items, err := variantItems(ctx, obj)
+	wanted, err := locationIDs(locationIds)
 	if err != nil {
 		return nil, err
 	}
-	items, err = byLocationOrder(ctx, items, func(it models.InventoryItem) int64 { return it.LocationID }, locationIds)
-	return ptrs(items), err
+	h, err := loaders.For(ctx).VariantHoldings(ctx, obj.Variant.ID, obj.AsOf)
+	if err != nil {
+		return nil, err
+	}
+	return ptrs(inventory.ByLocation(h.Items, h.Locations, wanted)), nil
 }
 
 func (r *Resolver) InventoryItem() graph.InventoryItemResolver { return &inventoryItemResolver{r} }

@@ -54,6 +54,7 @@ func (r *mutationResolver) CreateLocation(ctx context.Context, input model.Creat
 		Code: &input.Code, Name: &input.Name, Type: input.Type, Enabled: input.Enabled,
 		Priority: input.Priority, OnHold: input.OnHold, Address: addressPatch(input.Address),
 	})
+	wrote(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -69,6 +70,7 @@ func (r *mutationResolver) UpdateLocation(ctx context.Context, input model.Updat
 		Code: input.Code, Name: input.Name, Type: input.Type, Enabled: input.Enabled,
 		Priority: input.Priority, OnHold: input.OnHold, Address: addressPatch(input.Address),
 	})
+	wrote(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -80,7 +82,9 @@ func (r *mutationResolver) DeleteLocation(ctx context.Context, input model.Delet
 	if err != nil {
 		return nil, err
 	}
-	if err := catalog.DeleteLocation(ctx, r.DB.DB, storeID(ctx), id); err != nil {
+	err = catalog.DeleteLocation(ctx, r.DB.DB, storeID(ctx), id)
+	wrote(ctx)
+	if err != nil {
 		return nil, err
 	}
 	return &model.DeleteLocationPayload{DeletedLocationID: input.ID}, nil

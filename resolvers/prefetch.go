@@ -4,27 +4,38 @@ import (
 	"context"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/vektah/gqlparser/v2/ast"
 
 	"stockgraph/internal/api/relay"
 	"stockgraph/internal/loaders"
 	"stockgraph/models"
 )
 
+// The planner below finds what a query selects by the schema types of
+// the fields, as gqlgen's field collection reports them, never by their
+// names: an alias, a fragment or a renamed field plans the same.
+const (
+	typeProduct          = "Product"
+	typeProductInventory = "ProductInventory"
+	typeVariant          = "Variant"
+	typeVariantConn      = "VariantConnection"
+	typeVariantInventory = "VariantInventory"
+)
+
 // primeProductPage tells the loaders what the query selects below a page
 // of products, so that they fetch it in one statement per relation.
 func primeProductPage(ctx context.Context, products []models.Product) error {
 	op := graphql.GetOperationContext(ctx)
-	node := connectionNodeFields(op, graphql.GetFieldContext(ctx).Field.Selections)
-	needs := loaders.ProductPageNeeds{Inventory: len(selected(node, "inventory")) > 0}
-	for _, variants := range selected(node, "variants") {
+	node := nodeFields(op, graphql.GetFieldContext(ctx).Field, typeProduct)
+	needs := loaders.ProductPageNeeds{Inventory: len(ofType(node, typeProductInventory)) > 0}
+	for _, variants := range ofType(node, typeVariantConn) {
 		args := variants.ArgumentMap(op.Variables)
 		w, err := relay.Args{First: intArg(args["first"]), After: strArg(args["after"]), Last: intArg(args["last"]), Before: strArg(args["before"])}.Validate()
 		if err != nil {
 			continue // the variants resolver reports it
 		}
 		needs.VariantWindows = append(needs.VariantWindows, w)
-		needs.VariantInventory = needs.VariantInventory || len(selected(connectionNodeFields(op, variants.Selections), "inventory")) > 0
+		inventory := ofType(nodeFields(op, variants, typeVariant), typeVariantInventory)
+		needs.VariantInventory = needs.VariantInventory || len(inventory) > 0
 	}
 	ids := make([]int64, len(products))
 	for i, p := range products {
@@ -33,28 +44,43 @@ func primeProductPage(ctx context.Context, products []models.Product) error {
 	return loaders.For(ctx).PrimeProducts(ctx, ids, needs)
 }
 
-// connectionNodeFields returns the fields selected on a connection's nodes,
-// through edges { node } and through nodes.
-func connectionNodeFields(op *graphql.OperationContext, connection []ast.Selection) []graphql.CollectedField {
+// nodeFields returns the fields selected on the nodes of a connection
+// field: on its fields of the node type (nodes) and on those one level
+// down (edges { node }).
+func nodeFields(op *graphql.OperationContext, connection graphql.CollectedField, nodeType string) []graphql.CollectedField {
 	var out []graphql.CollectedField
-	for _, f := range graphql.CollectFields(op, connection, nil) {
-		switch f.Name {
-		case "nodes":
-			out = append(out, graphql.CollectFields(op, f.Selections, nil)...)
-		case "edges":
-			for _, node := range selected(graphql.CollectFields(op, f.Selections, nil), "node") {
-				out = append(out, graphql.CollectFields(op, node.Selections, nil)...)
-			}
+	for _, f := range subfields(op, connection) {
+		if typeOf(f) == nodeType {
+			out = append(out, subfields(op, f)...)
+			continue
+		}
+		for _, node := range ofType(subfields(op, f), nodeType) {
+			out = append(out, subfields(op, node)...)
 		}
 	}
 	return out
 }
 
-// selected returns the fields called name among fields.
-func selected(fields []graphql.CollectedField, name string) []graphql.CollectedField {
+// subfields collects the fields selected below f, fragments on f's type
+// included.
+func subfields(op *graphql.OperationContext, f graphql.CollectedField) []graphql.CollectedField {
+	return graphql.CollectFields(op, f.Selections, []string{typeOf(f)})
+}
+
+// typeOf is the name of the type a field returns, lists and non-null
+// unwrapped: VariantConnection for Product.variants.
+func typeOf(f graphql.CollectedField) string {
+	if f.Definition == nil || f.Definition.Type == nil {
+		return ""
+	}
+	return f.Definition.Type.Name()
+}
+
+// ofType returns the fields among fields that return the named type.
+func ofType(fields []graphql.CollectedField, name string) []graphql.CollectedField {
 	var out []graphql.CollectedField
 	for _, f := range fields {
-		if f.Name == name {
+		if typeOf(f) == name {
 			out = append(out, f)
 		}
 	}

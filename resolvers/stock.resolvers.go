@@ -12,6 +12,7 @@ import (
 	"stockgraph/internal/api/relay"
 	"stockgraph/internal/apperr"
 	"stockgraph/internal/inventory"
+	"stockgraph/internal/loaders"
 	"stockgraph/models"
 )
 
@@ -56,6 +57,7 @@ func (r *mutationResolver) MoveInventory(ctx context.Context, input model.MoveIn
 		m.Lines = append(m.Lines, line)
 	}
 	res, err := inventory.MoveStock(ctx, r.DB.DB, actor(ctx), m)
+	wrote(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -76,6 +78,7 @@ func (r *mutationResolver) UpdateInventorySettings(ctx context.Context, input mo
 		c.Lines = append(c.Lines, settingsLine(ref, itemSettings(s), s.ExpectedRevision))
 	}
 	res, err := inventory.UpdateSettingsBatch(ctx, r.DB.DB, actor(ctx), c)
+	wrote(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -86,9 +89,11 @@ func (r *mutationResolver) UpdateInventoryConfiguration(ctx context.Context, inp
 	store, err := inventory.UpdateConfiguration(ctx, r.DB.DB, storeID(ctx), inventory.ConfigurationPatch{
 		BackordersEnabled: input.BackordersEnabled, PreordersEnabled: input.PreordersEnabled, AllowNegativeStock: input.AllowNegativeStock,
 	})
+	wrote(ctx)
 	if err != nil {
 		return nil, err
 	}
+	loaders.For(ctx).SetStore(store)
 	return &model.UpdateInventoryConfigurationPayload{Configuration: &store}, nil
 }
 
@@ -102,6 +107,7 @@ func (r *mutationResolver) SetInventoryTracking(ctx context.Context, input model
 		return nil, err
 	}
 	n, err := inventory.SetTracking(ctx, r.DB.DB, storeID(ctx), inventory.Tracking{ProductIDs: products, VariantIDs: variants, Mode: input.TrackingMode})
+	wrote(ctx)
 	if err != nil {
 		return nil, err
 	}

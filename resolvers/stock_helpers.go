@@ -22,6 +22,7 @@ func (r *mutationResolver) adjust(ctx context.Context, mode inventory.AdjustMode
 		a.Lines = append(a.Lines, line)
 	}
 	res, err := inventory.Adjust(ctx, r.DB.DB, actor(ctx), a)
+	wrote(ctx)
 	if err != nil {
 		return nil, err
 	}

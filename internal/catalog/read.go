@@ -125,13 +125,7 @@ func ListProducts(ctx context.Context, db *gorm.DB, storeID int64, q ProductQuer
 		}
 		out.TotalCount = int(total)
 	}
-	// Going backward, or sorting descending, flips the comparison and the
-	// order; going backward also reverses the page afterwards.
-	descending := q.Descending != q.Window.Backward
-	cmp, dir := ">", "ASC"
-	if descending {
-		cmp, dir = "<", "DESC"
-	}
+	cmp, dir := q.Window.Order(q.Descending)
 	sel := filtered.Session(&gorm.Session{})
 	if c := q.Window.From; c != nil {
 		if column == "" {
@@ -151,17 +145,11 @@ func ListProducts(ctx context.Context, db *gorm.DB, storeID int64, q ProductQuer
 	if err := sel.Order("id " + dir).Limit(q.Window.Limit + 1).Find(&rows).Error; err != nil {
 		return out, fmt.Errorf("list products: %w", err)
 	}
-	more := len(rows) > q.Window.Limit
-	rows = rows[:min(len(rows), q.Window.Limit)]
-	out.HasNextPage, out.HasPreviousPage = more, q.Window.From != nil
-	if q.Window.Backward {
-		out.HasNextPage, out.HasPreviousPage = q.Window.From != nil, more
-		reverse(rows)
-	}
-	out.Items = rows
-	for _, p := range rows {
-		out.Positions = append(out.Positions, page.Position{Key: sortKey(q.Sort, p), ID: p.ID})
-	}
+	total := out.TotalCount
+	out = page.FromRows(rows, q.Window, func(p models.Product) page.Position {
+		return page.Position{Key: sortKey(q.Sort, p), ID: p.ID}
+	})
+	out.TotalCount = total
 	return out, nil
 }
 
@@ -212,10 +200,4 @@ func byID[T any](rows []T, id func(T) int64) map[int64]T {
 		out[id(r)] = r
 	}
 	return out
-}
-
-func reverse[T any](s []T) {
-	for i, j := 0, len(s)-1; i < j; i, j = i+1, j-1 {
-		s[i], s[j] = s[j], s[i]
-	}
 }

@@ -46,10 +46,8 @@ func ChildPages[T any](ctx context.Context, db *gorm.DB, q ChildQuery, idOf func
 	if len(q.ParentIDs) == 0 {
 		return pages, nil
 	}
-	order, past := "ASC", "t.id > ?"
-	if q.Window.Backward {
-		order, past = "DESC", "t.id < ?"
-	}
+	cmp, order := q.Window.Order(false)
+	past := "t.id " + cmp + " ?"
 	var cursorArgs []any
 	if q.Window.From == nil {
 		past = "TRUE"
@@ -79,27 +77,32 @@ ORDER BY s.page_parent, s.page_in DESC, s.page_rank`, q.Table, q.ParentColumn, p
 	if err := db.WithContext(ctx).Raw(sql, args...).Scan(&rows).Error; err != nil {
 		return nil, fmt.Errorf("page %s by %s: %w", q.Table, q.ParentColumn, err)
 	}
-	for _, r := range rows {
-		p := pages[r.PageParent]
-		p.TotalCount = r.PageTotal
-		more := r.PageAfter > q.Window.Limit
-		before := q.Window.From != nil && r.PageAfter < r.PageTotal
-		p.HasNextPage, p.HasPreviousPage = more, before
-		if q.Window.Backward {
-			p.HasNextPage, p.HasPreviousPage = before, more
-		}
-		if r.PageIn && r.PageRank <= q.Window.Limit {
-			p.Items = append(p.Items, r.Row)
-			p.Positions = append(p.Positions, page.Position{ID: idOf(r.Row)})
-		}
-		pages[r.PageParent] = p
-	}
-	if q.Window.Backward {
-		for id, p := range pages {
-			slices.Reverse(p.Items)
-			slices.Reverse(p.Positions)
-			pages[id] = p
-		}
+	for parent, p := range pagesOf(rows, q.Window, idOf) {
+		pages[parent] = p
 	}
 	return pages, nil
+}
+
+// pagesOf builds each parent's page from its rows, which come nearest
+// the cursor first; each parent's first row carries its counts.
+func pagesOf[T any](rows []childRow[T], w page.Window, idOf func(T) int64) map[int64]page.Page[T] {
+	fetched := map[int64][]T{}
+	counts := map[int64]childRow[T]{}
+	for _, r := range rows {
+		if _, ok := counts[r.PageParent]; !ok {
+			counts[r.PageParent] = r
+		}
+		if r.PageIn && r.PageRank <= w.Limit {
+			fetched[r.PageParent] = append(fetched[r.PageParent], r.Row)
+		}
+	}
+	pages := make(map[int64]page.Page[T], len(counts))
+	for parent, c := range counts {
+		beyond := c.PageAfter > w.Limit
+		behind := w.From != nil && c.PageAfter < c.PageTotal
+		p := page.Build(fetched[parent], w, beyond, behind, page.ByID(idOf))
+		p.TotalCount = c.PageTotal
+		pages[parent] = p
+	}
+	return pages
 }

@@ -77,12 +77,6 @@ func AvailableForPreorder(it models.InventoryItem, sw Switches) int {
 	return max(it.PreorderLimit-it.QtyPreordered, 0)
 }
 
-// CountsTowardAggregate reports whether stock at loc is part of aggregated
-// totals: only enabled physical locations hold sellable stock.
-func CountsTowardAggregate(loc models.Location) bool {
-	return loc.Enabled && loc.Type.IsPhysical()
-}
-
 // Summary is the stock of one item, or the totals of several.
 type Summary struct {
 	AvailableToSell       int

@@ -114,21 +114,3 @@ func TestAvailabilityCode(t *testing.T) {
 		}
 	}
 }
-
-func TestCountsTowardAggregate(t *testing.T) {
-	tests := []struct {
-		loc  models.Location
-		want bool
-	}{
-		{models.Location{Type: models.LocationWarehouse, Enabled: true}, true},
-		{models.Location{Type: models.LocationStore, Enabled: true}, true},
-		{models.Location{Type: models.LocationWarehouse, Enabled: false}, false},
-		{models.Location{Type: models.LocationSupplier, Enabled: true}, false},
-		{models.Location{Type: models.LocationBin, Enabled: true}, false},
-	}
-	for _, tt := range tests {
-		if got := CountsTowardAggregate(tt.loc); got != tt.want {
-			t.Errorf("CountsTowardAggregate(%s enabled=%v) = %v, want %v", tt.loc.Type, tt.loc.Enabled, got, tt.want)
-		}
-	}
-}

@@ -115,10 +115,7 @@ func List(ctx context.Context, db *gorm.DB, storeID int64, f Filter, w page.Wind
 		q = q.Where("created_at < ?", *f.To)
 	}
 	// Newest first: forward pages go down the IDs, backward pages up.
-	cmp, dir := "<", "DESC"
-	if w.Backward {
-		cmp, dir = ">", "ASC"
-	}
+	cmp, dir := w.Order(true)
 	if w.From != nil {
 		q = q.Where("id "+cmp+" ?", w.From.ID)
 	}
@@ -126,7 +123,7 @@ func List(ctx context.Context, db *gorm.DB, storeID int64, f Filter, w page.Wind
 	if err := q.Order("id " + dir).Limit(w.Limit + 1).Find(&rows).Error; err != nil {
 		return page.Page[models.Movement]{}, fmt.Errorf("list movements: %w", err)
 	}
-	return pageOf(rows, w), nil
+	return page.FromRows(rows, w, movementPosition), nil
 }
 
 // Level is a quantity of one variant in one state at one location.
@@ -215,10 +212,7 @@ func Inconsistencies(ctx context.Context, db *gorm.DB, storeID int64) ([]Mismatc
 // of its variant into or out of its location), newest first, in one
 // statement for all the items.
 func PagesByItems(ctx context.Context, db *gorm.DB, storeID int64, itemIDs []int64, w page.Window) (map[int64]page.Page[models.Movement], error) {
-	cmp, dir := "<", "DESC"
-	if w.Backward {
-		cmp, dir = ">", "ASC"
-	}
+	cmp, dir := w.Order(true) // newest first
 	var cursor int64
 	if w.From != nil {
 		cursor = w.From.ID
@@ -248,29 +242,14 @@ func PagesByItems(ctx context.Context, db *gorm.DB, storeID int64, itemIDs []int
 	}
 	out := make(map[int64]page.Page[models.Movement], len(itemIDs))
 	for _, id := range itemIDs {
-		out[id] = pageOf(grouped[id], w)
+		out[id] = page.FromRows(grouped[id], w, movementPosition)
 	}
 	return out, nil
 }
 
-// pageOf cuts rows fetched limit+1 at a time, newest first, into a page.
-func pageOf(rows []models.Movement, w page.Window) page.Page[models.Movement] {
-	var out page.Page[models.Movement]
-	more := len(rows) > w.Limit
-	rows = rows[:min(len(rows), w.Limit)]
-	out.HasNextPage, out.HasPreviousPage = more, w.From != nil
-	if w.Backward {
-		out.HasNextPage, out.HasPreviousPage = w.From != nil, more
-		for i, j := 0, len(rows)-1; i < j; i, j = i+1, j-1 {
-			rows[i], rows[j] = rows[j], rows[i]
-		}
-	}
-	out.Items = rows
-	for _, m := range rows {
-		out.Positions = append(out.Positions, page.Position{ID: m.ID})
-	}
-	return out
-}
+// movementPosition positions a movement by its ID: the ledger is listed
+// newest first, which is ID order.
+func movementPosition(m models.Movement) page.Position { return page.Position{ID: m.ID} }
 
 // ByIDs returns the store's movements with the given IDs, keyed by ID.
 func ByIDs(ctx context.Context, db *gorm.DB, storeID int64, ids []int64) (map[int64]models.Movement, error) {

@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/graph-gophers/dataloader/v7"
@@ -53,11 +54,19 @@ type Loaders struct {
 	MovementPageByItem *dataloader.Loader[PageKey, page.Page[models.Movement]]
 	MovementByID       *dataloader.Loader[int64, models.Movement]
 
-	// locations are loaded whole, once per request: a store has few, and
-	// every aggregate needs to know which of them are enabled and physical.
-	locations func() ([]models.Location, error)
-	db        *gorm.DB
-	storeID   int64
+	// locations are loaded whole, once per operation until a write
+	// forgets them: a store has few, and every aggregate needs to know
+	// which of them are enabled and physical.
+	locations struct {
+		sync.Mutex
+		rows   []models.Location
+		loaded bool
+	}
+	// store is the caller's store as a mutation field of this operation
+	// last wrote it (its switches), nil while none has.
+	store   atomic.Pointer[models.Store]
+	db      *gorm.DB
+	storeID int64
 	// itemFilters holds the decoded filter behind each PageKey.FilterKey.
 	itemFilters sync.Map
 }
@@ -100,15 +109,94 @@ func New(db *gorm.DB, storeID int64, wait time.Duration) *Loaders {
 	l.MovementByID = newLoader(wait, byIDs(func(ctx context.Context, ids []int64) (map[int64]models.Movement, error) {
 		return ledger.ByIDs(ctx, db, storeID, ids)
 	}, "inventory movement"))
-	l.locations = sync.OnceValues(func() ([]models.Location, error) {
-		return catalog.Locations(context.Background(), db, storeID)
-	})
 	return l
 }
 
 // Locations returns all of the store's locations, highest priority first.
+// The first caller loads them with its context while the others wait; a
+// failed load (a cancelled context) is not kept, so the next caller tries
+// again with its own.
 func (l *Loaders) Locations(ctx context.Context) ([]models.Location, error) {
-	return l.locations()
+	l.locations.Lock()
+	defer l.locations.Unlock()
+	if l.locations.loaded {
+		return l.locations.rows, nil
+	}
+	rows, err := catalog.Locations(ctx, l.db, l.storeID)
+	if err != nil {
+		return nil, err
+	}
+	l.locations.rows, l.locations.loaded = rows, true
+	return rows, nil
+}
+
+// ClearAll forgets everything loaded so far. A mutation field calls it
+// after it writes, so that its payload and the fields after it read what
+// it wrote. Mutation fields run one after another, each payload resolved
+// before the next field starts, so nothing is loading meanwhile.
+func (l *Loaders) ClearAll() {
+	l.ProductByID.ClearAll()
+	l.VariantByID.ClearAll()
+	l.InventoryItemByID.ClearAll()
+	l.VariantPageByProduct.ClearAll()
+	l.ItemPageByLocation.ClearAll()
+	l.ItemsByVariant.ClearAll()
+	l.ItemsByProduct.ClearAll()
+	l.ItemsByVariantAsOf.ClearAll()
+	l.ItemsByProductAsOf.ClearAll()
+	l.MovementPageByItem.ClearAll()
+	l.MovementByID.ClearAll()
+	l.locations.Lock()
+	l.locations.rows, l.locations.loaded = nil, false
+	l.locations.Unlock()
+}
+
+// SetStore records the store as a write of this operation left it, so
+// that later fields use its switches rather than those read with the
+// token when the operation began.
+func (l *Loaders) SetStore(s models.Store) { l.store.Store(&s) }
+
+// Store returns the store as this operation last wrote it, if it did.
+func (l *Loaders) Store() (models.Store, bool) {
+	if s := l.store.Load(); s != nil {
+		return *s, true
+	}
+	return models.Store{}, false
+}
+
+// Holdings are what the views of a variant's or product's stock are
+// computed from: its items and the store's locations.
+type Holdings struct {
+	Items     []models.InventoryItem
+	Locations []models.Location
+}
+
+// VariantHoldings returns a variant's items, now or as of asOf, with the
+// store's locations.
+func (l *Loaders) VariantHoldings(ctx context.Context, variantID int64, asOf *time.Time) (Holdings, error) {
+	if asOf == nil {
+		return l.holdings(ctx, l.ItemsByVariant.Load(ctx, variantID))
+	}
+	return l.holdings(ctx, l.ItemsByVariantAsOf.Load(ctx, NewTimedKey(variantID, *asOf)))
+}
+
+// ProductHoldings returns the items of all of a product's variants, now
+// or as of asOf, with the store's locations.
+func (l *Loaders) ProductHoldings(ctx context.Context, productID int64, asOf *time.Time) (Holdings, error) {
+	if asOf == nil {
+		return l.holdings(ctx, l.ItemsByProduct.Load(ctx, productID))
+	}
+	return l.holdings(ctx, l.ItemsByProductAsOf.Load(ctx, NewTimedKey(productID, *asOf)))
+}
+
+func (l *Loaders) holdings(ctx context.Context, items dataloader.Thunk[[]models.InventoryItem]) (Holdings, error) {
+	var h Holdings
+	var err error
+	if h.Items, err = items(); err != nil {
+		return h, err
+	}
+	h.Locations, err = l.Locations(ctx)
+	return h, err
 }
 
 // LocationByID returns one of the store's locations.

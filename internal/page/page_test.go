@@ -206,3 +206,84 @@ func describe(w Window) string {
 	}
 	return fmt.Sprintf("limit %d backward %v cursor %s", w.Limit, w.Backward, c)
 }
+
+// keysetModel is what the Relay specification gives for a list in
+// display order (IDs ascending, or descending when desc) when the after
+// (before) cursor splits it by value, as a keyset query does: a cursor
+// whose item is gone still pages from where it stood. With a cursor the
+// page has a previous (next) page, the approximation the specification
+// allows when counting what lies behind is not cheap.
+func keysetModel(display []int64, w Window, desc bool) modelPage {
+	m := modelPage{TotalCount: len(display)}
+	edges := display
+	if c := w.From; c != nil {
+		// Edges follow an after cursor, or precede a before cursor, in
+		// display order.
+		follows := !w.Backward
+		edges = slices.DeleteFunc(slices.Clone(display), func(id int64) bool {
+			after := (id > c.ID) != desc
+			return id == c.ID || after != follows
+		})
+	}
+	if w.Backward {
+		m.IDs = edges[max(0, len(edges)-w.Limit):]
+		m.HasPreviousPage, m.HasNextPage = len(edges) > w.Limit, w.From != nil
+	} else {
+		m.IDs = edges[:min(len(edges), w.Limit)]
+		m.HasNextPage, m.HasPreviousPage = len(edges) > w.Limit, w.From != nil
+	}
+	return m
+}
+
+// keysetFetch does in memory what a keyset query does with the comparison
+// and direction of Window.Order: WHERE id cmp cursor ORDER BY id dir
+// LIMIT Limit+1.
+func keysetFetch(all []item, w Window, desc bool) []item {
+	cmp, dir := w.Order(desc)
+	rows := slices.DeleteFunc(slices.Clone(all), func(it item) bool {
+		return w.From != nil && ((cmp == ">" && it.ID <= w.From.ID) || (cmp == "<" && it.ID >= w.From.ID))
+	})
+	slices.SortFunc(rows, func(a, b item) int {
+		if dir == "DESC" {
+			return int(b.ID - a.ID)
+		}
+		return int(a.ID - b.ID)
+	})
+	return rows[:min(len(rows), w.Limit+1)]
+}
+
+// TestFromRowsMatchesModel checks the builder under keyset fetches in
+// both sort directions and both window directions, with cursors on items
+// and between them, against the specification's model of the same list.
+func TestFromRowsMatchesModel(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for range 3000 {
+		all := shuffledList(r, r.IntN(25))
+		desc := r.IntN(2) == 0
+		display := idsOf(all)
+		slices.Sort(display)
+		if desc {
+			slices.Reverse(display)
+		}
+		w := Window{Limit: r.IntN(30), Backward: r.IntN(2) == 0}
+		if r.IntN(3) > 0 {
+			w.From = &Position{ID: int64(r.IntN(90))} // on an item (10, 13, ...) or between
+		}
+		got := FromRows(keysetFetch(all, w, desc), w, ByID(itemID))
+		got.TotalCount = len(all) // counted apart, by the caller
+		checkPage(t, fmt.Sprintf("FromRows(%v desc %v, %s)", display, desc, describe(w)), got, keysetModel(display, w, desc))
+	}
+}
+
+// TestBuildBackwardReversesOnce: a backward page comes out in display
+// order with hasNext and hasPrevious swapped, whatever built it.
+func TestBuildBackwardReversesOnce(t *testing.T) {
+	rows := []item{{ID: 30}, {ID: 20}, {ID: 10}} // nearest the before cursor first
+	got := Build(rows, Window{Limit: 3, Backward: true}, true, false, ByID(itemID))
+	if ids := pageIDs(got); !slices.Equal(ids, []int64{10, 20, 30}) {
+		t.Errorf("Build(backward) item IDs = %v, want [10 20 30]", ids)
+	}
+	if got.HasNextPage || !got.HasPreviousPage {
+		t.Errorf("Build(backward, beyond, not behind) hasNext, hasPrevious = %v, %v, want false, true", got.HasNextPage, got.HasPreviousPage)
+	}
+}
