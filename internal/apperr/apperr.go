@@ -22,6 +22,11 @@ const (
 	// NotFound: no such object in the caller's store (another store's
 	// objects are not found either).
 	NotFound Code = "NOT_FOUND"
+	// BadRequest: the HTTP request is not a well-formed GraphQL-over-HTTP
+	// request (a body that is not one JSON object with a string "query",
+	// batched operations, a wrong Content-Type, a body too large or too
+	// deeply nested). HTTP 400, or 413, 415 or 405 where those say more.
+	BadRequest Code = "BAD_REQUEST"
 	// BadUserInput: an argument is malformed or out of range.
 	BadUserInput Code = "BAD_USER_INPUT"
 	// Conflict: the change clashes with existing data, such as a taken SKU.
