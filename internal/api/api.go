@@ -234,9 +234,15 @@ func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 		if e, ok := apperr.As(err); ok {
 			gqlErr.Message = e.Message
 			gqlErr.Extensions = e.Extensions()
-			if input != "" && e.Field == "" {
+			switch {
+			case e.Field != "":
+			case input != "":
 				gqlErr.Message = input + ": " + e.Message
 				gqlErr.Extensions["field"] = input
+			case e.Value != "":
+				if path := argumentHolding(ctx, e.Value); path != "" {
+					gqlErr.Extensions["field"] = path
+				}
 			}
 			return gqlErr
 		}
@@ -285,33 +291,4 @@ func clientErrorCode(err error) (apperr.Code, bool) {
 		return apperr.BadUserInput, true
 	}
 	return "", false
-}
-
-// argumentPath returns the input path ("asOf", "input.items[2].metadata")
-// of an error that gqlgen raised while reading a field's arguments, and
-// trims the error's path back to the field's response path; "" for any
-// other error. gqlgen reports such errors at the field's path followed by
-// the argument's path.
-func argumentPath(ctx context.Context, gqlErr *gqlerror.Error) string {
-	if graphql.GetFieldContext(ctx) == nil {
-		return ""
-	}
-	field := graphql.GetPath(ctx)
-	if len(gqlErr.Path) <= len(field) || gqlErr.Path[:len(field)].String() != field.String() {
-		return ""
-	}
-	var b strings.Builder
-	for _, el := range gqlErr.Path[len(field):] {
-		switch el := el.(type) {
-		case ast.PathName:
-			if b.Len() > 0 {
-				b.WriteByte('.')
-			}
-			b.WriteString(string(el))
-		case ast.PathIndex:
-			fmt.Fprintf(&b, "[%d]", int(el))
-		}
-	}
-	gqlErr.Path = field
-	return b.String()
 }

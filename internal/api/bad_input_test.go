@@ -178,9 +178,14 @@ func TestBadInputIsTheClientsError(t *testing.T) {
 		{"metadata as a number", httpRequest{body: gqlBody(stock, map[string]any{"v": variant, "l": location, "m": 7})}, 200, "BAD_USER_INPUT", "input.metadata", true},
 		{"metadata as a string of an array", httpRequest{body: gqlBody(stock, map[string]any{"v": variant, "l": location, "m": "[1]"})}, 200, "BAD_USER_INPUT", "input.metadata", true},
 
-		// Non-canonical global IDs name no object.
-		{"ID with leading zeros", httpRequest{body: gqlBody(`query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": b64(fmt.Sprintf("Variant:0%d", ids.VariantID))})}, 200, "BAD_USER_INPUT", "", true},
-		{"ID with a plus sign", httpRequest{body: gqlBody(`query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": b64(fmt.Sprintf("Variant:+%d", ids.VariantID))})}, 200, "BAD_USER_INPUT", "", true},
+		// Non-canonical global IDs name no object; ID errors name the
+		// argument that held the ID.
+		{"ID with leading zeros", httpRequest{body: gqlBody(`query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": b64(fmt.Sprintf("Variant:0%d", ids.VariantID))})}, 200, "BAD_USER_INPUT", "id", true},
+		{"ID with a plus sign", httpRequest{body: gqlBody(`query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": b64(fmt.Sprintf("Variant:+%d", ids.VariantID))})}, 200, "BAD_USER_INPUT", "id", true},
+		{"malformed ID in a filter list", httpRequest{body: gqlBody(products, map[string]any{"f": map[string]any{"ids": []string{relay.ID(relay.KindProduct, 1), "zzz"}}})}, 200, "BAD_USER_INPUT", "filter.ids[1]", true},
+		{"malformed ID in a mutation input", httpRequest{body: gqlBody(stock, map[string]any{"v": "nope", "l": location})}, 200, "BAD_USER_INPUT", "input.variantId", true},
+		{"ID of the wrong kind", httpRequest{body: gqlBody(stock, map[string]any{"v": variant, "l": variant})}, 200, "BAD_USER_INPUT", "input.locationId", true},
+		{"malformed location ID inline", httpRequest{body: gqlBody(`{ store { products(first: 1) { nodes { inventory { byLocation(locationIds: ["zzz"]) { onHand } } } } } }`, nil)}, 200, "BAD_USER_INPUT", "locationIds[0]", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

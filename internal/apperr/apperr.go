@@ -59,6 +59,11 @@ type Error struct {
 	Index int
 	// Extra holds more machine-readable details for the client.
 	Extra map[string]any
+	// Value is the offending input value, such as a malformed ID, for an
+	// error raised where the field's name is not known (relay.ParseID):
+	// the API finds the value among the operation's arguments and names
+	// that argument in extensions.field. Clients never see it.
+	Value string
 }
 
 func (e *Error) Error() string { return e.Message }
@@ -71,6 +76,12 @@ func New(code Code, format string, args ...any) *Error {
 // WithField names the input field the error is about.
 func (e *Error) WithField(field string) *Error {
 	e.Field = field
+	return e
+}
+
+// WithValue records the offending input value (see Error.Value).
+func (e *Error) WithValue(v string) *Error {
+	e.Value = v
 	return e
 }
 

@@ -60,7 +60,7 @@ func ParseIDOf(want Kind, gid string) (int64, error) {
 		return 0, err
 	}
 	if kind != want {
-		return 0, apperr.New(apperr.BadUserInput, "ID %q is a %s ID, not a %s ID", gid, kind, want)
+		return 0, apperr.New(apperr.BadUserInput, "ID %q is a %s ID, not a %s ID", gid, kind, want).WithValue(gid)
 	}
 	return id, nil
 }
@@ -79,5 +79,5 @@ func ParseIDsOf(want Kind, gids []string) ([]int64, error) {
 }
 
 func malformed(gid string) error {
-	return apperr.New(apperr.BadUserInput, "ID %q is not a valid global ID", gid)
+	return apperr.New(apperr.BadUserInput, "ID %q is not a valid global ID", gid).WithValue(gid)
 }
