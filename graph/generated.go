@@ -2236,12 +2236,17 @@ type ProductEdge {
   node: Product!
 }
 
+"""
+Narrows a product listing; the conditions given must all hold. Like every
+list in an argument, ` + "`" + `ids` + "`" + ` and ` + "`" + `skus` + "`" + ` hold at most 10,000 values (more is
+BAD_USER_INPUT naming the list, such as ` + "`" + `filter.skus` + "`" + `).
+"""
 input ProductFilter {
   "Case-insensitive substring of the product's name or SKU, or of any of its variants' SKUs."
   search: String
-  "Only these products (global IDs)."
+  "Only these products (global IDs); at most 10,000."
   ids: [ID!]
-  "Products whose own SKU, or one of whose variants' SKUs, is in this list."
+  "Products whose own SKU, or one of whose variants' SKUs, is in this list; at most 10,000."
   skus: [String!]
 }
 
@@ -2538,7 +2543,9 @@ type InventoryItemEdge {
 }
 
 input InventoryItemFilter {
+  "Only items of these variants (global IDs); at most 10,000."
   variantIds: [ID!]
+  "Only items of the variants with these SKUs; at most 10,000."
   skus: [String!]
 }
 
