@@ -2236,12 +2236,17 @@ type ProductEdge {
   node: Product!
 }
 
+"""
+Narrows a product listing; the conditions given must all hold. Like every
+list in an argument, ` + "`" + `ids` + "`" + ` and ` + "`" + `skus` + "`" + ` hold at most 10,000 values (more is
+BAD_USER_INPUT naming the list, such as ` + "`" + `filter.skus` + "`" + `).
+"""
 input ProductFilter {
   "Case-insensitive substring of the product's name or SKU, or of any of its variants' SKUs."
   search: String
-  "Only these products (global IDs)."
+  "Only these products (global IDs); at most 10,000."
   ids: [ID!]
-  "Products whose own SKU, or one of whose variants' SKUs, is in this list."
+  "Products whose own SKU, or one of whose variants' SKUs, is in this list; at most 10,000."
   skus: [String!]
 }
 
@@ -2538,7 +2543,9 @@ type InventoryItemEdge {
 }
 
 input InventoryItemFilter {
+  "Only items of these variants (global IDs); at most 10,000."
   variantIds: [ID!]
+  "Only items of the variants with these SKUs; at most 10,000."
   skus: [String!]
 }
 
@@ -17726,13 +17733,13 @@ func (ec *executionContext) marshalNCreateVariantPayload2ᚖstockgraphᚋgraph�
 }
 
 func (ec *executionContext) unmarshalNDateTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
-	res, err := graphql.UnmarshalTime(v)
+	res, err := models.UnmarshalDateTime(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNDateTime2timeᚐTime(ctx context.Context, sel ast.SelectionSet, v time.Time) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalTime(v)
+	res := models.MarshalDateTime(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "DateTime!")
 	}
@@ -18716,7 +18723,7 @@ func (ec *executionContext) unmarshalODateTime2ᚖtimeᚐTime(ctx context.Contex
 	if v == nil {
 		return nil, nil
 	}
-	res, err := graphql.UnmarshalTime(v)
+	res, err := models.UnmarshalDateTime(v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -18726,7 +18733,7 @@ func (ec *executionContext) marshalODateTime2ᚖtimeᚐTime(ctx context.Context,
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalTime(*v)
+	res := models.MarshalDateTime(*v)
 	return res
 }
 

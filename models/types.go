@@ -5,7 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+
+	"stockgraph/internal/apperr"
 )
 
 // JSONObject is a jsonb column holding an object, exposed in GraphQL as the
@@ -60,7 +66,8 @@ func (o JSONObject) MarshalGQL(w io.Writer) {
 }
 
 // UnmarshalGQL accepts a GraphQL input object, or a string holding a JSON
-// object (GraphiQL variables sometimes arrive that way).
+// object (GraphiQL variables sometimes arrive that way). Anything else is
+// the client's mistake: BAD_USER_INPUT, and the API names the argument.
 func (o *JSONObject) UnmarshalGQL(v any) error {
 	switch x := v.(type) {
 	case map[string]any:
@@ -69,13 +76,57 @@ func (o *JSONObject) UnmarshalGQL(v any) error {
 	case string:
 		m := map[string]any{}
 		if err := json.Unmarshal([]byte(x), &m); err != nil {
-			return fmt.Errorf("JSON must be an object: %w", err)
+			return apperr.New(apperr.BadUserInput, "a JSON value must be an object; this string does not hold a JSON object")
 		}
 		*o = m
 		return nil
 	default:
-		return fmt.Errorf("JSON must be an object, got %T", v)
+		return apperr.New(apperr.BadUserInput, "a JSON value must be an object, not %s", describeInput(v))
 	}
+}
+
+// MarshalDateTime writes the DateTime scalar: RFC 3339 in UTC, as the
+// schema promises; the zero time is null.
+func MarshalDateTime(t time.Time) graphql.Marshaler {
+	if t.IsZero() {
+		return graphql.Null
+	}
+	return graphql.WriterFunc(func(w io.Writer) {
+		_, _ = io.WriteString(w, strconv.Quote(t.UTC().Format(time.RFC3339Nano)))
+	})
+}
+
+// UnmarshalDateTime reads the DateTime scalar. Only RFC 3339 is accepted
+// (gqlgen's Time also takes "2006-01-02 15:04:05" and "" as the zero
+// time, which the schema does not promise); anything else, such as
+// "2026-13-45T99:00:00Z", is BAD_USER_INPUT, never an internal error.
+func UnmarshalDateTime(v any) (time.Time, error) {
+	s, ok := v.(string)
+	if !ok {
+		return time.Time{}, apperr.New(apperr.BadUserInput, "a DateTime must be a string such as \"2026-11-23T08:00:00Z\", not %s", describeInput(v))
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, apperr.New(apperr.BadUserInput, "%q is not an RFC 3339 date and time such as \"2026-11-23T08:00:00Z\"", s)
+	}
+	return t.UTC(), nil
+}
+
+// describeInput names the JSON kind of a GraphQL input value for messages.
+func describeInput(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case []any:
+		return "a list"
+	case map[string]any:
+		return "an object"
+	case string:
+		return "a string"
+	case bool:
+		return "a boolean"
+	}
+	return "a number"
 }
 
 // StringArray is a PostgreSQL text[] column.

@@ -133,8 +133,10 @@ type InventoryItemEdge struct {
 }
 
 type InventoryItemFilter struct {
+	// Only items of these variants (global IDs); at most 10,000.
 	VariantIds []string `json:"variantIds,omitempty"`
-	Skus       []string `json:"skus,omitempty"`
+	// Only items of the variants with these SKUs; at most 10,000.
+	Skus []string `json:"skus,omitempty"`
 }
 
 type InventoryMoveInput struct {
@@ -266,12 +268,15 @@ type ProductEdge struct {
 	Node   *models.Product `json:"node"`
 }
 
+// Narrows a product listing; the conditions given must all hold. Like every
+// list in an argument, `ids` and `skus` hold at most 10,000 values (more is
+// BAD_USER_INPUT naming the list, such as `filter.skus`).
 type ProductFilter struct {
 	// Case-insensitive substring of the product's name or SKU, or of any of its variants' SKUs.
 	Search *string `json:"search,omitempty"`
-	// Only these products (global IDs).
+	// Only these products (global IDs); at most 10,000.
 	Ids []string `json:"ids,omitempty"`
-	// Products whose own SKU, or one of whose variants' SKUs, is in this list.
+	// Products whose own SKU, or one of whose variants' SKUs, is in this list; at most 10,000.
 	Skus []string `json:"skus,omitempty"`
 }
 

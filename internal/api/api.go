@@ -69,6 +69,7 @@ func newGraphQL(cfg Config) *handler.Server {
 		Directives: graph.DirectiveRoot{RequireScope: requireScope},
 		Complexity: complexity(),
 	})
+	present := presentError(cfg.Logger)
 	srv := handler.New(schema)
 	srv.AddTransport(transport.Websocket{
 		KeepAlivePingInterval: 15 * time.Second,
@@ -77,19 +78,19 @@ func newGraphQL(cfg Config) *handler.Server {
 		// connection; clients that are not browsers send no Origin.
 		Implementation: transport.CoderWebsocketImplementation{},
 		InitFunc: func(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
-			return websocketInit(ctx, cfg, payload)
+			return websocketInit(ctx, cfg, present, payload)
 		},
 	})
 	srv.AddTransport(transport.Options{})
-	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
+	srv.AddTransport(httpTransport{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	// An admin API documents itself: introspection stays on for GraphiQL
 	// and code generators, behind the token like everything else.
 	srv.Use(extension.Introspection{})
+	srv.Use(listLimit{})
 	srv.Use(extension.FixedComplexityLimit(MaxComplexity))
-	srv.AroundOperations(perOperation(cfg))
-	srv.SetErrorPresenter(presentError(cfg.Logger))
+	srv.AroundOperations(perOperation(cfg, present))
+	srv.SetErrorPresenter(present)
 	srv.SetRecoverFunc(func(ctx context.Context, p any) error {
 		cfg.Logger.ErrorContext(ctx, "panic in resolver", "panic", p)
 		return errors.New("internal error")
@@ -135,7 +136,14 @@ func principalFor(ctx context.Context, cfg Config, header string) (*auth.Princip
 	return auth.Authenticate(ctx, cfg.DB.DB, token)
 }
 
-func websocketInit(ctx context.Context, cfg Config, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
+// websocketInit authenticates a websocket connection from its
+// connection_init payload. A refusal closes the connection with 4403
+// (graphql-transport-ws's Forbidden), or 4500 for a fault of ours, and a
+// close reason that starts with the presented error's code, such as
+// "UNAUTHENTICATED: no API token: ...": the protocol has no other place
+// for it, and the message is the presenter's, so no raw database text
+// reaches the client.
+func websocketInit(ctx context.Context, cfg Config, present graphql.ErrorPresenterFunc, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
 	header := payload.Authorization()
 	if header == "" {
 		if v, ok := payload["Authorization"].(string); ok {
@@ -144,11 +152,25 @@ func websocketInit(ctx context.Context, cfg Config, payload transport.InitPayloa
 	}
 	p, err := principalFor(ctx, cfg, header)
 	if err != nil {
-		return ctx, nil, err
+		presented := present(ctx, err)
+		code, _ := presented.Extensions["code"].(string)
+		closeCode := 4403
+		if code == string(apperr.Internal) {
+			closeCode = 4500
+		}
+		reason := code + ": " + presented.Message
+		if len(reason) > maxCloseReason {
+			reason = reason[:maxCloseReason]
+		}
+		ctx = transport.AppendCloseReason(transport.WithWebsocketCloseCode(ctx, closeCode), reason)
+		return ctx, nil, errors.New(presented.Message)
 	}
 	ctx = auth.WithPrincipal(ctx, p)
 	return context.WithValue(ctx, websocketAuthKey{}, header), nil, nil
 }
+
+// maxCloseReason is the longest close reason a websocket close frame holds.
+const maxCloseReason = 123
 
 // websocketAuthKey holds a websocket connection's Authorization value, so
 // that each operation on the connection checks the token again.
@@ -158,12 +180,14 @@ type websocketAuthKey struct{}
 // websocket connection never reads another operation's cached data, and
 // checks a websocket connection's token again, so that revoking it or
 // changing the store's switches takes effect on open connections too.
-func perOperation(cfg Config) graphql.OperationMiddleware {
+func perOperation(cfg Config, present graphql.ErrorPresenterFunc) graphql.OperationMiddleware {
 	return func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		if header, ok := ctx.Value(websocketAuthKey{}).(string); ok {
 			p, err := principalFor(ctx, cfg, header)
 			if err != nil {
-				return graphql.OneShot(graphql.ErrorResponse(ctx, "%s", err.Error()))
+				// Through the presenter: UNAUTHENTICATED with its code, or
+				// INTERNAL with the database's words logged, not sent.
+				return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{present(ctx, err)}})
 			}
 			ctx = auth.WithPrincipal(ctx, p)
 		}
@@ -199,31 +223,43 @@ func writeError(w http.ResponseWriter, logger *slog.Logger, r *http.Request, err
 
 // presentError gives every GraphQL error an extensions.code: the domain's
 // code for *apperr.Error, GraphQL's own for parse and validation errors,
-// and INTERNAL, with the details logged and hidden, for anything else.
+// BAD_USER_INPUT for a value the client sent that its type refuses, and
+// INTERNAL, with the details logged and hidden, for anything else. An
+// error about an argument's value names the argument in extensions.field
+// ("asOf", "input.metadata") and has the field's response path.
 func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
 		gqlErr := graphql.DefaultErrorPresenter(ctx, err)
+		input := argumentPath(ctx, gqlErr)
 		if e, ok := apperr.As(err); ok {
 			gqlErr.Message = e.Message
 			gqlErr.Extensions = e.Extensions()
+			switch {
+			case e.Field != "":
+			case input != "":
+				gqlErr.Message = input + ": " + e.Message
+				gqlErr.Extensions["field"] = input
+			case e.Value != "":
+				if path := argumentHolding(ctx, e.Value); path != "" {
+					gqlErr.Extensions["field"] = path
+				}
+			}
 			return gqlErr
 		}
-		var pgErr *pgconn.PgError
-		if errors.As(err, &pgErr) && strings.HasPrefix(pgErr.Code, "22") {
-			// A data exception (a NUL byte, a value out of a column's
-			// range) is the client's input that got past our checks.
-			gqlErr.Message = "a value in the input cannot be stored: " + pgErr.Message
-			gqlErr.Extensions = map[string]any{"code": string(apperr.BadUserInput)}
+		if input != "" {
+			// Only the scalars' and enums' unmarshalling runs on an
+			// argument's value before the resolver: its error is about
+			// what the client sent.
+			gqlErr.Extensions = map[string]any{"code": string(apperr.BadUserInput), "field": input}
 			return gqlErr
 		}
-		var parsed *gqlerror.Error
-		if errors.As(err, &parsed) && parsed.Extensions["code"] != nil && parsed.Err == nil {
-			return gqlErr
-		}
-		if errors.As(err, &parsed) && parsed.Err == nil && len(parsed.Path) > 0 {
-			// Argument coercion errors (a bad enum value or type in the
-			// variables) come from gqlgen without a code.
-			gqlErr.Extensions = map[string]any{"code": string(apperr.BadUserInput)}
+		if code, ok := clientErrorCode(err); ok {
+			if code != "" {
+				gqlErr.Extensions = map[string]any{"code": string(code)}
+			}
+			if pgErr := (*pgconn.PgError)(nil); errors.As(err, &pgErr) {
+				gqlErr.Message = "a value in the input cannot be stored: " + pgErr.Message
+			}
 			return gqlErr
 		}
 		logger.ErrorContext(ctx, "internal error", "err", err, "path", fmt.Sprint(graphql.GetPath(ctx)))
@@ -231,4 +267,28 @@ func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 		gqlErr.Extensions = map[string]any{"code": string(apperr.Internal)}
 		return gqlErr
 	}
+}
+
+// clientErrorCode tells whether err, not an *apperr.Error, is still the
+// client's doing, and with which code ("" to keep GraphQL's own code).
+func clientErrorCode(err error) (apperr.Code, bool) {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && strings.HasPrefix(pgErr.Code, "22") {
+		// A data exception (a NUL byte, a value out of a column's
+		// range) is the client's input that got past our checks.
+		return apperr.BadUserInput, true
+	}
+	var parsed *gqlerror.Error
+	if !errors.As(err, &parsed) || parsed.Err != nil {
+		return "", false
+	}
+	if parsed.Extensions["code"] != nil {
+		return "", true // GRAPHQL_PARSE_FAILED and friends
+	}
+	if len(parsed.Path) > 0 {
+		// Argument coercion errors (a bad enum value or type in the
+		// variables) come from gqlgen without a code.
+		return apperr.BadUserInput, true
+	}
+	return "", false
 }

@@ -22,6 +22,11 @@ const (
 	// NotFound: no such object in the caller's store (another store's
 	// objects are not found either).
 	NotFound Code = "NOT_FOUND"
+	// BadRequest: the HTTP request is not a well-formed GraphQL-over-HTTP
+	// request (a body that is not one JSON object with a string "query",
+	// batched operations, a wrong Content-Type, a body too large or too
+	// deeply nested). HTTP 400, or 413, 415 or 405 where those say more.
+	BadRequest Code = "BAD_REQUEST"
 	// BadUserInput: an argument is malformed or out of range.
 	BadUserInput Code = "BAD_USER_INPUT"
 	// Conflict: the change clashes with existing data, such as a taken SKU.
@@ -54,6 +59,11 @@ type Error struct {
 	Index int
 	// Extra holds more machine-readable details for the client.
 	Extra map[string]any
+	// Value is the offending input value, such as a malformed ID, for an
+	// error raised where the field's name is not known (relay.ParseID):
+	// the API finds the value among the operation's arguments and names
+	// that argument in extensions.field. Clients never see it.
+	Value string
 }
 
 func (e *Error) Error() string { return e.Message }
@@ -66,6 +76,12 @@ func New(code Code, format string, args ...any) *Error {
 // WithField names the input field the error is about.
 func (e *Error) WithField(field string) *Error {
 	e.Field = field
+	return e
+}
+
+// WithValue records the offending input value (see Error.Value).
+func (e *Error) WithValue(v string) *Error {
+	e.Value = v
 	return e
 }
 

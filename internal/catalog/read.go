@@ -7,7 +7,6 @@ package catalog
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -160,13 +159,15 @@ func filterProducts(sel *gorm.DB, storeID int64, q ProductQuery) *gorm.DB {
 		sel = sel.Where(`name ILIKE ? OR sku ILIKE ? OR EXISTS (
 			SELECT 1 FROM variants v WHERE v.store_id = products.store_id AND v.product_id = products.id AND v.sku ILIKE ?)`, like, like, like)
 	}
+	// Lists go as one array parameter: "IN ?" spends a parameter per
+	// value and fails past PostgreSQL's 65,535.
 	if q.IDs != nil {
-		sel = sel.Where("id IN ?", slices.Concat(q.IDs, []int64{0})) // never an empty IN list
+		sel = sel.Where("id = ANY(?)", database.Int64s(q.IDs))
 	}
 	if q.SKUs != nil {
-		skus := slices.Concat(q.SKUs, []string{""}) // no SKU is "": keeps IN non-empty
-		sel = sel.Where(`(sku <> '' AND sku IN ?) OR EXISTS (
-			SELECT 1 FROM variants v WHERE v.store_id = products.store_id AND v.product_id = products.id AND v.sku IN ?)`, skus, skus)
+		skus := models.StringArray(q.SKUs)
+		sel = sel.Where(`(sku <> '' AND sku = ANY(?)) OR EXISTS (
+			SELECT 1 FROM variants v WHERE v.store_id = products.store_id AND v.product_id = products.id AND v.sku = ANY(?))`, skus, skus)
 	}
 	return sel
 }

@@ -95,15 +95,16 @@ type Filter struct {
 // List returns a page of movements, newest first.
 func List(ctx context.Context, db *gorm.DB, storeID int64, f Filter, w page.Window) (page.Page[models.Movement], error) {
 	q := db.WithContext(ctx).Model(&models.Movement{}).Where("store_id = ?", storeID)
+	// One array parameter per list, as "IN ?" fails past 65,535 values.
 	if f.VariantIDs != nil {
-		q = q.Where("variant_id IN ?", append([]int64{0}, f.VariantIDs...))
+		q = q.Where("variant_id = ANY(?)", database.Int64s(f.VariantIDs))
 	}
 	if f.LocationIDs != nil {
-		ids := append([]int64{0}, f.LocationIDs...)
-		q = q.Where("(from_location_id IN ? OR to_location_id IN ?)", ids, ids)
+		ids := database.Int64s(f.LocationIDs)
+		q = q.Where("(from_location_id = ANY(?) OR to_location_id = ANY(?))", ids, ids)
 	}
 	if f.Reasons != nil {
-		q = q.Where("reason IN ?", append([]string{""}, f.Reasons...))
+		q = q.Where("reason = ANY(?)", models.StringArray(f.Reasons))
 	}
 	if f.Reference != "" {
 		q = q.Where("reference = ?", f.Reference)

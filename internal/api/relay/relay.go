@@ -33,7 +33,10 @@ func ID(kind Kind, id int64) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(string(kind) + ":" + strconv.FormatInt(id, 10)))
 }
 
-// ParseID decodes any global ID.
+// ParseID decodes any global ID. Only the canonical form that ID writes is
+// accepted: "Variant:0001", "Variant:+1", padded or otherwise re-spelled
+// base64 all name Variant 1 too, and accepting them would let one object
+// have many IDs, which breaks clients that compare or cache IDs.
 func ParseID(gid string) (Kind, int64, error) {
 	raw, err := base64.RawURLEncoding.DecodeString(gid)
 	if err != nil {
@@ -44,7 +47,7 @@ func ParseID(gid string) (Kind, int64, error) {
 		return "", 0, malformed(gid)
 	}
 	id, err := strconv.ParseInt(num, 10, 64)
-	if err != nil || id <= 0 {
+	if err != nil || id <= 0 || ID(Kind(kind), id) != gid {
 		return "", 0, malformed(gid)
 	}
 	return Kind(kind), id, nil
@@ -57,7 +60,7 @@ func ParseIDOf(want Kind, gid string) (int64, error) {
 		return 0, err
 	}
 	if kind != want {
-		return 0, apperr.New(apperr.BadUserInput, "ID %q is a %s ID, not a %s ID", gid, kind, want)
+		return 0, apperr.New(apperr.BadUserInput, "ID %q is a %s ID, not a %s ID", gid, kind, want).WithValue(gid)
 	}
 	return id, nil
 }
@@ -76,5 +79,5 @@ func ParseIDsOf(want Kind, gids []string) ([]int64, error) {
 }
 
 func malformed(gid string) error {
-	return apperr.New(apperr.BadUserInput, "ID %q is not a valid global ID", gid)
+	return apperr.New(apperr.BadUserInput, "ID %q is not a valid global ID", gid).WithValue(gid)
 }

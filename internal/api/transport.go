@@ -1,0 +1,278 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"stockgraph/internal/apperr"
+)
+
+// Limits on a GraphQL request over HTTP. Bodies and nesting beyond them
+// are refused with BAD_REQUEST before anything is parsed, so that no
+// client can make the server hold or walk an unbounded document.
+const (
+	// MaxBodyBytes is the largest request body accepted (HTTP 413 above).
+	MaxBodyBytes = 8 << 20
+	// MaxJSONDepth is the deepest nesting of arrays and objects accepted in
+	// a request body or in GET's variables and extensions.
+	MaxJSONDepth = 64
+)
+
+// The response media types of the GraphQL over HTTP specification.
+const (
+	mediaJSON            = "application/json"
+	mediaGraphQLResponse = "application/graphql-response+json"
+)
+
+// httpTransport serves GraphQL over HTTP, POST with a JSON body and GET
+// with URL parameters, as the GraphQL over HTTP specification describes.
+// It replaces gqlgen's transport.POST and transport.GET, which answer a
+// body they cannot decode with an error that has no code (our presenter
+// then calls it INTERNAL) and echo the body back, and which answer parse
+// and validation failures with HTTP 422 and "data": null. Here:
+//   - a request that is not well formed (not one JSON object with a string
+//     "query", batched, empty, too deep or too large, of another Content-Type,
+//     a mutation over GET) is a 4xx with extensions.code BAD_REQUEST;
+//   - a document that fails to parse or validate, or variables that do not
+//     coerce, is HTTP 200 for application/json and HTTP 400 for
+//     application/graphql-response+json, and the response has no "data".
+//
+// Every error goes through the executor, and so through presentError.
+type httpTransport struct{}
+
+var _ graphql.Transport = httpTransport{}
+
+// Supports takes every plain HTTP request that the websocket and OPTIONS
+// transports leave, so that no request meets gqlgen's code-less
+// "transport not supported".
+func (httpTransport) Supports(r *http.Request) bool {
+	return r.Header.Get("Upgrade") == "" && r.Method != http.MethodOptions && r.Method != http.MethodHead
+}
+
+func (httpTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+	ctx := r.Context()
+	media := responseMediaType(r.Header.Get("Accept"))
+	w.Header().Set("Content-Type", media)
+	start := graphql.Now()
+	params, status, err := readParams(w, r)
+	if err != nil {
+		writeRequestError(w, status, exec.DispatchError(ctx, gqlerror.List{asGraphQLError(err)}))
+		return
+	}
+	params.Headers = r.Header
+	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
+	opCtx, errs := exec.CreateOperationContext(ctx, params)
+	if errs != nil {
+		status := http.StatusOK
+		if media == mediaGraphQLResponse {
+			status = http.StatusBadRequest
+		}
+		writeRequestError(w, status, exec.DispatchError(graphql.WithOperationContext(ctx, opCtx), errs))
+		return
+	}
+	if r.Method == http.MethodGet && opCtx.Operation.Operation != ast.Query {
+		// GET must be safe: a link or a prefetch must never change stock.
+		w.Header().Set("Allow", "POST")
+		err := apperr.New(apperr.BadRequest, "GET runs queries only; send a %s with POST", opCtx.Operation.Operation)
+		writeRequestError(w, http.StatusMethodNotAllowed, exec.DispatchError(ctx, gqlerror.List{asGraphQLError(err)}))
+		return
+	}
+	responses, ctx := exec.DispatchOperation(ctx, opCtx)
+	writeJSON(w, http.StatusOK, responses(ctx))
+}
+
+// readParams reads the request's GraphQL parameters. On failure it returns
+// a BAD_REQUEST error and the HTTP status to answer with.
+func readParams(w http.ResponseWriter, r *http.Request) (*graphql.RawParams, int, error) {
+	switch r.Method {
+	case http.MethodGet:
+		return getParams(r)
+	case http.MethodPost:
+		return postParams(w, r)
+	}
+	w.Header().Set("Allow", "GET, POST, OPTIONS")
+	return nil, http.StatusMethodNotAllowed, badRequest("method %s is not supported: send GraphQL with POST (or queries with GET)", r.Method)
+}
+
+func postParams(w http.ResponseWriter, r *http.Request) (*graphql.RawParams, int, error) {
+	media, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || media != mediaJSON {
+		w.Header().Set("Accept-Post", mediaJSON)
+		return nil, http.StatusUnsupportedMediaType, badRequest("send the request body as Content-Type: %s, got %q", mediaJSON, r.Header.Get("Content-Type"))
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		return nil, http.StatusRequestEntityTooLarge, badRequest("the request body is larger than %d bytes", MaxBodyBytes)
+	case err != nil:
+		return nil, http.StatusBadRequest, badRequest("the request body could not be read")
+	}
+	body = bytes.TrimSpace(body)
+	switch {
+	case len(body) == 0:
+		return nil, http.StatusBadRequest, badRequest(`the request body is empty: send a JSON object such as {"query": "{ store { name } }"}`)
+	case body[0] == '[':
+		return nil, http.StatusBadRequest, badRequest("batched operations are not supported: send one JSON object per request (a document may hold several fields)")
+	case body[0] != '{':
+		return nil, http.StatusBadRequest, badRequest(`the request body must be a JSON object with a "query"`)
+	}
+	params := &graphql.RawParams{}
+	if err := decodeJSON(body, params); err != nil {
+		return nil, http.StatusBadRequest, badRequest("the request body is not a valid GraphQL request: %s", err)
+	}
+	if strings.TrimSpace(params.Query) == "" {
+		return nil, http.StatusBadRequest, badRequest(`the request has no "query"`)
+	}
+	return params, 0, nil
+}
+
+func getParams(r *http.Request) (*graphql.RawParams, int, error) {
+	values, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return nil, http.StatusBadRequest, badRequest("the URL's query string is malformed")
+	}
+	params := &graphql.RawParams{Query: values.Get("query"), OperationName: values.Get("operationName")}
+	if strings.TrimSpace(params.Query) == "" {
+		return nil, http.StatusBadRequest, badRequest(`the request has no "query" parameter`)
+	}
+	for name, dst := range map[string]*map[string]any{"variables": &params.Variables, "extensions": &params.Extensions} {
+		if v := values.Get(name); v != "" {
+			if err := decodeJSON([]byte(v), dst); err != nil {
+				return nil, http.StatusBadRequest, badRequest("the %q parameter is not a JSON object: %s", name, err)
+			}
+		}
+	}
+	return params, 0, nil
+}
+
+// decodeJSON decodes exactly one JSON value into dst, keeping numbers as
+// json.Number as gqlgen expects, and refusing nesting deeper than
+// MaxJSONDepth and anything after the value.
+func decodeJSON(data []byte, dst any) error {
+	if depth := jsonDepth(data); depth > MaxJSONDepth {
+		return fmt.Errorf("JSON nested deeper than %d levels", MaxJSONDepth)
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	if err := dec.Decode(dst); err != nil {
+		return describeJSONError(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("more data after the JSON value")
+	}
+	return nil
+}
+
+// describeJSONError says what is wrong without echoing the client's body
+// back, and names the offending key.
+func describeJSONError(err error) error {
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syntax):
+		return fmt.Errorf("malformed JSON at byte %d: %s", syntax.Offset, strings.TrimPrefix(syntax.Error(), "json: "))
+	case errors.As(err, &typ) && typ.Field != "":
+		return fmt.Errorf("%q must be %s, not a JSON %s", typ.Field, jsonKind(typ.Type.Kind().String()), typ.Value)
+	case errors.As(err, &typ):
+		return fmt.Errorf("expected a JSON object, not a JSON %s", typ.Value)
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return errors.New("the JSON ends too early")
+	}
+	return errors.New("malformed JSON")
+}
+
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "string":
+		return "a string"
+	case "map":
+		return "an object"
+	}
+	return goKind
+}
+
+// jsonDepth returns the deepest nesting of arrays and objects in data,
+// skipping strings; it does not validate the JSON.
+func jsonDepth(data []byte) int {
+	depth, deepest, inString, escaped := 0, 0, false, false
+	for _, c := range data {
+		switch {
+		case inString && escaped:
+			escaped = false
+		case inString && c == '\\':
+			escaped = true
+		case inString:
+			inString = c != '"'
+		case c == '"':
+			inString = true
+		case c == '[' || c == '{':
+			depth++
+			deepest = max(deepest, depth)
+		case c == ']' || c == '}':
+			depth--
+		}
+	}
+	return deepest
+}
+
+// responseMediaType picks the response's media type from the Accept
+// header: the first of the two GraphQL media types the client names, and
+// application/json when it names neither (as the specification allows
+// for clients from before application/graphql-response+json).
+func responseMediaType(accept string) string {
+	for part := range strings.SplitSeq(accept, ",") {
+		media, _, err := mime.ParseMediaType(strings.TrimSpace(part))
+		if err != nil {
+			continue
+		}
+		switch media {
+		case mediaGraphQLResponse:
+			return mediaGraphQLResponse
+		case mediaJSON:
+			return mediaJSON
+		}
+	}
+	return mediaJSON
+}
+
+func badRequest(format string, args ...any) error {
+	return apperr.New(apperr.BadRequest, format, args...)
+}
+
+// asGraphQLError carries err to the executor, which hands it to
+// presentError; the presenter finds the *apperr.Error through Unwrap.
+func asGraphQLError(err error) *gqlerror.Error {
+	return &gqlerror.Error{Message: err.Error(), Err: err}
+}
+
+// writeRequestError answers a request that was refused before execution
+// began. Such a response has no "data" entry at all (the GraphQL
+// specification's "request error"), unlike an execution error's null data.
+func writeRequestError(w http.ResponseWriter, status int, resp *graphql.Response) {
+	writeJSON(w, status, struct {
+		Errors     gqlerror.List  `json:"errors"`
+		Extensions map[string]any `json:"extensions,omitempty"`
+	}{resp.Errors, resp.Extensions})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		// Only a bug can get here: every value we answer with is JSON.
+		panic(fmt.Errorf("marshal GraphQL response: %w", err))
+	}
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}

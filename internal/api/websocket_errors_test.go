@@ -1,0 +1,89 @@
+package api_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/coder/websocket/wsjson"
+
+	"stockgraph/internal/auth"
+)
+
+// TestWebsocketInitRefusalCarriesTheCode checks that a refused
+// connection_init closes with 4403 and a reason that starts with the
+// presented error's code.
+func TestWebsocketInitRefusalCarriesTheCode(t *testing.T) {
+	e := newEnv(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	for _, header := range []string{"", "Bearer sgt_unknown", "Basic dXNlcjpwYXNz"} {
+		conn, _, err := e.dialGraphQLWS(ctx, nil)
+		if err != nil {
+			t.Fatalf("dial: %v", err)
+		}
+		payload := map[string]any{}
+		if header != "" {
+			payload["Authorization"] = header
+		}
+		if err := wsjson.Write(ctx, conn, map[string]any{"type": "connection_init", "payload": payload}); err != nil {
+			t.Fatalf("write: %v", err)
+		}
+		var m wsMessage
+		err = wsjson.Read(ctx, conn, &m)
+		var closed websocket.CloseError
+		if !errors.As(err, &closed) {
+			t.Fatalf("connection_init with %q: read %v (%q), want the connection closed", header, err, m.Type)
+		}
+		if closed.Code != 4403 || !strings.HasPrefix(closed.Reason, "UNAUTHENTICATED: ") {
+			t.Errorf("connection_init with %q: closed %d %q, want 4403 \"UNAUTHENTICATED: ...\"", header, closed.Code, closed.Reason)
+		}
+		conn.CloseNow()
+	}
+}
+
+// TestWebsocketReauthenticationErrorHasACode checks that an operation on
+// a connection whose token was revoked since connection_init gets an
+// error with extensions.code UNAUTHENTICATED, through the presenter.
+func TestWebsocketReauthenticationErrorHasACode(t *testing.T) {
+	e := newEnv(t)
+	token := e.seedStore("wsreauth", 1, 1, 1)
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	conn, _, err := e.dialGraphQLWS(ctx, nil)
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	defer conn.CloseNow()
+	if err := wsjson.Write(ctx, conn, map[string]any{"type": "connection_init", "payload": map[string]any{"Authorization": "Bearer " + token}}); err != nil {
+		t.Fatalf("write: %v", err)
+	}
+	var m wsMessage
+	if err := wsjson.Read(ctx, conn, &m); err != nil || m.Type != "connection_ack" {
+		t.Fatalf("connection_init: %v %q, want connection_ack", err, m.Type)
+	}
+	if err := auth.RevokeToken(t.Context(), e.db.DB, token); err != nil {
+		t.Fatal(err)
+	}
+	if err := wsjson.Write(ctx, conn, map[string]any{"type": "subscribe", "id": "1", "payload": map[string]any{"query": "{ store { handle } }"}}); err != nil {
+		t.Fatalf("write: %v", err)
+	}
+	for m.Type != "next" && m.Type != "error" {
+		if err := wsjson.Read(ctx, conn, &m); err != nil {
+			t.Fatalf("read: %v", err)
+		}
+	}
+	var payload struct{ Errors []gqlError }
+	if m.Type == "error" {
+		_ = json.Unmarshal(m.Payload, &payload.Errors)
+	} else {
+		_ = json.Unmarshal(m.Payload, &payload)
+	}
+	if len(payload.Errors) == 0 || payload.Errors[0].Extensions["code"] != "UNAUTHENTICATED" {
+		t.Errorf("operation after revocation: %s %s, want an error with extensions.code UNAUTHENTICATED", m.Type, m.Payload)
+	}
+}
