@@ -47,16 +47,6 @@ func (it *InventoryItem) Quantity(s QuantityState) *int {
 	panic("models: unknown quantity state " + string(s))
 }
 
-// IsQuantityState reports whether s is one of QuantityColumns' states.
-func IsQuantityState(s QuantityState) bool {
-	for _, q := range QuantityColumns {
-		if q.State == s {
-			return true
-		}
-	}
-	return false
-}
-
 // ItemColumn is one column of inventory_items and the field it maps to.
 type ItemColumn struct {
 	Name string
