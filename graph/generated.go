@@ -2501,7 +2501,12 @@ type InventoryItem implements Node {
 type InventorySettings {
   "Units kept back from sale."
   safetyStock: Int!
-  "The in-stock status of an item tracked by status."
+  """
+  The in-stock status of an item tracked by STATUS, which its availability
+  follows. Items tracked by QUANTITY are in stock by their quantities and
+  UNTRACKED items always are: on them it is always true, setting it to
+  false is refused with BAD_USER_INPUT, and leaving STATUS sets it back to true.
+  """
   isInStock: Boolean!
   "availableToSell at or below this is LOW_STOCK."
   warningLevel: Int!
@@ -2572,6 +2577,7 @@ need backorders switched on for the store, preorder values preorders.
 """
 input InventorySettingsInput {
   safetyStock: Int
+  "Only for items tracked by STATUS: false on any other item is refused with BAD_USER_INPUT."
   isInStock: Boolean
   warningLevel: Int
   binPickingNumber: String
@@ -2994,6 +3000,7 @@ input InventorySettingsItemInput {
   sku: String
   productId: ID
   safetyStock: Int
+  "Only for items tracked by STATUS: false on any other item is refused with BAD_USER_INPUT."
   isInStock: Boolean
   warningLevel: Int
   binPickingNumber: String

@@ -124,21 +124,45 @@ func actor(ctx context.Context) inventory.Actor {
 }
 
 // variantRef decodes the three ways an input names a variant.
-func variantRef(variantID, sku, productID *string) (inventory.VariantRef, error) {
+func variantRef(list string, variantID, sku, productID *string) (inventory.VariantRef, error) {
 	var ref inventory.VariantRef
 	var err error
 	if variantID != nil {
-		if ref.VariantID, err = relay.ParseIDOf(relay.KindVariant, *variantID); err != nil {
+		if ref.VariantID, err = parseIDAt(list+".variantId", relay.KindVariant, *variantID); err != nil {
 			return ref, err
 		}
 	}
 	if productID != nil {
-		if ref.ProductID, err = relay.ParseIDOf(relay.KindProduct, *productID); err != nil {
+		if ref.ProductID, err = parseIDAt(list+".productId", relay.KindProduct, *productID); err != nil {
 			return ref, err
 		}
 	}
 	ref.SKU = deref(sku)
 	return ref, nil
+}
+
+// parseIDAt decodes a global ID of an input field, naming the field's
+// path in the error as the client sent it.
+func parseIDAt(field string, kind relay.Kind, gid string) (int64, error) {
+	id, err := relay.ParseIDOf(kind, gid)
+	if e, ok := apperr.As(err); ok && e.Field == "" {
+		return 0, e.WithField(field)
+	}
+	return id, err
+}
+
+// parseIDsAt decodes a list field of global IDs, naming the field and the
+// position of a bad one.
+func parseIDsAt(field string, kind relay.Kind, gids []string) ([]int64, error) {
+	ids := make([]int64, len(gids))
+	for i, gid := range gids {
+		id, err := parseIDAt(field, kind, gid)
+		if err != nil {
+			return nil, withIndex(err, i)
+		}
+		ids[i] = id
+	}
+	return ids, nil
 }
 
 // withIndex marks an input error with the position of the item it is in.

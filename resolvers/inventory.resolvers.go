@@ -72,11 +72,11 @@ func (r *inventorySettingsResolver) Preorder(ctx context.Context, obj *models.In
 }
 
 func (r *mutationResolver) StockVariant(ctx context.Context, input model.StockVariantInput) (*model.StockVariantPayload, error) {
-	variantID, err := relay.ParseIDOf(relay.KindVariant, input.VariantID)
+	variantID, err := parseIDAt("variantId", relay.KindVariant, input.VariantID)
 	if err != nil {
 		return nil, err
 	}
-	locationID, err := relay.ParseIDOf(relay.KindLocation, input.LocationID)
+	locationID, err := parseIDAt("locationId", relay.KindLocation, input.LocationID)
 	if err != nil {
 		return nil, err
 	}

@@ -43,7 +43,7 @@ func (r *mutationResolver) AdjustInventoryRelative(ctx context.Context, input mo
 func (r *mutationResolver) MoveInventory(ctx context.Context, input model.MoveInventoryInput) (*inventory.MoveResult, error) {
 	m := inventory.Move{Reason: deref(input.Reason), Reference: deref(input.Reference), IdempotencyKey: deref(input.IdempotencyKey)}
 	if input.ReturnBalanceForLocationID != nil {
-		id, err := relay.ParseIDOf(relay.KindLocation, *input.ReturnBalanceForLocationID)
+		id, err := parseIDAt("returnBalanceForLocationId", relay.KindLocation, *input.ReturnBalanceForLocationID)
 		if err != nil {
 			return nil, err
 		}
@@ -65,13 +65,13 @@ func (r *mutationResolver) MoveInventory(ctx context.Context, input model.MoveIn
 }
 
 func (r *mutationResolver) UpdateInventorySettings(ctx context.Context, input model.UpdateInventorySettingsInput) (*inventory.ChangeResult, error) {
-	locationID, err := relay.ParseIDOf(relay.KindLocation, input.LocationID)
+	locationID, err := parseIDAt("locationId", relay.KindLocation, input.LocationID)
 	if err != nil {
 		return nil, err
 	}
 	c := inventory.SettingsChange{LocationID: locationID, Policy: deref(input.ErrorPolicy), DryRun: deref(input.DryRun)}
 	for i, s := range input.Settings {
-		ref, err := variantRef(s.VariantID, s.Sku, s.ProductID)
+		ref, err := variantRef("settings", s.VariantID, s.Sku, s.ProductID)
 		if err != nil {
 			return nil, withIndex(err, i)
 		}
@@ -98,11 +98,11 @@ func (r *mutationResolver) UpdateInventoryConfiguration(ctx context.Context, inp
 }
 
 func (r *mutationResolver) SetInventoryTracking(ctx context.Context, input model.SetInventoryTrackingInput) (*model.SetInventoryTrackingPayload, error) {
-	products, err := relay.ParseIDsOf(relay.KindProduct, input.ProductIds)
+	products, err := parseIDsAt("productIds", relay.KindProduct, input.ProductIds)
 	if err != nil {
 		return nil, err
 	}
-	variants, err := relay.ParseIDsOf(relay.KindVariant, input.VariantIds)
+	variants, err := parseIDsAt("variantIds", relay.KindVariant, input.VariantIds)
 	if err != nil {
 		return nil, err
 	}

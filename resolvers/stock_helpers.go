@@ -30,11 +30,11 @@ func (r *mutationResolver) adjust(ctx context.Context, mode inventory.AdjustMode
 }
 
 func adjustLine(in *model.AdjustInventoryItemInput) (inventory.AdjustLine, error) {
-	ref, err := variantRef(in.VariantID, in.Sku, in.ProductID)
+	ref, err := variantRef("items", in.VariantID, in.Sku, in.ProductID)
 	if err != nil {
 		return inventory.AdjustLine{}, err
 	}
-	loc, err := relay.ParseIDOf(relay.KindLocation, in.LocationID)
+	loc, err := parseIDAt("items.locationId", relay.KindLocation, in.LocationID)
 	if err != nil {
 		return inventory.AdjustLine{}, err
 	}
@@ -43,15 +43,15 @@ func adjustLine(in *model.AdjustInventoryItemInput) (inventory.AdjustLine, error
 }
 
 func moveLine(in *model.InventoryMoveInput) (inventory.MoveLine, error) {
-	ref, err := variantRef(in.VariantID, in.Sku, nil)
+	ref, err := variantRef("changes", in.VariantID, in.Sku, nil)
 	if err != nil {
 		return inventory.MoveLine{}, err
 	}
-	from, err := relay.ParseIDOf(relay.KindLocation, in.FromLocationID)
+	from, err := parseIDAt("changes.fromLocationId", relay.KindLocation, in.FromLocationID)
 	if err != nil {
 		return inventory.MoveLine{}, err
 	}
-	to, err := relay.ParseIDOf(relay.KindLocation, in.ToLocationID)
+	to, err := parseIDAt("changes.toLocationId", relay.KindLocation, in.ToLocationID)
 	if err != nil {
 		return inventory.MoveLine{}, err
 	}

@@ -179,7 +179,8 @@ type InventoryMovementFilter struct {
 // Settings to change; fields left out keep their values. Backorder values
 // need backorders switched on for the store, preorder values preorders.
 type InventorySettingsInput struct {
-	SafetyStock        *int                   `json:"safetyStock,omitempty"`
+	SafetyStock *int `json:"safetyStock,omitempty"`
+	// Only for items tracked by STATUS: false on any other item is refused with BAD_USER_INPUT.
 	IsInStock          *bool                  `json:"isInStock,omitempty"`
 	WarningLevel       *int                   `json:"warningLevel,omitempty"`
 	BinPickingNumber   *string                `json:"binPickingNumber,omitempty"`
@@ -194,10 +195,11 @@ type InventorySettingsInput struct {
 // variant named as adjustments name it, and the settings to change; fields
 // left out keep their values.
 type InventorySettingsItemInput struct {
-	VariantID          *string                `json:"variantId,omitempty"`
-	Sku                *string                `json:"sku,omitempty"`
-	ProductID          *string                `json:"productId,omitempty"`
-	SafetyStock        *int                   `json:"safetyStock,omitempty"`
+	VariantID   *string `json:"variantId,omitempty"`
+	Sku         *string `json:"sku,omitempty"`
+	ProductID   *string `json:"productId,omitempty"`
+	SafetyStock *int    `json:"safetyStock,omitempty"`
+	// Only for items tracked by STATUS: false on any other item is refused with BAD_USER_INPUT.
 	IsInStock          *bool                  `json:"isInStock,omitempty"`
 	WarningLevel       *int                   `json:"warningLevel,omitempty"`
 	BinPickingNumber   *string                `json:"binPickingNumber,omitempty"`

@@ -21,7 +21,7 @@ const MaxKeyLength = 255
 
 // Run runs fn, inside tx, at most once per store and key. request is the
 // input that the key stands for (compared by the hash of its JSON);
-// operation names the mutation. replayed says the result is the stored one.
+// operation names the mutation as the schema does (adjustInventoryRelative). replayed says the result is the stored one.
 // Run the transaction with database.RetryTx: two requests with one key at
 // the same time make the second retry, and then it finds the first's result.
 func Run[T any](ctx context.Context, tx *gorm.DB, storeID int64, key, operation string, request any, fn func() (T, error)) (result T, replayed bool, err error) {
@@ -48,9 +48,8 @@ func Run[T any](ctx context.Context, tx *gorm.DB, storeID int64, key, operation 
 	}
 	if len(stored) == 1 {
 		s := stored[0]
-		if s.Operation != operation || string(s.RequestHash) != string(hash) {
-			return result, false, apperr.New(apperr.IdempotencyKeyReused,
-				"idempotency key %q was used for a different request (%s); use a new key for a new request", key, s.Operation).WithField("idempotencyKey")
+		if err := reused(key, operation, s.Operation, string(s.RequestHash) == string(hash)); err != nil {
+			return result, false, err
 		}
 		if err := json.Unmarshal(s.Response, &result); err != nil {
 			return result, false, fmt.Errorf("decode stored result: %w", err)
@@ -75,6 +74,20 @@ func Run[T any](ctx context.Context, tx *gorm.DB, storeID int64, key, operation 
 		return result, false, fmt.Errorf("idempotency key %q: %w", key, database.ErrRetry)
 	}
 	return result, false, nil
+}
+
+// reused refuses a key used before for another mutation or input. The
+// operations are named as the schema names the mutations.
+func reused(key, operation, stored string, sameInput bool) *apperr.Error {
+	switch {
+	case stored != operation:
+		return apperr.New(apperr.IdempotencyKeyReused,
+			"idempotency key %q was used for %s; use a new key for this %s", key, stored, operation).WithField("idempotencyKey")
+	case !sameInput:
+		return apperr.New(apperr.IdempotencyKeyReused,
+			"idempotency key %q was used for %s with a different input; use a new key for a new request", key, stored).WithField("idempotencyKey")
+	}
+	return nil
 }
 
 func hashOf(request any) ([]byte, error) {

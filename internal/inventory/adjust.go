@@ -2,16 +2,14 @@ package inventory
 
 import (
 	"context"
-	"errors"
-	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
 
 	"stockgraph/internal/apperr"
-	"stockgraph/internal/database"
-	"stockgraph/internal/idempotency"
 	"stockgraph/internal/ledger"
 	"stockgraph/models"
 )
@@ -84,9 +82,6 @@ type ChangeResult struct {
 	Replayed bool
 }
 
-// errDryRun rolls a dry run's transaction back after it computed its result.
-var errDryRun = errors.New("dry run")
-
 // Adjust applies an adjustment in one transaction: all of it, or (with
 // RejectFailedRows) all of its lines that pass. Every change of a level is
 // written to the ledger in the same transaction.
@@ -94,32 +89,20 @@ func Adjust(ctx context.Context, db *gorm.DB, actor Actor, a Adjustment) (Change
 	if err := a.validate(); err != nil {
 		return ChangeResult{}, err
 	}
-	res, replayed, err := runBatch(ctx, db, actor.Store.ID, a.IdempotencyKey, "adjustInventory"+string(a.Mode), a, a.DryRun, func(tx *gorm.DB) (ChangeResult, error) {
+	res, replayed, err := runBatch(ctx, db, actor.Store.ID, a.IdempotencyKey, a.Mode.operation(), a, a.DryRun, func(tx *gorm.DB) (ChangeResult, error) {
 		return adjust(ctx, tx, actor, a)
 	})
 	res.DryRun, res.Replayed = a.DryRun, replayed
 	return res, err
 }
 
-// runBatch runs a batch mutation in a transaction, retried on deadlocks
-// and concurrent use of its idempotency key, and rolled back when dry.
-// replayed says the result is an earlier request's, stored with its key.
-func runBatch[T any](ctx context.Context, db *gorm.DB, storeID int64, key, operation string, request any, dry bool, fn func(tx *gorm.DB) (T, error)) (res T, replayed bool, err error) {
-	err = database.RetryTx(ctx, db, 5, func(tx *gorm.DB) error {
-		var err error
-		if dry {
-			if res, err = fn(tx); err == nil {
-				err = errDryRun
-			}
-			return err
-		}
-		res, replayed, err = idempotency.Run(ctx, tx, storeID, key, operation, request, func() (T, error) { return fn(tx) })
-		return err
-	})
-	if errors.Is(err, errDryRun) {
-		err = nil
+// operation names the mutation as the schema does, for idempotency keys
+// and their messages.
+func (m AdjustMode) operation() string {
+	if m == Absolute {
+		return "adjustInventoryAbsolute"
 	}
-	return res, replayed, err
+	return "adjustInventoryRelative"
 }
 
 func (a Adjustment) validate() error {
@@ -132,15 +115,15 @@ func (a Adjustment) validate() error {
 	if err := checkTexts(maxShortText, "reason", a.Reason, "reference", a.Reference); err != nil {
 		return err
 	}
-	return validateBatch(len(a.Lines), a.Policy)
+	return validateBatch(adjustInput, len(a.Lines), a.Policy)
 }
 
-func validateBatch(lines int, policy ErrorPolicy) error {
+func validateBatch(in input, lines int, policy ErrorPolicy) error {
 	switch {
 	case lines == 0:
-		return apperr.New(apperr.BadUserInput, "items is empty").WithField("items")
+		return apperr.New(apperr.BadUserInput, "%s is empty", in.path).WithField(in.path)
 	case lines > MaxBatch:
-		return apperr.New(apperr.BadUserInput, "at most %d items per request, got %d", MaxBatch, lines).WithField("items")
+		return apperr.New(apperr.BadUserInput, "at most %d %s per request, got %d", MaxBatch, in.path, lines).WithField(in.path)
 	case policy != "" && policy != RejectEverything && policy != RejectFailedRows:
 		return apperr.New(apperr.BadUserInput, "unknown error policy %q", policy).WithField("errorPolicy")
 	}
@@ -148,49 +131,40 @@ func validateBatch(lines int, policy ErrorPolicy) error {
 }
 
 func adjust(ctx context.Context, tx *gorm.DB, actor Actor, a Adjustment) (ChangeResult, error) {
-	storeID := actor.Store.ID
-	var errs lineErrors
+	b := newBatch(ctx, tx, actor, adjustInput)
 	refs := make([]VariantRef, len(a.Lines))
 	for i, l := range a.Lines {
 		refs[i] = l.Variant
-		if err := l.validate(i, a.Mode); err != nil {
-			errs.add(i, err)
-		}
+		b.fail(i, l.validate(b.at(i), a.Mode))
 	}
-	r, err := resolve(ctx, tx, storeID, refs, "items.variantId", &errs)
-	if err != nil {
+	if err := b.resolve(refs); err != nil {
 		return ChangeResult{}, err
 	}
-	actor.Store = r.store
-	keys := lineKeys(a.Lines, r, &errs, func(l AdjustLine) int64 { return l.LocationID })
-	// Check the other lines against their items even when some failed
-	// already, so that a rejected batch reports every failing line.
-	locked, err := lockItems(ctx, tx, storeID, okKeys(keys, &errs))
-	if err != nil {
+	b.keyLines(len(a.Lines), func(i int) int64 { return a.Lines[i].LocationID })
+	if err := b.lockLines(); err != nil {
 		return ChangeResult{}, err
 	}
-	deltas := map[int64]delta{}
+	ds := deltas{}
 	for i, l := range a.Lines {
-		if errs.failed(i) {
+		if b.errs.failed(i) {
 			continue
 		}
-		it := locked[keys[i]]
-		d, lineErr := l.delta(i, it, a.Mode, actor.Store, r.where(it.VariantID, it.LocationID))
-		if lineErr != nil {
-			errs.add(i, lineErr)
-			continue
+		it := b.lockedAt(i)
+		d, lineErr := l.delta(b.at(i), it, a.Mode, b.actor.Store, b.where(it.VariantID, it.LocationID))
+		b.fail(i, lineErr)
+		if lineErr == nil {
+			ds[it.ID] = d
 		}
-		deltas[it.ID] = d
 	}
-	if a.Policy != RejectFailedRows && errs.any() {
-		return ChangeResult{}, errs.list().Err()
+	if err := b.rejected(a.Policy); err != nil {
+		return ChangeResult{}, err
 	}
-	return commitDeltas(ctx, tx, actor, changeMeta{reason: a.Reason, reference: a.Reference, key: a.IdempotencyKey}, r, keys, locked, deltas, &errs)
+	return b.recordAdjustment(changeMeta{reason: a.Reason, reference: a.Reference, key: a.IdempotencyKey}, ds)
 }
 
-func (l AdjustLine) validate(i int, mode AdjustMode) *apperr.Error {
+func (l AdjustLine) validate(at line, mode AdjustMode) *apperr.Error {
 	if l.Quantity == nil && l.QtyBackordered == nil {
-		return apperr.New(apperr.BadUserInput, "item %d changes nothing: give quantity, qtyBackordered or both", i).WithField("items.quantity")
+		return at.errorf(apperr.BadUserInput, "quantity", "changes nothing; give quantity, qtyBackordered or both")
 	}
 	bound := MaxLevel
 	if mode == Relative {
@@ -209,57 +183,55 @@ func (l AdjustLine) validate(i int, mode AdjustMode) *apperr.Error {
 			low = 0
 		}
 		if *v.value < low || *v.value > bound {
-			return apperr.New(apperr.BadUserInput, "item %d: %s %d is outside %d to %d", i, v.name, *v.value, low, bound).WithField("items." + v.name)
+			return at.errorf(apperr.BadUserInput, v.name, "%s %d is outside %d to %d", v.name, *v.value, low, bound)
 		}
 	}
 	return nil
 }
 
 // delta checks one line against its locked item and returns the change.
-func (l AdjustLine) delta(i int, it models.InventoryItem, mode AdjustMode, store models.Store, where string) (delta, *apperr.Error) {
+func (l AdjustLine) delta(at line, it models.InventoryItem, mode AdjustMode, store models.Store, where string) (map[models.QuantityState]int, *apperr.Error) {
 	if l.ExpectedRevision != nil && *l.ExpectedRevision != it.Revision {
-		return delta{}, revisionConflict(i, it, *l.ExpectedRevision)
+		return nil, revisionConflict(at, it, *l.ExpectedRevision)
 	}
-	var d delta
+	d := map[models.QuantityState]int{}
 	if l.Quantity != nil {
 		target := *l.Quantity
 		if mode == Relative {
 			target = it.OnHand + *l.Quantity
 		}
-		if err := checkOnHand(i, it, target, store, where); err != nil {
-			return d, err
+		if err := checkOnHand(at, it, target, store, where); err != nil {
+			return nil, err
 		}
-		d.OnHand = target - it.OnHand
+		d[models.StateOnHand] = target - it.OnHand
 	}
 	if l.QtyBackordered != nil {
 		target := *l.QtyBackordered
 		if mode == Relative {
 			target = it.QtyBackordered + *l.QtyBackordered
 		}
-		if err := checkBackordered(i, it, target, store, where); err != nil {
-			return d, err
+		if err := checkBackordered(at, it, target, store, where); err != nil {
+			return nil, err
 		}
-		d.Backordered = target - it.QtyBackordered
+		d[models.StateBackordered] = target - it.QtyBackordered
 	}
 	return d, nil
 }
 
-func revisionConflict(i int, it models.InventoryItem, expected int64) *apperr.Error {
-	return apperr.New(apperr.RevisionConflict, "item %d: inventory item %d is at revision %d, not %d; read it again and retry",
-		i, it.ID, it.Revision, expected).WithField("items.expectedRevision").With("currentRevision", it.Revision)
+func revisionConflict(at line, it models.InventoryItem, expected int64) *apperr.Error {
+	return at.errorf(apperr.RevisionConflict, "expectedRevision", "inventory item %d is at revision %d, not %d; read it again and retry",
+		it.ID, it.Revision, expected).With("currentRevision", it.Revision)
 }
 
 // checkOnHand enforces the bounds of on hand: ±99,999, and not below zero
 // unless the store allows negative stock (Wix: a paid order took more
 // than there was).
-func checkOnHand(i int, it models.InventoryItem, target int, store models.Store, where string) *apperr.Error {
-	if err := checkLevel(i, "items.quantity", models.StateOnHand, target); err != nil {
+func checkOnHand(at line, it models.InventoryItem, target int, store models.Store, where string) *apperr.Error {
+	if err := checkLevel(at, "quantity", models.StateOnHand, target); err != nil {
 		return err
 	}
-	switch {
-	case target < 0 && target < it.OnHand && !store.AllowNegativeStock:
-		return apperr.New(apperr.NegativeStock, "item %d: %s has %d on hand; the change would leave %d",
-			i, where, it.OnHand, target).WithField("items.quantity").
+	if target < 0 && target < it.OnHand && !store.AllowNegativeStock {
+		return at.errorf(apperr.NegativeStock, "quantity", "%s has %d on hand; the change would leave %d", where, it.OnHand, target).
 			With("onHand", it.OnHand).With("variantId", it.VariantID).With("locationId", it.LocationID)
 	}
 	return nil
@@ -267,56 +239,17 @@ func checkOnHand(i int, it models.InventoryItem, target int, store models.Store,
 
 // checkBackordered keeps qtyBackordered between zero and the item's limit;
 // raising it needs backorders switched on.
-func checkBackordered(i int, it models.InventoryItem, target int, store models.Store, where string) *apperr.Error {
+func checkBackordered(at line, it models.InventoryItem, target int, store models.Store, where string) *apperr.Error {
 	switch {
 	case target < 0:
-		return apperr.New(apperr.NegativeStock, "item %d: %s has %d backordered; the change would leave %d",
-			i, where, it.QtyBackordered, target).WithField("items.qtyBackordered")
+		return at.errorf(apperr.NegativeStock, "qtyBackordered", "%s has %d backordered; the change would leave %d", where, it.QtyBackordered, target)
 	case target > it.QtyBackordered && !store.BackordersEnabled:
-		return apperr.New(apperr.FeatureDisabled, "item %d: backorders are switched off for this store; switch them on with updateInventoryConfiguration", i).WithField("items.qtyBackordered")
+		return at.errorf(apperr.FeatureDisabled, "qtyBackordered", "backorders are switched off for this store; switch them on with updateInventoryConfiguration")
 	case target > it.QtyBackordered && target > it.BackorderLimit:
-		return apperr.New(apperr.BackorderLimitExceeded, "item %d: %s can have at most %d backordered, asked for %d",
-			i, where, it.BackorderLimit, target).WithField("items.qtyBackordered").
+		return at.errorf(apperr.BackorderLimitExceeded, "qtyBackordered", "%s can have at most %d backordered, asked for %d", where, it.BackorderLimit, target).
 			With("backorderLimit", it.BackorderLimit).With("availableForBackorder", AvailableForBackorder(it, SwitchesOf(store)))
 	}
 	return nil
-}
-
-// lineKeys returns each line's item key, and fails lines whose location is
-// unknown or virtual, or whose item another line already names.
-func lineKeys[L any](lines []L, r resolved, errs *lineErrors, locationOf func(L) int64) []itemKey {
-	keys := make([]itemKey, len(lines))
-	seen := map[itemKey]int{}
-	for i, l := range lines {
-		locID := locationOf(l)
-		loc, ok := r.locations[locID]
-		switch {
-		case !ok:
-			errs.add(i, apperr.New(apperr.NotFound, "item %d: no location with ID %d", i, locID).WithField("items.locationId"))
-		case !loc.Type.IsPhysical():
-			errs.add(i, apperr.New(apperr.BadUserInput, "item %d: location %d is a virtual %s location; stock is held at STORE and WAREHOUSE locations", i, locID, loc.Type).WithField("items.locationId"))
-		}
-		if errs.failed(i) {
-			continue
-		}
-		k := itemKey{r.variants[i], locID}
-		if j, dup := seen[k]; dup {
-			errs.add(i, apperr.New(apperr.BadUserInput, "item %d names the same variant and location as item %d", i, j).WithField("items"))
-			continue
-		}
-		seen[k], keys[i] = i, k
-	}
-	return keys
-}
-
-func okKeys(keys []itemKey, errs *lineErrors) []itemKey {
-	var out []itemKey
-	for i, k := range keys {
-		if !errs.failed(i) {
-			out = append(out, k)
-		}
-	}
-	return out
 }
 
 // changeMeta is what every movement of one mutation records.
@@ -324,105 +257,73 @@ type changeMeta struct {
 	reason, reference, key string
 }
 
-// commitDeltas writes the deltas of a batch of one-item lines, appends
-// their movements and builds the result.
-func commitDeltas(ctx context.Context, tx *gorm.DB, actor Actor, meta changeMeta, r resolved, keys []itemKey,
-	locked map[itemKey]models.InventoryItem, deltas map[int64]delta, errs *lineErrors) (ChangeResult, error) {
-	updated, err := applyDeltas(ctx, tx, actor.Store.ID, deltas)
+// stamp fills in what every movement of one mutation records.
+func (meta changeMeta) stamp(mv models.Movement, actor Actor, op string) models.Movement {
+	mv.StoreID, mv.OperationID, mv.Reason, mv.Reference = actor.Store.ID, op, meta.reason, meta.reference
+	if meta.key != "" {
+		mv.IdempotencyKey = &meta.key
+	}
+	if actor.TokenID != 0 {
+		mv.TokenID = &actor.TokenID
+	}
+	return mv
+}
+
+// recordAdjustment writes the deltas of the lines that passed, appends
+// their movements to the ledger and builds the result.
+func (b *batch) recordAdjustment(meta changeMeta, ds deltas) (ChangeResult, error) {
+	updated, err := applyDeltas(b.ctx, b.tx, b.actor.Store.ID, ds)
 	if err != nil {
 		return ChangeResult{}, err
 	}
-	virtual, err := virtualOf(r)
+	virtual, err := ledger.VirtualOf(slices.Collect(maps.Values(b.locations)))
 	if err != nil {
 		return ChangeResult{}, err
 	}
 	op := uuid.NewString()
-	var res ChangeResult
-	for i, k := range keys {
-		if errs.failed(i) {
-			res.Lines = append(res.Lines, LineResult{Index: i, Error: errs.byLine[i]})
+	now := maps.Clone(b.locked)
+	var movements []models.Movement
+	for i, k := range b.keys {
+		if b.errs.failed(i) {
 			continue
 		}
-		it := locked[k]
+		it := b.locked[k]
 		if u, ok := updated[it.ID]; ok {
-			it = u
+			it, now[k] = u, u
 		}
-		res.Movements = append(res.Movements, movementsFor(actor, meta, op, virtual, it, deltas[it.ID])...)
-		res.Items = append(res.Items, it)
-		res.Lines = append(res.Lines, LineResult{Index: i, Item: &res.Items[len(res.Items)-1]})
-	}
-	for i := range res.Lines { // res.Items may have moved while growing
-		if res.Lines[i].Item != nil {
-			res.Lines[i].Item = itemByID(res.Items, res.Lines[i].Item.ID)
+		for _, mv := range adjustmentMovements(virtual, it, ds[it.ID]) {
+			movements = append(movements, meta.stamp(mv, b.actor, op))
 		}
 	}
-	if err := ledger.Append(ctx, tx, res.Movements); err != nil {
+	if err := ledger.Append(b.ctx, b.tx, movements); err != nil {
 		return ChangeResult{}, err
 	}
+	res := b.results(now)
+	res.Movements = movements
 	return res, nil
 }
 
-func itemByID(items []models.InventoryItem, id int64) *models.InventoryItem {
-	for i := range items {
-		if items[i].ID == id {
-			return &items[i]
-		}
-	}
-	return nil
-}
-
-// virtualOf finds the store's built-in virtual locations, one per type.
-func virtualOf(r resolved) (ledger.Virtual, error) {
-	var v ledger.Virtual
-	for _, l := range r.locations {
-		switch l.Type {
-		case models.LocationSupplier:
-			v.Supplier = l.ID
-		case models.LocationSold:
-			v.Sold = l.ID
-		case models.LocationBin:
-			v.Bin = l.ID
-		}
-	}
-	if v.Supplier == 0 || v.Sold == 0 || v.Bin == 0 {
-		return v, fmt.Errorf("the store lacks its virtual locations SUPPLIER, SOLD and BIN")
-	}
-	return v, nil
-}
-
-// movementsFor turns an adjustment of one item into ledger movements:
-// stock comes from the supplier and goes to the shrinkage bin;
-// backorders come from and go back to sold.
-func movementsFor(actor Actor, meta changeMeta, op string, v ledger.Virtual, it models.InventoryItem, d delta) []models.Movement {
+// adjustmentMovements turns an adjustment of one item (it, as it is
+// after) into ledger movements: units of a state come from the state's
+// virtual source and go to its sink (models.QuantityColumns), so stock
+// comes from the supplier and goes to the shrinkage bin, and backorders
+// come from and go back to sold.
+func adjustmentMovements(v ledger.Virtual, it models.InventoryItem, d map[models.QuantityState]int) []models.Movement {
 	var out []models.Movement
-	add := func(state models.QuantityState, n int, outside int64) {
+	for _, q := range models.QuantityColumns {
+		n := d[q.State]
 		if n == 0 {
-			return
+			continue
 		}
-		m := models.Movement{
-			StoreID: actor.Store.ID, OperationID: op, VariantID: it.VariantID, Quantity: abs(n),
-			FromState: state, ToState: state, Reason: meta.reason, Reference: meta.reference,
-		}
-		if meta.key != "" {
-			m.IdempotencyKey = &meta.key
-		}
-		if actor.TokenID != 0 {
-			m.TokenID = &actor.TokenID
-		}
-		balance := level(it, state)
+		balance := level(it, q.State)
+		m := models.Movement{VariantID: it.VariantID, Quantity: abs(n), FromState: q.State, ToState: q.State}
 		if n > 0 {
-			m.FromLocationID, m.ToLocationID, m.ToBalance = outside, it.LocationID, &balance
+			m.FromLocationID, m.ToLocationID, m.ToBalance = v.Of(q.From), it.LocationID, &balance
 		} else {
-			m.FromLocationID, m.ToLocationID, m.FromBalance = it.LocationID, outside, &balance
+			m.FromLocationID, m.ToLocationID, m.FromBalance = it.LocationID, v.Of(q.To), &balance
 		}
 		out = append(out, m)
 	}
-	onHandOutside := v.Supplier
-	if d.OnHand < 0 {
-		onHandOutside = v.Bin
-	}
-	add(models.StateOnHand, d.OnHand, onHandOutside)
-	add(models.StateBackordered, d.Backordered, v.Sold)
 	return out
 }
 

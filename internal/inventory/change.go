@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 
 	"gorm.io/gorm"
 
@@ -16,12 +17,14 @@ import (
 type itemKey struct{ VariantID, LocationID int64 }
 
 // lockItems locks the items of the keys, creating the ones that do not
-// exist yet. Existing items are locked first, in ID order, as every stock
-// write locks them, so that two requests touching the same items in
-// different orders wait for each other instead of deadlocking; in the
-// common case, where every item exists, that is the only statement.
-// Missing items are then inserted in key order and locked.
-func lockItems(ctx context.Context, tx *gorm.DB, storeID int64, keys []itemKey) (map[itemKey]models.InventoryItem, error) {
+// exist yet, and says which it created. Existing items are locked first,
+// in ID order, as every stock write locks them, so that two requests
+// touching the same items in different orders wait for each other instead
+// of deadlocking; in the common case, where every item exists, that is
+// the only statement. Missing items are then inserted in key order, which
+// locks them; the few another request inserted meanwhile are locked after.
+func lockItems(ctx context.Context, tx *gorm.DB, storeID int64, keys []itemKey) (
+	locked map[itemKey]models.InventoryItem, created map[itemKey]bool, err error) {
 	keys = slices.Clone(keys)
 	slices.SortFunc(keys, func(a, b itemKey) int {
 		if a.VariantID != b.VariantID {
@@ -30,28 +33,52 @@ func lockItems(ctx context.Context, tx *gorm.DB, storeID int64, keys []itemKey) 
 		return cmpInt64(a.LocationID, b.LocationID)
 	})
 	keys = slices.Compact(keys)
-	locked, err := lockExisting(ctx, tx, storeID, keys)
-	if err != nil {
-		return nil, err
+	if locked, err = lockExisting(ctx, tx, storeID, keys); err != nil {
+		return nil, nil, err
 	}
 	missing := slices.DeleteFunc(slices.Clone(keys), func(k itemKey) bool { _, ok := locked[k]; return ok })
+	created = map[itemKey]bool{}
 	if len(missing) == 0 {
-		return locked, nil
+		return locked, created, nil
 	}
-	variants, locations := keyColumns(missing)
-	err = tx.WithContext(ctx).Exec(`
-		INSERT INTO inventory_items (store_id, variant_id, location_id)
+	inserted, err := insertItems(ctx, tx, storeID, missing)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, it := range inserted {
+		k := itemKey{it.VariantID, it.LocationID}
+		locked[k], created[k] = it, true
+	}
+	raced := slices.DeleteFunc(missing, func(k itemKey) bool { return created[k] })
+	if len(raced) == 0 {
+		return locked, created, nil
+	}
+	others, err := lockExisting(ctx, tx, storeID, raced)
+	if err != nil {
+		return nil, nil, err
+	}
+	maps.Copy(locked, others)
+	return locked, created, nil
+}
+
+// insertItems creates the items of keys with the table's defaults and
+// returns the ones it created; an item another request created first is
+// left out.
+func insertItems(ctx context.Context, tx *gorm.DB, storeID int64, keys []itemKey) ([]models.InventoryItem, error) {
+	variants, locations := keyColumns(keys)
+	rows, err := tx.WithContext(ctx).Raw(`
+		INSERT INTO inventory_items AS i (store_id, variant_id, location_id)
 		SELECT ?, k.v, k.l FROM unnest(?::bigint[], ?::bigint[]) WITH ORDINALITY AS k(v, l, n) ORDER BY k.n
-		ON CONFLICT (store_id, variant_id, location_id) DO NOTHING`, storeID, variants, locations).Error
+		ON CONFLICT (store_id, variant_id, location_id) DO NOTHING
+		RETURNING `+itemColumns, storeID, variants, locations).Rows()
 	if err != nil {
 		return nil, fmt.Errorf("create inventory items: %w", err)
 	}
-	created, err := lockExisting(ctx, tx, storeID, missing)
+	items, err := scanItems(rows)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("create inventory items: %w", err)
 	}
-	maps.Copy(locked, created)
-	return locked, nil
+	return items, nil
 }
 
 // lockExisting locks the existing items of the keys in ID order.
@@ -93,62 +120,55 @@ func cmpInt64(a, b int64) int {
 	return 0
 }
 
-// delta is a change of an item's quantities.
-type delta struct {
-	OnHand, Backordered, Damaged, QualityControl, Incoming int
+// deltas are changes of items' levels: item ID, state, units.
+type deltas map[int64]map[models.QuantityState]int
+
+// add changes an item's level in a state by n units.
+func (ds deltas) add(itemID int64, s models.QuantityState, n int) {
+	if ds[itemID] == nil {
+		ds[itemID] = map[models.QuantityState]int{}
+	}
+	ds[itemID][s] += n
 }
 
-func (d delta) isZero() bool { return d == delta{} }
-
-// get and add address a delta's quantity by state.
-func (d *delta) add(s models.QuantityState, n int) {
-	switch s {
-	case models.StateOnHand:
-		d.OnHand += n
-	case models.StateBackordered:
-		d.Backordered += n
-	case models.StateDamaged:
-		d.Damaged += n
-	case models.StateQualityControl:
-		d.QualityControl += n
-	case models.StateIncoming:
-		d.Incoming += n
+// changes reports whether the item's levels change at all.
+func (ds deltas) changes(itemID int64) bool {
+	for _, n := range ds[itemID] {
+		if n != 0 {
+			return true
+		}
 	}
-}
-
-// quantityOf points at an item's quantity in a state, so that reading and
-// changing a state by name share one mapping.
-func quantityOf(it *models.InventoryItem, s models.QuantityState) *int {
-	switch s {
-	case models.StateOnHand:
-		return &it.OnHand
-	case models.StateBackordered:
-		return &it.QtyBackordered
-	case models.StateDamaged:
-		return &it.Damaged
-	case models.StateQualityControl:
-		return &it.QualityControl
-	case models.StateIncoming:
-		return &it.Incoming
-	case models.StateCommitted:
-		return &it.Committed
-	case models.StatePreordered:
-		return &it.QtyPreordered
-	}
-	panic("inventory: unknown quantity state " + string(s))
+	return false
 }
 
 // level returns an item's quantity in a state.
 func level(it models.InventoryItem, s models.QuantityState) int {
-	return *quantityOf(&it, s)
+	return *it.Quantity(s)
 }
+
+// applyDeltasSQL adds a delta array per quantity state
+// (models.QuantityColumns) to the items in one statement. An item with no
+// units incoming has no date they are expected.
+var applyDeltasSQL = func() string {
+	set, arrays, names := make([]string, 0), make([]string, 0), make([]string, 0)
+	for _, q := range models.QuantityColumns {
+		set = append(set, fmt.Sprintf("%[1]s = i.%[1]s + d.%[1]s", q.Column))
+		arrays, names = append(arrays, "?::int[]"), append(names, q.Column)
+	}
+	return `UPDATE inventory_items i SET ` + strings.Join(set, ", ") + `,
+			next_incoming_at = CASE WHEN i.incoming + d.incoming = 0 THEN NULL ELSE i.next_incoming_at END,
+			revision = i.revision + 1, updated_at = now()
+		FROM unnest(?::bigint[], ?::bigint[], ` + strings.Join(arrays, ", ") + `) AS d(store_id, id, ` + strings.Join(names, ", ") + `)
+		WHERE i.store_id = d.store_id AND i.id = d.id
+		RETURNING ` + itemColumns
+}()
 
 // applyDeltas adds the deltas to the locked items in SQL, in one
 // statement, bumps their revisions and returns them as they are now.
-func applyDeltas(ctx context.Context, tx *gorm.DB, storeID int64, deltas map[int64]delta) (map[int64]models.InventoryItem, error) {
-	ids := make([]int64, 0, len(deltas))
-	for id, d := range deltas {
-		if !d.isZero() {
+func applyDeltas(ctx context.Context, tx *gorm.DB, storeID int64, ds deltas) (map[int64]models.InventoryItem, error) {
+	ids := make([]int64, 0, len(ds))
+	for id := range ds {
+		if ds.changes(id) {
 			ids = append(ids, id)
 		}
 	}
@@ -157,28 +177,15 @@ func applyDeltas(ctx context.Context, tx *gorm.DB, storeID int64, deltas map[int
 	if len(ids) == 0 {
 		return out, nil
 	}
-	cols := make([]database.Ints, 5)
-	for i := range cols {
-		cols[i] = make(database.Ints, len(ids))
+	args := []any{database.Repeat(storeID, len(ids)), database.Int64s(ids)}
+	for _, q := range models.QuantityColumns {
+		col := make(database.Ints, len(ids))
+		for i, id := range ids {
+			col[i] = ds[id][q.State]
+		}
+		args = append(args, col)
 	}
-	for i, id := range ids {
-		d := deltas[id]
-		cols[0][i], cols[1][i], cols[2][i], cols[3][i], cols[4][i] = d.OnHand, d.Backordered, d.Damaged, d.QualityControl, d.Incoming
-	}
-	rows, err := tx.WithContext(ctx).Raw(`
-		UPDATE inventory_items i SET
-			on_hand = i.on_hand + d.on_hand,
-			qty_backordered = i.qty_backordered + d.backordered,
-			damaged = i.damaged + d.damaged,
-			quality_control = i.quality_control + d.quality_control,
-			incoming = i.incoming + d.incoming,
-			next_incoming_at = CASE WHEN i.incoming + d.incoming = 0 THEN NULL ELSE i.next_incoming_at END,
-			revision = i.revision + 1,
-			updated_at = now()
-		FROM unnest(?::bigint[], ?::bigint[], ?::int[], ?::int[], ?::int[], ?::int[], ?::int[])
-			AS d(store_id, id, on_hand, backordered, damaged, quality_control, incoming)
-		WHERE i.store_id = d.store_id AND i.id = d.id
-		RETURNING `+itemColumns, database.Repeat(storeID, len(ids)), database.Int64s(ids), cols[0], cols[1], cols[2], cols[3], cols[4]).Rows()
+	rows, err := tx.WithContext(ctx).Raw(applyDeltasSQL, args...).Rows()
 	if err != nil {
 		return nil, fmt.Errorf("update inventory items: %w", err)
 	}
@@ -190,16 +197,4 @@ func applyDeltas(ctx context.Context, tx *gorm.DB, storeID int64, deltas map[int
 		out[r.ID] = r
 	}
 	return out, nil
-}
-
-// withCurrentStore reads the actor's store inside the transaction and
-// holds it FOR SHARE: the switches that decide what a write may do
-// (negative stock, backorders, preorders) cannot change under it, and a
-// switch changed just before is seen.
-func withCurrentStore(ctx context.Context, tx *gorm.DB, actor Actor) (Actor, error) {
-	err := tx.WithContext(ctx).Raw(`SELECT * FROM stores WHERE id = ? FOR SHARE`, actor.Store.ID).Scan(&actor.Store).Error
-	if err != nil {
-		return actor, fmt.Errorf("read store %d: %w", actor.Store.ID, err)
-	}
-	return actor, nil
 }

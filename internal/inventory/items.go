@@ -18,9 +18,9 @@ import (
 const MaxLevel = 99999
 
 // checkLevel refuses a level a change would leave outside ±MaxLevel.
-func checkLevel(line int, field string, state models.QuantityState, level int) *apperr.Error {
+func checkLevel(at line, field string, state models.QuantityState, level int) *apperr.Error {
 	if level > MaxLevel || level < -MaxLevel {
-		return apperr.New(apperr.BadUserInput, "item %d: %s would be %d, outside ±%d", line, state, level, MaxLevel).WithField(field)
+		return at.errorf(apperr.BadUserInput, field, "%s would be %d, outside ±%d", state, level, MaxLevel)
 	}
 	return nil
 }
@@ -117,75 +117,59 @@ type Stocking struct {
 // location, with nothing on hand. When the item exists already it is
 // returned unchanged with created false, so the call is safe to repeat.
 func StockVariant(ctx context.Context, db *gorm.DB, actor Actor, s Stocking) (item models.InventoryItem, created bool, err error) {
-	storeID := actor.Store.ID
-	item = models.InventoryItem{
-		StoreID: storeID, VariantID: s.VariantID, LocationID: s.LocationID,
-		TrackingMode: models.TrackQuantity, IsInStock: true, Revision: 1, Metadata: s.Metadata,
-	}
-	item, lineErr := s.Settings.apply(0, item)
-	if lineErr != nil {
-		return item, false, lineErr.WithIndex(-1)
+	// Settings are checked whether or not the item exists already.
+	if _, err := s.Settings.apply(line{stockingSettings, 0}, models.InventoryItem{TrackingMode: models.TrackQuantity}); err != nil {
+		return item, false, err
 	}
 	if s.Reference != nil {
 		if err := checkText("reference", *s.Reference, maxShortText); err != nil {
 			return item, false, err
 		}
-		item.Reference = *s.Reference
 	}
-	err = database.Tx(ctx, db, func(tx *gorm.DB) error {
-		actor, err := withCurrentStore(ctx, tx, actor)
-		if err != nil {
-			return err
-		}
-		if err := s.Settings.checkSwitches(0, actor.Store); err != nil {
-			return err.WithIndex(-1)
-		}
-		if err := requireStockable(tx, storeID, s.VariantID, s.LocationID); err != nil {
-			return err
-		}
-		res := tx.Raw(`
-			INSERT INTO inventory_items (store_id, variant_id, location_id, safety_stock, warning_level, backorder_limit,
-				backorder_threshold, bin_picking_number, tracking_mode, is_in_stock, preorder_enabled, preorder_limit,
-				preorder_threshold, preorder_message, availability_date, reference, metadata)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (store_id, variant_id, location_id) DO NOTHING
-			RETURNING *`, storeID, s.VariantID, s.LocationID, item.SafetyStock, item.WarningLevel, item.BackorderLimit,
-			item.BackorderThreshold, item.BinPickingNumber, item.TrackingMode, item.IsInStock, item.PreorderEnabled, item.PreorderLimit,
-			item.PreorderThreshold, item.PreorderMessage, item.AvailabilityDate, item.Reference, item.Metadata).Scan(&item)
-		if res.Error != nil {
-			return fmt.Errorf("stock variant %d at location %d: %w", s.VariantID, s.LocationID, res.Error)
-		}
-		if res.RowsAffected == 1 {
-			created = true
-			return nil
-		}
-		return tx.Where("store_id = ? AND variant_id = ? AND location_id = ?", storeID, s.VariantID, s.LocationID).Take(&item).Error
+	res, _, err := runBatch(ctx, db, actor.Store.ID, "", "stockVariant", s, false, func(tx *gorm.DB) (stocked, error) {
+		return stockVariant(ctx, tx, actor, s)
 	})
-	return item, created, err
+	return res.item, res.created, err
 }
 
-// requireStockable checks the variant exists and the location is a
-// physical one of the store.
-func requireStockable(tx *gorm.DB, storeID, variantID, locationID int64) error {
-	var found struct {
-		Variant  bool
-		Location *models.LocationType
+type stocked struct {
+	item    models.InventoryItem
+	created bool
+}
+
+func stockVariant(ctx context.Context, tx *gorm.DB, actor Actor, s Stocking) (stocked, error) {
+	b := newBatch(ctx, tx, actor, stockingInput)
+	if err := b.resolve([]VariantRef{{VariantID: s.VariantID}}); err != nil {
+		return stocked{}, err
 	}
-	err := tx.Raw(`SELECT
-			EXISTS (SELECT 1 FROM variants WHERE store_id = ? AND id = ?) AS variant,
-			(SELECT type FROM locations WHERE store_id = ? AND id = ?) AS location`,
-		storeID, variantID, storeID, locationID).Scan(&found).Error
-	switch {
-	case err != nil:
-		return fmt.Errorf("check variant and location: %w", err)
-	case !found.Variant:
-		return apperr.New(apperr.NotFound, "no variant with ID %d", variantID).WithField("variantId")
-	case found.Location == nil:
-		return apperr.New(apperr.NotFound, "no location with ID %d", locationID).WithField("locationId")
-	case !found.Location.IsPhysical():
-		return apperr.New(apperr.BadUserInput, "location %d is a virtual %s location; stock is held at STORE and WAREHOUSE locations", locationID, *found.Location).WithField("locationId")
+	b.fail(0, s.Settings.checkSwitches(line{stockingSettings, 0}, b.actor.Store))
+	b.keyLines(1, func(int) int64 { return s.LocationID })
+	if err := b.rejected(RejectEverything); err != nil {
+		return stocked{}, err
 	}
-	return nil
+	if err := b.lockLines(); err != nil {
+		return stocked{}, err
+	}
+	k := b.keys[0]
+	if !b.created[k] {
+		return stocked{item: b.locked[k]}, nil
+	}
+	it, lineErr := s.Settings.apply(line{stockingSettings, 0}, b.locked[k])
+	if lineErr != nil {
+		return stocked{}, lineErr
+	}
+	if s.Reference != nil {
+		it.Reference = *s.Reference
+	}
+	if s.Metadata != nil {
+		it.Metadata = s.Metadata
+	}
+	// The item is new: its settings are part of its creation, at revision 1.
+	written, err := writeItems(ctx, tx, actor.Store.ID, []models.InventoryItem{it})
+	if err != nil {
+		return stocked{}, err
+	}
+	return stocked{item: written[0], created: true}, nil
 }
 
 // ItemsAsOf returns each variant's items with the quantities the ledger
@@ -207,15 +191,13 @@ func ItemsAsOf(ctx context.Context, db *gorm.DB, storeID int64, variantIDs []int
 		}
 		then[k][l.State] = l.Quantity
 	}
-	for v, items := range current {
-		for i, it := range items {
-			q := then[itemKey{it.VariantID, it.LocationID}]
-			it.OnHand, it.QtyBackordered, it.Damaged = q[models.StateOnHand], q[models.StateBackordered], q[models.StateDamaged]
-			it.QualityControl, it.Incoming, it.Committed = q[models.StateQualityControl], q[models.StateIncoming], q[models.StateCommitted]
-			it.QtyPreordered = q[models.StatePreordered]
-			items[i] = it
+	for _, items := range current {
+		for i := range items {
+			it := &items[i]
+			for _, q := range models.QuantityColumns {
+				*it.Quantity(q.State) = then[itemKey{it.VariantID, it.LocationID}][q.State]
+			}
 		}
-		current[v] = items
 	}
 	return current, nil
 }

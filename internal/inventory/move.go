@@ -63,7 +63,7 @@ var movableStates = []models.QuantityState{models.StateOnHand, models.StateDamag
 
 // MoveStock applies all the lines of a move in one transaction, or none.
 func MoveStock(ctx context.Context, db *gorm.DB, actor Actor, m Move) (MoveResult, error) {
-	if err := validateBatch(len(m.Lines), RejectEverything); err != nil {
+	if err := validateBatch(moveInput, len(m.Lines), RejectEverything); err != nil {
 		return MoveResult{}, err
 	}
 	if m.Reason == "" {
@@ -80,125 +80,153 @@ func MoveStock(ctx context.Context, db *gorm.DB, actor Actor, m Move) (MoveResul
 }
 
 func move(ctx context.Context, tx *gorm.DB, actor Actor, m Move) (MoveResult, error) {
-	storeID := actor.Store.ID
-	var errs lineErrors
+	b := newBatch(ctx, tx, actor, moveInput)
 	refs := make([]VariantRef, len(m.Lines))
 	for i, l := range m.Lines {
 		refs[i] = l.Variant
 	}
-	r, err := resolve(ctx, tx, storeID, refs, "changes.variantId", &errs)
-	if err != nil {
+	if err := b.resolve(refs); err != nil {
 		return MoveResult{}, err
 	}
-	actor.Store = r.store
 	// Default the states on a copy: m.Lines is the caller's, and the
 	// request hashed for its idempotency key on every attempt.
-	m.Lines = slices.Clone(m.Lines)
-	var keys []itemKey
-	for i := range m.Lines {
-		l := &m.Lines[i]
-		if l.FromState == "" {
-			l.FromState = models.StateOnHand
-		}
-		if l.ToState == "" {
-			l.ToState = models.StateOnHand
-		}
-		if err := l.validate(i, r); err != nil {
-			errs.add(i, err)
-			continue
-		}
-		for _, loc := range []int64{l.FromLocationID, l.ToLocationID} {
-			if r.locations[loc].Type.IsPhysical() && r.variants[i] != 0 {
-				keys = append(keys, itemKey{r.variants[i], loc})
-			}
-		}
+	lines := withDefaultStates(m.Lines)
+	keys := b.moveKeys(lines)
+	if err := b.lock(keys); err != nil {
+		return MoveResult{}, err
 	}
-	// Lines that failed already are skipped below; the others are still
-	// checked against their stock, so that the error lists every failure.
-	locked, err := lockItems(ctx, tx, storeID, keys)
+	meta := changeMeta{reason: m.Reason, reference: m.Reference, key: m.IdempotencyKey}
+	running, ds, movements := b.applyMoves(lines, meta)
+	if err := b.rejected(RejectEverything); err != nil {
+		return MoveResult{}, err
+	}
+	updated, err := applyDeltas(ctx, tx, b.actor.Store.ID, ds)
 	if err != nil {
 		return MoveResult{}, err
 	}
-	// Apply the lines in order to running copies of the locked items, so
-	// that each movement records the balance it left and a line cannot
-	// take what an earlier line of the same move took.
-	running := maps.Clone(locked)
-	deltas := map[int64]delta{}
-	op := uuid.NewString()
-	var res MoveResult
-	for i, l := range m.Lines {
-		if errs.failed(i) {
-			continue
-		}
-		mv, err := l.apply(i, r.variants[i], r, running, deltas, actor.Store)
-		if err != nil {
-			errs.add(i, err)
-			continue
-		}
-		res.Movements = append(res.Movements, stamp(mv, actor, op, m))
-	}
-	if errs.any() {
-		return MoveResult{}, errs.list().Err()
-	}
-	updated, err := applyDeltas(ctx, tx, storeID, deltas)
-	if err != nil {
+	if err := setExpectedDates(ctx, tx, b.actor.Store.ID, lines, b.resolved, running, updated); err != nil {
 		return MoveResult{}, err
 	}
-	if err := setExpectedDates(ctx, tx, storeID, m.Lines, r, running, updated); err != nil {
+	if err := ledger.Append(ctx, tx, movements); err != nil {
 		return MoveResult{}, err
 	}
-	if err := ledger.Append(ctx, tx, res.Movements); err != nil {
-		return MoveResult{}, err
-	}
-	for _, k := range keys {
-		if it, ok := updated[running[k].ID]; ok && !slices.ContainsFunc(res.Items, func(x models.InventoryItem) bool { return x.ID == it.ID }) {
-			res.Items = append(res.Items, it)
-		}
-	}
-	res.BalanceLocationID = m.ReturnBalanceFor
+	res := MoveResult{ChangeResult: ChangeResult{Movements: movements, Items: changedItems(keys, b.locked, updated)},
+		BalanceLocationID: m.ReturnBalanceFor}
 	if res.BalanceLocationID == 0 {
-		res.BalanceLocationID = m.Lines[0].FromLocationID
+		res.BalanceLocationID = lines[0].FromLocationID
 	}
-	res.Balances, err = balancesAt(ctx, tx, storeID, res.BalanceLocationID, r, uniqueVariants(r.variants))
+	res.Balances, err = balancesAt(ctx, tx, b.actor.Store.ID, res.BalanceLocationID, b.resolved, uniqueVariants(b.variants))
 	return res, err
 }
 
-func (l MoveLine) validate(i int, r resolved) *apperr.Error {
+func withDefaultStates(lines []MoveLine) []MoveLine {
+	lines = slices.Clone(lines)
+	for i := range lines {
+		if lines[i].FromState == "" {
+			lines[i].FromState = models.StateOnHand
+		}
+		if lines[i].ToState == "" {
+			lines[i].ToState = models.StateOnHand
+		}
+	}
+	return lines
+}
+
+// moveKeys validates the lines and returns the items at their physical
+// ends. Lines that failed already are skipped; the others are still
+// checked against their stock, so that the error lists every failure.
+func (b *batch) moveKeys(lines []MoveLine) []itemKey {
+	var keys []itemKey
+	for i, l := range lines {
+		if b.errs.failed(i) {
+			continue
+		}
+		if err := l.validate(b.at(i), b.resolved); err != nil {
+			b.fail(i, err)
+			continue
+		}
+		for _, loc := range []int64{l.FromLocationID, l.ToLocationID} {
+			if b.locations[loc].Type.IsPhysical() {
+				keys = append(keys, itemKey{b.variants[i], loc})
+			}
+		}
+	}
+	return keys
+}
+
+// applyMoves applies the lines in order to running copies of the locked
+// items, so that each movement records the balance it left and a line
+// cannot take what an earlier line of the same move took.
+func (b *batch) applyMoves(lines []MoveLine, meta changeMeta) (map[itemKey]models.InventoryItem, deltas, []models.Movement) {
+	running := maps.Clone(b.locked)
+	ds := deltas{}
+	op := uuid.NewString()
+	var movements []models.Movement
+	for i, l := range lines {
+		if b.errs.failed(i) {
+			continue
+		}
+		mv, err := l.apply(b.at(i), b.variants[i], b.resolved, running, ds, b.actor.Store)
+		if err != nil {
+			b.fail(i, err)
+			continue
+		}
+		movements = append(movements, meta.stamp(mv, b.actor, op))
+	}
+	return running, ds, movements
+}
+
+// changedItems returns the items the move changed as they are now, each
+// once, in the order of keys.
+func changedItems(keys []itemKey, locked map[itemKey]models.InventoryItem, updated map[int64]models.InventoryItem) []models.InventoryItem {
+	var out []models.InventoryItem
+	seen := map[int64]bool{}
+	for _, k := range keys {
+		if it, ok := updated[locked[k].ID]; ok && !seen[it.ID] {
+			out, seen[it.ID] = append(out, it), true
+		}
+	}
+	return out
+}
+
+func (l MoveLine) validate(at line, r resolved) *apperr.Error {
 	from, okFrom := r.locations[l.FromLocationID]
 	to, okTo := r.locations[l.ToLocationID]
 	switch {
 	case !okFrom:
-		return apperr.New(apperr.NotFound, "change %d: no location with ID %d", i, l.FromLocationID).WithField("changes.fromLocationId")
+		return at.errorf(apperr.NotFound, "fromLocationId", "no location with ID %d", l.FromLocationID)
 	case !okTo:
-		return apperr.New(apperr.NotFound, "change %d: no location with ID %d", i, l.ToLocationID).WithField("changes.toLocationId")
+		return at.errorf(apperr.NotFound, "toLocationId", "no location with ID %d", l.ToLocationID)
 	case l.Quantity < 1 || l.Quantity > MaxLevel:
-		return apperr.New(apperr.BadUserInput, "change %d: quantity must be between 1 and %d, got %d", i, MaxLevel, l.Quantity).WithField("changes.quantity")
+		return at.errorf(apperr.BadUserInput, "quantity", "quantity must be between 1 and %d, got %d", MaxLevel, l.Quantity)
 	case !from.Type.IsPhysical() && !to.Type.IsPhysical():
-		return apperr.New(apperr.BadUserInput, "change %d: moves between two virtual locations (%s to %s) change no stock", i, from.Type, to.Type).WithField("changes.toLocationId")
+		return at.errorf(apperr.BadUserInput, "toLocationId", "moves between two virtual locations (%s to %s) change no stock", from.Type, to.Type)
 	case l.FromLocationID == l.ToLocationID && l.FromState == l.ToState:
-		return apperr.New(apperr.BadUserInput, "change %d moves from %s at location %d to the same place", i, l.FromState, l.FromLocationID).WithField("changes.toLocationId")
+		return at.errorf(apperr.BadUserInput, "toLocationId", "moves from %s at location %d to the same place", l.FromState, l.FromLocationID)
+	case l.ExpectedAt != nil && l.ToState != models.StateIncoming:
+		return at.errorf(apperr.BadUserInput, "expectedAt", "expectedAt goes with moves to INCOMING")
 	}
-	for _, end := range []struct {
-		loc   models.Location
-		state models.QuantityState
-		field string
-	}{{from, l.FromState, "changes.fromState"}, {to, l.ToState, "changes.toState"}} {
-		if end.loc.Type.IsPhysical() && !slices.Contains(movableStates, end.state) {
-			return apperr.New(apperr.BadUserInput, "change %d: moves change ON_HAND, DAMAGED, QUALITY_CONTROL or INCOMING, not %s", i, end.state).WithField(end.field)
-		}
-		if !end.loc.Type.IsPhysical() && end.state != models.StateOnHand {
-			return apperr.New(apperr.BadUserInput, "change %d: a virtual location has no %s state", i, end.state).WithField(end.field)
-		}
+	if err := checkEnd(at, from, l.FromState, "fromState"); err != nil {
+		return err
 	}
-	if l.ExpectedAt != nil && l.ToState != models.StateIncoming {
-		return apperr.New(apperr.BadUserInput, "change %d: expectedAt goes with moves to INCOMING", i).WithField("changes.expectedAt")
+	return checkEnd(at, to, l.ToState, "toState")
+}
+
+// checkEnd checks the state at one end of a move: a physical location
+// moves its movable states, a virtual one only ON_HAND.
+func checkEnd(at line, loc models.Location, state models.QuantityState, field string) *apperr.Error {
+	if loc.Type.IsPhysical() && !slices.Contains(movableStates, state) {
+		return at.errorf(apperr.BadUserInput, field, "moves change ON_HAND, DAMAGED, QUALITY_CONTROL or INCOMING, not %s", state)
+	}
+	if !loc.Type.IsPhysical() && state != models.StateOnHand {
+		return at.errorf(apperr.BadUserInput, field, "a virtual location has no %s state", state)
 	}
 	return nil
 }
 
 // apply moves one line's units between the running items and returns the
 // movement, with the balances left at its physical ends.
-func (l MoveLine) apply(i int, variant int64, r resolved, running map[itemKey]models.InventoryItem, deltas map[int64]delta, store models.Store) (models.Movement, *apperr.Error) {
+func (l MoveLine) apply(at line, variant int64, r resolved, running map[itemKey]models.InventoryItem, ds deltas, store models.Store) (models.Movement, *apperr.Error) {
 	mv := models.Movement{VariantID: variant, FromLocationID: l.FromLocationID, FromState: l.FromState,
 		ToLocationID: l.ToLocationID, ToState: l.ToState, Quantity: l.Quantity}
 	if r.locations[l.FromLocationID].Type.IsPhysical() {
@@ -206,30 +234,26 @@ func (l MoveLine) apply(i int, variant int64, r resolved, running map[itemKey]mo
 		it := running[k]
 		left := level(it, l.FromState) - l.Quantity
 		if left < 0 && (l.FromState != models.StateOnHand || !store.AllowNegativeStock) {
-			return mv, apperr.New(apperr.NegativeStock, "change %d: %s has %d %s; cannot move %d",
-				i, r.where(variant, l.FromLocationID), level(it, l.FromState), l.FromState, l.Quantity).WithField("changes.quantity").
+			return mv, at.errorf(apperr.NegativeStock, "quantity", "%s has %d %s; cannot move %d",
+				r.where(variant, l.FromLocationID), level(it, l.FromState), l.FromState, l.Quantity).
 				With("available", level(it, l.FromState)).With("variantId", variant).With("locationId", l.FromLocationID)
 		}
-		if err := checkLevel(i, "changes.quantity", l.FromState, left); err != nil {
+		if err := checkLevel(at, "quantity", l.FromState, left); err != nil {
 			return mv, err
 		}
 		running[k] = shift(it, l.FromState, -l.Quantity)
-		d := deltas[it.ID]
-		d.add(l.FromState, -l.Quantity)
-		deltas[it.ID] = d
+		ds.add(it.ID, l.FromState, -l.Quantity)
 		mv.FromBalance = &left
 	}
 	if r.locations[l.ToLocationID].Type.IsPhysical() {
 		k := itemKey{variant, l.ToLocationID}
 		it := running[k]
 		now := level(it, l.ToState) + l.Quantity
-		if err := checkLevel(i, "changes.quantity", l.ToState, now); err != nil {
+		if err := checkLevel(at, "quantity", l.ToState, now); err != nil {
 			return mv, err
 		}
 		running[k] = shift(it, l.ToState, l.Quantity)
-		d := deltas[it.ID]
-		d.add(l.ToState, l.Quantity)
-		deltas[it.ID] = d
+		ds.add(it.ID, l.ToState, l.Quantity)
 		mv.ToBalance = &now
 	}
 	return mv, nil
@@ -237,19 +261,8 @@ func (l MoveLine) apply(i int, variant int64, r resolved, running map[itemKey]mo
 
 // shift returns the item with n more units in state.
 func shift(it models.InventoryItem, s models.QuantityState, n int) models.InventoryItem {
-	*quantityOf(&it, s) += n
+	*it.Quantity(s) += n
 	return it
-}
-
-func stamp(mv models.Movement, actor Actor, op string, m Move) models.Movement {
-	mv.StoreID, mv.OperationID, mv.Reason, mv.Reference = actor.Store.ID, op, m.Reason, m.Reference
-	if m.IdempotencyKey != "" {
-		mv.IdempotencyKey = &m.IdempotencyKey
-	}
-	if actor.TokenID != 0 {
-		mv.TokenID = &actor.TokenID
-	}
-	return mv
 }
 
 // setExpectedDates keeps each item's nextIncomingAt at the earliest date
@@ -271,13 +284,16 @@ func setExpectedDates(ctx context.Context, tx *gorm.DB, storeID int64, lines []M
 		}
 	}
 	for id, at := range earliest { // rare and few: one statement per item
-		var it models.InventoryItem
-		err := tx.WithContext(ctx).Raw(`UPDATE inventory_items SET next_incoming_at = LEAST(coalesce(next_incoming_at, ?), ?)
-			WHERE store_id = ? AND id = ? RETURNING *`, at, at, storeID, id).Scan(&it).Error
+		rows, err := tx.WithContext(ctx).Raw(`UPDATE inventory_items i SET next_incoming_at = LEAST(coalesce(i.next_incoming_at, ?), ?)
+			WHERE i.store_id = ? AND i.id = ? RETURNING `+itemColumns, at, at, storeID, id).Rows()
 		if err != nil {
 			return fmt.Errorf("set expected date: %w", err)
 		}
-		updated[id] = it
+		items, err := scanItems(rows)
+		if err != nil || len(items) != 1 {
+			return fmt.Errorf("set expected date of item %d: %d rows, %v", id, len(items), err)
+		}
+		updated[id] = items[0]
 	}
 	return nil
 }

@@ -37,15 +37,16 @@ func (r resolved) where(variantID, locationID int64) string {
 }
 
 // resolve finds every line's variant and loads the store's locations, in
-// a constant number of statements; problems are reported per line.
-func resolve(ctx context.Context, tx *gorm.DB, storeID int64, refs []VariantRef, field string, errs *lineErrors) (resolved, error) {
+// a constant number of statements; problems are reported per line, at the
+// field the line named its variant by.
+func resolve(ctx context.Context, tx *gorm.DB, storeID int64, refs []VariantRef, at func(int) line, errs *lineErrors) (resolved, error) {
 	r := resolved{variants: make([]int64, len(refs)), locations: map[int64]models.Location{}, skus: map[int64]string{}}
 	var ids, products []int64
 	var skus []string
 	for i, ref := range refs {
 		switch {
 		case countSet(ref) != 1:
-			errs.add(i, apperr.New(apperr.BadUserInput, "item %d: name the variant by exactly one of variantId, sku and productId", i).WithField(field))
+			errs.add(i, at(i).errorf(apperr.BadUserInput, refField(ref), "name the variant by exactly one of variantId, sku and productId"))
 		case ref.VariantID != 0:
 			ids = append(ids, ref.VariantID)
 		case ref.SKU != "":
@@ -54,7 +55,7 @@ func resolve(ctx context.Context, tx *gorm.DB, storeID int64, refs []VariantRef,
 			products = append(products, ref.ProductID)
 		}
 	}
-	byID, bySKU, byProduct, err := lookupVariants(ctx, tx, storeID, ids, skus, products)
+	found, err := lookupVariants(ctx, tx, storeID, ids, skus, products)
 	if err != nil {
 		return r, err
 	}
@@ -62,29 +63,12 @@ func resolve(ctx context.Context, tx *gorm.DB, storeID int64, refs []VariantRef,
 		if errs.failed(i) {
 			continue
 		}
-		switch {
-		case ref.VariantID != 0:
-			sku, ok := byID[ref.VariantID]
-			if !ok {
-				errs.add(i, apperr.New(apperr.NotFound, "item %d: no variant with ID %d", i, ref.VariantID).WithField(field))
-				continue
-			}
-			r.variants[i], r.skus[ref.VariantID] = ref.VariantID, sku
-		case ref.SKU != "":
-			v, ok := bySKU[ref.SKU]
-			if !ok {
-				errs.add(i, apperr.New(apperr.NotFound, "item %d: no variant with SKU %q", i, ref.SKU).WithField(field))
-				continue
-			}
-			r.variants[i], r.skus[v] = v, ref.SKU
-		default:
-			vs := byProduct[ref.ProductID]
-			if len(vs) != 1 {
-				errs.add(i, productRefError(i, ref.ProductID, len(vs), field))
-				continue
-			}
-			r.variants[i], r.skus[vs[0].ID] = vs[0].ID, vs[0].SKU
+		id, sku, lineErr := found.of(ref, at(i))
+		if lineErr != nil {
+			errs.add(i, lineErr)
+			continue
 		}
+		r.variants[i], r.skus[id] = id, sku
 	}
 	store, locations, err := storeAndLocations(ctx, tx, storeID)
 	if err != nil {
@@ -94,11 +78,59 @@ func resolve(ctx context.Context, tx *gorm.DB, storeID int64, refs []VariantRef,
 	return r, nil
 }
 
-func productRefError(i int, productID int64, variants int, field string) *apperr.Error {
-	if variants == 0 {
-		return apperr.New(apperr.NotFound, "item %d: no product with ID %d, or it has no variants", i, productID).WithField(field)
+// refField is the input field a reference names its variant by: the
+// first one given, or variantId when none is; with several, the second,
+// which is the one too many.
+func refField(ref VariantRef) string {
+	var given []string
+	for _, f := range []struct {
+		name string
+		set  bool
+	}{{"variantId", ref.VariantID != 0}, {"sku", ref.SKU != ""}, {"productId", ref.ProductID != 0}} {
+		if f.set {
+			given = append(given, f.name)
+		}
 	}
-	return apperr.New(apperr.BadUserInput, "item %d: product %d has %d variants; name the variant by variantId or sku", i, productID, variants).WithField(field)
+	switch len(given) {
+	case 0:
+		return "variantId"
+	case 1:
+		return given[0]
+	}
+	return given[1]
+}
+
+// variantsFound are the variants that references name, by kind of reference.
+type variantsFound struct {
+	byID      map[int64]string
+	bySKU     map[string]int64
+	byProduct map[int64][]models.Variant
+}
+
+// of returns the variant a reference names, and its SKU.
+func (f variantsFound) of(ref VariantRef, at line) (int64, string, *apperr.Error) {
+	switch {
+	case ref.VariantID != 0:
+		sku, ok := f.byID[ref.VariantID]
+		if !ok {
+			return 0, "", at.errorf(apperr.NotFound, "variantId", "no variant with ID %d", ref.VariantID)
+		}
+		return ref.VariantID, sku, nil
+	case ref.SKU != "":
+		v, ok := f.bySKU[ref.SKU]
+		if !ok {
+			return 0, "", at.errorf(apperr.NotFound, "sku", "no variant with SKU %q", ref.SKU)
+		}
+		return v, ref.SKU, nil
+	}
+	vs := f.byProduct[ref.ProductID]
+	switch len(vs) {
+	case 0:
+		return 0, "", at.errorf(apperr.NotFound, "productId", "no product with ID %d, or it has no variants", ref.ProductID)
+	case 1:
+		return vs[0].ID, vs[0].SKU, nil
+	}
+	return 0, "", at.errorf(apperr.BadUserInput, "productId", "product %d has %d variants; name the variant by variantId or sku", ref.ProductID, len(vs))
 }
 
 func countSet(ref VariantRef) int {
@@ -113,37 +145,36 @@ func countSet(ref VariantRef) int {
 
 // lookupVariants runs at most three statements, one per kind of
 // reference, and returns the variants' SKUs too, for messages.
-func lookupVariants(ctx context.Context, tx *gorm.DB, storeID int64, ids []int64, skus []string, products []int64) (
-	byID map[int64]string, bySKU map[string]int64, byProduct map[int64][]models.Variant, err error) {
-	byID, bySKU, byProduct = map[int64]string{}, map[string]int64{}, map[int64][]models.Variant{}
+func lookupVariants(ctx context.Context, tx *gorm.DB, storeID int64, ids []int64, skus []string, products []int64) (variantsFound, error) {
+	f := variantsFound{byID: map[int64]string{}, bySKU: map[string]int64{}, byProduct: map[int64][]models.Variant{}}
 	var rows []models.Variant
 	if len(ids) > 0 {
 		if err := tx.WithContext(ctx).Select("id", "sku").Where("store_id = ? AND id IN ?", storeID, ids).Find(&rows).Error; err != nil {
-			return nil, nil, nil, fmt.Errorf("look up variants: %w", err)
+			return f, fmt.Errorf("look up variants: %w", err)
 		}
 		for _, v := range rows {
-			byID[v.ID] = v.SKU
+			f.byID[v.ID] = v.SKU
 		}
 	}
 	if len(skus) > 0 {
 		rows = nil
 		if err := tx.WithContext(ctx).Select("id", "sku").Where("store_id = ? AND sku IN ?", storeID, skus).Find(&rows).Error; err != nil {
-			return nil, nil, nil, fmt.Errorf("look up variants by SKU: %w", err)
+			return f, fmt.Errorf("look up variants by SKU: %w", err)
 		}
 		for _, v := range rows {
-			bySKU[v.SKU] = v.ID
+			f.bySKU[v.SKU] = v.ID
 		}
 	}
 	if len(products) > 0 {
 		rows = nil
 		if err := tx.WithContext(ctx).Select("id", "product_id", "sku").Where("store_id = ? AND product_id IN ?", storeID, products).Order("id").Find(&rows).Error; err != nil {
-			return nil, nil, nil, fmt.Errorf("look up variants by product: %w", err)
+			return f, fmt.Errorf("look up variants by product: %w", err)
 		}
 		for _, v := range rows {
-			byProduct[v.ProductID] = append(byProduct[v.ProductID], v)
+			f.byProduct[v.ProductID] = append(f.byProduct[v.ProductID], v)
 		}
 	}
-	return byID, bySKU, byProduct, nil
+	return f, nil
 }
 
 // lineErrors collects the problems of a batch, one per line at most.
@@ -159,7 +190,7 @@ func (e *lineErrors) add(i int, err *apperr.Error) {
 	if _, dup := e.byLine[i]; dup {
 		return
 	}
-	e.byLine[i] = err.WithIndex(i)
+	e.byLine[i] = err
 	e.order = append(e.order, i)
 }
 
@@ -189,7 +220,7 @@ func maxLine(lines []int) int {
 // storeAndLocations reads the store, held FOR SHARE so that its switches
 // (negative stock, backorders, preorders) cannot change under the batch
 // and a switch changed just before is seen, together with all its
-// locations, in one statement.
+// locations, in one statement. It is the one way a write reads the store.
 func storeAndLocations(ctx context.Context, tx *gorm.DB, storeID int64) (models.Store, map[int64]models.Location, error) {
 	var rows []struct {
 		models.Location

@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"stockgraph/internal/apperr"
 	"stockgraph/internal/database"
@@ -55,7 +57,7 @@ func UpdateSettings(ctx context.Context, db *gorm.DB, actor Actor, c SettingsCha
 // created. Backorder values need backorders switched on for the store,
 // preorder values preorders, as Oracle requires.
 func UpdateSettingsBatch(ctx context.Context, db *gorm.DB, actor Actor, c SettingsChange) (ChangeResult, error) {
-	if err := validateBatch(len(c.Lines), c.Policy); err != nil {
+	if err := validateBatch(settingsInput, len(c.Lines), c.Policy); err != nil {
 		return ChangeResult{}, err
 	}
 	res, _, err := runBatch(ctx, db, actor.Store.ID, "", "updateInventorySettings", c, c.DryRun, func(tx *gorm.DB) (ChangeResult, error) {
@@ -66,76 +68,68 @@ func UpdateSettingsBatch(ctx context.Context, db *gorm.DB, actor Actor, c Settin
 }
 
 func updateSettings(ctx context.Context, tx *gorm.DB, actor Actor, c SettingsChange) (ChangeResult, error) {
-	var errs lineErrors
+	b := newBatch(ctx, tx, actor, settingsInput)
 	refs := make([]VariantRef, len(c.Lines))
 	for i, l := range c.Lines {
 		refs[i] = l.Variant
 	}
-	r, err := resolve(ctx, tx, actor.Store.ID, refs, "settings.variantId", &errs)
-	if err != nil {
+	if err := b.resolve(refs); err != nil {
+		return ChangeResult{}, err
+	}
+	// The location is the input's, not a line's: a bad one fails it whole.
+	if err := b.stockHeldAt(line{stockingInput, -1}, c.LocationID, "locationId"); err != nil {
 		return ChangeResult{}, err
 	}
 	for i, l := range c.Lines {
-		if err := l.checkSwitches(i, r.store); err != nil {
-			errs.add(i, err)
-		}
+		b.fail(i, l.checkSwitches(b.at(i), b.actor.Store))
 	}
-	keys := lineKeys(c.Lines, r, &errs, func(SettingsLine) int64 { return c.LocationID })
-	locked, err := lockItems(ctx, tx, actor.Store.ID, okKeys(keys, &errs))
-	if err != nil {
+	b.keyLines(len(c.Lines), func(int) int64 { return c.LocationID })
+	if err := b.lockLines(); err != nil {
 		return ChangeResult{}, err
 	}
-	changed := make([]models.InventoryItem, len(c.Lines))
+	changed := map[itemKey]models.InventoryItem{}
 	for i, l := range c.Lines {
-		if errs.failed(i) {
+		if b.errs.failed(i) {
 			continue
 		}
-		it := locked[keys[i]]
-		if l.ExpectedRevision != nil && *l.ExpectedRevision != it.Revision {
-			errs.add(i, revisionConflict(i, it, *l.ExpectedRevision))
-			continue
-		}
-		var lineErr *apperr.Error
-		if changed[i], lineErr = l.apply(i, it); lineErr != nil {
-			errs.add(i, lineErr)
-		}
+		it, lineErr := l.update(b.at(i), b.lockedAt(i))
+		b.fail(i, lineErr)
+		changed[b.keys[i]] = it
 	}
-	if c.Policy != RejectFailedRows && errs.any() {
-		return ChangeResult{}, errs.list().Err()
+	if err := b.rejected(c.Policy); err != nil {
+		return ChangeResult{}, err
 	}
-	var passed []models.InventoryItem
-	for i := range c.Lines {
-		if !errs.failed(i) {
-			passed = append(passed, changed[i])
-		}
-	}
-	written, err := writeSettings(ctx, tx, actor.Store.ID, passed)
+	written, err := writeItems(ctx, tx, actor.Store.ID, b.passed(changed))
 	if err != nil {
 		return ChangeResult{}, err
 	}
-	res := ChangeResult{Items: written}
-	next := 0 // written holds the passed lines' items in line order
-	for i := range c.Lines {
-		if errs.failed(i) {
-			res.Lines = append(res.Lines, LineResult{Index: i, Error: errs.byLine[i]})
-			continue
-		}
-		res.Lines = append(res.Lines, LineResult{Index: i, Item: &res.Items[next]})
-		next++
+	for _, it := range written {
+		changed[itemKey{it.VariantID, it.LocationID}] = it
 	}
-	return res, nil
+	return b.results(changed), nil
+}
+
+// update checks the line against its locked item and returns the item
+// with the line's settings and its next revision.
+func (l SettingsLine) update(at line, it models.InventoryItem) (models.InventoryItem, *apperr.Error) {
+	if l.ExpectedRevision != nil && *l.ExpectedRevision != it.Revision {
+		return it, revisionConflict(at, it, *l.ExpectedRevision)
+	}
+	it, err := l.apply(at, it)
+	it.Revision++
+	return it, err
 }
 
 // checkSwitches refuses backorder and preorder values the store has
 // switched off. Turning them off, or to zero, is always allowed.
-func (l SettingsLine) checkSwitches(i int, store models.Store) *apperr.Error {
+func (l SettingsLine) checkSwitches(at line, store models.Store) *apperr.Error {
 	backorder := positive(l.BackorderLimit) || positive(l.BackorderThreshold)
 	preorder := (l.PreorderEnabled != nil && *l.PreorderEnabled) || positive(l.PreorderLimit) || positive(l.PreorderThreshold) || l.AvailabilityDate != nil
 	switch {
 	case backorder && !store.BackordersEnabled:
-		return apperr.New(apperr.FeatureDisabled, "item %d: backorders are switched off for this store; switch them on with updateInventoryConfiguration before setting backorder values", i).WithField("settings.backorderLimit")
+		return at.errorf(apperr.FeatureDisabled, "backorderLimit", "backorders are switched off for this store; switch them on with updateInventoryConfiguration before setting backorder values")
 	case preorder && !store.PreordersEnabled:
-		return apperr.New(apperr.FeatureDisabled, "item %d: preorders are switched off for this store; switch them on with updateInventoryConfiguration before setting preorder values", i).WithField("settings.preorderEnabled")
+		return at.errorf(apperr.FeatureDisabled, "preorder.enabled", "preorders are switched off for this store; switch them on with updateInventoryConfiguration before setting preorder values")
 	}
 	return nil
 }
@@ -143,41 +137,12 @@ func (l SettingsLine) checkSwitches(i int, store models.Store) *apperr.Error {
 func positive(p *int) bool { return p != nil && *p > 0 }
 
 // apply validates the line's values and returns the item with them.
-func (l SettingsLine) apply(i int, it models.InventoryItem) (models.InventoryItem, *apperr.Error) {
-	for _, v := range []struct {
-		name  string
-		value *int
-		dst   *int
-	}{
-		{"safetyStock", l.SafetyStock, &it.SafetyStock},
-		{"warningLevel", l.WarningLevel, &it.WarningLevel},
-		{"backorderLimit", l.BackorderLimit, &it.BackorderLimit},
-		{"backorderThreshold", l.BackorderThreshold, &it.BackorderThreshold},
-		{"preorderLimit", l.PreorderLimit, &it.PreorderLimit},
-		{"preorderThreshold", l.PreorderThreshold, &it.PreorderThreshold},
-	} {
-		if v.value == nil {
-			continue
-		}
-		if *v.value < 0 || *v.value > MaxLevel {
-			return it, apperr.New(apperr.BadUserInput, "item %d: %s must be between 0 and %d, got %d", i, v.name, MaxLevel, *v.value).WithField("settings." + v.name)
-		}
-		*v.dst = *v.value
+func (l SettingsLine) apply(at line, it models.InventoryItem) (models.InventoryItem, *apperr.Error) {
+	if err := l.applyLevels(at, &it); err != nil {
+		return it, err
 	}
-	if l.BinPickingNumber != nil {
-		if err := checkText("binPickingNumber", *l.BinPickingNumber, maxShortText); err != nil {
-			return it, err
-		}
-		it.BinPickingNumber = *l.BinPickingNumber
-	}
-	if l.PreorderMessage != nil {
-		if err := checkText("preorderMessage", *l.PreorderMessage, maxMessage); err != nil {
-			return it, err
-		}
-		it.PreorderMessage = *l.PreorderMessage
-	}
-	if l.IsInStock != nil {
-		it.IsInStock = *l.IsInStock
+	if err := l.applyTexts(at, &it); err != nil {
+		return it, err
 	}
 	if l.PreorderEnabled != nil {
 		it.PreorderEnabled = *l.PreorderEnabled
@@ -185,16 +150,85 @@ func (l SettingsLine) apply(i int, it models.InventoryItem) (models.InventoryIte
 	if l.AvailabilityDate != nil {
 		it.AvailabilityDate = l.AvailabilityDate
 	}
+	if err := l.applyTracking(at, &it); err != nil {
+		return it, err
+	}
+	if it.TrackingMode == models.TrackStatus && (it.PreorderLimit > 0 || it.PreorderThreshold > 0) {
+		return it, at.errorf(apperr.BadUserInput, "preorder.limit", "an item tracked by status has no quantities, so no preorder limit or threshold (Wix)")
+	}
+	return it, nil
+}
+
+// applyLevels sets the line's numeric settings, each within 0 to MaxLevel.
+func (l SettingsLine) applyLevels(at line, it *models.InventoryItem) *apperr.Error {
+	for _, v := range []struct {
+		field string
+		value *int
+		dst   *int
+	}{
+		{"safetyStock", l.SafetyStock, &it.SafetyStock},
+		{"warningLevel", l.WarningLevel, &it.WarningLevel},
+		{"backorderLimit", l.BackorderLimit, &it.BackorderLimit},
+		{"backorderThreshold", l.BackorderThreshold, &it.BackorderThreshold},
+		{"preorder.limit", l.PreorderLimit, &it.PreorderLimit},
+		{"preorder.threshold", l.PreorderThreshold, &it.PreorderThreshold},
+	} {
+		if v.value == nil {
+			continue
+		}
+		if *v.value < 0 || *v.value > MaxLevel {
+			return at.errorf(apperr.BadUserInput, v.field, "%s must be between 0 and %d, got %d", v.field, MaxLevel, *v.value)
+		}
+		*v.dst = *v.value
+	}
+	return nil
+}
+
+// applyTexts sets the line's free texts, each within its limit.
+func (l SettingsLine) applyTexts(at line, it *models.InventoryItem) *apperr.Error {
+	for _, v := range []struct {
+		field string
+		value *string
+		max   int
+		dst   *string
+	}{
+		{"binPickingNumber", l.BinPickingNumber, maxShortText, &it.BinPickingNumber},
+		{"preorder.message", l.PreorderMessage, maxMessage, &it.PreorderMessage},
+	} {
+		if v.value == nil {
+			continue
+		}
+		if err := checkText(v.field, *v.value, v.max); err != nil {
+			return at.errorf(err.Code, v.field, "%s", err.Message)
+		}
+		*v.dst = *v.value
+	}
+	return nil
+}
+
+// applyTracking sets the tracking mode and the in-stock status. Only an
+// item tracked by STATUS has a status of its own: its availability
+// follows it. The others are in stock by their quantities (QUANTITY) or
+// always (UNTRACKED), so isInStock false is refused on them rather than
+// stored where nothing reads it, and leaving STATUS sets it back to true.
+func (l SettingsLine) applyTracking(at line, it *models.InventoryItem) *apperr.Error {
 	if l.TrackingMode != nil {
 		if err := validTracking(*l.TrackingMode); err != nil {
-			return it, err.WithIndex(i)
+			return at.errorf(err.Code, "trackingMode", "%s", err.Message)
 		}
 		it.TrackingMode = *l.TrackingMode
 	}
-	if it.TrackingMode == models.TrackStatus && (it.PreorderLimit > 0 || it.PreorderThreshold > 0) {
-		return it, apperr.New(apperr.BadUserInput, "item %d: an item tracked by status has no quantities, so no preorder limit or threshold (Wix)", i).WithField("settings.preorderLimit")
+	if it.TrackingMode != models.TrackStatus {
+		if l.IsInStock != nil && !*l.IsInStock {
+			return at.errorf(apperr.BadUserInput, "isInStock", "isInStock false needs trackingMode STATUS; an item tracked by %s is in stock by its quantities", it.TrackingMode)
+		}
+		it.IsInStock = true
+		return nil
 	}
-	return it, nil
+	if l.IsInStock != nil {
+		it.IsInStock = *l.IsInStock
+	}
+	return nil
 }
 
 func validTracking(m models.TrackingMode) *apperr.Error {
@@ -202,64 +236,63 @@ func validTracking(m models.TrackingMode) *apperr.Error {
 	case models.TrackQuantity, models.TrackStatus, models.TrackUntracked:
 		return nil
 	}
-	return apperr.New(apperr.BadUserInput, "unknown tracking mode %q", m).WithField("settings.trackingMode")
+	return apperr.New(apperr.BadUserInput, "unknown tracking mode %q", m).WithField("trackingMode")
 }
 
-// writeSettings stores the items' settings in one statement, passing the
-// rows as one JSON parameter, and bumps their revisions.
-func writeSettings(ctx context.Context, tx *gorm.DB, storeID int64, items []models.InventoryItem) ([]models.InventoryItem, error) {
+// writeItems stores the written columns of the items (models.ItemColumns:
+// settings, reference, metadata, revision) as they are on the items, in
+// one statement, passing the rows as one JSON parameter that PostgreSQL
+// reads with the table's own row type, and returns the items as stored,
+// in the order given.
+func writeItems(ctx context.Context, tx *gorm.DB, storeID int64, items []models.InventoryItem) ([]models.InventoryItem, error) {
 	if len(items) == 0 {
 		return nil, nil
 	}
-	type row struct {
-		ID                 int64      `json:"id"`
-		SafetyStock        int        `json:"safety_stock"`
-		WarningLevel       int        `json:"warning_level"`
-		BackorderLimit     int        `json:"backorder_limit"`
-		BackorderThreshold int        `json:"backorder_threshold"`
-		BinPickingNumber   string     `json:"bin_picking_number"`
-		IsInStock          bool       `json:"is_in_stock"`
-		TrackingMode       string     `json:"tracking_mode"`
-		PreorderEnabled    bool       `json:"preorder_enabled"`
-		PreorderLimit      int        `json:"preorder_limit"`
-		PreorderThreshold  int        `json:"preorder_threshold"`
-		PreorderMessage    string     `json:"preorder_message"`
-		AvailabilityDate   *time.Time `json:"availability_date"`
-	}
-	rows := make([]row, len(items))
-	for i, it := range items {
-		rows[i] = row{it.ID, it.SafetyStock, it.WarningLevel, it.BackorderLimit, it.BackorderThreshold, it.BinPickingNumber,
-			it.IsInStock, string(it.TrackingMode), it.PreorderEnabled, it.PreorderLimit, it.PreorderThreshold, it.PreorderMessage, it.AvailabilityDate}
+	rows := make([]map[string]any, len(items))
+	for i := range items {
+		row := map[string]any{"id": items[i].ID}
+		for _, c := range models.ItemColumns {
+			if c.Written {
+				row[c.Name] = c.Value(&items[i])
+			}
+		}
+		rows[i] = row
 	}
 	payload, err := json.Marshal(rows)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("encode items: %w", err)
 	}
-	var out []models.InventoryItem
-	err = tx.WithContext(ctx).Raw(`
-		UPDATE inventory_items i SET
-			safety_stock = d.safety_stock, warning_level = d.warning_level, backorder_limit = d.backorder_limit,
-			backorder_threshold = d.backorder_threshold, bin_picking_number = d.bin_picking_number, is_in_stock = d.is_in_stock,
-			tracking_mode = d.tracking_mode, preorder_enabled = d.preorder_enabled, preorder_limit = d.preorder_limit,
-			preorder_threshold = d.preorder_threshold, preorder_message = d.preorder_message, availability_date = d.availability_date,
-			revision = i.revision + 1, updated_at = now()
-		FROM jsonb_to_recordset(?::jsonb) AS d(id bigint, safety_stock int, warning_level int, backorder_limit int,
-			backorder_threshold int, bin_picking_number text, is_in_stock boolean, tracking_mode text, preorder_enabled boolean,
-			preorder_limit int, preorder_threshold int, preorder_message text, availability_date timestamptz)
-		WHERE i.store_id = ? AND i.id = d.id
-		RETURNING i.*`, string(payload), storeID).Scan(&out).Error
+	res, err := tx.WithContext(ctx).Raw(writeItemsSQL, string(payload), storeID).Rows()
 	if err != nil {
-		return nil, fmt.Errorf("update settings: %w", err)
+		return nil, fmt.Errorf("update inventory items: %w", err)
 	}
-	byID := map[int64]models.InventoryItem{}
+	out, err := scanItems(res)
+	if err != nil {
+		return nil, fmt.Errorf("update inventory items: %w", err)
+	}
+	byID := make(map[int64]models.InventoryItem, len(out))
 	for _, it := range out {
 		byID[it.ID] = it
 	}
-	for i, it := range items { // line order
-		items[i] = byID[it.ID]
+	written := make([]models.InventoryItem, len(items))
+	for i, it := range items {
+		written[i] = byID[it.ID]
 	}
-	return items, nil
+	return written, nil
 }
+
+var writeItemsSQL = func() string {
+	var set []string
+	for _, c := range models.ItemColumns {
+		if c.Written {
+			set = append(set, fmt.Sprintf("%[1]s = d.%[1]s", c.Name))
+		}
+	}
+	return `UPDATE inventory_items i SET ` + strings.Join(set, ", ") + `, updated_at = now()
+		FROM jsonb_populate_recordset(NULL::inventory_items, ?::jsonb) AS d
+		WHERE i.store_id = ? AND i.id = d.id
+		RETURNING ` + itemColumns
+}()
 
 // ConfigurationPatch changes the store's switches that are not nil.
 type ConfigurationPatch struct {
@@ -268,23 +301,23 @@ type ConfigurationPatch struct {
 	AllowNegativeStock *bool
 }
 
-// UpdateConfiguration changes the store's inventory switches.
+// UpdateConfiguration changes the store's inventory switches, retried as
+// every stock write is. It waits for the writes that hold the store FOR
+// SHARE, so none of them runs under a switch that changed midway.
 func UpdateConfiguration(ctx context.Context, db *gorm.DB, storeID int64, p ConfigurationPatch) (models.Store, error) {
 	updates := map[string]any{"updated_at": time.Now().UTC()}
-	if p.BackordersEnabled != nil {
-		updates["backorders_enabled"] = *p.BackordersEnabled
+	for column, value := range map[string]*bool{
+		"backorders_enabled": p.BackordersEnabled, "preorders_enabled": p.PreordersEnabled, "allow_negative_stock": p.AllowNegativeStock,
+	} {
+		if value != nil {
+			updates[column] = *value
+		}
 	}
-	if p.PreordersEnabled != nil {
-		updates["preorders_enabled"] = *p.PreordersEnabled
-	}
-	if p.AllowNegativeStock != nil {
-		updates["allow_negative_stock"] = *p.AllowNegativeStock
-	}
-	var store models.Store
-	err := db.WithContext(ctx).Model(&models.Store{ID: storeID}).Updates(updates).Error
-	if err == nil {
-		err = db.WithContext(ctx).Take(&store, storeID).Error
-	}
+	store, _, err := runBatch(ctx, db, storeID, "", "updateInventoryConfiguration", p, false, func(tx *gorm.DB) (models.Store, error) {
+		var store models.Store
+		err := tx.WithContext(ctx).Model(&store).Clauses(clause.Returning{}).Where("id = ?", storeID).Updates(updates).Error
+		return store, err
+	})
 	if err != nil {
 		return store, fmt.Errorf("update inventory configuration: %w", err)
 	}
@@ -301,37 +334,43 @@ type Tracking struct {
 
 // SetTracking sets the tracking mode of every item of the named products'
 // variants and of the named variants, and returns how many items changed.
+// Items that leave STATUS tracking are in stock by their quantities (or
+// always), so their in-stock status goes back to true.
 func SetTracking(ctx context.Context, db *gorm.DB, storeID int64, t Tracking) (int64, error) {
-	if err := validTracking(t.Mode); err != nil {
+	if err := t.validate(); err != nil {
 		return 0, err
 	}
-	if t.Mode == models.TrackStatus {
-		// Status tracking has rules of its own (no preorder limits) that
-		// are checked item by item: updateInventorySettings does that.
-		return 0, apperr.New(apperr.BadUserInput, "start tracking with QUANTITY or stop it with UNTRACKED; to track by in-stock status, set trackingMode STATUS with updateInventorySettings").WithField("trackingMode")
-	}
-	if len(t.ProductIDs)+len(t.VariantIDs) == 0 {
-		return 0, apperr.New(apperr.BadUserInput, "name at least one product or variant").WithField("productIds")
-	}
-	if len(t.ProductIDs)+len(t.VariantIDs) > MaxBatch {
-		return 0, apperr.New(apperr.BadUserInput, "at most %d products and variants per request", MaxBatch).WithField("productIds")
-	}
-	var changed int64
-	err := database.RetryTx(ctx, db, 5, func(tx *gorm.DB) error {
+	changed, _, err := runBatch(ctx, db, storeID, "", "setInventoryTracking", t, false, func(tx *gorm.DB) (int64, error) {
 		// Lock in ID order first, as every stock write does.
 		res := tx.WithContext(ctx).Exec(`
-			UPDATE inventory_items SET tracking_mode = ?, revision = revision + 1, updated_at = now()
+			UPDATE inventory_items SET tracking_mode = ?, is_in_stock = true, revision = revision + 1, updated_at = now()
 			WHERE store_id = ? AND id IN (
 				SELECT id FROM inventory_items
 				WHERE store_id = ? AND tracking_mode <> ? AND (variant_id = ANY(?::bigint[])
 					OR variant_id IN (SELECT id FROM variants WHERE store_id = ? AND product_id = ANY(?::bigint[])))
 				ORDER BY id FOR UPDATE)`,
 			t.Mode, storeID, storeID, t.Mode, database.Int64s(t.VariantIDs), storeID, database.Int64s(t.ProductIDs))
-		changed = res.RowsAffected
-		return res.Error
+		return res.RowsAffected, res.Error
 	})
 	if err != nil {
 		return 0, fmt.Errorf("set tracking: %w", err)
 	}
 	return changed, nil
+}
+
+func (t Tracking) validate() error {
+	if err := validTracking(t.Mode); err != nil {
+		return err
+	}
+	switch {
+	case t.Mode == models.TrackStatus:
+		// Status tracking has rules of its own (no preorder limits) that
+		// are checked item by item: updateInventorySettings does that.
+		return apperr.New(apperr.BadUserInput, "start tracking with QUANTITY or stop it with UNTRACKED; to track by in-stock status, set trackingMode STATUS with updateInventorySettings").WithField("trackingMode")
+	case len(t.ProductIDs)+len(t.VariantIDs) == 0:
+		return apperr.New(apperr.BadUserInput, "name at least one product or variant").WithField("productIds")
+	case len(t.ProductIDs)+len(t.VariantIDs) > MaxBatch:
+		return apperr.New(apperr.BadUserInput, "at most %d products and variants per request", MaxBatch).WithField("productIds")
+	}
+	return nil
 }

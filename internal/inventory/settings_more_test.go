@@ -211,3 +211,60 @@ func TestAllowNegativeStock(t *testing.T) {
 	}
 	f.mustBeConsistent(t)
 }
+
+// TestInStockOnlyWhenTrackedByStatus: isInStock false is an item's own
+// status only when it is tracked by STATUS; elsewhere it is refused, and
+// leaving STATUS (by settings or SetTracking) sets it back to true, so no
+// item shows a status its availability contradicts.
+func TestInStockOnlyWhenTrackedByStatus(t *testing.T) {
+	f := newFixture(t, 2, 1)
+	ctx := context.Background()
+	v, w, l := f.variants[0], f.variants[1], f.physical[0]
+	status, quantity := models.TrackStatus, models.TrackQuantity
+	_, err := inventory.UpdateSettings(ctx, f.db, f.actor, inventory.SettingsChange{LocationID: l,
+		Lines: []inventory.SettingsLine{{Variant: ref(v), IsInStock: ptr(false)}}})
+	if e := wantAppErr(t, "UpdateSettings(isInStock false, QUANTITY)", err, apperr.BadUserInput); e.Field != "settings.isInStock" || e.Index != 0 {
+		t.Errorf("UpdateSettings(isInStock false, QUANTITY) error at %s[%d], want settings.isInStock[0]", e.Field, e.Index)
+	}
+	items := f.settings(t, l, inventory.SettingsLine{Variant: ref(v), TrackingMode: &status, IsInStock: ptr(false)},
+		inventory.SettingsLine{Variant: ref(w), TrackingMode: &status, IsInStock: ptr(false)})
+	if items[0].IsInStock || items[1].IsInStock {
+		t.Fatalf("UpdateSettings(STATUS, isInStock false) = %v, %v, want false, false", items[0].IsInStock, items[1].IsInStock)
+	}
+	items = f.settings(t, l, inventory.SettingsLine{Variant: ref(v), TrackingMode: &quantity})
+	if !items[0].IsInStock {
+		t.Errorf("UpdateSettings(STATUS → QUANTITY).IsInStock = false, want true")
+	}
+	if _, err := inventory.SetTracking(ctx, f.db, f.actor.Store.ID, inventory.Tracking{VariantIDs: []int64{w}, Mode: models.TrackUntracked}); err != nil {
+		t.Fatal(err)
+	}
+	if it := f.item(t, w, l); !it.IsInStock || it.TrackingMode != models.TrackUntracked {
+		t.Errorf("SetTracking(UNTRACKED) item = %s, isInStock %v, want UNTRACKED, true", it.TrackingMode, it.IsInStock)
+	}
+}
+
+// TestStockVariantCreatesOnce: stocking creates the item with its
+// settings at revision 1; stocking again returns it unchanged, and bad
+// input is refused at the path the client sent.
+func TestStockVariantCreatesOnce(t *testing.T) {
+	f := newFixture(t, 1, 2)
+	ctx := context.Background()
+	v, l := f.variants[0], f.physical[1]
+	f.db.Exec(`DELETE FROM inventory_items WHERE variant_id = ? AND location_id = ?`, v, l)
+	s := inventory.Stocking{VariantID: v, LocationID: l, Reference: ptr("ERP-1"), Metadata: models.JSONObject{"k": "v"},
+		Settings: inventory.SettingsLine{SafetyStock: ptr(3), BinPickingNumber: ptr("A-1")}}
+	it, created, err := inventory.StockVariant(ctx, f.db, f.actor, s)
+	if err != nil || !created || it.SafetyStock != 3 || it.BinPickingNumber != "A-1" || it.Reference != "ERP-1" || it.Metadata["k"] != "v" || it.Revision != 1 {
+		t.Fatalf("StockVariant = %+v, created %v, %v; want a new item at revision 1 with the settings", it, created, err)
+	}
+	s.Settings.SafetyStock = ptr(9)
+	again, created, err := inventory.StockVariant(ctx, f.db, f.actor, s)
+	if err != nil || created || again.ID != it.ID || again.SafetyStock != 3 {
+		t.Errorf("StockVariant again = item %d safety %d, created %v, %v; want item %d unchanged", again.ID, again.SafetyStock, created, err, it.ID)
+	}
+	s.Settings.SafetyStock = ptr(-1)
+	_, _, err = inventory.StockVariant(ctx, f.db, f.actor, s)
+	if e := wantAppErr(t, "StockVariant(safetyStock -1)", err, apperr.BadUserInput); e.Field != "settings.safetyStock" || e.Index != -1 {
+		t.Errorf("StockVariant(safetyStock -1) error at %s[%d], want settings.safetyStock, no index", e.Field, e.Index)
+	}
+}

@@ -8,6 +8,7 @@ package ledger
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -18,24 +19,58 @@ import (
 	"stockgraph/models"
 )
 
-// Virtual holds the IDs of a store's virtual locations.
+// Virtual holds the IDs of a store's virtual locations, the far ends of
+// movements that come from or go to outside the store.
 type Virtual struct {
 	Supplier, Sold, Bin int64
 }
 
-// VirtualLocations returns the IDs of the store's virtual locations.
-func VirtualLocations(ctx context.Context, tx *gorm.DB, storeID int64) (Virtual, error) {
+// Of returns the ID of the virtual location of a type.
+func (v Virtual) Of(t models.LocationType) int64 {
+	switch t {
+	case models.LocationSupplier:
+		return v.Supplier
+	case models.LocationSold:
+		return v.Sold
+	case models.LocationBin:
+		return v.Bin
+	}
+	return 0
+}
+
+// VirtualOf finds the virtual locations among a store's locations, by
+// type: each store has exactly one of each (migration 00003), whatever its
+// code says.
+func VirtualOf(locations []models.Location) (Virtual, error) {
 	var v Virtual
-	err := tx.WithContext(ctx).Raw(`SELECT
-			max(id) FILTER (WHERE code = 'SUPPLIER') AS supplier,
-			max(id) FILTER (WHERE code = 'SOLD') AS sold,
-			max(id) FILTER (WHERE code = 'BIN') AS bin
-		FROM locations WHERE store_id = ? AND code IN ('SUPPLIER', 'SOLD', 'BIN')`, storeID).Scan(&v).Error
-	if err != nil {
-		return v, fmt.Errorf("load virtual locations: %w", err)
+	for _, l := range locations {
+		switch l.Type {
+		case models.LocationSupplier:
+			v.Supplier = l.ID
+		case models.LocationSold:
+			v.Sold = l.ID
+		case models.LocationBin:
+			v.Bin = l.ID
+		}
 	}
 	if v.Supplier == 0 || v.Sold == 0 || v.Bin == 0 {
-		return v, fmt.Errorf("store %d lacks its virtual locations SUPPLIER, SOLD and BIN", storeID)
+		return v, fmt.Errorf("the store lacks its virtual locations SUPPLIER, SOLD and BIN")
+	}
+	return v, nil
+}
+
+// VirtualLocations loads the store's virtual locations.
+func VirtualLocations(ctx context.Context, tx *gorm.DB, storeID int64) (Virtual, error) {
+	var rows []models.Location
+	err := tx.WithContext(ctx).Select("id", "type").
+		Where("store_id = ? AND type IN ?", storeID, []models.LocationType{models.LocationSupplier, models.LocationSold, models.LocationBin}).
+		Find(&rows).Error
+	if err != nil {
+		return Virtual{}, fmt.Errorf("load virtual locations: %w", err)
+	}
+	v, err := VirtualOf(rows)
+	if err != nil {
+		return v, fmt.Errorf("store %d: %w", storeID, err)
 	}
 	return v, nil
 }
@@ -55,32 +90,54 @@ func Append(ctx context.Context, tx *gorm.DB, movements []models.Movement) error
 }
 
 // RecordOpeningBalances writes, for items whose quantities were set
-// without the ledger (seeding), the movements that bring them there.
+// without the ledger (seeding), the movements that bring them there: a
+// level above zero comes from its state's virtual source, one below zero
+// went to its state's virtual sink (models.QuantityColumns).
 func RecordOpeningBalances(ctx context.Context, tx *gorm.DB, storeID int64) error {
 	err := tx.WithContext(ctx).Exec(`
-		WITH v AS (
-			SELECT max(id) FILTER (WHERE code = 'SUPPLIER') AS supplier,
-			       max(id) FILTER (WHERE code = 'SOLD') AS sold,
-			       max(id) FILTER (WHERE code = 'BIN') AS bin
-			FROM locations WHERE store_id = @store
-		)
 		INSERT INTO inventory_movements (store_id, operation_id, variant_id, from_location_id, from_state,
 			to_location_id, to_state, quantity, reason, from_balance, to_balance)
 		SELECT i.store_id, gen_random_uuid(), i.variant_id,
-		       CASE WHEN i.on_hand > 0 THEN v.supplier ELSE i.location_id END, 'ON_HAND'::quantity_state,
-		       CASE WHEN i.on_hand > 0 THEN i.location_id ELSE v.bin END, 'ON_HAND'::quantity_state,
-		       abs(i.on_hand), 'opening_balance',
-		       CASE WHEN i.on_hand < 0 THEN i.on_hand END, CASE WHEN i.on_hand > 0 THEN i.on_hand END
-		FROM inventory_items i, v WHERE i.store_id = @store AND i.on_hand <> 0
-		UNION ALL
-		SELECT i.store_id, gen_random_uuid(), i.variant_id, v.sold, 'BACKORDERED'::quantity_state, i.location_id, 'BACKORDERED'::quantity_state,
-		       i.qty_backordered, 'opening_balance', NULL, i.qty_backordered
-		FROM inventory_items i, v WHERE i.store_id = @store AND i.qty_backordered > 0`,
+		       CASE WHEN s.quantity > 0 THEN src.id ELSE i.location_id END, s.state,
+		       CASE WHEN s.quantity > 0 THEN i.location_id ELSE dst.id END, s.state,
+		       abs(s.quantity), 'opening_balance',
+		       CASE WHEN s.quantity < 0 THEN s.quantity END, CASE WHEN s.quantity > 0 THEN s.quantity END
+		FROM inventory_items i
+		CROSS JOIN LATERAL (VALUES `+openingValues+`) AS s(state, quantity, source, sink, ord)
+		JOIN locations src ON src.store_id = i.store_id AND src.type = s.source
+		JOIN locations dst ON dst.store_id = i.store_id AND dst.type = s.sink
+		WHERE i.store_id = @store AND s.quantity <> 0
+		ORDER BY i.id, s.ord`,
 		map[string]any{"store": storeID}).Error
 	if err != nil {
 		return fmt.Errorf("record opening balances: %w", err)
 	}
 	return nil
+}
+
+// stateValues is a VALUES list of every quantity state with its column of
+// inventory_items i, in QuantityColumns' order:
+// ('ON_HAND'::quantity_state, i.on_hand), ...; extra adds columns.
+func stateValues(extra func(models.QuantityColumn) string) string {
+	rows := make([]string, len(models.QuantityColumns))
+	for n, q := range models.QuantityColumns {
+		rows[n] = fmt.Sprintf("('%s'::quantity_state, i.%s%s)", q.State, q.Column, extra(q))
+	}
+	return strings.Join(rows, ", ")
+}
+
+// openingValues adds each state's virtual source and sink and its order.
+var openingValues = stateValues(func(q models.QuantityColumn) string {
+	return fmt.Sprintf(", '%s'::location_type, '%s'::location_type, %d", q.From, q.To, ordinal(q.State))
+})
+
+func ordinal(s models.QuantityState) int {
+	for n, q := range models.QuantityColumns {
+		if q.State == s {
+			return n
+		}
+	}
+	return -1
 }
 
 // Filter narrows a listing of movements.
@@ -158,6 +215,9 @@ func LevelsAsOf(ctx context.Context, db *gorm.DB, storeID int64, variantIDs []in
 	return levels, nil
 }
 
+// storedValues are the quantity states with their columns.
+var storedValues = stateValues(func(models.QuantityColumn) string { return "" })
+
 // Mismatch is an item whose stored level differs from the ledger's.
 type Mismatch struct {
 	ItemID     int64
@@ -182,11 +242,9 @@ func Inconsistencies(ctx context.Context, db *gorm.DB, storeID int64) ([]Mismatc
 				FROM inventory_movements WHERE store_id = @store
 			) m GROUP BY 1, 2, 3
 		), stored AS (
-			SELECT i.id, i.variant_id, i.location_id, s.state::quantity_state AS state, s.quantity
+			SELECT i.id, i.variant_id, i.location_id, s.state, s.quantity
 			FROM inventory_items i
-			CROSS JOIN LATERAL (VALUES ('ON_HAND', i.on_hand), ('BACKORDERED', i.qty_backordered), ('DAMAGED', i.damaged),
-				('QUALITY_CONTROL', i.quality_control), ('INCOMING', i.incoming), ('COMMITTED', i.committed),
-				('PREORDERED', i.qty_preordered)) AS s(state, quantity)
+			CROSS JOIN LATERAL (VALUES `+storedValues+`) AS s(state, quantity)
 			WHERE i.store_id = @store
 		)
 		SELECT s.id AS item_id, s.variant_id, s.location_id, s.state, s.quantity AS stored, coalesce(l.quantity, 0) AS ledger

@@ -299,3 +299,32 @@ func TestListAndPagesByItems(t *testing.T) {
 		t.Errorf("PagesByItems(item with no movements) = %v, want an empty page", idsOf(got))
 	}
 }
+
+// TestVirtualOfFindsByType: the ledger's far ends are found by type, the
+// one way every write finds them, whatever the locations' codes say.
+func TestVirtualOfFindsByType(t *testing.T) {
+	tests := []struct {
+		name      string
+		locations []models.Location
+		want      ledger.Virtual
+		wantErr   bool
+	}{
+		{"renamed codes", []models.Location{{ID: 1, Code: "SOLD", Type: models.LocationSupplier}, {ID: 2, Code: "X", Type: models.LocationSold},
+			{ID: 3, Code: "SUPPLIER", Type: models.LocationBin}, {ID: 4, Code: "BIN", Type: models.LocationStore}}, ledger.Virtual{Supplier: 1, Sold: 2, Bin: 3}, false},
+		{"no bin", []models.Location{{ID: 1, Type: models.LocationSupplier}, {ID: 2, Type: models.LocationSold}, {ID: 3, Code: "BIN", Type: models.LocationWarehouse}}, ledger.Virtual{Supplier: 1, Sold: 2}, true},
+	}
+	for _, tt := range tests {
+		got, err := ledger.VirtualOf(tt.locations)
+		if got != tt.want || (err != nil) != tt.wantErr {
+			t.Errorf("VirtualOf(%s) = %+v, %v; want %+v, error %v", tt.name, got, err, tt.want, tt.wantErr)
+		}
+		if tt.wantErr {
+			continue
+		}
+		for typ, id := range map[models.LocationType]int64{models.LocationSupplier: 1, models.LocationSold: 2, models.LocationBin: 3, models.LocationStore: 0} {
+			if got.Of(typ) != id {
+				t.Errorf("VirtualOf(%s).Of(%s) = %d, want %d", tt.name, typ, got.Of(typ), id)
+			}
+		}
+	}
+}
