@@ -236,6 +236,7 @@ func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 			gqlErr.Extensions = e.Extensions()
 			switch {
 			case e.Field != "":
+				qualify(ctx, gqlErr.Extensions)
 			case input != "":
 				gqlErr.Message = input + ": " + e.Message
 				gqlErr.Extensions["field"] = input

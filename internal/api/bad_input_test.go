@@ -114,8 +114,10 @@ func TestBadInputIsTheClientsError(t *testing.T) {
 	e := newEnv(t)
 	token := e.seedStore("bad", 2, 2, 2)
 	var ids struct{ VariantID, LocationID int64 }
-	e.db.Raw(`SELECT v.id AS variant_id, l.id AS location_id FROM variants v JOIN locations l ON l.store_id = v.store_id
-		WHERE l.type = 'PHYSICAL' ORDER BY v.id, l.id LIMIT 1`).Scan(&ids)
+	if err := e.db.Raw(`SELECT v.id AS variant_id, l.id AS location_id FROM variants v JOIN locations l ON l.store_id = v.store_id
+		WHERE l.type IN ('STORE', 'WAREHOUSE') ORDER BY v.id, l.id LIMIT 1`).Scan(&ids).Error; err != nil || ids.VariantID == 0 {
+		t.Fatalf("a variant and a physical location of the seeded store: %+v, %v", ids, err)
+	}
 	variant, location := relay.ID(relay.KindVariant, ids.VariantID), relay.ID(relay.KindLocation, ids.LocationID)
 	b64 := func(s string) string { return base64URL(s) }
 	products := `query($f: ProductFilter) { store { products(first: 1, filter: $f) { totalCount } } }`

@@ -90,3 +90,61 @@ func findString(path string, v any, want string) (string, bool) {
 	}
 	return "", false
 }
+
+// qualify turns the field and index of a domain or resolver error, which
+// name the input relative to the mutation's `input` and the list item
+// apart ("items.sku", index 2), into the input path as the client sent it
+// ("input.items[2].sku"), in ext and in each of ext's listed errors. A
+// field that already starts with one of the field's arguments ("filter",
+// "after", "input.items") keeps its root.
+func qualify(ctx context.Context, ext map[string]any) {
+	qualifyOne(ctx, ext)
+	if list, ok := ext["errors"].([]map[string]any); ok {
+		for _, e := range list {
+			qualifyOne(ctx, e)
+		}
+	}
+}
+
+func qualifyOne(ctx context.Context, ext map[string]any) {
+	field, _ := ext["field"].(string)
+	if field == "" {
+		return
+	}
+	index, hasIndex := ext["index"].(int)
+	args := argumentNames(ctx)
+	root := ""
+	switch first := firstSegment(field); {
+	case first == "input" && args["input"]:
+		root, field = "input.", strings.TrimPrefix(field, "input.")
+	case args[first]:
+	case args["input"]:
+		root = "input."
+	}
+	if hasIndex && index >= 0 && !strings.Contains(field, "[") {
+		first := firstSegment(field)
+		field = fmt.Sprintf("%s[%d]%s", first, index, field[len(first):])
+	}
+	ext["field"] = root + field
+}
+
+// firstSegment is a path's first name: "items" of "items.sku".
+func firstSegment(path string) string {
+	if i := strings.IndexAny(path, ".["); i >= 0 {
+		return path[:i]
+	}
+	return path
+}
+
+// argumentNames are the arguments ctx's field declares.
+func argumentNames(ctx context.Context) map[string]bool {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil || fc.Field.Definition == nil {
+		return nil
+	}
+	names := map[string]bool{}
+	for _, a := range fc.Field.Definition.Arguments {
+		names[a.Name] = true
+	}
+	return names
+}

@@ -164,7 +164,7 @@ func TestStockVariantRejectsVirtualLocations(t *testing.T) {
 	e.mustData(token, `{ store { variant(sku: "P00001-01") { id } } }`, nil, &variant)
 	r := e.do(token, `mutation($v: ID!, $l: ID!) { stockVariant(input: {variantId: $v, locationId: $l}) { created } }`,
 		map[string]any{"v": variant.Store.Variant.ID, "l": created.CreateLocation.Location.ID})
-	if r.code() != "BAD_USER_INPUT" || r.Errors[0].Extensions["field"] != "locationId" {
-		t.Errorf("stockVariant at a supplier: %+v, want BAD_USER_INPUT on locationId", r.Errors)
+	if r.code() != "BAD_USER_INPUT" || r.Errors[0].Extensions["field"] != "input.locationId" {
+		t.Errorf("stockVariant at a supplier: %+v, want BAD_USER_INPUT on input.locationId", r.Errors)
 	}
 }

@@ -40,7 +40,7 @@ func CreateProduct(ctx context.Context, db *gorm.DB, storeID int64, fields Produ
 	if err := validateProduct(p); err != nil {
 		return p, err
 	}
-	if err := validateVariants(variants); err != nil {
+	if err := validateVariants("variants", variants); err != nil {
 		return p, err
 	}
 	err := database.Tx(ctx, db, func(tx *gorm.DB) error {
@@ -54,7 +54,7 @@ func CreateProduct(ctx context.Context, db *gorm.DB, storeID int64, fields Produ
 		for i, v := range variants {
 			rows[i] = models.Variant{StoreID: storeID, ProductID: p.ID, SKU: strings.TrimSpace(v.SKU), Name: strings.TrimSpace(v.Name)}
 		}
-		if err := checkSKUsFree(ctx, tx, storeID, rows); err != nil {
+		if err := checkSKUsFree(ctx, tx, storeID, "variants", rows); err != nil {
 			return err
 		}
 		if err := tx.Create(&rows).Error; err != nil {
@@ -121,10 +121,10 @@ func DeleteProduct(ctx context.Context, db *gorm.DB, storeID, id int64) error {
 // CreateVariant adds a variant to a product.
 func CreateVariant(ctx context.Context, db *gorm.DB, storeID, productID int64, fields VariantFields) (models.Variant, error) {
 	v := models.Variant{StoreID: storeID, ProductID: productID, SKU: strings.TrimSpace(fields.SKU), Name: strings.TrimSpace(fields.Name)}
-	if err := validateVariants([]VariantFields{fields}); err != nil {
+	if err := validateVariants("", []VariantFields{fields}); err != nil {
 		return v, err
 	}
-	if err := checkSKUsFree(ctx, db, storeID, []models.Variant{v}); err != nil {
+	if err := checkSKUsFree(ctx, db, storeID, "", []models.Variant{v}); err != nil {
 		return v, err
 	}
 	if err := db.WithContext(ctx).Create(&v).Error; err != nil {
@@ -155,10 +155,10 @@ func UpdateVariant(ctx context.Context, db *gorm.DB, storeID, id int64, patch Va
 		if patch.Name != nil {
 			v.Name = strings.TrimSpace(*patch.Name)
 		}
-		if err := validateVariants([]VariantFields{{SKU: v.SKU, Name: v.Name}}); err != nil {
+		if err := validateVariants("", []VariantFields{{SKU: v.SKU, Name: v.Name}}); err != nil {
 			return err
 		}
-		if err := checkSKUsFree(ctx, tx, storeID, []models.Variant{v}); err != nil {
+		if err := checkSKUsFree(ctx, tx, storeID, "", []models.Variant{v}); err != nil {
 			return err
 		}
 		if err := tx.Select("sku", "name", "updated_at").Save(&v).Error; err != nil {
@@ -214,20 +214,23 @@ func validateProduct(p models.Product) error {
 	return nil
 }
 
-func validateVariants(variants []VariantFields) error {
+// validateVariants checks the variants of the input list named list
+// ("variants" of createProduct), or of one variant's own input when list
+// is "".
+func validateVariants(list string, variants []VariantFields) error {
 	seen := map[string]int{}
 	for i, v := range variants {
 		sku := strings.TrimSpace(v.SKU)
 		switch {
 		case sku == "":
-			return apperr.New(apperr.BadUserInput, "variant %d needs a SKU", i).WithField("sku").WithIndex(i)
+			return variantError(apperr.New(apperr.BadUserInput, "a variant needs a SKU"), list, "sku", i)
 		case utf8.RuneCountInString(sku) > maxSKULen:
-			return apperr.New(apperr.BadUserInput, "SKU %q is longer than %d characters", sku, maxSKULen).WithField("sku").WithIndex(i)
+			return variantError(apperr.New(apperr.BadUserInput, "SKU %q is longer than %d characters", sku, maxSKULen), list, "sku", i)
 		case utf8.RuneCountInString(v.Name) > maxNameLen:
-			return apperr.New(apperr.BadUserInput, "variant %q: a name has at most %d characters", sku, maxNameLen).WithField("name").WithIndex(i)
+			return variantError(apperr.New(apperr.BadUserInput, "variant %q: a name has at most %d characters", sku, maxNameLen), list, "name", i)
 		}
 		if j, dup := seen[sku]; dup {
-			return apperr.New(apperr.BadUserInput, "SKU %q is given twice, for variants %d and %d", sku, j, i).WithField("sku").WithIndex(i)
+			return variantError(apperr.New(apperr.BadUserInput, "SKU %q is given twice, for variants %d and %d", sku, j, i), list, "sku", i)
 		}
 		seen[sku] = i
 	}
@@ -244,7 +247,7 @@ func productWriteError(err error, sku string) error {
 // checkSKUsFree returns CONFLICT naming the first variant whose SKU
 // another variant already uses. The unique key still guards against a
 // concurrent writer; this only gives the client a precise message.
-func checkSKUsFree(ctx context.Context, db *gorm.DB, storeID int64, rows []models.Variant) error {
+func checkSKUsFree(ctx context.Context, db *gorm.DB, storeID int64, list string, rows []models.Variant) error {
 	skus := make([]string, len(rows))
 	for i, r := range rows {
 		skus[i] = r.SKU
@@ -255,10 +258,19 @@ func checkSKUsFree(ctx context.Context, db *gorm.DB, storeID int64, rows []model
 	}
 	for i, r := range rows {
 		if other, ok := taken[r.SKU]; ok && other.ID != r.ID {
-			return apperr.New(apperr.Conflict, "SKU %q is already used by another variant", r.SKU).WithField("sku").WithIndex(i)
+			return variantError(apperr.New(apperr.Conflict, "SKU %q is already used by another variant", r.SKU), list, "sku", i)
 		}
 	}
 	return nil
+}
+
+// variantError names the input field of a variant's error: field of the
+// i-th item of the list, or of the variant's own input when list is "".
+func variantError(e *apperr.Error, list, field string, i int) *apperr.Error {
+	if list == "" {
+		return e.WithField(field)
+	}
+	return e.WithField(list + "." + field).WithIndex(i)
 }
 
 func variantWriteError(err error) error {

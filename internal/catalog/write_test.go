@@ -114,10 +114,10 @@ func TestCreateProduct(t *testing.T) {
 		{"empty name", catalog.ProductFields{Name: " \t "}, vs("NEW-1"), &wantErr{code: apperr.BadUserInput, field: "name", index: -1}, nil},
 		{"long name", catalog.ProductFields{Name: strings.Repeat("é", 256)}, nil, &wantErr{code: apperr.BadUserInput, field: "name", index: -1}, nil},
 		{"long SKU", catalog.ProductFields{Name: "X", SKU: strings.Repeat("s", 256)}, nil, &wantErr{code: apperr.BadUserInput, field: "sku", index: -1}, nil},
-		{"duplicate SKUs in the request", catalog.ProductFields{Name: "Dup"}, vs("D-1", "D-2", "D-1"), &wantErr{code: apperr.BadUserInput, field: "sku", index: 2, contains: "D-1"}, nil},
-		{"duplicate SKUs after trimming", catalog.ProductFields{Name: "Dup"}, vs("D-1", " D-1"), &wantErr{code: apperr.BadUserInput, field: "sku", index: 1, contains: "D-1"}, nil},
-		{"empty variant SKU", catalog.ProductFields{Name: "Dup"}, vs("D-1", "  "), &wantErr{code: apperr.BadUserInput, field: "sku", index: 1}, nil},
-		{"variant SKU taken", catalog.ProductFields{Name: "Half", SKU: "HALF"}, vs("NEW-1", "TAKEN-V", "NEW-2"), &wantErr{code: apperr.Conflict, field: "sku", index: 1, contains: `"TAKEN-V"`}, nil},
+		{"duplicate SKUs in the request", catalog.ProductFields{Name: "Dup"}, vs("D-1", "D-2", "D-1"), &wantErr{code: apperr.BadUserInput, field: "variants.sku", index: 2, contains: "D-1"}, nil},
+		{"duplicate SKUs after trimming", catalog.ProductFields{Name: "Dup"}, vs("D-1", " D-1"), &wantErr{code: apperr.BadUserInput, field: "variants.sku", index: 1, contains: "D-1"}, nil},
+		{"empty variant SKU", catalog.ProductFields{Name: "Dup"}, vs("D-1", "  "), &wantErr{code: apperr.BadUserInput, field: "variants.sku", index: 1}, nil},
+		{"variant SKU taken", catalog.ProductFields{Name: "Half", SKU: "HALF"}, vs("NEW-1", "TAKEN-V", "NEW-2"), &wantErr{code: apperr.Conflict, field: "variants.sku", index: 1, contains: `"TAKEN-V"`}, nil},
 		{"product SKU taken", catalog.ProductFields{Name: "Again", SKU: " TAKEN-P"}, vs("NEW-3"), &wantErr{code: apperr.Conflict, field: "sku", index: -1, contains: `"TAKEN-P"`}, nil},
 	}
 	for _, tt := range tests {
@@ -239,8 +239,8 @@ func TestVariants(t *testing.T) {
 		}{
 			{"ok", mine.ID, catalog.VariantFields{SKU: " NEW-1 ", Name: " Large "}, nil},
 			{"SKU of another store", mine.ID, catalog.VariantFields{SKU: "THEIRS"}, nil},
-			{"taken SKU", mine.ID, catalog.VariantFields{SKU: "TAKEN"}, &wantErr{code: apperr.Conflict, field: "sku", index: 0, contains: `"TAKEN"`}},
-			{"empty SKU", mine.ID, catalog.VariantFields{SKU: "  "}, &wantErr{code: apperr.BadUserInput, field: "sku", index: 0}},
+			{"taken SKU", mine.ID, catalog.VariantFields{SKU: "TAKEN"}, &wantErr{code: apperr.Conflict, field: "sku", index: -1, contains: `"TAKEN"`}},
+			{"empty SKU", mine.ID, catalog.VariantFields{SKU: "  "}, &wantErr{code: apperr.BadUserInput, field: "sku", index: -1}},
 			{"unknown product", 1 << 40, catalog.VariantFields{SKU: "NEW-2"}, &wantErr{code: apperr.NotFound, field: "productId", index: -1}},
 			{"another store's product", theirs.ID, catalog.VariantFields{SKU: "NEW-3"}, &wantErr{code: apperr.NotFound, field: "productId", index: -1}},
 		}
@@ -282,8 +282,8 @@ func TestVariants(t *testing.T) {
 			{"SKU only", catalog.VariantPatch{SKU: ptr(" V2 ")}, 0, nil, "V2", "Small"},
 			{"its own SKU", catalog.VariantPatch{SKU: ptr("V"), Name: ptr("")}, 0, nil, "V", ""},
 			{"another store's SKU", catalog.VariantPatch{SKU: ptr("THEIRS-2")}, 0, nil, "THEIRS-2", "Small"},
-			{"taken SKU", catalog.VariantPatch{SKU: ptr("TAKEN"), Name: ptr("Lost")}, 0, &wantErr{code: apperr.Conflict, field: "sku", index: 0, contains: `"TAKEN"`}, "V", "Small"},
-			{"empty SKU", catalog.VariantPatch{SKU: ptr(" ")}, 0, &wantErr{code: apperr.BadUserInput, field: "sku", index: 0}, "V", "Small"},
+			{"taken SKU", catalog.VariantPatch{SKU: ptr("TAKEN"), Name: ptr("Lost")}, 0, &wantErr{code: apperr.Conflict, field: "sku", index: -1, contains: `"TAKEN"`}, "V", "Small"},
+			{"empty SKU", catalog.VariantPatch{SKU: ptr(" ")}, 0, &wantErr{code: apperr.BadUserInput, field: "sku", index: -1}, "V", "Small"},
 			{"unknown ID", catalog.VariantPatch{Name: ptr("X")}, 1 << 40, &wantErr{code: apperr.NotFound, index: -1}, "V", "Small"},
 			{"another store's variant", catalog.VariantPatch{Name: ptr("X")}, theirVariant.ID, &wantErr{code: apperr.NotFound, index: -1}, "V", "Small"},
 		}
