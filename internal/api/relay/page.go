@@ -24,16 +24,10 @@ type cursor struct {
 
 // Validate checks the arguments and turns them into a page window.
 func (a Args) Validate() (page.Window, error) {
-	if a.First != nil && a.Last != nil {
-		return page.Window{}, apperr.New(apperr.BadUserInput, "pass either first or last, not both").WithField("first")
+	if err := a.checkPairs(); err != nil {
+		return page.Window{}, err
 	}
-	if a.After != nil && a.Before != nil {
-		return page.Window{}, apperr.New(apperr.BadUserInput, "pass either after or before, not both").WithField("after")
-	}
-	w := page.Window{Limit: page.DefaultSize}
-	if a.Last != nil || (a.First == nil && a.Before != nil) {
-		w.Backward = true
-	}
+	w := page.Window{Limit: page.DefaultSize, Backward: a.Last != nil || (a.First == nil && a.Before != nil)}
 	if n, name := a.size(); n != nil {
 		if *n < 0 || *n > page.MaxSize {
 			return page.Window{}, apperr.New(apperr.BadUserInput, "%s must be between 0 and %d, got %d", name, page.MaxSize, *n).WithField(name)
@@ -44,12 +38,6 @@ func (a Args) Validate() (page.Window, error) {
 	if w.Backward {
 		raw, name = a.Before, "before"
 	}
-	switch {
-	case w.Backward && a.After != nil:
-		return page.Window{}, apperr.New(apperr.BadUserInput, "after cannot be used with last; use before").WithField("after")
-	case !w.Backward && a.Before != nil:
-		return page.Window{}, apperr.New(apperr.BadUserInput, "before cannot be used with first; use after").WithField("before")
-	}
 	if raw != nil {
 		p, err := DecodeCursor(*raw)
 		if err != nil {
@@ -58,6 +46,22 @@ func (a Args) Validate() (page.Window, error) {
 		w.From = &p
 	}
 	return w, nil
+}
+
+// checkPairs refuses arguments that cannot go together: first with last,
+// after with before, and a cursor on the other side of the direction.
+func (a Args) checkPairs() error {
+	switch {
+	case a.First != nil && a.Last != nil:
+		return apperr.New(apperr.BadUserInput, "pass either first or last, not both").WithField("first")
+	case a.After != nil && a.Before != nil:
+		return apperr.New(apperr.BadUserInput, "pass either after or before, not both").WithField("after")
+	case a.Last != nil && a.After != nil:
+		return apperr.New(apperr.BadUserInput, "after cannot be used with last; use before").WithField("after")
+	case a.First != nil && a.Before != nil:
+		return apperr.New(apperr.BadUserInput, "before cannot be used with first; use after").WithField("before")
+	}
+	return nil
 }
 
 func (a Args) size() (*int, string) {
