@@ -45,7 +45,10 @@ type ResolverRoot interface {
 	Product() ProductResolver
 	ProductInventory() ProductInventoryResolver
 	Query() QueryResolver
+	StockEvent() StockEventResolver
+	StockLevels() StockLevelsResolver
 	Store() StoreResolver
+	Subscription() SubscriptionResolver
 	Variant() VariantResolver
 	VariantInventory() VariantInventoryResolver
 }
@@ -348,11 +351,55 @@ type ComplexityRoot struct {
 		InventoryConsistencyReport func(childComplexity int) int
 		InventoryMovements         func(childComplexity int, filter *model.InventoryMovementFilter, first *int, after *string, last *int, before *string) int
 		Node                       func(childComplexity int, id string) int
+		StockEvents                func(childComplexity int, filter *model.StockEventFilter, first *int, after *string) int
 		Store                      func(childComplexity int) int
 	}
 
 	SetInventoryTrackingPayload struct {
 		UpdatedItemCount func(childComplexity int) int
+	}
+
+	StockEvent struct {
+		After       func(childComplexity int) int
+		Before      func(childComplexity int) int
+		CreatedAt   func(childComplexity int) int
+		Cursor      func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Item        func(childComplexity int) int
+		Location    func(childComplexity int) int
+		Movements   func(childComplexity int) int
+		OperationID func(childComplexity int) int
+		ProductID   func(childComplexity int) int
+		Reason      func(childComplexity int) int
+		Reference   func(childComplexity int) int
+		Type        func(childComplexity int) int
+		VariantID   func(childComplexity int) int
+	}
+
+	StockEventConnection struct {
+		Edges    func(childComplexity int) int
+		Nodes    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	StockEventEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	StockLevels struct {
+		Availability          func(childComplexity int) int
+		AvailabilityCode      func(childComplexity int) int
+		AvailableForBackorder func(childComplexity int) int
+		AvailableForPreorder  func(childComplexity int) int
+		AvailableToSell       func(childComplexity int) int
+		Committed             func(childComplexity int) int
+		Damaged               func(childComplexity int) int
+		Incoming              func(childComplexity int) int
+		OnHand                func(childComplexity int) int
+		QtyBackordered        func(childComplexity int) int
+		QtyPreordered         func(childComplexity int) int
+		QualityControl        func(childComplexity int) int
 	}
 
 	StockVariantPayload struct {
@@ -370,6 +417,11 @@ type ComplexityRoot struct {
 		Product       func(childComplexity int, id *string, sku *string) int
 		Products      func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.ProductFilter, sortBy *model.ProductSort) int
 		Variant       func(childComplexity int, id *string, sku *string) int
+	}
+
+	Subscription struct {
+		BackorderLimitReached func(childComplexity int, filter *model.StockEventFilter, after *string) int
+		InventoryChanged      func(childComplexity int, filter *model.StockEventFilter, after *string) int
 	}
 
 	UpdateInventoryConfigurationPayload struct {
@@ -506,8 +558,24 @@ type ProductInventoryResolver interface {
 type QueryResolver interface {
 	Store(ctx context.Context) (*models.Store, error)
 	Node(ctx context.Context, id string) (models.Node, error)
+	StockEvents(ctx context.Context, filter *model.StockEventFilter, first *int, after *string) (*model.StockEventConnection, error)
 	InventoryMovements(ctx context.Context, filter *model.InventoryMovementFilter, first *int, after *string, last *int, before *string) (*model.InventoryMovementConnection, error)
 	InventoryConsistencyReport(ctx context.Context) (*model.InventoryConsistencyReport, error)
+}
+type StockEventResolver interface {
+	ID(ctx context.Context, obj *models.StockEvent) (string, error)
+
+	Cursor(ctx context.Context, obj *models.StockEvent) (string, error)
+
+	Item(ctx context.Context, obj *models.StockEvent) (*models.InventoryItem, error)
+	VariantID(ctx context.Context, obj *models.StockEvent) (string, error)
+	ProductID(ctx context.Context, obj *models.StockEvent) (string, error)
+	Location(ctx context.Context, obj *models.StockEvent) (*models.Location, error)
+
+	Movements(ctx context.Context, obj *models.StockEvent) ([]*models.Movement, error)
+}
+type StockLevelsResolver interface {
+	Availability(ctx context.Context, obj *models.StockSnapshot) (inventory.Availability, error)
 }
 type StoreResolver interface {
 	ID(ctx context.Context, obj *models.Store) (string, error)
@@ -518,6 +586,10 @@ type StoreResolver interface {
 	Variant(ctx context.Context, obj *models.Store, id *string, sku *string) (*models.Variant, error)
 	Locations(ctx context.Context, obj *models.Store, first *int, after *string, last *int, before *string, filter *model.LocationFilter) (*model.LocationConnection, error)
 	Location(ctx context.Context, obj *models.Store, id string) (*models.Location, error)
+}
+type SubscriptionResolver interface {
+	InventoryChanged(ctx context.Context, filter *model.StockEventFilter, after *string) (<-chan *models.StockEvent, error)
+	BackorderLimitReached(ctx context.Context, filter *model.StockEventFilter, after *string) (<-chan *models.StockEvent, error)
 }
 type VariantResolver interface {
 	ID(ctx context.Context, obj *models.Variant) (string, error)
@@ -1838,6 +1910,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Node(childComplexity, args["id"].(string)), true
+	case "Query.stockEvents":
+		if e.ComplexityRoot.Query.StockEvents == nil {
+			break
+		}
+
+		args, err := ec.field_Query_stockEvents_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.StockEvents(childComplexity, args["filter"].(*model.StockEventFilter), args["first"].(*int), args["after"].(*string)), true
 	case "Query.store":
 		if e.ComplexityRoot.Query.Store == nil {
 			break
@@ -1851,6 +1934,196 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SetInventoryTrackingPayload.UpdatedItemCount(childComplexity), true
+
+	case "StockEvent.after":
+		if e.ComplexityRoot.StockEvent.After == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StockEvent.After(childComplexity), true
+	case "StockEvent.before":
+		if e.ComplexityRoot.StockEvent.Before == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StockEvent.Before(childComplexity), true
+	case "StockEvent.occurredAt":
+		if e.ComplexityRoot.StockEvent.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StockEvent.CreatedAt(childComplexity), true
+	case "StockEvent.cursor":
+		if e.ComplexityRoot.StockEvent.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StockEvent.Cursor(childComplexity), true
+	case "StockEvent.id", "StockEvent.entityId":
+		if e.ComplexityRoot.StockEvent.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StockEvent.ID(childComplexity), true
+	case "StockEvent.item":
+		if e.ComplexityRoot.StockEvent.Item == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StockEvent.Item(childComplexity), true
+	case "StockEvent.location":
+		if e.ComplexityRoot.StockEvent.Location == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StockEvent.Location(childComplexity), true
+	case "StockEvent.movements":
+		if e.ComplexityRoot.StockEvent.Movements == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StockEvent.Movements(childComplexity), true
+	case "StockEvent.operationId":
+		if e.ComplexityRoot.StockEvent.OperationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StockEvent.OperationID(childComplexity), true
+	case "StockEvent.productId":
+		if e.ComplexityRoot.StockEvent.ProductID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StockEvent.ProductID(childComplexity), true
+	case "StockEvent.reason":
+		if e.ComplexityRoot.StockEvent.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StockEvent.Reason(childComplexity), true
+	case "StockEvent.reference":
+		if e.ComplexityRoot.StockEvent.Reference == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StockEvent.Reference(childComplexity), true
+	case "StockEvent.type":
+		if e.ComplexityRoot.StockEvent.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StockEvent.Type(childComplexity), true
+	case "StockEvent.variantId":
+		if e.ComplexityRoot.StockEvent.VariantID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StockEvent.VariantID(childComplexity), true
+
+	case "StockEventConnection.edges":
+		if e.ComplexityRoot.StockEventConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StockEventConnection.Edges(childComplexity), true
+	case "StockEventConnection.nodes":
+		if e.ComplexityRoot.StockEventConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StockEventConnection.Nodes(childComplexity), true
+	case "StockEventConnection.pageInfo":
+		if e.ComplexityRoot.StockEventConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StockEventConnection.PageInfo(childComplexity), true
+
+	case "StockEventEdge.cursor":
+		if e.ComplexityRoot.StockEventEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StockEventEdge.Cursor(childComplexity), true
+	case "StockEventEdge.node":
+		if e.ComplexityRoot.StockEventEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StockEventEdge.Node(childComplexity), true
+
+	case "StockLevels.availability":
+		if e.ComplexityRoot.StockLevels.Availability == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StockLevels.Availability(childComplexity), true
+	case "StockLevels.availabilityCode":
+		if e.ComplexityRoot.StockLevels.AvailabilityCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StockLevels.AvailabilityCode(childComplexity), true
+	case "StockLevels.availableForBackorder":
+		if e.ComplexityRoot.StockLevels.AvailableForBackorder == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StockLevels.AvailableForBackorder(childComplexity), true
+	case "StockLevels.availableForPreorder":
+		if e.ComplexityRoot.StockLevels.AvailableForPreorder == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StockLevels.AvailableForPreorder(childComplexity), true
+	case "StockLevels.availableToSell":
+		if e.ComplexityRoot.StockLevels.AvailableToSell == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StockLevels.AvailableToSell(childComplexity), true
+	case "StockLevels.committed":
+		if e.ComplexityRoot.StockLevels.Committed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StockLevels.Committed(childComplexity), true
+	case "StockLevels.damaged":
+		if e.ComplexityRoot.StockLevels.Damaged == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StockLevels.Damaged(childComplexity), true
+	case "StockLevels.incoming":
+		if e.ComplexityRoot.StockLevels.Incoming == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StockLevels.Incoming(childComplexity), true
+	case "StockLevels.onHand":
+		if e.ComplexityRoot.StockLevels.OnHand == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StockLevels.OnHand(childComplexity), true
+	case "StockLevels.qtyBackordered":
+		if e.ComplexityRoot.StockLevels.QtyBackordered == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StockLevels.QtyBackordered(childComplexity), true
+	case "StockLevels.qtyPreordered":
+		if e.ComplexityRoot.StockLevels.QtyPreordered == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StockLevels.QtyPreordered(childComplexity), true
+	case "StockLevels.qualityControl":
+		if e.ComplexityRoot.StockLevels.QualityControl == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StockLevels.QualityControl(childComplexity), true
 
 	case "StockVariantPayload.created":
 		if e.ComplexityRoot.StockVariantPayload.Created == nil {
@@ -1944,6 +2217,29 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Store.Variant(childComplexity, args["id"].(*string), args["sku"].(*string)), true
+
+	case "Subscription.backorderLimitReached":
+		if e.ComplexityRoot.Subscription.BackorderLimitReached == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_backorderLimitReached_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.BackorderLimitReached(childComplexity, args["filter"].(*model.StockEventFilter), args["after"].(*string)), true
+	case "Subscription.inventoryChanged":
+		if e.ComplexityRoot.Subscription.InventoryChanged == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_inventoryChanged_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.InventoryChanged(childComplexity, args["filter"].(*model.StockEventFilter), args["after"].(*string)), true
 
 	case "UpdateInventoryConfigurationPayload.configuration":
 		if e.ComplexityRoot.UpdateInventoryConfigurationPayload.Configuration == nil {
@@ -2125,6 +2421,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ProductFilter", ec.unmarshalInputProductFilter),
 			graphql.NewInputUnmarshaler("ProductSort", ec.unmarshalInputProductSort),
 			graphql.NewInputUnmarshaler("SetInventoryTrackingInput", ec.unmarshalInputSetInventoryTrackingInput),
+			graphql.NewInputUnmarshaler("StockEventFilter", ec.unmarshalInputStockEventFilter),
 			graphql.NewInputUnmarshaler("StockVariantInput", ec.unmarshalInputStockVariantInput),
 			graphql.NewInputUnmarshaler("UpdateInventoryConfigurationInput", ec.unmarshalInputUpdateInventoryConfigurationInput),
 			graphql.NewInputUnmarshaler("UpdateInventorySettingsInput", ec.unmarshalInputUpdateInventorySettingsInput),
@@ -2176,6 +2473,23 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			ctx = graphql.WithLazyInputUnmarshalerIndex(ctx, inputUnmarshalers)
 			data := ec._Mutation(ctx, opCtx.Operation.SelectionSet)
 			var buf bytes.Buffer
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
+	case ast.Subscription:
+		next := ec._Subscription(ctx, opCtx.Operation.SelectionSet)
+
+		var buf bytes.Buffer
+		return func(ctx context.Context) *graphql.Response {
+			buf.Reset()
+			data := next(ctx)
+
+			if data == nil {
+				return nil
+			}
 			data.MarshalGQL(&buf)
 
 			return &graphql.Response{
@@ -2361,6 +2675,133 @@ input DeleteVariantInput {
 
 type DeleteVariantPayload {
   deletedVariantId: ID!
+}
+`, BuiltIn: false},
+	{Name: "../schema/events.graphqls", Input: `"""
+What a stock event says happened. Every change of an item's stock is
+STOCK_CHANGED; the others are transitions the change caused, each decided by
+one rule (package inventory, Transitions).
+"""
+enum StockEventType {
+  "A level, or a figure available to sell, backorder or preorder, changed."
+  STOCK_CHANGED
+  "The item went from IN_STOCK to LOW_STOCK: what it has to sell fell to its warning level or below."
+  LOW_STOCK
+  "The item sold from stock (IN_STOCK or LOW_STOCK) and no longer does."
+  OUT_OF_STOCK
+  "The item sells from stock again."
+  BACK_IN_STOCK
+  "Backorders took the last of the item's backorder capacity (BigCommerce's backorder_limit_reached)."
+  BACKORDER_LIMIT_REACHED
+  "Preorders took the last of the item's preorder capacity."
+  PREORDER_LIMIT_REACHED
+  "The item's availability, and so Oracle's availability code, changed."
+  AVAILABILITY_CHANGED
+}
+
+"""
+An item's levels and availability at one moment, as an event recorded
+them (availability by the store's switches at that moment).
+"""
+type StockLevels {
+  onHand: Int!
+  committed: Int!
+  qtyBackordered: Int!
+  qtyPreordered: Int!
+  damaged: Int!
+  qualityControl: Int!
+  incoming: Int!
+  availableToSell: Int!
+  availableForBackorder: Int!
+  availableForPreorder: Int!
+  availability: Availability!
+  availabilityCode: Int!
+}
+
+"""
+A change of one inventory item's stock, or a transition it caused, written
+in the same transaction as the change: an event exists exactly when its
+change committed.
+"""
+type StockEvent implements Node {
+  id: ID!
+  entityId: Int!
+  """
+  The event's position in the store's stream of events. Pass it as ` + "`" + `after` + "`" + `
+  to a subscription or to ` + "`" + `stockEvents` + "`" + ` to go on from this event, with no
+  gap and no duplicate.
+  """
+  cursor: String!
+  type: StockEventType!
+  "When the change was written."
+  occurredAt: DateTime!
+  "The item; null when its variant has been deleted since."
+  item: InventoryItem
+  "The variant's ID, also when the variant has been deleted since."
+  variantId: ID!
+  "The product's ID, also when the product has been deleted since."
+  productId: ID!
+  location: Location!
+  "The item as the change found it."
+  before: StockLevels!
+  "The item as the change left it."
+  after: StockLevels!
+  "The ledger movements of the item's variant at its location in the change; empty for a change of settings."
+  movements: [InventoryMovement!]!
+  "All events and movements of one mutation share it."
+  operationId: String!
+  reason: String!
+  reference: String!
+}
+
+"""
+Which events to receive; every field narrows the stream, an absent field
+lets every value through. Lists hold at most 10,000 values.
+"""
+input StockEventFilter {
+  variantIds: [ID!]
+  productIds: [ID!]
+  locationIds: [ID!]
+  types: [StockEventType!]
+}
+
+type StockEventConnection {
+  edges: [StockEventEdge!]!
+  nodes: [StockEvent!]!
+  pageInfo: PageInfo!
+}
+
+type StockEventEdge {
+  cursor: String!
+  node: StockEvent!
+}
+
+extend type Query {
+  """
+  The store's stock events, oldest first, from ` + "`" + `after` + "`" + ` (an event's cursor).
+  Events appear once the transactions before them have ended, so paging
+  forward from the last cursor never skips one. Only forward paging.
+  """
+  stockEvents(filter: StockEventFilter, first: Int, after: String): StockEventConnection! @requireScope(scope: READ_INVENTORY)
+}
+
+"""
+Live stock events over websockets (graphql-transport-ws, or the legacy
+subscriptions-transport-ws), with the token in connection_init's payload:
+` + "`" + `{"Authorization": "Bearer <token>"}` + "`" + `.
+"""
+type Subscription {
+  """
+  Every stock event of the store that matches the filter. With ` + "`" + `after` + "`" + ` (an
+  event's cursor), the events since then come first, then live ones, with no
+  gap and no duplicate; without it, only events from now on.
+  """
+  inventoryChanged(filter: StockEventFilter, after: String): StockEvent! @requireScope(scope: READ_INVENTORY)
+  """
+  BACKORDER_LIMIT_REACHED events: the same stream as inventoryChanged with
+  the type filter set.
+  """
+  backorderLimitReached(filter: StockEventFilter, after: String): StockEvent! @requireScope(scope: READ_INVENTORY)
 }
 `, BuiltIn: false},
 	{Name: "../schema/inventory.graphqls", Input: `"""
@@ -3681,6 +4122,94 @@ func (ec *executionContext) childFields_SetInventoryTrackingPayload(ctx context.
 	return nil, fmt.Errorf("no field named %q was found under type SetInventoryTrackingPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_StockEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_StockEvent_id(ctx, field)
+	case "entityId":
+		return ec.fieldContext_StockEvent_entityId(ctx, field)
+	case "cursor":
+		return ec.fieldContext_StockEvent_cursor(ctx, field)
+	case "type":
+		return ec.fieldContext_StockEvent_type(ctx, field)
+	case "occurredAt":
+		return ec.fieldContext_StockEvent_occurredAt(ctx, field)
+	case "item":
+		return ec.fieldContext_StockEvent_item(ctx, field)
+	case "variantId":
+		return ec.fieldContext_StockEvent_variantId(ctx, field)
+	case "productId":
+		return ec.fieldContext_StockEvent_productId(ctx, field)
+	case "location":
+		return ec.fieldContext_StockEvent_location(ctx, field)
+	case "before":
+		return ec.fieldContext_StockEvent_before(ctx, field)
+	case "after":
+		return ec.fieldContext_StockEvent_after(ctx, field)
+	case "movements":
+		return ec.fieldContext_StockEvent_movements(ctx, field)
+	case "operationId":
+		return ec.fieldContext_StockEvent_operationId(ctx, field)
+	case "reason":
+		return ec.fieldContext_StockEvent_reason(ctx, field)
+	case "reference":
+		return ec.fieldContext_StockEvent_reference(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StockEvent", field.Name)
+}
+
+func (ec *executionContext) childFields_StockEventConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_StockEventConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_StockEventConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_StockEventConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StockEventConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_StockEventEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_StockEventEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_StockEventEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StockEventEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_StockLevels(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "onHand":
+		return ec.fieldContext_StockLevels_onHand(ctx, field)
+	case "committed":
+		return ec.fieldContext_StockLevels_committed(ctx, field)
+	case "qtyBackordered":
+		return ec.fieldContext_StockLevels_qtyBackordered(ctx, field)
+	case "qtyPreordered":
+		return ec.fieldContext_StockLevels_qtyPreordered(ctx, field)
+	case "damaged":
+		return ec.fieldContext_StockLevels_damaged(ctx, field)
+	case "qualityControl":
+		return ec.fieldContext_StockLevels_qualityControl(ctx, field)
+	case "incoming":
+		return ec.fieldContext_StockLevels_incoming(ctx, field)
+	case "availableToSell":
+		return ec.fieldContext_StockLevels_availableToSell(ctx, field)
+	case "availableForBackorder":
+		return ec.fieldContext_StockLevels_availableForBackorder(ctx, field)
+	case "availableForPreorder":
+		return ec.fieldContext_StockLevels_availableForPreorder(ctx, field)
+	case "availability":
+		return ec.fieldContext_StockLevels_availability(ctx, field)
+	case "availabilityCode":
+		return ec.fieldContext_StockLevels_availabilityCode(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StockLevels", field.Name)
+}
+
 func (ec *executionContext) childFields_StockVariantPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "inventoryItem":
@@ -4395,6 +4924,36 @@ func (ec *executionContext) field_Query_node_args(ctx context.Context, rawArgs m
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_stockEvents_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.StockEventFilter, error) {
+			return ec.unmarshalOStockEventFilter2ᚖstockgraphᚋgraphᚋmodelᚐStockEventFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Store_location_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4550,6 +5109,50 @@ func (ec *executionContext) field_Store_variant_args(ctx context.Context, rawArg
 		return nil, err
 	}
 	args["sku"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_backorderLimitReached_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.StockEventFilter, error) {
+			return ec.unmarshalOStockEventFilter2ᚖstockgraphᚋgraphᚋmodelᚐStockEventFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_inventoryChanged_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.StockEventFilter, error) {
+			return ec.unmarshalOStockEventFilter2ᚖstockgraphᚋgraphᚋmodelᚐStockEventFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
 	return args, nil
 }
 
@@ -10357,6 +10960,68 @@ func (ec *executionContext) fieldContext_Query_node(ctx context.Context, field g
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_stockEvents(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_stockEvents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().StockEvents(ctx, fc.Args["filter"].(*model.StockEventFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2stockgraphᚋgraphᚋmodelᚐScope(ctx, "READ_INVENTORY")
+				if err != nil {
+					var zeroVal *model.StockEventConnection
+					return zeroVal, err
+				}
+				if ec.Directives.RequireScope == nil {
+					var zeroVal *model.StockEventConnection
+					return zeroVal, errors.New("directive requireScope is not implemented")
+				}
+				return ec.Directives.RequireScope(ctx, nil, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.StockEventConnection) graphql.Marshaler {
+			return ec.marshalNStockEventConnection2ᚖstockgraphᚋgraphᚋmodelᚐStockEventConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_stockEvents(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StockEventConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_stockEvents_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_inventoryMovements(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10566,6 +11231,823 @@ func (ec *executionContext) _SetInventoryTrackingPayload_updatedItemCount(ctx co
 }
 func (ec *executionContext) fieldContext_SetInventoryTrackingPayload_updatedItemCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SetInventoryTrackingPayload", field, false, false, "Int")
+}
+
+func (ec *executionContext) _StockEvent_id(ctx context.Context, field graphql.CollectedField, obj *models.StockEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StockEvent_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.StockEvent().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StockEvent_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StockEvent", field, true, true, "ID")
+}
+
+func (ec *executionContext) _StockEvent_entityId(ctx context.Context, field graphql.CollectedField, obj *models.StockEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StockEvent_entityId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StockEvent_entityId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StockEvent", field, false, false, "Int")
+}
+
+func (ec *executionContext) _StockEvent_cursor(ctx context.Context, field graphql.CollectedField, obj *models.StockEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StockEvent_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.StockEvent().Cursor(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StockEvent_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StockEvent", field, true, true, "String")
+}
+
+func (ec *executionContext) _StockEvent_type(ctx context.Context, field graphql.CollectedField, obj *models.StockEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StockEvent_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Type, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.StockEventType) graphql.Marshaler {
+			return ec.marshalNStockEventType2stockgraphᚋmodelsᚐStockEventType(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StockEvent_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StockEvent", field, false, false, "StockEventType")
+}
+
+func (ec *executionContext) _StockEvent_occurredAt(ctx context.Context, field graphql.CollectedField, obj *models.StockEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StockEvent_occurredAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StockEvent_occurredAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StockEvent", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _StockEvent_item(ctx context.Context, field graphql.CollectedField, obj *models.StockEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StockEvent_item(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.StockEvent().Item(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.InventoryItem) graphql.Marshaler {
+			return ec.marshalOInventoryItem2ᚖstockgraphᚋmodelsᚐInventoryItem(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_StockEvent_item(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StockEvent",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InventoryItem(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _StockEvent_variantId(ctx context.Context, field graphql.CollectedField, obj *models.StockEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StockEvent_variantId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.StockEvent().VariantID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StockEvent_variantId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StockEvent", field, true, true, "ID")
+}
+
+func (ec *executionContext) _StockEvent_productId(ctx context.Context, field graphql.CollectedField, obj *models.StockEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StockEvent_productId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.StockEvent().ProductID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StockEvent_productId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StockEvent", field, true, true, "ID")
+}
+
+func (ec *executionContext) _StockEvent_location(ctx context.Context, field graphql.CollectedField, obj *models.StockEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StockEvent_location(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.StockEvent().Location(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Location) graphql.Marshaler {
+			return ec.marshalNLocation2ᚖstockgraphᚋmodelsᚐLocation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StockEvent_location(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StockEvent",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Location(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _StockEvent_before(ctx context.Context, field graphql.CollectedField, obj *models.StockEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StockEvent_before(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Before, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.StockSnapshot) graphql.Marshaler {
+			return ec.marshalNStockLevels2stockgraphᚋmodelsᚐStockSnapshot(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StockEvent_before(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StockEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StockLevels(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _StockEvent_after(ctx context.Context, field graphql.CollectedField, obj *models.StockEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StockEvent_after(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.After, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.StockSnapshot) graphql.Marshaler {
+			return ec.marshalNStockLevels2stockgraphᚋmodelsᚐStockSnapshot(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StockEvent_after(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StockEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StockLevels(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _StockEvent_movements(ctx context.Context, field graphql.CollectedField, obj *models.StockEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StockEvent_movements(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.StockEvent().Movements(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.Movement) graphql.Marshaler {
+			return ec.marshalNInventoryMovement2ᚕᚖstockgraphᚋmodelsᚐMovementᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StockEvent_movements(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StockEvent",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InventoryMovement(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _StockEvent_operationId(ctx context.Context, field graphql.CollectedField, obj *models.StockEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StockEvent_operationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OperationID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StockEvent_operationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StockEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _StockEvent_reason(ctx context.Context, field graphql.CollectedField, obj *models.StockEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StockEvent_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StockEvent_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StockEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _StockEvent_reference(ctx context.Context, field graphql.CollectedField, obj *models.StockEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StockEvent_reference(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reference, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StockEvent_reference(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StockEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _StockEventConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.StockEventConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StockEventConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.StockEventEdge) graphql.Marshaler {
+			return ec.marshalNStockEventEdge2ᚕᚖstockgraphᚋgraphᚋmodelᚐStockEventEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StockEventConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StockEventConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StockEventEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _StockEventConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.StockEventConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StockEventConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.StockEvent) graphql.Marshaler {
+			return ec.marshalNStockEvent2ᚕᚖstockgraphᚋmodelsᚐStockEventᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StockEventConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StockEventConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StockEvent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _StockEventConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.StockEventConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StockEventConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖstockgraphᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StockEventConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StockEventConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _StockEventEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.StockEventEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StockEventEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StockEventEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StockEventEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _StockEventEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.StockEventEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StockEventEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.StockEvent) graphql.Marshaler {
+			return ec.marshalNStockEvent2ᚖstockgraphᚋmodelsᚐStockEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StockEventEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StockEventEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StockEvent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _StockLevels_onHand(ctx context.Context, field graphql.CollectedField, obj *models.StockSnapshot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StockLevels_onHand(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OnHand(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StockLevels_onHand(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StockLevels", field, true, false, "Int")
+}
+
+func (ec *executionContext) _StockLevels_committed(ctx context.Context, field graphql.CollectedField, obj *models.StockSnapshot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StockLevels_committed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Committed(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StockLevels_committed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StockLevels", field, true, false, "Int")
+}
+
+func (ec *executionContext) _StockLevels_qtyBackordered(ctx context.Context, field graphql.CollectedField, obj *models.StockSnapshot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StockLevels_qtyBackordered(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.QtyBackordered(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StockLevels_qtyBackordered(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StockLevels", field, true, false, "Int")
+}
+
+func (ec *executionContext) _StockLevels_qtyPreordered(ctx context.Context, field graphql.CollectedField, obj *models.StockSnapshot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StockLevels_qtyPreordered(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.QtyPreordered(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StockLevels_qtyPreordered(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StockLevels", field, true, false, "Int")
+}
+
+func (ec *executionContext) _StockLevels_damaged(ctx context.Context, field graphql.CollectedField, obj *models.StockSnapshot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StockLevels_damaged(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Damaged(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StockLevels_damaged(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StockLevels", field, true, false, "Int")
+}
+
+func (ec *executionContext) _StockLevels_qualityControl(ctx context.Context, field graphql.CollectedField, obj *models.StockSnapshot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StockLevels_qualityControl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.QualityControl(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StockLevels_qualityControl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StockLevels", field, true, false, "Int")
+}
+
+func (ec *executionContext) _StockLevels_incoming(ctx context.Context, field graphql.CollectedField, obj *models.StockSnapshot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StockLevels_incoming(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Incoming(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StockLevels_incoming(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StockLevels", field, true, false, "Int")
+}
+
+func (ec *executionContext) _StockLevels_availableToSell(ctx context.Context, field graphql.CollectedField, obj *models.StockSnapshot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StockLevels_availableToSell(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AvailableToSell, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StockLevels_availableToSell(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StockLevels", field, false, false, "Int")
+}
+
+func (ec *executionContext) _StockLevels_availableForBackorder(ctx context.Context, field graphql.CollectedField, obj *models.StockSnapshot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StockLevels_availableForBackorder(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AvailableForBackorder, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StockLevels_availableForBackorder(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StockLevels", field, false, false, "Int")
+}
+
+func (ec *executionContext) _StockLevels_availableForPreorder(ctx context.Context, field graphql.CollectedField, obj *models.StockSnapshot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StockLevels_availableForPreorder(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AvailableForPreorder, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StockLevels_availableForPreorder(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StockLevels", field, false, false, "Int")
+}
+
+func (ec *executionContext) _StockLevels_availability(ctx context.Context, field graphql.CollectedField, obj *models.StockSnapshot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StockLevels_availability(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.StockLevels().Availability(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v inventory.Availability) graphql.Marshaler {
+			return ec.marshalNAvailability2stockgraphᚋinternalᚋinventoryᚐAvailability(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StockLevels_availability(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StockLevels", field, true, true, "Availability")
+}
+
+func (ec *executionContext) _StockLevels_availabilityCode(ctx context.Context, field graphql.CollectedField, obj *models.StockSnapshot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StockLevels_availabilityCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AvailabilityCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StockLevels_availabilityCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StockLevels", field, false, false, "Int")
 }
 
 func (ec *executionContext) _StockVariantPayload_inventoryItem(ctx context.Context, field graphql.CollectedField, obj *model.StockVariantPayload) (ret graphql.Marshaler) {
@@ -10961,6 +12443,130 @@ func (ec *executionContext) fieldContext_Store_location(ctx context.Context, fie
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Store_location_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_inventoryChanged(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_inventoryChanged(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().InventoryChanged(ctx, fc.Args["filter"].(*model.StockEventFilter), fc.Args["after"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2stockgraphᚋgraphᚋmodelᚐScope(ctx, "READ_INVENTORY")
+				if err != nil {
+					var zeroVal *models.StockEvent
+					return zeroVal, err
+				}
+				if ec.Directives.RequireScope == nil {
+					var zeroVal *models.StockEvent
+					return zeroVal, errors.New("directive requireScope is not implemented")
+				}
+				return ec.Directives.RequireScope(ctx, nil, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *models.StockEvent) graphql.Marshaler {
+			return ec.marshalNStockEvent2ᚖstockgraphᚋmodelsᚐStockEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_inventoryChanged(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StockEvent(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_inventoryChanged_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_backorderLimitReached(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_backorderLimitReached(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().BackorderLimitReached(ctx, fc.Args["filter"].(*model.StockEventFilter), fc.Args["after"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2stockgraphᚋgraphᚋmodelᚐScope(ctx, "READ_INVENTORY")
+				if err != nil {
+					var zeroVal *models.StockEvent
+					return zeroVal, err
+				}
+				if ec.Directives.RequireScope == nil {
+					var zeroVal *models.StockEvent
+					return zeroVal, errors.New("directive requireScope is not implemented")
+				}
+				return ec.Directives.RequireScope(ctx, nil, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *models.StockEvent) graphql.Marshaler {
+			return ec.marshalNStockEvent2ᚖstockgraphᚋmodelsᚐStockEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_backorderLimitReached(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StockEvent(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_backorderLimitReached_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -14162,6 +15768,69 @@ func UnmarshalSetInventoryTrackingInput(ctx context.Context, raw any) (model.Set
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputStockEventFilter(ctx context.Context, obj any) (model.StockEventFilter, error) {
+	var it model.StockEventFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"variantIds", "productIds", "locationIds", "types"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "variantIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("variantIds"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.VariantIds = data
+		case "productIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("productIds"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProductIds = data
+		case "locationIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("locationIds"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LocationIds = data
+		case "types":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("types"))
+			data, err := ec.unmarshalOStockEventType2ᚕstockgraphᚋmodelsᚐStockEventTypeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Types = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalStockEventFilter unmarshals raw into the StockEventFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalStockEventFilter(ctx context.Context, raw any) (model.StockEventFilter, error) {
+	var out model.StockEventFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "StockEventFilter", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputStockVariantInput(ctx context.Context, obj any) (model.StockVariantInput, error) {
 	var it model.StockVariantInput
 	if obj == nil {
@@ -14639,6 +16308,13 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Store(ctx, sel, obj)
+	case models.StockEvent:
+		return ec._StockEvent(ctx, sel, &obj)
+	case *models.StockEvent:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._StockEvent(ctx, sel, obj)
 	case models.Product:
 		return ec._Product(ctx, sel, &obj)
 	case *models.Product:
@@ -16690,6 +18366,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_node(ctx, field)
 				})
+		case "stockEvents":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_stockEvents(ctx, field)
+				})
 		case "inventoryMovements":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -16748,6 +18430,286 @@ func (ec *executionContext) _SetInventoryTrackingPayload(ctx context.Context, se
 			out.Values[i] = ec._SetInventoryTrackingPayload_updatedItemCount(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var stockEventImplementors = []string{"StockEvent", "Node"}
+
+func (ec *executionContext) _StockEvent(ctx context.Context, sel ast.SelectionSet, obj *models.StockEvent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, stockEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("StockEvent")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._StockEvent_id(ctx, field, obj)
+				})
+		case "entityId":
+			out.Values[i] = ec._StockEvent_entityId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "cursor":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._StockEvent_cursor(ctx, field, obj)
+				})
+		case "type":
+			out.Values[i] = ec._StockEvent_type(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "occurredAt":
+			out.Values[i] = ec._StockEvent_occurredAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "item":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._StockEvent_item(ctx, field, obj)
+				})
+		case "variantId":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._StockEvent_variantId(ctx, field, obj)
+				})
+		case "productId":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._StockEvent_productId(ctx, field, obj)
+				})
+		case "location":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._StockEvent_location(ctx, field, obj)
+				})
+		case "before":
+			out.Values[i] = ec._StockEvent_before(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "after":
+			out.Values[i] = ec._StockEvent_after(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "movements":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._StockEvent_movements(ctx, field, obj)
+				})
+		case "operationId":
+			out.Values[i] = ec._StockEvent_operationId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "reason":
+			out.Values[i] = ec._StockEvent_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "reference":
+			out.Values[i] = ec._StockEvent_reference(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var stockEventConnectionImplementors = []string{"StockEventConnection"}
+
+func (ec *executionContext) _StockEventConnection(ctx context.Context, sel ast.SelectionSet, obj *model.StockEventConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, stockEventConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("StockEventConnection")
+		case "edges":
+			out.Values[i] = ec._StockEventConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nodes":
+			out.Values[i] = ec._StockEventConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._StockEventConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var stockEventEdgeImplementors = []string{"StockEventEdge"}
+
+func (ec *executionContext) _StockEventEdge(ctx context.Context, sel ast.SelectionSet, obj *model.StockEventEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, stockEventEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("StockEventEdge")
+		case "cursor":
+			out.Values[i] = ec._StockEventEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._StockEventEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var stockLevelsImplementors = []string{"StockLevels"}
+
+func (ec *executionContext) _StockLevels(ctx context.Context, sel ast.SelectionSet, obj *models.StockSnapshot) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, stockLevelsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("StockLevels")
+		case "onHand":
+			out.Values[i] = ec._StockLevels_onHand(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "committed":
+			out.Values[i] = ec._StockLevels_committed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "qtyBackordered":
+			out.Values[i] = ec._StockLevels_qtyBackordered(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "qtyPreordered":
+			out.Values[i] = ec._StockLevels_qtyPreordered(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "damaged":
+			out.Values[i] = ec._StockLevels_damaged(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "qualityControl":
+			out.Values[i] = ec._StockLevels_qualityControl(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "incoming":
+			out.Values[i] = ec._StockLevels_incoming(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "availableToSell":
+			out.Values[i] = ec._StockLevels_availableToSell(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "availableForBackorder":
+			out.Values[i] = ec._StockLevels_availableForBackorder(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "availableForPreorder":
+			out.Values[i] = ec._StockLevels_availableForPreorder(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "availability":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._StockLevels_availability(ctx, field, obj)
+				})
+		case "availabilityCode":
+			out.Values[i] = ec._StockLevels_availabilityCode(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -16887,6 +18849,28 @@ func (ec *executionContext) _Store(ctx context.Context, sel ast.SelectionSet, ob
 	}
 
 	return out
+}
+
+var subscriptionImplementors = []string{"Subscription"}
+
+func (ec *executionContext) _Subscription(ctx context.Context, sel ast.SelectionSet) func(ctx context.Context) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, subscriptionImplementors)
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
+		Object: "Subscription",
+	})
+	if len(fields) != 1 {
+		graphql.AddErrorf(ctx, "must subscribe to exactly one stream")
+		return nil
+	}
+
+	switch fields[0].Name {
+	case "inventoryChanged":
+		return ec._Subscription_inventoryChanged(ctx, fields[0])
+	case "backorderLimitReached":
+		return ec._Subscription_backorderLimitReached(ctx, fields[0])
+	default:
+		panic("unknown field " + strconv.Quote(fields[0].Name))
+	}
 }
 
 var updateInventoryConfigurationPayloadImplementors = []string{"UpdateInventoryConfigurationPayload"}
@@ -18362,6 +20346,81 @@ func (ec *executionContext) marshalNSetInventoryTrackingPayload2ᚖstockgraphᚋ
 	return ec._SetInventoryTrackingPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNStockEvent2ᚕᚖstockgraphᚋmodelsᚐStockEventᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.StockEvent) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNStockEvent2ᚖstockgraphᚋmodelsᚐStockEvent(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNStockEvent2ᚖstockgraphᚋmodelsᚐStockEvent(ctx context.Context, sel ast.SelectionSet, v *models.StockEvent) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "StockEvent!")
+		return graphql.Null
+	}
+	return ec._StockEvent(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNStockEventConnection2ᚖstockgraphᚋgraphᚋmodelᚐStockEventConnection(ctx context.Context, sel ast.SelectionSet, v *model.StockEventConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "StockEventConnection!")
+		return graphql.Null
+	}
+	return ec._StockEventConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNStockEventEdge2ᚕᚖstockgraphᚋgraphᚋmodelᚐStockEventEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.StockEventEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNStockEventEdge2ᚖstockgraphᚋgraphᚋmodelᚐStockEventEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNStockEventEdge2ᚖstockgraphᚋgraphᚋmodelᚐStockEventEdge(ctx context.Context, sel ast.SelectionSet, v *model.StockEventEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "StockEventEdge!")
+		return graphql.Null
+	}
+	return ec._StockEventEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNStockEventType2stockgraphᚋmodelsᚐStockEventType(ctx context.Context, v any) (models.StockEventType, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := models.StockEventType(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNStockEventType2stockgraphᚋmodelsᚐStockEventType(ctx context.Context, sel ast.SelectionSet, v models.StockEventType) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "StockEventType!")
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNStockLevels2stockgraphᚋmodelsᚐStockSnapshot(ctx context.Context, sel ast.SelectionSet, v models.StockSnapshot) graphql.Marshaler {
+	return ec._StockLevels(ctx, sel, &v)
+}
+
 func (ec *executionContext) unmarshalNStockVariantInput2stockgraphᚋgraphᚋmodelᚐStockVariantInput(ctx context.Context, v any) (model.StockVariantInput, error) {
 	res, err := ec.unmarshalInputStockVariantInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -19029,6 +21088,50 @@ func (ec *executionContext) marshalOSortDirection2ᚖstockgraphᚋgraphᚋmodel�
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) unmarshalOStockEventFilter2ᚖstockgraphᚋgraphᚋmodelᚐStockEventFilter(ctx context.Context, v any) (*model.StockEventFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputStockEventFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOStockEventType2ᚕstockgraphᚋmodelsᚐStockEventTypeᚄ(ctx context.Context, v any) ([]models.StockEventType, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]models.StockEventType, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNStockEventType2stockgraphᚋmodelsᚐStockEventType(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOStockEventType2ᚕstockgraphᚋmodelsᚐStockEventTypeᚄ(ctx context.Context, sel ast.SelectionSet, v []models.StockEventType) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNStockEventType2stockgraphᚋmodelsᚐStockEventType(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalOString2string(ctx context.Context, v any) (string, error) {

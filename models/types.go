@@ -167,3 +167,45 @@ func (a *StringArray) Scan(src any) error {
 	*a = parts
 	return nil
 }
+
+// Int64Array is a PostgreSQL bigint[] column.
+type Int64Array []int64
+
+// Value writes the array literal.
+func (a Int64Array) Value() (driver.Value, error) {
+	parts := make([]string, len(a))
+	for i, n := range a {
+		parts[i] = strconv.FormatInt(n, 10)
+	}
+	return "{" + strings.Join(parts, ",") + "}", nil
+}
+
+// Scan reads a bigint[] as PostgreSQL prints it.
+func (a *Int64Array) Scan(src any) error {
+	var s string
+	switch v := src.(type) {
+	case nil:
+		*a = nil
+		return nil
+	case []byte:
+		s = string(v)
+	case string:
+		s = v
+	default:
+		return fmt.Errorf("scan Int64Array from %T", src)
+	}
+	s = strings.TrimSuffix(strings.TrimPrefix(s, "{"), "}")
+	out := Int64Array{}
+	for _, p := range strings.Split(s, ",") {
+		if p == "" {
+			continue
+		}
+		n, err := strconv.ParseInt(p, 10, 64)
+		if err != nil {
+			return fmt.Errorf("scan Int64Array: %w", err)
+		}
+		out = append(out, n)
+	}
+	*a = out
+	return nil
+}

@@ -106,7 +106,7 @@ func (r *mutationResolver) SetInventoryTracking(ctx context.Context, input model
 	if err != nil {
 		return nil, err
 	}
-	n, err := inventory.SetTracking(ctx, r.DB.DB, storeID(ctx), inventory.Tracking{ProductIDs: products, VariantIDs: variants, Mode: input.TrackingMode})
+	n, err := inventory.SetTracking(ctx, r.DB.DB, actor(ctx), inventory.Tracking{ProductIDs: products, VariantIDs: variants, Mode: input.TrackingMode})
 	wrote(ctx)
 	if err != nil {
 		return nil, err

@@ -313,6 +313,26 @@ type SetInventoryTrackingPayload struct {
 	UpdatedItemCount int `json:"updatedItemCount"`
 }
 
+type StockEventConnection struct {
+	Edges    []*StockEventEdge    `json:"edges"`
+	Nodes    []*models.StockEvent `json:"nodes"`
+	PageInfo *PageInfo            `json:"pageInfo"`
+}
+
+type StockEventEdge struct {
+	Cursor string             `json:"cursor"`
+	Node   *models.StockEvent `json:"node"`
+}
+
+// Which events to receive; every field narrows the stream, an absent field
+// lets every value through. Lists hold at most 10,000 values.
+type StockEventFilter struct {
+	VariantIds  []string                `json:"variantIds,omitempty"`
+	ProductIds  []string                `json:"productIds,omitempty"`
+	LocationIds []string                `json:"locationIds,omitempty"`
+	Types       []models.StockEventType `json:"types,omitempty"`
+}
+
 type StockVariantInput struct {
 	VariantID  string                  `json:"variantId"`
 	LocationID string                  `json:"locationId"`
@@ -325,6 +345,12 @@ type StockVariantPayload struct {
 	InventoryItem *models.InventoryItem `json:"inventoryItem"`
 	// False when the variant was already stocked there.
 	Created bool `json:"created"`
+}
+
+// Live stock events over websockets (graphql-transport-ws, or the legacy
+// subscriptions-transport-ws), with the token in connection_init's payload:
+// `{"Authorization": "Bearer <token>"}`.
+type Subscription struct {
 }
 
 type UpdateInventoryConfigurationInput struct {

@@ -283,6 +283,7 @@ func (b *batch) recordAdjustment(meta changeMeta, ds deltas) (ChangeResult, erro
 	op := uuid.NewString()
 	now := maps.Clone(b.locked)
 	var movements []models.Movement
+	var changes []itemChange
 	for i, k := range b.keys {
 		if b.errs.failed(i) {
 			continue
@@ -291,11 +292,15 @@ func (b *batch) recordAdjustment(meta changeMeta, ds deltas) (ChangeResult, erro
 		if u, ok := updated[it.ID]; ok {
 			it, now[k] = u, u
 		}
+		changes = append(changes, itemChange{before: b.locked[k], after: it})
 		for _, mv := range adjustmentMovements(virtual, it, ds[it.ID]) {
 			movements = append(movements, meta.stamp(mv, b.actor, op))
 		}
 	}
 	if err := ledger.Append(b.ctx, b.tx, movements); err != nil {
+		return ChangeResult{}, err
+	}
+	if err := b.recordEvents(changes, movements, meta); err != nil {
 		return ChangeResult{}, err
 	}
 	res := b.results(now)

@@ -169,6 +169,9 @@ func stockVariant(ctx context.Context, tx *gorm.DB, actor Actor, s Stocking) (st
 	if err != nil {
 		return stocked{}, err
 	}
+	if err := b.recordEvents(changesOf(b.locked, written), nil, changeMeta{reason: "stocked", reference: it.Reference}); err != nil {
+		return stocked{}, err
+	}
 	return stocked{item: written[0], created: true}, nil
 }
 

@@ -110,7 +110,11 @@ func move(ctx context.Context, tx *gorm.DB, actor Actor, m Move) (MoveResult, er
 	if err := ledger.Append(ctx, tx, movements); err != nil {
 		return MoveResult{}, err
 	}
-	res := MoveResult{ChangeResult: ChangeResult{Movements: movements, Items: changedItems(keys, b.locked, updated)},
+	items := changedItems(keys, b.locked, updated)
+	if err := b.recordEvents(changesOf(b.locked, items), movements, meta); err != nil {
+		return MoveResult{}, err
+	}
+	res := MoveResult{ChangeResult: ChangeResult{Movements: movements, Items: items},
 		BalanceLocationID: m.ReturnBalanceFor}
 	if res.BalanceLocationID == 0 {
 		res.BalanceLocationID = lines[0].FromLocationID

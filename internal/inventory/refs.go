@@ -28,6 +28,7 @@ type resolved struct {
 	locations map[int64]models.Location
 	store     models.Store
 	skus      map[int64]string // variant ID → SKU
+	products  map[int64]int64  // variant ID → product ID, for events
 }
 
 // where names a variant at a location for a message, the way a merchant
@@ -40,7 +41,7 @@ func (r resolved) where(variantID, locationID int64) string {
 // a constant number of statements; problems are reported per line, at the
 // field the line named its variant by.
 func resolve(ctx context.Context, tx *gorm.DB, storeID int64, refs []VariantRef, at func(int) line, errs *lineErrors) (resolved, error) {
-	r := resolved{variants: make([]int64, len(refs)), locations: map[int64]models.Location{}, skus: map[int64]string{}}
+	r := resolved{variants: make([]int64, len(refs)), locations: map[int64]models.Location{}, skus: map[int64]string{}, products: map[int64]int64{}}
 	var ids, products []int64
 	var skus []string
 	for i, ref := range refs {
@@ -68,7 +69,7 @@ func resolve(ctx context.Context, tx *gorm.DB, storeID int64, refs []VariantRef,
 			errs.add(i, lineErr)
 			continue
 		}
-		r.variants[i], r.skus[id] = id, sku
+		r.variants[i], r.skus[id], r.products[id] = id, sku, found.productOf[id]
 	}
 	store, locations, err := storeAndLocations(ctx, tx, storeID)
 	if err != nil {
@@ -102,6 +103,7 @@ func refField(ref VariantRef) string {
 
 // variantsFound are the variants that references name, by kind of reference.
 type variantsFound struct {
+	productOf map[int64]int64 // every variant found → its product
 	byID      map[int64]string
 	bySKU     map[string]int64
 	byProduct map[int64][]models.Variant
@@ -146,23 +148,23 @@ func countSet(ref VariantRef) int {
 // lookupVariants runs at most three statements, one per kind of
 // reference, and returns the variants' SKUs too, for messages.
 func lookupVariants(ctx context.Context, tx *gorm.DB, storeID int64, ids []int64, skus []string, products []int64) (variantsFound, error) {
-	f := variantsFound{byID: map[int64]string{}, bySKU: map[string]int64{}, byProduct: map[int64][]models.Variant{}}
+	f := variantsFound{productOf: map[int64]int64{}, byID: map[int64]string{}, bySKU: map[string]int64{}, byProduct: map[int64][]models.Variant{}}
 	var rows []models.Variant
 	if len(ids) > 0 {
-		if err := tx.WithContext(ctx).Select("id", "sku").Where("store_id = ? AND id IN ?", storeID, ids).Find(&rows).Error; err != nil {
+		if err := tx.WithContext(ctx).Select("id", "product_id", "sku").Where("store_id = ? AND id IN ?", storeID, ids).Find(&rows).Error; err != nil {
 			return f, fmt.Errorf("look up variants: %w", err)
 		}
 		for _, v := range rows {
-			f.byID[v.ID] = v.SKU
+			f.byID[v.ID], f.productOf[v.ID] = v.SKU, v.ProductID
 		}
 	}
 	if len(skus) > 0 {
 		rows = nil
-		if err := tx.WithContext(ctx).Select("id", "sku").Where("store_id = ? AND sku IN ?", storeID, skus).Find(&rows).Error; err != nil {
+		if err := tx.WithContext(ctx).Select("id", "product_id", "sku").Where("store_id = ? AND sku IN ?", storeID, skus).Find(&rows).Error; err != nil {
 			return f, fmt.Errorf("look up variants by SKU: %w", err)
 		}
 		for _, v := range rows {
-			f.bySKU[v.SKU] = v.ID
+			f.bySKU[v.SKU], f.productOf[v.ID] = v.ID, v.ProductID
 		}
 	}
 	if len(products) > 0 {
@@ -171,7 +173,7 @@ func lookupVariants(ctx context.Context, tx *gorm.DB, storeID int64, ids []int64
 			return f, fmt.Errorf("look up variants by product: %w", err)
 		}
 		for _, v := range rows {
-			f.byProduct[v.ProductID] = append(f.byProduct[v.ProductID], v)
+			f.byProduct[v.ProductID], f.productOf[v.ID] = append(f.byProduct[v.ProductID], v), v.ProductID
 		}
 	}
 	return f, nil

@@ -106,6 +106,9 @@ func updateSettings(ctx context.Context, tx *gorm.DB, actor Actor, c SettingsCha
 	for _, it := range written {
 		changed[itemKey{it.VariantID, it.LocationID}] = it
 	}
+	if err := b.recordEvents(changesOf(b.locked, written), nil, changeMeta{reason: "settings"}); err != nil {
+		return ChangeResult{}, err
+	}
 	return b.results(changed), nil
 }
 
@@ -336,26 +339,73 @@ type Tracking struct {
 // variants and of the named variants, and returns how many items changed.
 // Items that leave STATUS tracking are in stock by their quantities (or
 // always), so their in-stock status goes back to true.
-func SetTracking(ctx context.Context, db *gorm.DB, storeID int64, t Tracking) (int64, error) {
+func SetTracking(ctx context.Context, db *gorm.DB, actor Actor, t Tracking) (int64, error) {
 	if err := t.validate(); err != nil {
 		return 0, err
 	}
-	changed, _, err := runBatch(ctx, db, storeID, "", "setInventoryTracking", t, false, func(tx *gorm.DB) (int64, error) {
-		// Lock in ID order first, as every stock write does.
-		res := tx.WithContext(ctx).Exec(`
-			UPDATE inventory_items SET tracking_mode = ?, is_in_stock = true, revision = revision + 1, updated_at = now()
-			WHERE store_id = ? AND id IN (
-				SELECT id FROM inventory_items
-				WHERE store_id = ? AND tracking_mode <> ? AND (variant_id = ANY(?::bigint[])
-					OR variant_id IN (SELECT id FROM variants WHERE store_id = ? AND product_id = ANY(?::bigint[])))
-				ORDER BY id FOR UPDATE)`,
-			t.Mode, storeID, storeID, t.Mode, database.Int64s(t.VariantIDs), storeID, database.Int64s(t.ProductIDs))
-		return res.RowsAffected, res.Error
+	changed, _, err := runBatch(ctx, db, actor.Store.ID, "", "setInventoryTracking", t, false, func(tx *gorm.DB) (int64, error) {
+		return setTracking(ctx, tx, actor, t)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("set tracking: %w", err)
 	}
 	return changed, nil
+}
+
+// setTracking locks the named items not yet in the mode, in ID order as
+// every stock write does, and writes the mode with its events. Leaving
+// STATUS puts isInStock back to true: only STATUS items have a status of
+// their own.
+func setTracking(ctx context.Context, tx *gorm.DB, actor Actor, t Tracking) (int64, error) {
+	b := newBatch(ctx, tx, actor, input{})
+	store, locations, err := storeAndLocations(ctx, tx, actor.Store.ID)
+	if err != nil {
+		return 0, err
+	}
+	b.actor.Store, b.locations = store, locations
+	if err := b.lockTracked(t); err != nil {
+		return 0, err
+	}
+	var next []models.InventoryItem
+	for _, it := range b.locked {
+		it.TrackingMode, it.IsInStock = t.Mode, true
+		it.Revision++
+		next = append(next, it)
+	}
+	written, err := writeItems(ctx, tx, store.ID, next)
+	if err != nil {
+		return 0, err
+	}
+	if err := b.recordEvents(changesOf(b.locked, written), nil, changeMeta{reason: "tracking"}); err != nil {
+		return 0, err
+	}
+	return int64(len(written)), nil
+}
+
+// lockTracked locks the items of t's variants and products whose mode
+// differs from t's, with their variants' products.
+func (b *batch) lockTracked(t Tracking) error {
+	storeID := b.actor.Store.ID
+	rows, err := b.tx.WithContext(b.ctx).Raw(`
+		SELECT `+itemColumns+`, v.product_id FROM inventory_items i
+		JOIN variants v ON v.store_id = i.store_id AND v.id = i.variant_id
+		WHERE i.store_id = ? AND i.tracking_mode <> ? AND (v.id = ANY(?::bigint[]) OR v.product_id = ANY(?::bigint[]))
+		ORDER BY i.id FOR UPDATE OF i`,
+		storeID, t.Mode, database.Int64s(t.VariantIDs), database.Int64s(t.ProductIDs)).Rows()
+	if err != nil {
+		return fmt.Errorf("lock items to track: %w", err)
+	}
+	defer rows.Close()
+	b.locked, b.resolved.products = map[itemKey]models.InventoryItem{}, map[int64]int64{}
+	for rows.Next() {
+		var product int64
+		it, err := scanItem(rows, &product)
+		if err != nil {
+			return err
+		}
+		b.locked[itemKey{it.VariantID, it.LocationID}], b.products[it.VariantID] = it, product
+	}
+	return rows.Err()
 }
 
 func (t Tracking) validate() error {

@@ -128,7 +128,7 @@ func TestSetTrackingOfProducts(t *testing.T) {
 	var products []int64
 	f.db.Raw(`SELECT id FROM products ORDER BY id`).Scan(&products)
 	before := f.items(t)
-	n, err := inventory.SetTracking(ctx, f.db, f.actor.Store.ID, inventory.Tracking{ProductIDs: products[:2], Mode: models.TrackUntracked})
+	n, err := inventory.SetTracking(ctx, f.db, f.actor, inventory.Tracking{ProductIDs: products[:2], Mode: models.TrackUntracked})
 	if err != nil || n != 8 {
 		t.Fatalf("SetTracking(2 products of 2 variants at 2 locations) = %d, %v, want 8", n, err)
 	}
@@ -145,18 +145,18 @@ func TestSetTrackingOfProducts(t *testing.T) {
 			t.Errorf("item %d (variant %d) tracking = %s rev %d, want %s rev %d", id, it.VariantID, it.TrackingMode, it.Revision, want, rev)
 		}
 	}
-	if n, err := inventory.SetTracking(ctx, f.db, f.actor.Store.ID, inventory.Tracking{ProductIDs: products[:2], Mode: models.TrackUntracked}); err != nil || n != 0 {
+	if n, err := inventory.SetTracking(ctx, f.db, f.actor, inventory.Tracking{ProductIDs: products[:2], Mode: models.TrackUntracked}); err != nil || n != 0 {
 		t.Errorf("SetTracking(again) = %d, %v, want 0 changed", n, err)
 	}
 	// Starting again changes only the items that were not tracked.
-	if n, err := inventory.SetTracking(ctx, f.db, f.actor.Store.ID, inventory.Tracking{VariantIDs: inFirstTwo[:1], ProductIDs: products[2:], Mode: models.TrackQuantity}); err != nil || n != 2 {
+	if n, err := inventory.SetTracking(ctx, f.db, f.actor, inventory.Tracking{VariantIDs: inFirstTwo[:1], ProductIDs: products[2:], Mode: models.TrackQuantity}); err != nil || n != 2 {
 		t.Errorf("SetTracking(1 variant and 1 product, QUANTITY) = %d, %v, want 2", n, err)
 	}
-	_, err = inventory.SetTracking(ctx, f.db, f.actor.Store.ID, inventory.Tracking{ProductIDs: products, Mode: models.TrackStatus})
+	_, err = inventory.SetTracking(ctx, f.db, f.actor, inventory.Tracking{ProductIDs: products, Mode: models.TrackStatus})
 	wantAppErr(t, "SetTracking(STATUS)", err, apperr.BadUserInput)
-	_, err = inventory.SetTracking(ctx, f.db, f.actor.Store.ID, inventory.Tracking{ProductIDs: products, Mode: "SOMETIMES"})
+	_, err = inventory.SetTracking(ctx, f.db, f.actor, inventory.Tracking{ProductIDs: products, Mode: "SOMETIMES"})
 	wantAppErr(t, "SetTracking(unknown mode)", err, apperr.BadUserInput)
-	_, err = inventory.SetTracking(ctx, f.db, f.actor.Store.ID, inventory.Tracking{Mode: models.TrackUntracked})
+	_, err = inventory.SetTracking(ctx, f.db, f.actor, inventory.Tracking{Mode: models.TrackUntracked})
 	wantAppErr(t, "SetTracking(nothing named)", err, apperr.BadUserInput)
 }
 
@@ -235,7 +235,7 @@ func TestInStockOnlyWhenTrackedByStatus(t *testing.T) {
 	if !items[0].IsInStock {
 		t.Errorf("UpdateSettings(STATUS → QUANTITY).IsInStock = false, want true")
 	}
-	if _, err := inventory.SetTracking(ctx, f.db, f.actor.Store.ID, inventory.Tracking{VariantIDs: []int64{w}, Mode: models.TrackUntracked}); err != nil {
+	if _, err := inventory.SetTracking(ctx, f.db, f.actor, inventory.Tracking{VariantIDs: []int64{w}, Mode: models.TrackUntracked}); err != nil {
 		t.Fatal(err)
 	}
 	if it := f.item(t, w, l); !it.IsInStock || it.TrackingMode != models.TrackUntracked {

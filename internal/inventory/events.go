@@ -1,0 +1,124 @@
+package inventory
+
+import (
+	"maps"
+
+	"github.com/google/uuid"
+
+	"stockgraph/internal/events"
+	"stockgraph/models"
+)
+
+// Snapshot is an item's levels and what the rules make of them, as an
+// event records them.
+func Snapshot(it models.InventoryItem, sw Switches) models.StockSnapshot {
+	s := Summarize([]models.InventoryItem{it}, sw)
+	return models.StockSnapshot{
+		Quantities:            models.QuantitiesOf(it),
+		AvailableToSell:       s.AvailableToSell,
+		AvailableForBackorder: s.AvailableForBackorder,
+		AvailableForPreorder:  s.AvailableForPreorder,
+		Availability:          string(s.Availability),
+		AvailabilityCode:      s.Availability.Code(),
+	}
+}
+
+// sellable is whether a status sells from stock now.
+func sellable(a string) bool { return a == string(InStock) || a == string(LowStock) }
+
+// Transitions are the events a change of one item causes, from its
+// snapshots before and after; the rule for each is written here once.
+//
+//   - STOCK_CHANGED: a level, or a figure available to sell, backorder or
+//     preorder, moved.
+//   - LOW_STOCK: the item went from IN_STOCK to LOW_STOCK: what it has to
+//     sell fell to its warning level or below, and is not yet nothing.
+//   - OUT_OF_STOCK: it sold from stock (IN_STOCK or LOW_STOCK) and no
+//     longer does.
+//   - BACK_IN_STOCK: the other way round.
+//   - BACKORDER_LIMIT_REACHED: backorders took the last of the backorder
+//     capacity (BigCommerce's backorder_limit_reached).
+//   - PREORDER_LIMIT_REACHED: preorders took the last of the preorder
+//     capacity.
+//   - AVAILABILITY_CHANGED: the status, and so Oracle's code, changed.
+func Transitions(before, after models.StockSnapshot) []models.StockEventType {
+	var out []models.StockEventType
+	if !maps.Equal(before.Quantities, after.Quantities) || before.AvailableToSell != after.AvailableToSell ||
+		before.AvailableForBackorder != after.AvailableForBackorder || before.AvailableForPreorder != after.AvailableForPreorder {
+		out = append(out, models.EventStockChanged)
+	}
+	was, is := before.Availability, after.Availability
+	if was == string(InStock) && is == string(LowStock) {
+		out = append(out, models.EventLowStock)
+	}
+	if sellable(was) && !sellable(is) {
+		out = append(out, models.EventOutOfStock)
+	}
+	if !sellable(was) && sellable(is) {
+		out = append(out, models.EventBackInStock)
+	}
+	if before.AvailableForBackorder > 0 && after.AvailableForBackorder == 0 && after.Quantity(models.StateBackordered) > 0 {
+		out = append(out, models.EventBackorderLimitReached)
+	}
+	if before.AvailableForPreorder > 0 && after.AvailableForPreorder == 0 && after.Quantity(models.StatePreordered) > 0 {
+		out = append(out, models.EventPreorderLimitReached)
+	}
+	if was != is {
+		out = append(out, models.EventAvailabilityChanged)
+	}
+	return out
+}
+
+// itemChange is one item as a write found it and as it left it.
+type itemChange struct {
+	before, after models.InventoryItem
+}
+
+// changesOf pairs items as a write left them with the same items as it
+// found them (locked, by variant and location).
+func changesOf(locked map[itemKey]models.InventoryItem, after []models.InventoryItem) []itemChange {
+	out := make([]itemChange, len(after))
+	for i, it := range after {
+		out[i] = itemChange{before: locked[itemKey{it.VariantID, it.LocationID}], after: it}
+	}
+	return out
+}
+
+// recordEvents appends the events of the items a write changed, in the
+// write's transaction, each with the movements of its variant at its
+// location, the write's reason and reference, and the token. Movements
+// carry the write's operation; a write without movements (settings) gets
+// an operation of its own.
+func (b *batch) recordEvents(changes []itemChange, movements []models.Movement, meta changeMeta) error {
+	op := uuid.NewString()
+	if len(movements) > 0 {
+		op = movements[0].OperationID
+	}
+	sw := SwitchesOf(b.actor.Store)
+	var evs []models.StockEvent
+	for _, c := range changes {
+		before, after := Snapshot(c.before, sw), Snapshot(c.after, sw)
+		for _, typ := range Transitions(before, after) {
+			e := models.StockEvent{Type: typ, ItemID: c.after.ID, VariantID: c.after.VariantID, ProductID: b.products[c.after.VariantID], LocationID: c.after.LocationID,
+				OperationID: op, MovementIDs: movementsOf(c.after, movements), Reason: meta.reason, Reference: meta.reference,
+				Before: before, After: after}
+			if b.actor.TokenID != 0 {
+				e.TokenID = &b.actor.TokenID
+			}
+			evs = append(evs, e)
+		}
+	}
+	return events.Append(b.ctx, b.tx, b.actor.Store.ID, evs)
+}
+
+// movementsOf returns the IDs of the movements of the item's variant into
+// or out of its location.
+func movementsOf(it models.InventoryItem, movements []models.Movement) models.Int64Array {
+	ids := models.Int64Array{}
+	for _, m := range movements {
+		if m.VariantID == it.VariantID && (m.FromLocationID == it.LocationID || m.ToLocationID == it.LocationID) {
+			ids = append(ids, m.ID)
+		}
+	}
+	return ids
+}
