@@ -173,20 +173,20 @@ const querySyncedJS = `(q) => {
 	return d === null && window.__browsertestPrevAST !== null;
 }`
 
-// pollResponseJS is truthy once the response pane holds a GraphQL response
-// ({ok: true}) or any other new text, such as a network error ({ok: false}).
+// pollResponseJS is truthy once the response pane holds new text: a GraphQL
+// response ({ok: true}) or anything else, such as a network error ({ok: false}).
 // getValue returns the whole document, not only the lines CodeMirror renders.
 const pollResponseJS = `(before) => {
 	const r = document.querySelector(%q);
 	const text = r && r.CodeMirror ? r.CodeMirror.getValue() : "";
-	if (text === "") return null;
+	if (text === "" || text === before) return null;
 	try {
 		const o = JSON.parse(text);
 		if (o && typeof o === "object" && !Array.isArray(o) && ("data" in o || "errors" in o)) {
 			return {ok: true, text};
 		}
 	} catch (e) {}
-	return text === before ? null : {ok: false, text};
+	return {ok: false, text};
 }`
 
 type pollResult struct {
@@ -211,25 +211,56 @@ type pollResult struct {
 // DefaultTimeout applies. Each call starts its own browser (about 1.3s) and
 // takes 3-5s in all on a 2-core machine.
 func RunGraphiQL(ctx context.Context, pageURL, query string) (result string, err error) {
-	s, err := newSession(ctx)
+	p, err := OpenGraphiQL(ctx, pageURL)
 	if err != nil {
 		return "", err
 	}
-	defer s.close()
+	defer p.Close()
+	before, err := p.Execute(query)
+	if err != nil {
+		return "", err
+	}
+	return p.WaitForResponse(before, nil)
+}
 
+// Page is GraphiQL open in a tab of its own headless Chromium: a person at
+// the page, who can run one operation after another and watch the
+// response pane, where a subscription's events replace each other.
+type Page struct {
+	s *session
+}
+
+// OpenGraphiQL opens the GraphiQL page at pageURL in a fresh headless
+// Chromium and waits until its editors render. Close it when done.
+func OpenGraphiQL(ctx context.Context, pageURL string) (*Page, error) {
+	s, err := newSession(ctx)
+	if err != nil {
+		return nil, err
+	}
 	if err := chromedp.Do(s.ctx,
 		chromedp.Navigate(pageURL),
 		chromedp.WaitVisible(chromedp.CSS(queryEditorSel)),
 		chromedp.WaitVisible(chromedp.CSS(executeButtonSel)),
 	); err != nil {
-		return "", s.wrap(err, "loading GraphiQL at %s", pageURL)
+		s.close()
+		return nil, s.wrap(err, "loading GraphiQL at %s", pageURL)
 	}
+	return &Page{s: s}, nil
+}
 
+// Close closes the page's browser.
+func (p *Page) Close() { p.s.close() }
+
+// Execute replaces the query editor's content with query (one operation)
+// and clicks the execute button. It returns what the response pane showed
+// before, for WaitForResponse.
+func (p *Page) Execute(query string) (before string, err error) {
+	s := p.s
 	q, err := json.Marshal(query) // a JSON string is a valid JS string literal
 	if err != nil {
 		return "", err
 	}
-	before, err := chromedp.Run(s.ctx, chromedp.Evaluate[string](
+	before, err = chromedp.Run(s.ctx, chromedp.Evaluate[string](
 		fmt.Sprintf(setQueryJS, queryEditorSel, q, responseSel)))
 	if err != nil {
 		return "", s.wrap(err, "setting the query")
@@ -253,24 +284,38 @@ func RunGraphiQL(ctx context.Context, pageURL, query string) (result string, err
 		return "", s.wrap(err, "counting operations")
 	}
 	if nOps > 1 {
-		return "", fmt.Errorf("browsertest: query has %d operations; RunGraphiQL runs a single one", nOps)
+		return "", fmt.Errorf("browsertest: query has %d operations; a page runs a single one", nOps)
 	}
 	if err := chromedp.Do(s.ctx, chromedp.Click(chromedp.CSS(executeButtonSel))); err != nil {
 		return "", s.wrap(err, "clicking execute")
 	}
-	res, err := chromedp.Run(s.ctx, chromedp.PollFunction[pollResult](
-		fmt.Sprintf(pollResponseJS, responseSel),
-		chromedp.WithPollingInterval(25*time.Millisecond),
-		chromedp.WithPollingTimeout(0), // ctx bounds the wait
-		chromedp.WithPollingArgs(before),
-	))
-	if err != nil {
-		return "", s.wrap(err, "waiting for the response")
+	return before, nil
+}
+
+// WaitForResponse waits until the response pane shows a GraphQL response
+// other than before for which accept (nil: any) is true, and returns it.
+// A subscription's events replace each other in the pane, so this is how
+// a person watches one arrive.
+func (p *Page) WaitForResponse(before string, accept func(text string) bool) (string, error) {
+	s := p.s
+	for {
+		res, err := chromedp.Run(s.ctx, chromedp.PollFunction[pollResult](
+			fmt.Sprintf(pollResponseJS, responseSel),
+			chromedp.WithPollingInterval(25*time.Millisecond),
+			chromedp.WithPollingTimeout(0), // ctx bounds the wait
+			chromedp.WithPollingArgs(before),
+		))
+		if err != nil {
+			return "", s.wrap(err, "waiting for the response")
+		}
+		if !res.OK {
+			return res.Text, s.wrap(errors.New(res.Text), "GraphiQL shows no GraphQL response")
+		}
+		if accept == nil || accept(res.Text) {
+			return res.Text, nil
+		}
+		before = res.Text
 	}
-	if !res.OK {
-		return res.Text, s.wrap(errors.New(res.Text), "GraphiQL shows no GraphQL response")
-	}
-	return res.Text, nil
 }
 
 // Screenshot loads pageURL in a fresh headless Chromium and writes a PNG of
