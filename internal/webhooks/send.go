@@ -1,0 +1,150 @@
+package webhooks
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"gorm.io/gorm"
+
+	"stockgraph/internal/database"
+	"stockgraph/internal/events"
+)
+
+// claimSQL leases the due deliveries that are first in line for their
+// webhook and item: a delivery waits while an earlier one of the same
+// item is pending. The lease (next_attempt_at moved past the attempt's
+// timeout) keeps other workers off it; if this worker dies, the lease
+// ends and another tries again, with the same webhook-id.
+const claimSQL = `
+WITH due AS (
+  SELECT d.store_id, d.id FROM webhook_deliveries d
+  JOIN webhooks w ON w.store_id = d.store_id AND w.id = d.webhook_id
+  WHERE d.status = 'PENDING' AND d.next_attempt_at <= now() AND w.status = 'ACTIVE'
+    AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e
+      WHERE e.webhook_id = d.webhook_id AND e.item_id = d.item_id AND e.status = 'PENDING' AND e.id < d.id)
+  ORDER BY d.next_attempt_at, d.id
+  LIMIT ?
+  FOR UPDATE OF d SKIP LOCKED
+)
+UPDATE webhook_deliveries d
+SET next_attempt_at = now() + ? * interval '1 millisecond', attempts = d.attempts + 1,
+    round_attempts = d.round_attempts + 1, last_attempt_at = now()
+FROM due WHERE d.store_id = due.store_id AND d.id = due.id
+RETURNING d.*`
+
+// sendDue claims one due delivery and sends it; busy says it found one.
+func (w *Worker) sendDue(ctx context.Context) (busy bool, err error) {
+	lease := w.cfg.Timeout + 30*time.Second
+	var ds []Delivery
+	if err := w.db.WithContext(ctx).Raw(claimSQL, 1, lease.Milliseconds()).Scan(&ds).Error; err != nil {
+		return false, fmt.Errorf("claim webhook deliveries: %w", err)
+	}
+	for _, d := range ds {
+		if err := w.deliver(ctx, d); err != nil {
+			return false, err
+		}
+	}
+	return len(ds) > 0, nil
+}
+
+// deliver sends one claimed delivery and records the attempt.
+func (w *Worker) deliver(ctx context.Context, d Delivery) error {
+	hook, err := Get(ctx, w.db, d.StoreID, d.WebhookID)
+	if err != nil {
+		return err
+	}
+	evs, err := events.ByIDs(ctx, w.db, d.StoreID, []int64{d.EventID})
+	if err != nil {
+		return err
+	}
+	body, err := Body(d, evs[d.EventID], w.cfg.Names)
+	if err != nil {
+		return err
+	}
+	res := w.post(ctx, hook, d.MessageID, body)
+	if ctx.Err() != nil {
+		return nil // shutting down: the lease runs out and the delivery is tried again
+	}
+	return w.record(ctx, hook, d, res)
+}
+
+// outcome is what one attempt got.
+type outcome struct {
+	started  time.Time
+	status   *int
+	latency  time.Duration
+	response string
+	err      string
+}
+
+func (o outcome) ok() bool { return o.status != nil && *o.status >= 200 && *o.status < 300 }
+
+// post sends a signed delivery once.
+func (w *Worker) post(ctx context.Context, hook Webhook, msgID string, body []byte) outcome {
+	o := outcome{started: time.Now()}
+	sig, err := Signature(hook.Secret, msgID, o.started.Unix(), body)
+	if err != nil {
+		o.err = err.Error()
+		return o
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, hook.URL, bytes.NewReader(body))
+	if err != nil {
+		o.err = err.Error()
+		return o
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "stockgraph-webhooks/1")
+	req.Header.Set("webhook-id", msgID)
+	req.Header.Set("webhook-timestamp", strconv.FormatInt(o.started.Unix(), 10))
+	req.Header.Set("webhook-signature", sig)
+	resp, err := w.client.Do(req)
+	o.latency = time.Since(o.started)
+	if err != nil {
+		o.err = truncate(err.Error(), w.cfg.MaxResponse)
+		return o
+	}
+	defer resp.Body.Close()
+	got, _ := io.ReadAll(io.LimitReader(resp.Body, int64(w.cfg.MaxResponse)))
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // let the connection be reused
+	o.status, o.response = &resp.StatusCode, truncate(string(got), w.cfg.MaxResponse)
+	if !o.ok() {
+		o.err = "HTTP " + strconv.Itoa(resp.StatusCode)
+	}
+	return o
+}
+
+// record saves an attempt: the delivery succeeded, waits for its next
+// attempt, or has finally failed; the webhook's failure record follows.
+// Only the attempt that holds the lease records (attempts is unchanged
+// since the claim), so a late answer cannot overwrite a newer attempt.
+func (w *Worker) record(ctx context.Context, hook Webhook, d Delivery, o outcome) error {
+	return database.Tx(ctx, w.db, func(tx *gorm.DB) error {
+		ms := int(o.latency.Milliseconds())
+		err := tx.Create(&Attempt{StoreID: d.StoreID, DeliveryID: d.ID, Attempt: d.Attempts, StartedAt: o.started,
+			StatusCode: o.status, LatencyMs: ms, Response: o.response, Error: o.err}).Error
+		if err != nil {
+			return fmt.Errorf("record attempt %d of delivery %d: %w", d.Attempts, d.ID, err)
+		}
+		status, next := Pending, time.Now().Add(w.cfg.delay(max(d.RoundAttempts, 1)))
+		switch {
+		case o.ok():
+			status = Succeeded
+		case d.RoundAttempts > len(w.cfg.Schedule):
+			status = Failed
+		}
+		res := tx.Exec(`UPDATE webhook_deliveries SET status = ?, next_attempt_at = ?, last_status_code = ?,
+			last_latency_ms = ?, last_response = ?, last_error = ?,
+			delivered_at = CASE WHEN ? THEN now() ELSE delivered_at END
+			WHERE store_id = ? AND id = ? AND attempts = ?`,
+			status, next, o.status, ms, o.response, o.err, status == Succeeded, d.StoreID, d.ID, d.Attempts)
+		if res.Error != nil || res.RowsAffected == 0 {
+			return res.Error
+		}
+		return w.track(tx, hook, status, o)
+	})
+}
