@@ -167,7 +167,7 @@ func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 	var m struct {
 		Type string `json:"type"`
 		Data struct {
-			EntityID              int64 `json:"entityId"`
+			EntityID              int64  `json:"entityId"`
 			InventoryItemEntityID int64  `json:"inventoryItemEntityId"`
 			Position              string `json:"position"`
 		} `json:"data"`
