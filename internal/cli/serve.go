@@ -41,9 +41,19 @@ func runServe(cmd *cobra.Command, _ []string) error {
 	}
 	defer db.Close()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	hooks, err := webhookConfig(logger)
+	if err != nil {
+		return err
+	}
+	stopHooks, err := startWebhooks(ctx, db, hooks)
+	if err != nil {
+		return err
+	}
+	defer stopHooks()
 	srv := &http.Server{
-		Addr:              addr,
-		Handler:           api.NewHandler(api.Config{DB: db, DevToken: os.Getenv("STOCKGRAPH_DEV_TOKEN"), LoaderWait: wait, Logger: logger}),
+		Addr: addr,
+		Handler: api.NewHandler(api.Config{DB: db, DevToken: os.Getenv("STOCKGRAPH_DEV_TOKEN"), LoaderWait: wait, Logger: logger,
+			WebhookGuard: hooks.Guard}),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	ln, err := net.Listen("tcp", addr)

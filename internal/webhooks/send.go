@@ -39,7 +39,7 @@ RETURNING d.*`
 
 // sendDue claims one due delivery and sends it; busy says it found one.
 func (w *Worker) sendDue(ctx context.Context) (busy bool, err error) {
-	lease := w.cfg.Timeout + 30*time.Second
+	lease := 2*w.cfg.Timeout + time.Second // the attempt, then time to record it
 	var ds []Delivery
 	if err := w.db.WithContext(ctx).Raw(claimSQL, 1, lease.Milliseconds()).Scan(&ds).Error; err != nil {
 		return false, fmt.Errorf("claim webhook deliveries: %w", err)
