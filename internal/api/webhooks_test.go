@@ -84,7 +84,11 @@ func TestWebhooksThroughTheAPI(t *testing.T) {
 	if !strings.HasPrefix(hook.Secret, "whsec_") || hook.Webhook.Status != "ACTIVE" || len(hook.Webhook.Topics) != 1 {
 		t.Fatalf("createWebhook = %+v, want a whsec_ secret, ACTIVE and its topic", hook)
 	}
-	var loc struct{ Store struct{ Locations struct{ Nodes []struct{ ID, Type string } } } }
+	var loc struct {
+		Store struct {
+			Locations struct{ Nodes []struct{ ID, Type string } }
+		}
+	}
 	h.mustData(token, `{ store { locations { nodes { id type } } } }`, nil, &loc)
 	h.mustData(token, `mutation($loc: ID!) { adjustInventoryRelative(input: { reason: "count",
 		items: [{ locationId: $loc, sku: "P00001-01", quantity: 3 }] }) { items { onHand } } }`,
