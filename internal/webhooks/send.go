@@ -34,13 +34,23 @@ WITH due AS (
 UPDATE webhook_deliveries d
 SET next_attempt_at = now() + ? * interval '1 millisecond', attempts = d.attempts + 1,
     round_attempts = d.round_attempts + 1, last_attempt_at = now()
-FROM due WHERE d.store_id = due.store_id AND d.id = due.id
-RETURNING d.*`
+FROM due, webhooks w
+WHERE d.store_id = due.store_id AND d.id = due.id AND w.store_id = d.store_id AND w.id = d.webhook_id
+RETURNING d.*, w.url AS webhook_url, w.secret AS webhook_secret,
+  (w.failing_since IS NOT NULL OR w.consecutive_failures > 0) AS webhook_failing`
+
+// claimed is a leased delivery with what sending it needs of its webhook.
+type claimed struct {
+	Delivery
+	WebhookURL     string
+	WebhookSecret  string
+	WebhookFailing bool
+}
 
 // sendDue claims one due delivery and sends it; busy says it found one.
 func (w *Worker) sendDue(ctx context.Context) (busy bool, err error) {
 	lease := 2*w.cfg.Timeout + time.Second // the attempt, then time to record it
-	var ds []Delivery
+	var ds []claimed
 	if err := w.db.WithContext(ctx).Raw(claimSQL, 1, lease.Milliseconds()).Scan(&ds).Error; err != nil {
 		return false, fmt.Errorf("claim webhook deliveries: %w", err)
 	}
@@ -53,11 +63,9 @@ func (w *Worker) sendDue(ctx context.Context) (busy bool, err error) {
 }
 
 // deliver sends one claimed delivery and records the attempt.
-func (w *Worker) deliver(ctx context.Context, d Delivery) error {
-	hook, err := Get(ctx, w.db, d.StoreID, d.WebhookID)
-	if err != nil {
-		return err
-	}
+func (w *Worker) deliver(ctx context.Context, c claimed) error {
+	d := c.Delivery
+	hook := Webhook{StoreID: d.StoreID, ID: d.WebhookID, URL: c.WebhookURL, Secret: c.WebhookSecret}
 	evs, err := events.ByIDs(ctx, w.db, d.StoreID, []int64{d.EventID})
 	if err != nil {
 		return err
@@ -69,6 +77,12 @@ func (w *Worker) deliver(ctx context.Context, d Delivery) error {
 	res := w.post(ctx, hook, d.MessageID, body)
 	if ctx.Err() != nil {
 		return nil // shutting down: the lease runs out and the delivery is tried again
+	}
+	if res.ok() && !c.WebhookFailing {
+		// The common case leaves the webhook's failure record alone: one
+		// statement records the attempt and the success.
+		_, err := w.saveAttempt(w.db.WithContext(ctx), d, res, Succeeded)
+		return err
 	}
 	return w.record(ctx, hook, d, res)
 }
@@ -119,32 +133,50 @@ func (w *Worker) post(ctx context.Context, hook Webhook, msgID string, body []by
 }
 
 // record saves an attempt: the delivery succeeded, waits for its next
-// attempt, or has finally failed; the webhook's failure record follows.
-// Only the attempt that holds the lease records (attempts is unchanged
-// since the claim), so a late answer cannot overwrite a newer attempt.
+// attempt, or has finally failed; the webhook's failure record follows in
+// the same transaction.
 func (w *Worker) record(ctx context.Context, hook Webhook, d Delivery, o outcome) error {
+	status := Pending
+	switch {
+	case o.ok():
+		status = Succeeded
+	case d.RoundAttempts > len(w.cfg.Schedule):
+		status = Failed
+	}
 	return database.Tx(ctx, w.db, func(tx *gorm.DB) error {
-		ms := int(o.latency.Milliseconds())
-		err := tx.Create(&Attempt{StoreID: d.StoreID, DeliveryID: d.ID, Attempt: d.Attempts, StartedAt: o.started,
-			StatusCode: o.status, LatencyMs: ms, Response: o.response, Error: o.err}).Error
-		if err != nil {
-			return fmt.Errorf("record attempt %d of delivery %d: %w", d.Attempts, d.ID, err)
-		}
-		status, next := Pending, time.Now().Add(w.cfg.delay(max(d.RoundAttempts, 1)))
-		switch {
-		case o.ok():
-			status = Succeeded
-		case d.RoundAttempts > len(w.cfg.Schedule):
-			status = Failed
-		}
-		res := tx.Exec(`UPDATE webhook_deliveries SET status = ?, next_attempt_at = ?, last_status_code = ?,
-			last_latency_ms = ?, last_response = ?, last_error = ?,
-			delivered_at = CASE WHEN ? THEN now() ELSE delivered_at END
-			WHERE store_id = ? AND id = ? AND attempts = ?`,
-			status, next, o.status, ms, o.response, o.err, status == Succeeded, d.StoreID, d.ID, d.Attempts)
-		if res.Error != nil || res.RowsAffected == 0 {
-			return res.Error
+		saved, err := w.saveAttempt(tx, d, o, status)
+		if err != nil || !saved {
+			return err
 		}
 		return w.track(tx, hook, status, o)
 	})
+}
+
+// saveAttemptSQL adds the attempt's row and updates the delivery, in one
+// statement. Only the attempt that holds the lease saves (attempts is
+// unchanged since the claim), so a late answer cannot overwrite a newer
+// attempt's; the attempt row is then kept all the same.
+const saveAttemptSQL = `
+WITH attempt AS (
+  INSERT INTO webhook_attempts (store_id, delivery_id, attempt, started_at, status_code, latency_ms, response, error)
+  VALUES (@store, @id, @attempts, @started, @code, @ms, @response, @error)
+  ON CONFLICT DO NOTHING
+)
+UPDATE webhook_deliveries SET status = @status, next_attempt_at = @next, last_status_code = @code,
+  last_latency_ms = @ms, last_response = @response, last_error = @error,
+  delivered_at = CASE WHEN @status = 'SUCCEEDED' THEN now() ELSE delivered_at END
+WHERE store_id = @store AND id = @id AND attempts = @attempts`
+
+// saveAttempt records an attempt with the delivery's new status; saved
+// says the delivery was still this attempt's to update.
+func (w *Worker) saveAttempt(db *gorm.DB, d Delivery, o outcome, status DeliveryStatus) (saved bool, err error) {
+	res := db.Exec(saveAttemptSQL, map[string]any{
+		"store": d.StoreID, "id": d.ID, "attempts": d.Attempts, "started": o.started, "code": o.status,
+		"ms": int(o.latency.Milliseconds()), "response": o.response, "error": o.err, "status": string(status),
+		"next": time.Now().Add(w.cfg.delay(max(d.RoundAttempts, 1))),
+	})
+	if res.Error != nil {
+		return false, fmt.Errorf("record attempt %d of delivery %d: %w", d.Attempts, d.ID, res.Error)
+	}
+	return res.RowsAffected > 0, nil
 }
