@@ -4,7 +4,9 @@ import (
 	"encoding/base64"
 	"strconv"
 
+	"stockgraph/graph"
 	"stockgraph/internal/api/relay"
+	"stockgraph/internal/webhooks"
 	"stockgraph/models"
 )
 
@@ -22,4 +24,23 @@ func (WebhookNames) GlobalID(kind string, id int64) string { return relay.ID(rel
 func (WebhookNames) Cursor(e models.StockEvent) string {
 	raw := "E:" + strconv.FormatUint(e.Xid, 10) + ":" + strconv.FormatInt(e.ID, 10)
 	return base64.RawURLEncoding.EncodeToString([]byte(raw))
+}
+
+// webhookComplexity prices the webhook connections as complexity prices
+// the others.
+func webhookComplexity(c *graph.ComplexityRoot) {
+	c.Query.Webhooks = func(child int, first *int, _ *string) int { return pageCost(child, first, nil) }
+	c.Query.WebhookDeliveries = func(child int, _ string, _ *webhooks.DeliveryStatus, first *int, _ *string) int {
+		return pageCost(child, first, nil)
+	}
+	c.Webhook.Deliveries = func(child int, _ *webhooks.DeliveryStatus, first *int, _ *string) int {
+		return pageCost(child, first, nil)
+	}
+	c.WebhookDelivery.AttemptLog = func(child int, first *int) int {
+		n := 25
+		if first != nil {
+			n = *first
+		}
+		return 1 + max(n, 1)*child
+	}
 }
