@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"stockgraph/internal/page"
 	"stockgraph/internal/webhooks"
@@ -231,4 +232,54 @@ func TestTopicsAndFiltersChooseEvents(t *testing.T) {
 	if n := len(lows.all()); n != 0 {
 		t.Errorf("low_stock webhook got %d requests for STOCK_CHANGED events, want 0", n)
 	}
+}
+
+// TestRetryHoldsBackTheItem fails an item's first delivery twice: the
+// item's later events wait until it has succeeded, while other items'
+// go on.
+func TestRetryHoldsBackTheItem(t *testing.T) {
+	e := newEnv(t)
+	r := newReceiver(t, always(http.StatusOK))
+	r.answerFor = func(g received, itemRequests int) int {
+		if g.Item == 1 && itemRequests <= 2 {
+			return http.StatusServiceUnavailable
+		}
+		return http.StatusOK
+	}
+	e.hook(r)
+	cfg := fast()
+	cfg.Schedule = []time.Duration{100 * time.Millisecond, 100 * time.Millisecond}
+	e.write(1)
+	e.write(1, 2)
+	e.write(1, 3)
+	e.run(cfg)
+	eventually(t, "every delivery", func() bool { return len(r.succeeded()) == 5 })
+	var item1 []received
+	for _, g := range r.all() {
+		if g.Item == 1 {
+			item1 = append(item1, g)
+		}
+	}
+	checkItemOrder(t, r.all())
+	if len(item1) != 5 || item1[0].MsgID != item1[2].MsgID || item1[3].MsgID == item1[2].MsgID {
+		t.Errorf("item 1's requests = %+v, want its first event 3 times (two 503s), then the other two", item1)
+	}
+}
+
+// TestDoorbellWakesTheWorker polls once a minute: only the events
+// doorbell (LISTEN) can make the delivery happen within the test.
+func TestDoorbellWakesTheWorker(t *testing.T) {
+	e := newEnv(t)
+	r := newReceiver(t, always(http.StatusOK))
+	e.hook(r)
+	cfg := fast()
+	cfg.Poll = time.Minute
+	w := e.run(cfg)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { w.Listen(ctx, e.dsn); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	time.Sleep(300 * time.Millisecond) // LISTEN is up, and its first wake-up has passed
+	e.write(1)
+	eventually(t, "the delivery rung in", func() bool { return len(r.succeeded()) == 1 })
 }
