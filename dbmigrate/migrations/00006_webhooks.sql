@@ -69,7 +69,9 @@ CREATE TABLE webhook_deliveries (
     UNIQUE (store_id, webhook_id, event_id),
     FOREIGN KEY (store_id, webhook_id) REFERENCES webhooks (store_id, id) ON DELETE CASCADE
 );
-CREATE INDEX webhook_deliveries_due_idx ON webhook_deliveries (next_attempt_at) WHERE status = 'PENDING';
+-- In the order the sender claims, so that a claim stops at the first
+-- delivery it may send instead of sorting every pending one.
+CREATE INDEX webhook_deliveries_due_idx ON webhook_deliveries (next_attempt_at, id) WHERE status = 'PENDING';
 CREATE INDEX webhook_deliveries_item_idx ON webhook_deliveries (webhook_id, item_id, id) WHERE status = 'PENDING';
 CREATE INDEX webhook_deliveries_list_idx ON webhook_deliveries (store_id, webhook_id, id);
 
