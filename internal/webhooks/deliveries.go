@@ -56,7 +56,7 @@ func Redeliver(ctx context.Context, db *gorm.DB, storeID, deliveryID int64) (Del
 		return d, fmt.Errorf("redeliver delivery %d: %w", deliveryID, err)
 	}
 	if d.ID == 0 {
-		return d, apperr.New(apperr.NotFound, "no webhook delivery %d in this store", deliveryID)
+		return d, apperr.New(apperr.NotFound, "no webhook delivery with ID %d", deliveryID)
 	}
 	return d, nil
 }
@@ -66,7 +66,7 @@ func DeliveryByID(ctx context.Context, db *gorm.DB, storeID, id int64) (Delivery
 	var d Delivery
 	err := db.WithContext(ctx).Where("store_id = ? AND id = ?", storeID, id).Take(&d).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return d, apperr.New(apperr.NotFound, "no webhook delivery %d in this store", id)
+		return d, apperr.New(apperr.NotFound, "no webhook delivery with ID %d", id)
 	}
 	return d, err
 }

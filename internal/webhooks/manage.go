@@ -125,8 +125,9 @@ func change(ctx context.Context, db *gorm.DB, storeID, id int64, edit func(*Webh
 			Where("store_id = ? AND id = ?", storeID, id).Take(&w).Error; err != nil {
 			return notFound(err, id)
 		}
+		url := w.URL
 		if err := edit(&w); err != nil {
-			return err
+			return named(err, url)
 		}
 		return tx.Select("URL", "Topics", "VariantIDs", "ProductIDs", "LocationIDs", "Secret", "Status",
 			"DisabledReason", "FailingSince", "ConsecutiveFailures", "UpdatedAt").Save(&w).Error
@@ -169,10 +170,20 @@ func List(ctx context.Context, db *gorm.DB, storeID int64, win page.Window) (pag
 
 func notFound(err error, id int64) error {
 	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return apperr.New(apperr.NotFound, "no webhook %d in this store", id)
+		return apperr.New(apperr.NotFound, "no webhook with ID %d", id)
 	}
 	if err != nil {
 		return fmt.Errorf("load webhook %d: %w", id, err)
 	}
 	return nil
+}
+
+// named starts a client error's message with the webhook's URL, which is
+// how the merchant knows it.
+func named(err error, url string) error {
+	if e, ok := apperr.As(err); ok {
+		e.Message = "webhook " + url + ": " + e.Message
+		return e
+	}
+	return err
 }
