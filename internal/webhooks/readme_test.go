@@ -8,9 +8,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
+	"stockgraph/internal/api"
 	"stockgraph/internal/webhooks"
 )
 
@@ -48,7 +50,9 @@ func signedRequest(t *testing.T) (secret string, h http.Header, body []byte) {
 	}))
 	t.Cleanup(srv.Close)
 	hook := e.create(webhooks.Input{URL: srv.URL, Topics: []string{"store/inventory/stock_changed"}})
-	e.run(fast())
+	cfg := fast()
+	cfg.Names = api.WebhookNames{}
+	e.run(cfg)
 	e.write(1)
 	req := <-got
 	return hook.Secret, req.h, req.body
@@ -71,6 +75,44 @@ func TestREADMEVerifiers(t *testing.T) {
 		}
 		if got := runShellVerifier(t, secret, h, tc.body); got != tc.want {
 			t.Errorf("README shell check(%s request) = %s, want %s", tc.name, got, tc.want)
+		}
+	}
+}
+
+// TestREADMEBody checks that every field the README shows in a delivery's
+// body is in the body the worker sends, and the other way round.
+func TestREADMEBody(t *testing.T) {
+	_, _, body := signedRequest(t)
+	var got map[string]any
+	if err := json.Unmarshal(body, &got); err != nil {
+		t.Fatal(err)
+	}
+	keys := map[string]bool{}
+	var walk func(v any)
+	walk = func(v any) {
+		if m, ok := v.(map[string]any); ok {
+			for k, child := range m {
+				keys[k] = true
+				if k != "quantities" { // keyed by quantity state, not fields
+					walk(child)
+				}
+			}
+		}
+	}
+	walk(got)
+	shown := map[string]bool{}
+	for _, m := range regexp.MustCompile(`"(\w+)":`).FindAllStringSubmatch(readmeBlock(t, "text", `"type": "store/inventory/`), -1) {
+		shown[m[1]] = true
+	}
+	delete(shown, "ON_HAND") // a quantity state in the example
+	for k := range shown {
+		if !keys[k] {
+			t.Errorf("README shows body field %q, which the body lacks", k)
+		}
+	}
+	for k := range keys {
+		if !shown[k] {
+			t.Errorf("the body has field %q, which the README does not show", k)
 		}
 	}
 }
