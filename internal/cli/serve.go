@@ -22,7 +22,8 @@ func Serve() *cobra.Command {
 		Use:   "serve",
 		Short: "Serve GraphiQL at / and GraphQL at /graphql (the default)",
 		Long: `Serve GraphiQL at / and the GraphQL API at /graphql on LISTEN_ADDR
-(default 127.0.0.1:8080) until interrupted. The database must be migrated.`,
+(default 127.0.0.1:8080) until interrupted, and deliver webhooks (any
+number of replicas may serve one database). The database must be migrated.`,
 		Args: noArgs,
 		RunE: runServe,
 	}
