@@ -75,9 +75,13 @@ func (w *Worker) deliver(ctx context.Context, c claimed) error {
 		return err
 	}
 	res := w.post(ctx, hook, d.MessageID, body)
-	if ctx.Err() != nil {
-		return nil // shutting down: the lease runs out and the delivery is tried again
+	if ctx.Err() != nil && !res.ok() {
+		return nil // cut short by shutdown: the lease runs out and the delivery is tried again
 	}
+	// A success is recorded even while shutting down, so that it is not
+	// sent again.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
 	if res.ok() && !c.WebhookFailing {
 		// The common case leaves the webhook's failure record alone: one
 		// statement records the attempt and the success.

@@ -16,7 +16,6 @@ package webhooks
 
 import (
 	"database/sql/driver"
-	"strconv"
 	"strings"
 	"time"
 
@@ -142,9 +141,6 @@ func (a *idList) Scan(src any) error {
 	*a = append(idList{}, arr...)
 	return nil
 }
-
-// itoa is strconv.FormatInt for IDs in messages and SQL text.
-func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 // truncate cuts s to at most n bytes, dropping a rune cut in half and NUL
 // bytes, which PostgreSQL's text refuses: s is what a receiver answered.
