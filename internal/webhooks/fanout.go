@@ -26,7 +26,7 @@ func (w *Worker) fanOutAll(ctx context.Context) (busy bool, err error) {
 		}
 		busy = busy || n == w.cfg.Batch
 		if n > 0 {
-			w.sendBel.ring()
+			w.sendBell.ring()
 		}
 	}
 	return busy, nil

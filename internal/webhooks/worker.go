@@ -84,6 +84,9 @@ func (c Config) withDefaults() Config {
 // jitter rather than full: it spreads the retries of many deliveries
 // apart while keeping the whole schedule about a day long.
 func (c Config) delay(n int) time.Duration {
+	if len(c.Schedule) == 0 || n < 1 {
+		return 0
+	}
 	d := c.Schedule[min(n, len(c.Schedule))-1]
 	return d - rand.N(d/2+1)
 }
@@ -102,7 +105,7 @@ type Worker struct {
 	cfg     Config
 	client  *http.Client
 	fanBell *bell
-	sendBel *bell
+	sendBell *bell
 }
 
 // NewWorker returns a worker; Run starts it.
@@ -121,7 +124,7 @@ func NewWorker(db *gorm.DB, cfg Config) *Worker {
 		// anywhere the guard did not see at create time.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
-	return &Worker{db: db, cfg: cfg, client: client, fanBell: newBell(), sendBel: newBell()}
+	return &Worker{db: db, cfg: cfg, client: client, fanBell: newBell(), sendBell: newBell()}
 }
 
 // Wake tells the worker new events may have committed; the events
@@ -140,7 +143,7 @@ func (w *Worker) Run(ctx context.Context) {
 	for range w.cfg.Senders {
 		go func() {
 			defer wg.Done()
-			w.loop(ctx, w.sendBel, w.sendDue)
+			w.loop(ctx, w.sendBell, w.sendDue)
 		}()
 	}
 	wg.Wait()
