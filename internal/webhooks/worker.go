@@ -101,10 +101,10 @@ type Names interface {
 // Worker fans events out into deliveries and sends them. Any number of
 // workers, in one process or several, may run on one database.
 type Worker struct {
-	db      *gorm.DB
-	cfg     Config
-	client  *http.Client
-	fanBell *bell
+	db       *gorm.DB
+	cfg      Config
+	client   *http.Client
+	fanBell  *bell
 	sendBell *bell
 }
 
