@@ -267,7 +267,10 @@ func TestRetryHoldsBackTheItem(t *testing.T) {
 }
 
 // TestDoorbellWakesTheWorker polls once a minute: only the events
-// doorbell (LISTEN) can make the delivery happen within the test.
+// doorbell (LISTEN) can make the delivery happen within the test. The
+// second event commits while an older transaction runs, which holds it
+// back; that transaction ends without ringing, so the worker must come
+// back by itself for the event.
 func TestDoorbellWakesTheWorker(t *testing.T) {
 	e := newEnv(t)
 	r := newReceiver(t, always(http.StatusOK))
@@ -279,7 +282,22 @@ func TestDoorbellWakesTheWorker(t *testing.T) {
 	done := make(chan struct{})
 	go func() { w.Listen(ctx, e.dsn); close(done) }()
 	t.Cleanup(func() { cancel(); <-done })
-	time.Sleep(300 * time.Millisecond) // LISTEN is up, and its first wake-up has passed
+	eventually(t, "LISTEN", func() bool {
+		var n int
+		e.db.Raw(`SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN %'`).Scan(&n)
+		return n == 1
+	})
 	e.write(1)
 	eventually(t, "the delivery rung in", func() bool { return len(r.succeeded()) == 1 })
+
+	older := e.db.Begin()
+	if err := older.Exec(`SELECT pg_current_xact_id()`).Error; err != nil {
+		t.Fatal(err)
+	}
+	e.write(2)
+	time.Sleep(150 * time.Millisecond) // the worker finds the event held back
+	if err := older.Commit().Error; err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the held-back delivery", func() bool { return len(r.succeeded()) == 2 })
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"time"
 
 	"gorm.io/gorm"
 
@@ -19,17 +20,36 @@ func (w *Worker) fanOutAll(ctx context.Context) (busy bool, err error) {
 	if err := w.db.WithContext(ctx).Raw(pendingSQL).Scan(&hooks).Error; err != nil {
 		return false, fmt.Errorf("list active webhooks: %w", err)
 	}
+	heldBack := false
 	for _, h := range hooks {
 		n, err := w.fanOut(ctx, h.StoreID, h.ID)
 		if err != nil {
 			return false, err
 		}
 		busy = busy || n == w.cfg.Batch
+		// Events past the position, none final yet (an older transaction
+		// still runs), or the webhook held by another worker.
+		heldBack = heldBack || n == 0
 		if n > 0 {
 			w.sendBell.ring()
 		}
 	}
+	if heldBack && !busy {
+		w.retrySoon()
+	}
 	return busy, nil
+}
+
+// retrySoon wakes the fan-out again shortly, once however often it is
+// asked: the doorbell rang for events that were not final yet, and may
+// not ring again.
+func (w *Worker) retrySoon() {
+	if w.retrying.CompareAndSwap(false, true) {
+		time.AfterFunc(min(w.cfg.Poll, 100*time.Millisecond), func() {
+			w.retrying.Store(false)
+			w.Wake()
+		})
+	}
 }
 
 // pendingSQL lists the active webhooks whose store has events past their

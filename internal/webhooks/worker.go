@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -106,6 +107,7 @@ type Worker struct {
 	client   *http.Client
 	fanBell  *bell
 	sendBell *bell
+	retrying atomic.Bool
 }
 
 // NewWorker returns a worker; Run starts it.
