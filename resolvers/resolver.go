@@ -5,9 +5,12 @@ package resolvers
 
 import (
 	"stockgraph/internal/database"
+	"stockgraph/internal/webhooks"
 )
 
 // Resolver is the root resolver; it holds the shared dependencies.
 type Resolver struct {
 	DB *database.DB
+	// WebhookGuard checks webhook URLs at create and update.
+	WebhookGuard webhooks.Guard
 }

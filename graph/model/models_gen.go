@@ -8,6 +8,7 @@ import (
 	"io"
 	"stockgraph/internal/inventory"
 	"stockgraph/internal/ledger"
+	"stockgraph/internal/webhooks"
 	"stockgraph/models"
 	"strconv"
 	"time"
@@ -89,6 +90,20 @@ type CreateVariantPayload struct {
 	Variant *models.Variant `json:"variant"`
 }
 
+type CreateWebhookInput struct {
+	URL    string              `json:"url"`
+	Topics []string            `json:"topics"`
+	Filter *WebhookFilterInput `json:"filter,omitempty"`
+	// whsec_ followed by the base64 of 24 to 64 bytes; generated when omitted.
+	Secret *string `json:"secret,omitempty"`
+}
+
+type CreateWebhookPayload struct {
+	Webhook *webhooks.Webhook `json:"webhook"`
+	// The signing secret. Store it now: no other field shows it.
+	Secret string `json:"secret"`
+}
+
 type DeleteLocationInput struct {
 	ID string `json:"id"`
 }
@@ -111,6 +126,14 @@ type DeleteVariantInput struct {
 
 type DeleteVariantPayload struct {
 	DeletedVariantID string `json:"deletedVariantId"`
+}
+
+type DeleteWebhookInput struct {
+	ID string `json:"id"`
+}
+
+type DeleteWebhookPayload struct {
+	DeletedWebhookID string `json:"deletedWebhookId"`
 }
 
 type InventoryConsistencyReport struct {
@@ -250,6 +273,14 @@ type PageInfo struct {
 	EndCursor       *string `json:"endCursor,omitempty"`
 }
 
+type PauseWebhookInput struct {
+	ID string `json:"id"`
+}
+
+type PauseWebhookPayload struct {
+	Webhook *webhooks.Webhook `json:"webhook"`
+}
+
 type PreorderSettingsInput struct {
 	Enabled   *bool   `json:"enabled,omitempty"`
 	Limit     *int    `json:"limit,omitempty"`
@@ -299,6 +330,22 @@ type ProductSort struct {
 }
 
 type Query struct {
+}
+
+type RedeliverWebhookInput struct {
+	DeliveryID string `json:"deliveryId"`
+}
+
+type RedeliverWebhookPayload struct {
+	Delivery *webhooks.Delivery `json:"delivery"`
+}
+
+type ResumeWebhookInput struct {
+	ID string `json:"id"`
+}
+
+type ResumeWebhookPayload struct {
+	Webhook *webhooks.Webhook `json:"webhook"`
 }
 
 type SetInventoryTrackingInput struct {
@@ -410,6 +457,20 @@ type UpdateVariantPayload struct {
 	Variant *models.Variant `json:"variant"`
 }
 
+type UpdateWebhookInput struct {
+	ID     string   `json:"id"`
+	URL    *string  `json:"url,omitempty"`
+	Topics []string `json:"topics,omitempty"`
+	// Replaces the whole filter.
+	Filter *WebhookFilterInput `json:"filter,omitempty"`
+	// A new signing secret (whsec_...); deliveries already signed keep the old one.
+	Secret *string `json:"secret,omitempty"`
+}
+
+type UpdateWebhookPayload struct {
+	Webhook *webhooks.Webhook `json:"webhook"`
+}
+
 type VariantConnection struct {
 	Edges      []*VariantEdge    `json:"edges"`
 	Nodes      []*models.Variant `json:"nodes"`
@@ -425,6 +486,35 @@ type VariantEdge struct {
 type VariantFieldsInput struct {
 	Sku  string  `json:"sku"`
 	Name *string `json:"name,omitempty"`
+}
+
+type WebhookConnection struct {
+	Edges    []*WebhookEdge      `json:"edges"`
+	Nodes    []*webhooks.Webhook `json:"nodes"`
+	PageInfo *PageInfo           `json:"pageInfo"`
+}
+
+type WebhookDeliveryConnection struct {
+	Edges    []*WebhookDeliveryEdge `json:"edges"`
+	Nodes    []*webhooks.Delivery   `json:"nodes"`
+	PageInfo *PageInfo              `json:"pageInfo"`
+}
+
+type WebhookDeliveryEdge struct {
+	Cursor string             `json:"cursor"`
+	Node   *webhooks.Delivery `json:"node"`
+}
+
+type WebhookEdge struct {
+	Cursor string            `json:"cursor"`
+	Node   *webhooks.Webhook `json:"node"`
+}
+
+// Lists hold at most 10,000 values.
+type WebhookFilterInput struct {
+	VariantIds  []string `json:"variantIds,omitempty"`
+	ProductIds  []string `json:"productIds,omitempty"`
+	LocationIds []string `json:"locationIds,omitempty"`
 }
 
 type ProductSortField string

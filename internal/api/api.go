@@ -29,6 +29,7 @@ import (
 	"stockgraph/internal/database"
 	"stockgraph/internal/loaders"
 	"stockgraph/internal/web"
+	"stockgraph/internal/webhooks"
 	"stockgraph/resolvers"
 )
 
@@ -40,6 +41,9 @@ type Config struct {
 	// LoaderWait is how long dataloaders collect keys; loaders.DefaultWait when zero.
 	LoaderWait time.Duration
 	Logger     *slog.Logger
+	// WebhookGuard checks webhook URLs at create and update (private
+	// addresses refused unless it allows them).
+	WebhookGuard webhooks.Guard
 }
 
 // NewHandler returns the server's HTTP handler.
@@ -65,7 +69,7 @@ func NewHandler(cfg Config) http.Handler {
 
 func newGraphQL(cfg Config) *handler.Server {
 	schema := graph.NewExecutableSchema(graph.Config{
-		Resolvers:  &resolvers.Resolver{DB: cfg.DB},
+		Resolvers:  &resolvers.Resolver{DB: cfg.DB, WebhookGuard: cfg.WebhookGuard},
 		Directives: graph.DirectiveRoot{RequireScope: requireScope},
 		Complexity: complexity(),
 	})

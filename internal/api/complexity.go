@@ -34,6 +34,7 @@ func complexity() graph.ComplexityRoot {
 	c.Query.InventoryMovements = func(child int, _ *model.InventoryMovementFilter, first *int, _ *string, last *int, _ *string) int {
 		return pageCost(child, first, last)
 	}
+	webhookComplexity(&c)
 	return c
 }
 

@@ -22,7 +22,11 @@ const environment = `Environment:
   LISTEN_ADDR             where serve listens (default 127.0.0.1:8080)
   STOCKGRAPH_DEV_TOKEN    a token prefilled in GraphiQL's headers (development)
   STOCKGRAPH_LOADER_WAIT  how long dataloaders collect keys (default 1ms)
-  STOCKGRAPH_PGPORT       the private cluster's port (default 55432)`
+  STOCKGRAPH_PGPORT       the private cluster's port (default 55432)
+  STOCKGRAPH_WEBHOOK_ALLOW_PRIVATE=1
+                          let webhooks reach loopback and private addresses
+  STOCKGRAPH_WEBHOOK_TIMEOUT
+                          how long one webhook attempt may take (default 10s)`
 
 // NewRoot returns the stockgraph command with cmds as its subcommands.
 // Run without a subcommand, it serves, as `stockgraph serve` does.

@@ -22,7 +22,8 @@ func Serve() *cobra.Command {
 		Use:   "serve",
 		Short: "Serve GraphiQL at / and GraphQL at /graphql (the default)",
 		Long: `Serve GraphiQL at / and the GraphQL API at /graphql on LISTEN_ADDR
-(default 127.0.0.1:8080) until interrupted. The database must be migrated.`,
+(default 127.0.0.1:8080) until interrupted, and deliver webhooks (any
+number of replicas may serve one database). The database must be migrated.`,
 		Args: noArgs,
 		RunE: runServe,
 	}
@@ -41,9 +42,19 @@ func runServe(cmd *cobra.Command, _ []string) error {
 	}
 	defer db.Close()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	hooks, err := webhookConfig(logger)
+	if err != nil {
+		return err
+	}
+	stopHooks, err := startWebhooks(ctx, db, hooks)
+	if err != nil {
+		return err
+	}
+	defer stopHooks()
 	srv := &http.Server{
-		Addr:              addr,
-		Handler:           api.NewHandler(api.Config{DB: db, DevToken: os.Getenv("STOCKGRAPH_DEV_TOKEN"), LoaderWait: wait, Logger: logger}),
+		Addr: addr,
+		Handler: api.NewHandler(api.Config{DB: db, DevToken: os.Getenv("STOCKGRAPH_DEV_TOKEN"), LoaderWait: wait, Logger: logger,
+			WebhookGuard: hooks.Guard}),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	ln, err := net.Listen("tcp", addr)

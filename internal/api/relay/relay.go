@@ -15,16 +15,19 @@ type Kind string
 
 // The kinds of objects that have global IDs.
 const (
-	KindStore         Kind = "Store"
-	KindLocation      Kind = "Location"
-	KindProduct       Kind = "Product"
-	KindVariant       Kind = "Variant"
-	KindInventoryItem Kind = "InventoryItem"
-	KindMovement      Kind = "InventoryMovement"
+	KindStore           Kind = "Store"
+	KindLocation        Kind = "Location"
+	KindProduct         Kind = "Product"
+	KindVariant         Kind = "Variant"
+	KindInventoryItem   Kind = "InventoryItem"
+	KindMovement        Kind = "InventoryMovement"
+	KindWebhook         Kind = "Webhook"
+	KindWebhookDelivery Kind = "WebhookDelivery"
 )
 
 var kinds = map[Kind]bool{
 	KindStore: true, KindLocation: true, KindProduct: true, KindVariant: true, KindInventoryItem: true, KindMovement: true,
+	KindWebhook: true, KindWebhookDelivery: true,
 }
 
 // ID encodes an object's global ID. Clients treat it as opaque; it is the
