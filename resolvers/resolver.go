@@ -4,10 +4,21 @@
 package resolvers
 
 import (
+	"context"
+	"time"
+
 	"stockgraph/internal/database"
+	"stockgraph/internal/events"
 )
 
 // Resolver is the root resolver; it holds the shared dependencies.
 type Resolver struct {
 	DB *database.DB
+	// Events delivers live stock events to subscriptions.
+	Events *events.Hub
+	// Reauthorize, when set, checks a subscription's caller again every
+	// ReauthorizeEvery (events' default when zero): an error (a revoked
+	// token) ends the subscription with it.
+	Reauthorize      func(context.Context) error
+	ReauthorizeEvery time.Duration
 }

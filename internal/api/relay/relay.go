@@ -21,10 +21,12 @@ const (
 	KindVariant       Kind = "Variant"
 	KindInventoryItem Kind = "InventoryItem"
 	KindMovement      Kind = "InventoryMovement"
+	KindStockEvent    Kind = "StockEvent"
 )
 
 var kinds = map[Kind]bool{
 	KindStore: true, KindLocation: true, KindProduct: true, KindVariant: true, KindInventoryItem: true, KindMovement: true,
+	KindStockEvent: true,
 }
 
 // ID encodes an object's global ID. Clients treat it as opaque; it is the
