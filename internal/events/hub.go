@@ -127,7 +127,12 @@ type Subscription struct {
 	once sync.Once
 	err  error
 	done chan struct{}
+	live chan struct{}
 }
+
+// Live is closed once the subscription has caught up and receives events
+// from its store's shared feed.
+func (s *Subscription) Live() <-chan struct{} { return s.live }
 
 // Err is why C closed: ErrTooSlow, the Check's error, a read error, or
 // nil when the context ended or the hub closed.
@@ -160,7 +165,7 @@ func (h *Hub) Subscribe(ctx context.Context, storeID int64, f Filter, after *Pos
 		from = horizon
 	}
 	ch := make(chan models.StockEvent, h.opts.Buffer)
-	s := &Subscription{C: ch, Start: from, ch: ch, filter: f, at: from, done: make(chan struct{})}
+	s := &Subscription{C: ch, Start: from, ch: ch, filter: f, at: from, done: make(chan struct{}), live: make(chan struct{})}
 	go h.serve(ctx, storeID, s, opts)
 	return s, nil
 }
@@ -174,9 +179,13 @@ func (h *Hub) serve(ctx context.Context, storeID int64, s *Subscription, opts Su
 	defer stop()
 	f := h.feedFor(storeID)
 	if err := f.join(ctx, s); err != nil {
+		if errors.Is(err, ErrTooSlow) {
+			h.dropped.Add(1)
+		}
 		h.leave(f, s, errOrNil(ctx, err))
 		return
 	}
+	close(s.live)
 	h.leave(f, s, s.wait(ctx, opts))
 }
 
