@@ -136,8 +136,8 @@ func forward(ctx context.Context, sub *events.Subscription, out chan<- *models.S
 	last := sub.Start
 	for e := range sub.C {
 		select {
-		case out <- &e:
-			last = events.Of(e)
+		case out <- e:
+			last = events.Of(*e)
 		case <-ctx.Done():
 			return
 		}

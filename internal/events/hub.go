@@ -22,8 +22,14 @@ var ErrTooSlow = errors.New("the subscriber fell too far behind and was dropped"
 
 // HubOptions tune a Hub; zero fields take the defaults.
 type HubOptions struct {
-	// Buffer is how many events a subscriber may have waiting (256).
+	// Buffer is how many events a subscriber may have waiting (1024).
 	Buffer int
+	// Grace is how long one fan-out waits for room in full buffers
+	// (250ms), so that a burst larger than a buffer does not drop readers
+	// that are only a moment behind; a subscriber still full then is
+	// dropped. A stuck subscriber so delays its store's feed once, by at
+	// most Grace, and never again.
+	Grace time.Duration
 	// Poll is the slow timer on which every feed reads even when no
 	// notification rang (1s): the safety net under LISTEN/NOTIFY.
 	Poll time.Duration
@@ -54,7 +60,10 @@ type Hub struct {
 // reading on its slow poll; Run adds the doorbell.
 func NewHub(db *gorm.DB, opts HubOptions) *Hub {
 	if opts.Buffer <= 0 {
-		opts.Buffer = 256
+		opts.Buffer = 1024
+	}
+	if opts.Grace <= 0 {
+		opts.Grace = 250 * time.Millisecond
 	}
 	if opts.Poll <= 0 {
 		opts.Poll = time.Second
@@ -113,12 +122,13 @@ type SubscribeOptions struct {
 
 // Subscription is a live stream of one store's events matching a filter.
 type Subscription struct {
-	// C yields the events in order, then closes; Err then says why.
-	C <-chan models.StockEvent
+	// C yields the events in order, then closes; Err then says why. The
+	// events are shared with the store's other subscribers: read only.
+	C <-chan *models.StockEvent
 	// Start is the position the subscription started from: its after, or
 	// the horizon when it had none.
 	Start  Position
-	ch     chan models.StockEvent
+	ch     chan *models.StockEvent
 	filter Filter
 	// at is the position of the last event this subscriber has received
 	// or passed over; the feed delivers only events above it. Guarded by
@@ -164,7 +174,7 @@ func (h *Hub) Subscribe(ctx context.Context, storeID int64, f Filter, after *Pos
 		}
 		from = horizon
 	}
-	ch := make(chan models.StockEvent, h.opts.Buffer)
+	ch := make(chan *models.StockEvent, h.opts.Buffer)
 	s := &Subscription{C: ch, Start: from, ch: ch, filter: f, at: from, done: make(chan struct{}), live: make(chan struct{})}
 	go h.serve(ctx, storeID, s, opts)
 	return s, nil
@@ -351,7 +361,7 @@ func (f *feed) advance(ctx context.Context) (bool, error) {
 		if len(evs) < batch && pos.Less(horizon) {
 			pos = horizon
 		}
-		f.fanOut(evs, pos)
+		f.fanOut(pointers(evs), pos)
 		if len(evs) < batch {
 			return Pending(ctx, f.hub.db, f.storeID, pos)
 		}
@@ -359,32 +369,77 @@ func (f *feed) advance(ctx context.Context) (bool, error) {
 }
 
 // fanOut hands events to every joined subscriber that has not yet got
-// them, and moves the feed to pos. A subscriber whose buffer is full is
-// dropped: never waited for, so one slow client holds back nobody.
-func (f *feed) fanOut(evs []models.StockEvent, pos Position) {
+// them, and moves the feed to pos. A subscriber whose buffer stays full
+// for the fan-out's grace period is dropped: one slow client holds back
+// the others at most once, by Grace, and memory stays bounded.
+func (f *feed) fanOut(evs []*models.StockEvent, pos Position) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	grace := &deadline{after: f.hub.opts.Grace}
+	defer grace.stop()
 	for s := range f.subs {
 		for _, e := range evs {
-			if !s.at.Less(Of(e)) {
+			if !s.at.Less(Of(*e)) {
 				continue // the subscriber's catch-up already passed it
 			}
-			s.at = Of(e)
-			if !s.filter.Match(e) {
+			s.at = Of(*e)
+			if !s.filter.Match(*e) {
 				continue
 			}
-			select {
-			case s.ch <- e:
-				continue
-			default:
+			if !s.offer(e, grace) {
+				delete(f.subs, s)
+				f.hub.dropped.Add(1)
+				s.end(ErrTooSlow)
+				break
 			}
-			delete(f.subs, s)
-			f.hub.dropped.Add(1)
-			s.end(ErrTooSlow)
-			break
 		}
 	}
 	f.pos = pos
+}
+
+// offer puts an event in the subscriber's buffer, waiting for room until
+// the fan-out's grace period ends; it reports whether the event went in.
+func (s *Subscription) offer(e *models.StockEvent, grace *deadline) bool {
+	select {
+	case s.ch <- e:
+		return true
+	default:
+	}
+	select {
+	case s.ch <- e:
+		return true
+	case <-grace.done():
+		return false
+	}
+}
+
+// deadline is a fan-out's grace period, started when first needed and
+// shared by all of its waits.
+type deadline struct {
+	after  time.Duration
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+func (d *deadline) done() <-chan struct{} {
+	if d.ctx == nil {
+		d.ctx, d.cancel = context.WithTimeout(context.Background(), d.after)
+	}
+	return d.ctx.Done()
+}
+
+func (d *deadline) stop() {
+	if d.cancel != nil {
+		d.cancel()
+	}
+}
+
+func pointers(evs []models.StockEvent) []*models.StockEvent {
+	out := make([]*models.StockEvent, len(evs))
+	for i := range evs {
+		out[i] = &evs[i]
+	}
+	return out
 }
 
 // join catches the subscriber up from its position and then makes it one
@@ -445,7 +500,7 @@ func (f *feed) catchUp(ctx context.Context, s *Subscription, target *Position, w
 		if err != nil {
 			return err
 		}
-		for _, e := range evs {
+		for _, e := range pointers(evs) {
 			if err := s.deliver(ctx, e, wait); err != nil {
 				return err
 			}
@@ -470,11 +525,11 @@ func (f *feed) catchUp(ctx context.Context, s *Subscription, target *Position, w
 const maxCatchUpReads = 100
 
 // deliver sends an event during catch-up, waiting for room or not.
-func (s *Subscription) deliver(ctx context.Context, e models.StockEvent, wait bool) error {
+func (s *Subscription) deliver(ctx context.Context, e *models.StockEvent, wait bool) error {
 	if !wait {
 		select {
 		case s.ch <- e:
-			s.at = Of(e)
+			s.at = Of(*e)
 			return nil
 		default:
 			return ErrTooSlow
@@ -482,7 +537,7 @@ func (s *Subscription) deliver(ctx context.Context, e models.StockEvent, wait bo
 	}
 	select {
 	case s.ch <- e:
-		s.at = Of(e)
+		s.at = Of(*e)
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()

@@ -200,7 +200,7 @@ func TestHubDropsSlowSubscriber(t *testing.T) {
 	db, url := openWithURL(t)
 	store := newStore(t, db)
 	const buffer = 4
-	hub := startHub(t, db, url, events.HubOptions{Buffer: buffer})
+	hub := startHub(t, db, url, events.HubOptions{Buffer: buffer, Grace: 10 * time.Millisecond})
 	slow, err := hub.Subscribe(t.Context(), store, events.Filter{}, nil, events.SubscribeOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -222,7 +222,7 @@ func TestHubDropsSlowSubscriber(t *testing.T) {
 	}
 	var kept []int64
 	for timeout := time.After(10 * time.Second); ; {
-		var e models.StockEvent
+		var e *models.StockEvent
 		var ok bool
 		select {
 		case e, ok = <-slow.C:
