@@ -369,69 +369,90 @@ func (f *feed) advance(ctx context.Context) (bool, error) {
 }
 
 // fanOut hands events to every joined subscriber that has not yet got
-// them, and moves the feed to pos. A subscriber whose buffer stays full
-// for the fan-out's grace period is dropped: one slow client holds back
-// the others at most once, by Grace, and memory stays bounded.
+// them, and moves the feed to pos. Subscribers whose buffers are full get
+// one grace period, together, to make room (a burst larger than a buffer
+// drops nobody who keeps reading); those still full then are dropped. So
+// a stuck subscriber holds back its store's feed once, by at most Grace,
+// and memory stays bounded.
 func (f *feed) fanOut(evs []*models.StockEvent, pos Position) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	grace := &deadline{after: f.hub.opts.Grace}
-	defer grace.stop()
+	rest := map[*Subscription][]*models.StockEvent{}
 	for s := range f.subs {
-		for _, e := range evs {
-			if !s.at.Less(Of(*e)) {
-				continue // the subscriber's catch-up already passed it
-			}
-			s.at = Of(*e)
-			if !s.filter.Match(*e) {
-				continue
-			}
-			if !s.offer(e, grace) {
-				delete(f.subs, s)
-				f.hub.dropped.Add(1)
-				s.end(ErrTooSlow)
-				break
-			}
+		if r := s.push(evs); len(r) > 0 {
+			rest[s] = r
 		}
+	}
+	if len(rest) > 0 {
+		f.waitForRoom(rest)
 	}
 	f.pos = pos
 }
 
-// offer puts an event in the subscriber's buffer, waiting for room until
-// the fan-out's grace period ends; it reports whether the event went in.
-func (s *Subscription) offer(e *models.StockEvent, grace *deadline) bool {
-	select {
-	case s.ch <- e:
-		return true
-	default:
+// waitForRoom delivers the rest of each full subscriber's events, all of
+// them concurrently, until the grace period ends; it drops the ones that
+// could not take everything by then. Called with f.mu held.
+func (f *feed) waitForRoom(rest map[*Subscription][]*models.StockEvent) {
+	ctx, cancel := context.WithTimeout(context.Background(), f.hub.opts.Grace)
+	defer cancel()
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var slow []*Subscription
+	for s, evs := range rest {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if !s.pushWaiting(ctx, evs) {
+				mu.Lock()
+				slow = append(slow, s)
+				mu.Unlock()
+			}
+		}()
 	}
-	select {
-	case s.ch <- e:
-		return true
-	case <-grace.done():
-		return false
+	wg.Wait()
+	for _, s := range slow {
+		delete(f.subs, s)
+		f.hub.dropped.Add(1)
+		s.end(ErrTooSlow)
 	}
 }
 
-// deadline is a fan-out's grace period, started when first needed and
-// shared by all of its waits.
-type deadline struct {
-	after  time.Duration
-	ctx    context.Context
-	cancel context.CancelFunc
+// push offers the subscriber the events above its position that match
+// its filter, without waiting, and returns those that did not fit.
+func (s *Subscription) push(evs []*models.StockEvent) []*models.StockEvent {
+	for i, e := range evs {
+		if !s.at.Less(Of(*e)) {
+			continue // the subscriber's catch-up already passed it
+		}
+		if s.filter.Match(*e) {
+			select {
+			case s.ch <- e:
+			default:
+				return evs[i:]
+			}
+		}
+		s.at = Of(*e)
+	}
+	return nil
 }
 
-func (d *deadline) done() <-chan struct{} {
-	if d.ctx == nil {
-		d.ctx, d.cancel = context.WithTimeout(context.Background(), d.after)
+// pushWaiting is push that waits for room until ctx ends; it reports
+// whether every event went in.
+func (s *Subscription) pushWaiting(ctx context.Context, evs []*models.StockEvent) bool {
+	for _, e := range evs {
+		if !s.at.Less(Of(*e)) {
+			continue
+		}
+		if s.filter.Match(*e) {
+			select {
+			case s.ch <- e:
+			case <-ctx.Done():
+				return false
+			}
+		}
+		s.at = Of(*e)
 	}
-	return d.ctx.Done()
-}
-
-func (d *deadline) stop() {
-	if d.cancel != nil {
-		d.cancel()
-	}
+	return true
 }
 
 func pointers(evs []models.StockEvent) []*models.StockEvent {
