@@ -37,7 +37,9 @@ func (c *wsClient) readFull(id string, n int) []fullEvent {
 		if m.Type != "next" || m.ID != id {
 			c.t.Fatalf("got %s (id %q) %s, want next of %q", m.Type, m.ID, m.Payload, id)
 		}
-		var p struct{ Data struct{ InventoryChanged fullEvent } }
+		var p struct {
+			Data struct{ InventoryChanged fullEvent }
+		}
 		if err := json.Unmarshal(m.Payload, &p); err != nil {
 			c.t.Fatal(err)
 		}
@@ -191,7 +193,9 @@ func TestSlowSubscriberIsDropped(t *testing.T) {
 			ended = m
 			break
 		}
-		var p struct{ Data struct{ InventoryChanged fullEvent } }
+		var p struct {
+			Data struct{ InventoryChanged fullEvent }
+		}
 		_ = json.Unmarshal(m.Payload, &p)
 		kept = append(kept, p.Data.InventoryChanged)
 	}

@@ -270,7 +270,11 @@ func TestSubscriptionResumesWithoutGapOrDuplicate(t *testing.T) {
 	loc, v := f.locations[0], f.variants[0]
 	filter := map[string]any{"types": []string{"STOCK_CHANGED"}, "variantIds": []string{v}}
 	var start struct {
-		Store struct{ Variant struct{ Inventory struct{ Aggregated struct{ OnHand int } } } }
+		Store struct {
+			Variant struct {
+				Inventory struct{ Aggregated struct{ OnHand int } }
+			}
+		}
 	}
 	le.mustData(f.token, `query($v: ID!) { store { variant(id: $v) { inventory { aggregated { onHand } } } } }`, map[string]any{"v": v}, &start)
 	base := start.Store.Variant.Inventory.Aggregated.OnHand
