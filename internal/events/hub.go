@@ -325,7 +325,7 @@ func (f *feed) run() {
 		case <-poll.C:
 		case <-repoll.C:
 		}
-		pending, err := f.advance(f.ctx)
+		read, pending, err := f.advance(f.ctx)
 		if err != nil && f.ctx.Err() == nil {
 			f.hub.opts.Logger.Error("read stock events", "store", f.storeID, "err", err)
 			pending = true // try again soon
@@ -335,26 +335,31 @@ func (f *feed) run() {
 			repoll.Stop()
 			continue
 		}
+		if read > 0 {
+			backoff = 0 // the horizon moves: the rest is likely near
+		}
 		backoff = min(max(2*backoff, minRepoll), maxRepoll)
 		repoll.Reset(backoff)
 	}
 }
 
 // advance reads every final event past the feed's position, fans each out,
-// and moves the position to the horizon. It reports whether events wait
-// above the horizon (committed or not), for which the feed re-polls soon.
-func (f *feed) advance(ctx context.Context) (bool, error) {
+// and moves the position to the horizon. It reports how many events it
+// read and whether committed events wait above the horizon, for which the
+// feed re-polls soon.
+func (f *feed) advance(ctx context.Context) (int, bool, error) {
 	f.readMu.Lock()
 	defer f.readMu.Unlock()
 	f.mu.Lock()
 	pos := f.pos
 	f.mu.Unlock()
-	batch := f.hub.opts.Batch
+	batch, read := f.hub.opts.Batch, 0
 	for {
 		evs, horizon, err := Read(ctx, f.hub.db, f.storeID, Filter{}, pos, batch)
 		if err != nil {
-			return false, err
+			return read, false, err
 		}
+		read += len(evs)
 		if len(evs) > 0 {
 			pos = Of(evs[len(evs)-1])
 		}
@@ -363,7 +368,8 @@ func (f *feed) advance(ctx context.Context) (bool, error) {
 		}
 		f.fanOut(pointers(evs), pos)
 		if len(evs) < batch {
-			return Pending(ctx, f.hub.db, f.storeID, pos)
+			pending, err := Pending(ctx, f.hub.db, f.storeID, pos)
+			return read, pending, err
 		}
 	}
 }
