@@ -27,7 +27,8 @@ import (
 // with its own hub and LISTEN connection.
 type liveEnv struct {
 	*env
-	url string
+	url  string
+	hubs map[*httptest.Server]*events.Hub
 }
 
 func newLiveEnv(t *testing.T) *liveEnv {
@@ -38,7 +39,7 @@ func newLiveEnv(t *testing.T) *liveEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = db.Close() })
-	le := &liveEnv{env: &env{t: t, db: db}, url: url}
+	le := &liveEnv{env: &env{t: t, db: db}, url: url, hubs: map[*httptest.Server]*events.Hub{}}
 	le.srv = le.replica(api.Config{}, events.HubOptions{})
 	return le
 }
@@ -57,6 +58,7 @@ func (le *liveEnv) replica(cfg api.Config, hub events.HubOptions, wrap ...func(n
 		srv.Listener = w(srv.Listener)
 	}
 	srv.Start()
+	le.hubs[srv] = h
 	le.t.Cleanup(func() { srv.CloseClientConnections(); srv.Close(); cancel(); <-done })
 	return srv
 }

@@ -81,6 +81,20 @@ func NewHub(db *gorm.DB, opts HubOptions) *Hub {
 // Dropped is how many subscribers were dropped as too slow.
 func (h *Hub) Dropped() int64 { return h.dropped.Load() }
 
+// Live is how many of the store's subscribers have caught up and receive
+// from its shared feed.
+func (h *Hub) Live(storeID int64) int {
+	h.mu.Lock()
+	f := h.feeds[storeID]
+	h.mu.Unlock()
+	if f == nil {
+		return 0
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.subs)
+}
+
 // Close ends every feed and subscription.
 func (h *Hub) Close() { h.cancel() }
 
