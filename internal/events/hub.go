@@ -103,6 +103,10 @@ func (h *Hub) Close() { h.cancel() }
 // their slow poll.
 func (h *Hub) Run(ctx context.Context, dsn string) {
 	defer h.Close()
+	if dsn == "" {
+		<-ctx.Done() // pgx would read an empty URL as libpq's defaults
+		return
+	}
 	h.listen(ctx, dsn)
 }
 
