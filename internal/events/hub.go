@@ -14,10 +14,10 @@ import (
 	"stockgraph/models"
 )
 
-// ErrTooSlow ends a subscription whose buffer was full when an event came:
-// the subscriber fell behind, and holding events for it would grow memory
-// without bound or hold back everyone else. The subscriber resumes from
-// the last event it received.
+// ErrTooSlow ends a subscription whose buffer stayed full for a fan-out's
+// grace period: the subscriber fell behind, and holding events for it
+// would grow memory without bound or hold back everyone else. The
+// subscriber resumes from the last event it received.
 var ErrTooSlow = errors.New("the subscriber fell too far behind and was dropped")
 
 // HubOptions tune a Hub; zero fields take the defaults.
@@ -50,8 +50,8 @@ type Hub struct {
 	mu      sync.Mutex
 	feeds   map[int64]*feed
 	dropped atomic.Int64
-	// ctx is the hub's lifetime: Run's context. Feeds started before Run
-	// live until Close.
+	// ctx is the hub's lifetime, until Close (which Run calls when its
+	// context ends); feeds and subscriptions end with it.
 	ctx    context.Context
 	cancel context.CancelFunc
 }
