@@ -169,7 +169,7 @@ func TestBackorderLimitReachedSubscription(t *testing.T) {
 // reading" reach the server quickly.
 func TestSlowSubscriberIsDropped(t *testing.T) {
 	le := newLiveEnv(t)
-	srv := le.replica(api.Config{}, events.HubOptions{Buffer: 8, Grace: 300 * time.Millisecond}, smallWriteBuffers)
+	srv := le.replica(api.Config{}, events.HubOptions{Buffer: 16, Grace: time.Second}, smallWriteBuffers)
 	f := le.subsFixture("slow", 1, 60, 1)
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
@@ -185,7 +185,7 @@ func TestSlowSubscriberIsDropped(t *testing.T) {
 	// the test is about the shared feed, so both must have joined it.
 	le.waitLive(srv, f.token, 2)
 
-	const rounds = 5
+	const rounds = 8
 	for range rounds {
 		le.bump(le.srv, f.token, f.locations[0], 1, f.variants...)
 	}

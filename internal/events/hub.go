@@ -24,11 +24,11 @@ var ErrTooSlow = errors.New("the subscriber fell too far behind and was dropped"
 type HubOptions struct {
 	// Buffer is how many events a subscriber may have waiting (1024).
 	Buffer int
-	// Grace is how long one fan-out waits for room in full buffers
-	// (250ms), so that a burst larger than a buffer does not drop readers
-	// that are only a moment behind; a subscriber still full then is
-	// dropped. A stuck subscriber so delays its store's feed once, by at
-	// most Grace, and never again.
+	// Grace is how long a full buffer may go without taking an event
+	// before its subscriber is dropped (250ms), so that a burst larger
+	// than a buffer drops nobody who keeps reading. One fan-out waits at
+	// most maxGraces times Grace in all, so a stuck (or barely moving)
+	// subscriber delays its store's feed once, by a bounded time.
 	Grace time.Duration
 	// Poll is the slow timer on which every feed reads even when no
 	// notification rang (1s): the safety net under LISTEN/NOTIFY.
@@ -393,11 +393,11 @@ func (f *feed) advance(ctx context.Context) (int, bool, error) {
 }
 
 // fanOut hands events to every joined subscriber that has not yet got
-// them, and moves the feed to pos. Subscribers whose buffers are full get
-// one grace period, together, to make room (a burst larger than a buffer
-// drops nobody who keeps reading); those still full then are dropped. So
-// a stuck subscriber holds back its store's feed once, by at most Grace,
-// and memory stays bounded.
+// them, and moves the feed to pos. Subscribers whose buffers are full are
+// waited for, together: each is dropped when it takes no event for Grace,
+// and all waiting ends after maxGraces × Grace. So a stuck subscriber
+// holds back its store's feed once, by a bounded time, and memory stays
+// bounded.
 func (f *feed) fanOut(evs []*models.StockEvent, pos Position) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -413,11 +413,14 @@ func (f *feed) fanOut(evs []*models.StockEvent, pos Position) {
 	f.pos = pos
 }
 
+// maxGraces bounds one fan-out's waiting, in grace periods.
+const maxGraces = 10
+
 // waitForRoom delivers the rest of each full subscriber's events, all of
-// them concurrently, until the grace period ends; it drops the ones that
-// could not take everything by then. Called with f.mu held.
+// them concurrently, and drops the ones that could not take everything
+// (see fanOut). Called with f.mu held.
 func (f *feed) waitForRoom(rest map[*Subscription][]*models.StockEvent) {
-	ctx, cancel := context.WithTimeout(context.Background(), f.hub.opts.Grace)
+	ctx, cancel := context.WithTimeout(context.Background(), maxGraces*f.hub.opts.Grace)
 	defer cancel()
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -426,7 +429,7 @@ func (f *feed) waitForRoom(rest map[*Subscription][]*models.StockEvent) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if !s.pushWaiting(ctx, evs) {
+			if !s.pushWaiting(ctx, evs, f.hub.opts.Grace) {
 				mu.Lock()
 				slow = append(slow, s)
 				mu.Unlock()
@@ -460,16 +463,21 @@ func (s *Subscription) push(evs []*models.StockEvent) []*models.StockEvent {
 	return nil
 }
 
-// pushWaiting is push that waits for room until ctx ends; it reports
-// whether every event went in.
-func (s *Subscription) pushWaiting(ctx context.Context, evs []*models.StockEvent) bool {
+// pushWaiting is push that waits for room, up to grace for each event
+// and until ctx ends in all; it reports whether every event went in.
+func (s *Subscription) pushWaiting(ctx context.Context, evs []*models.StockEvent, grace time.Duration) bool {
+	timer := time.NewTimer(grace)
+	defer timer.Stop()
 	for _, e := range evs {
 		if !s.at.Less(Of(*e)) {
 			continue
 		}
 		if s.filter.Match(*e) {
+			timer.Reset(grace)
 			select {
 			case s.ch <- e:
+			case <-timer.C:
+				return false
 			case <-ctx.Done():
 				return false
 			}
