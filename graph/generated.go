@@ -3370,9 +3370,13 @@ type StockEventEdge {
 
 extend type Query {
   """
-  The store's stock events, oldest first, from ` + "`" + `after` + "`" + ` (an event's cursor).
-  Events appear once the transactions before them have ended, so paging
-  forward from the last cursor never skips one. Only forward paging.
+  The store's stock events, oldest first, from ` + "`" + `after` + "`" + ` (an event's cursor
+  or an endCursor). Events appear once the transactions before them have
+  ended, so paging forward from the last cursor never skips one. Only
+  forward paging: ` + "`" + `first` + "`" + ` is 100 when not given, at most 250.
+  ` + "`" + `pageInfo.endCursor` + "`" + ` is the last event's cursor or, when the page is
+  empty, the current horizon's, so a polling client always has a cursor to
+  go on from, also past events its filter does not match.
   """
   stockEvents(filter: StockEventFilter, first: Int, after: String): StockEventConnection! @requireScope(scope: READ_INVENTORY)
 }
@@ -3386,7 +3390,10 @@ type Subscription {
   """
   Every stock event of the store that matches the filter. With ` + "`" + `after` + "`" + ` (an
   event's cursor), the events since then come first, then live ones, with no
-  gap and no duplicate; without it, only events from now on.
+  gap and no duplicate; without it, only events from now on. A subscriber
+  that falls too far behind is ended with an error whose extensions.code is
+  SUBSCRIBER_TOO_SLOW and whose extensions.cursor is the last event it was
+  sent: subscribe again with it as ` + "`" + `after` + "`" + `.
   """
   inventoryChanged(filter: StockEventFilter, after: String): StockEvent! @requireScope(scope: READ_INVENTORY)
   """

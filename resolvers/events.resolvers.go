@@ -7,55 +7,86 @@ package resolvers
 
 import (
 	"context"
-	"fmt"
 	"stockgraph/graph"
 	"stockgraph/graph/model"
+	"stockgraph/internal/api/relay"
+	"stockgraph/internal/apperr"
+	"stockgraph/internal/events"
 	"stockgraph/internal/inventory"
+	"stockgraph/internal/loaders"
 	"stockgraph/models"
 )
 
 func (r *queryResolver) StockEvents(ctx context.Context, filter *model.StockEventFilter, first *int, after *string) (*model.StockEventConnection, error) {
-	panic(fmt.Errorf("not implemented: StockEvents - stockEvents"))
+	f, err := eventFilter(filter)
+	if err != nil {
+		return nil, err
+	}
+	n, err := eventPageSize(first)
+	if err != nil {
+		return nil, err
+	}
+	from, err := eventPosition(after)
+	if err != nil {
+		return nil, err
+	}
+	// One more than asked for tells whether there is a next page.
+	evs, horizon, err := events.Read(ctx, r.DB.DB, storeID(ctx), f, deref(from), n+1)
+	if err != nil {
+		return nil, err
+	}
+	hasNext := len(evs) > n
+	return eventConnection(evs[:min(n, len(evs))], horizon, hasNext), nil
 }
 
 func (r *stockEventResolver) ID(ctx context.Context, obj *models.StockEvent) (string, error) {
-	panic(fmt.Errorf("not implemented: ID - id"))
+	return relay.ID(relay.KindStockEvent, obj.ID), nil
 }
 
 func (r *stockEventResolver) Cursor(ctx context.Context, obj *models.StockEvent) (string, error) {
-	panic(fmt.Errorf("not implemented: Cursor - cursor"))
+	return relay.EncodeEventCursor(events.Of(*obj)), nil
 }
 
 func (r *stockEventResolver) Item(ctx context.Context, obj *models.StockEvent) (*models.InventoryItem, error) {
-	panic(fmt.Errorf("not implemented: Item - item"))
+	it, err := loaders.For(ctx).InventoryItemByID.Load(ctx, obj.ItemID)()
+	if apperr.CodeOf(err) == apperr.NotFound {
+		return nil, nil // deleted with its variant since; variantId still names it
+	}
+	return &it, err
 }
 
 func (r *stockEventResolver) VariantID(ctx context.Context, obj *models.StockEvent) (string, error) {
-	panic(fmt.Errorf("not implemented: VariantID - variantId"))
+	return relay.ID(relay.KindVariant, obj.VariantID), nil
 }
 
 func (r *stockEventResolver) ProductID(ctx context.Context, obj *models.StockEvent) (string, error) {
-	panic(fmt.Errorf("not implemented: ProductID - productId"))
+	return relay.ID(relay.KindProduct, obj.ProductID), nil
 }
 
 func (r *stockEventResolver) Location(ctx context.Context, obj *models.StockEvent) (*models.Location, error) {
-	panic(fmt.Errorf("not implemented: Location - location"))
+	return locationByID(ctx, obj.LocationID)
 }
 
 func (r *stockEventResolver) Movements(ctx context.Context, obj *models.StockEvent) ([]*models.Movement, error) {
-	panic(fmt.Errorf("not implemented: Movements - movements"))
+	ms, errs := loaders.For(ctx).MovementByID.LoadMany(ctx, obj.MovementIDs)()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return ptrs(ms), nil
 }
 
 func (r *stockLevelsResolver) Availability(ctx context.Context, obj *models.StockSnapshot) (inventory.Availability, error) {
-	panic(fmt.Errorf("not implemented: Availability - availability"))
+	return inventory.Availability(obj.Availability), nil
 }
 
 func (r *subscriptionResolver) InventoryChanged(ctx context.Context, filter *model.StockEventFilter, after *string) (<-chan *models.StockEvent, error) {
-	panic(fmt.Errorf("not implemented: InventoryChanged - inventoryChanged"))
+	return r.subscribe(ctx, filter, after)
 }
 
 func (r *subscriptionResolver) BackorderLimitReached(ctx context.Context, filter *model.StockEventFilter, after *string) (<-chan *models.StockEvent, error) {
-	panic(fmt.Errorf("not implemented: BackorderLimitReached - backorderLimitReached"))
+	return r.subscribe(ctx, filter, after, models.EventBackorderLimitReached)
 }
 
 func (r *Resolver) StockEvent() graph.StockEventResolver { return &stockEventResolver{r} }

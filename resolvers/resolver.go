@@ -4,7 +4,11 @@
 package resolvers
 
 import (
+	"context"
+	"time"
+
 	"stockgraph/internal/database"
+	"stockgraph/internal/events"
 	"stockgraph/internal/webhooks"
 )
 
@@ -13,4 +17,11 @@ type Resolver struct {
 	DB *database.DB
 	// WebhookGuard checks webhook URLs at create and update.
 	WebhookGuard webhooks.Guard
+	// Events delivers live stock events to subscriptions.
+	Events *events.Hub
+	// Reauthorize, when set, checks a subscription's caller again every
+	// ReauthorizeEvery (events' default when zero): an error (a revoked
+	// token) ends the subscription with it.
+	Reauthorize      func(context.Context) error
+	ReauthorizeEvery time.Duration
 }

@@ -47,6 +47,9 @@ func (r *queryResolver) Node(ctx context.Context, id string) (models.Node, error
 	case relay.KindMovement:
 		m, err := l.MovementByID.Load(ctx, nid)()
 		return &m, err
+	case relay.KindStockEvent:
+		e, err := l.StockEventByID.Load(ctx, nid)()
+		return &e, err
 	}
 	return nil, apperr.New(apperr.NotFound, "no object with ID %q", id)
 }

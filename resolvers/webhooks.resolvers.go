@@ -171,7 +171,7 @@ func (r *webhookDeliveryResolver) Webhook(ctx context.Context, obj *webhooks.Del
 }
 
 func (r *webhookDeliveryResolver) EventID(ctx context.Context, obj *webhooks.Delivery) (string, error) {
-	return relay.ID(kindStockEvent, obj.EventID), nil
+	return relay.ID(relay.KindStockEvent, obj.EventID), nil
 }
 
 func (r *webhookDeliveryResolver) NextAttemptAt(ctx context.Context, obj *webhooks.Delivery) (*time.Time, error) {

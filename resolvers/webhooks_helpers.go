@@ -10,10 +10,6 @@ import (
 	"stockgraph/internal/webhooks"
 )
 
-// kindStockEvent is the kind of a stock event's global ID.
-// TODO(merge): relay.KindStockEvent once the subscriptions branch adds it.
-const kindStockEvent relay.Kind = "StockEvent"
-
 // webhookInput decodes createWebhook's input.
 func webhookInput(in model.CreateWebhookInput) (webhooks.Input, error) {
 	f, err := webhookFilter(in.Filter)

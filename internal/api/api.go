@@ -27,6 +27,7 @@ import (
 	"stockgraph/internal/apperr"
 	"stockgraph/internal/auth"
 	"stockgraph/internal/database"
+	"stockgraph/internal/events"
 	"stockgraph/internal/loaders"
 	"stockgraph/internal/web"
 	"stockgraph/internal/webhooks"
@@ -44,6 +45,15 @@ type Config struct {
 	// WebhookGuard checks webhook URLs at create and update (private
 	// addresses refused unless it allows them).
 	WebhookGuard webhooks.Guard
+	// Events delivers stock events to subscriptions; the caller runs and
+	// closes it. NewHandler makes one that only polls when it is nil.
+	Events *events.Hub
+	// ReauthorizeEvery is how often a subscription checks its token again
+	// (5s when zero), so that a revoked token's subscriptions end.
+	ReauthorizeEvery time.Duration
+	// InitTimeout is how long a websocket may take to send connection_init
+	// before it is closed with 4408 (DefaultInitTimeout when zero).
+	InitTimeout time.Duration
 }
 
 // NewHandler returns the server's HTTP handler.
@@ -53,6 +63,12 @@ func NewHandler(cfg Config) http.Handler {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	if cfg.Events == nil {
+		cfg.Events = events.NewHub(cfg.DB.DB, events.HubOptions{Logger: cfg.Logger})
+	}
+	if cfg.InitTimeout == 0 {
+		cfg.InitTimeout = DefaultInitTimeout
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", authenticate(cfg, newGraphQL(cfg)))
@@ -69,18 +85,26 @@ func NewHandler(cfg Config) http.Handler {
 
 func newGraphQL(cfg Config) *handler.Server {
 	schema := graph.NewExecutableSchema(graph.Config{
-		Resolvers:  &resolvers.Resolver{DB: cfg.DB, WebhookGuard: cfg.WebhookGuard},
+		Resolvers: &resolvers.Resolver{DB: cfg.DB, WebhookGuard: cfg.WebhookGuard, Events: cfg.Events,
+			Reauthorize: reauthorize(cfg), ReauthorizeEvery: cfg.ReauthorizeEvery},
 		Directives: graph.DirectiveRoot{RequireScope: requireScope},
 		Complexity: complexity(),
 	})
 	present := presentError(cfg.Logger)
 	srv := handler.New(schema)
 	srv.AddTransport(transport.Websocket{
-		KeepAlivePingInterval: 15 * time.Second,
+		// Keep-alives: "ka" messages for the legacy graphql-ws protocol,
+		// ping (answered by pong) for graphql-transport-ws; a client that
+		// answers no ping within two intervals is disconnected.
+		KeepAlivePingInterval: keepAlive,
+		PingPongInterval:      keepAlive,
 		// coder/websocket refuses upgrades whose Origin is another host
 		// unless told otherwise, so no other site can ride a browser's
-		// connection; clients that are not browsers send no Origin.
-		Implementation: transport.CoderWebsocketImplementation{},
+		// connection; clients that are not browsers send no Origin. The
+		// wrapper closes a connection that sends no connection_init in
+		// time with 4408, as graphql-transport-ws says (gqlgen's own
+		// InitTimeout closes with 1002).
+		Implementation: initDeadline{inner: transport.CoderWebsocketImplementation{}, timeout: cfg.InitTimeout},
 		InitFunc: func(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
 			return websocketInit(ctx, cfg, present, payload)
 		},
@@ -94,6 +118,7 @@ func newGraphQL(cfg Config) *handler.Server {
 	srv.Use(listLimit{})
 	srv.Use(extension.FixedComplexityLimit(MaxComplexity))
 	srv.AroundOperations(perOperation(cfg, present))
+	srv.AroundResponses(perEvent(cfg))
 	srv.SetErrorPresenter(present)
 	srv.SetRecoverFunc(func(ctx context.Context, p any) error {
 		cfg.Logger.ErrorContext(ctx, "panic in resolver", "panic", p)

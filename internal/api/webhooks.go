@@ -1,11 +1,9 @@
 package api
 
 import (
-	"encoding/base64"
-	"strconv"
-
 	"stockgraph/graph"
 	"stockgraph/internal/api/relay"
+	"stockgraph/internal/events"
 	"stockgraph/internal/webhooks"
 	"stockgraph/models"
 )
@@ -19,11 +17,8 @@ type WebhookNames struct{}
 func (WebhookNames) GlobalID(kind string, id int64) string { return relay.ID(relay.Kind(kind), id) }
 
 // Cursor is the event's cursor, as StockEvent.cursor gives it.
-// TODO(merge): relay.EncodeEventCursor(events.Of(e)) from the
-// subscriptions branch, which this spells out meanwhile.
 func (WebhookNames) Cursor(e models.StockEvent) string {
-	raw := "E:" + strconv.FormatUint(e.Xid, 10) + ":" + strconv.FormatInt(e.ID, 10)
-	return base64.RawURLEncoding.EncodeToString([]byte(raw))
+	return relay.EncodeEventCursor(events.Of(e))
 }
 
 // webhookComplexity prices the webhook connections as complexity prices

@@ -45,6 +45,10 @@ const (
 	// FeatureDisabled: backorder or preorder values while the store has
 	// them switched off.
 	FeatureDisabled Code = "FEATURE_DISABLED"
+	// SubscriberTooSlow: a subscription fell further behind than its
+	// buffer holds and was ended; extensions.cursor is the last event it
+	// delivered, to pass as `after` when subscribing again.
+	SubscriberTooSlow Code = "SUBSCRIBER_TOO_SLOW"
 	// Internal: something failed on our side; the message says no more.
 	Internal Code = "INTERNAL"
 )

@@ -46,7 +46,7 @@ func Bench() *cobra.Command {
 	cmd.Flags().IntVar(&o.Locations, "locations", 5, "locations")
 	cmd.Flags().IntVar(&o.Requests, "requests", 200, "requests to send")
 	cmd.Flags().IntVar(&o.Clients, "clients", 4, "concurrent clients")
-	cmd.AddCommand(benchWrites())
+	cmd.AddCommand(benchWrites(), benchEvents())
 	return cmd
 }
 
@@ -113,4 +113,48 @@ func validateBenchWrites(o bench.WriteOptions) error {
 		return fmt.Errorf("bench writes: --pgbench-scale must be at least 1, got %d", o.Pgbench.Scale)
 	}
 	return nil
+}
+
+// benchEvents measures live stock events: subscribers on two replicas
+// while writers adjust stock through HTTP. Progress goes to stderr, the
+// figures to stdout; it fails when a subscriber misses an event.
+func benchEvents() *cobra.Command {
+	o := bench.EventOptions{}
+	cmd := &cobra.Command{
+		Use:   "events [--subscribers 100] [--writers 8] [--duration 10s] [--items 100]",
+		Short: "Delay from a stock change to its subscribers, on two replicas, and events per second",
+		Long: `Serve two replicas (two API handlers, each with its own event hub and LISTEN
+connection) on loopback, split the subscribers between them, and send relative
+adjustments through HTTP for the duration. Prints p50 and p99 of the delay from
+an event's writing (its occurredAt) to its receipt, events delivered per second,
+and dropped or incomplete subscribers; fails when a subscriber misses an event.`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			url, err := databaseURL()
+			if err != nil {
+				return err
+			}
+			o.DatabaseURL = url
+			db, err := openDB(cmd.Context(), true)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			rep, err := bench.RunEvents(cmd.Context(), db, o, os.Stderr)
+			if err != nil {
+				return fmt.Errorf("bench events: %w", err)
+			}
+			fmt.Fprint(cmd.OutOrStdout(), rep)
+			if err := rep.Err(); err != nil {
+				return fmt.Errorf("bench events failed: %w", err)
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.IntVar(&o.Subscribers, "subscribers", 100, "subscribers, split between the two replicas")
+	f.IntVar(&o.Writers, "writers", 8, "concurrent writers, split between the two replicas")
+	f.DurationVar(&o.Duration, "duration", 10*time.Second, "how long the writers write")
+	f.IntVar(&o.Items, "items", 100, "items the writers change, all at one location")
+	return cmd
 }

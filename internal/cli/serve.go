@@ -13,6 +13,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"stockgraph/internal/api"
+	"stockgraph/internal/database"
+	"stockgraph/internal/events"
 	"stockgraph/internal/loaders"
 )
 
@@ -51,10 +53,15 @@ func runServe(cmd *cobra.Command, _ []string) error {
 		return err
 	}
 	defer stopHooks()
+	hub, stopHub, err := startEvents(ctx, db, logger)
+	if err != nil {
+		return err
+	}
+	defer stopHub()
 	srv := &http.Server{
 		Addr: addr,
 		Handler: api.NewHandler(api.Config{DB: db, DevToken: os.Getenv("STOCKGRAPH_DEV_TOKEN"), LoaderWait: wait, Logger: logger,
-			WebhookGuard: hooks.Guard}),
+			WebhookGuard: hooks.Guard, Events: hub}),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	ln, err := net.Listen("tcp", addr)
@@ -69,12 +76,32 @@ func runServe(cmd *cobra.Command, _ []string) error {
 		return err
 	case <-ctx.Done():
 	}
+	// Subscriptions end first (each client gets complete), then requests
+	// in flight finish; Shutdown does not wait for websockets.
+	stopHub()
 	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
 	return nil
+}
+
+// startEvents starts the hub that delivers stock events to subscriptions,
+// with its LISTEN connection; stop ends it and waits for it.
+func startEvents(ctx context.Context, db *database.DB, logger *slog.Logger) (*events.Hub, func(), error) {
+	url, err := databaseURL()
+	if err != nil {
+		return nil, nil, err
+	}
+	hub := events.NewHub(db.DB, events.HubOptions{Logger: logger})
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		hub.Run(ctx, url)
+	}()
+	return hub, func() { cancel(); <-done }, nil
 }
 
 // loaderWait reads STOCKGRAPH_LOADER_WAIT.

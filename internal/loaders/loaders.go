@@ -16,6 +16,7 @@ import (
 
 	"stockgraph/internal/apperr"
 	"stockgraph/internal/catalog"
+	"stockgraph/internal/events"
 	"stockgraph/internal/inventory"
 	"stockgraph/internal/ledger"
 	"stockgraph/internal/page"
@@ -53,6 +54,7 @@ type Loaders struct {
 	ItemsByProductAsOf *dataloader.Loader[TimedKey, []models.InventoryItem]
 	MovementPageByItem *dataloader.Loader[PageKey, page.Page[models.Movement]]
 	MovementByID       *dataloader.Loader[int64, models.Movement]
+	StockEventByID     *dataloader.Loader[int64, models.StockEvent]
 
 	// locations are loaded whole, once per operation until a write
 	// forgets them: a store has few, and every aggregate needs to know
@@ -109,6 +111,9 @@ func New(db *gorm.DB, storeID int64, wait time.Duration) *Loaders {
 	l.MovementByID = newLoader(wait, byIDs(func(ctx context.Context, ids []int64) (map[int64]models.Movement, error) {
 		return ledger.ByIDs(ctx, db, storeID, ids)
 	}, "inventory movement"))
+	l.StockEventByID = newLoader(wait, byIDs(func(ctx context.Context, ids []int64) (map[int64]models.StockEvent, error) {
+		return events.ByIDs(ctx, db, storeID, ids)
+	}, "stock event"))
 	return l
 }
 
@@ -146,6 +151,7 @@ func (l *Loaders) ClearAll() {
 	l.ItemsByProductAsOf.ClearAll()
 	l.MovementPageByItem.ClearAll()
 	l.MovementByID.ClearAll()
+	l.StockEventByID.ClearAll()
 	l.locations.Lock()
 	l.locations.rows, l.locations.loaded = nil, false
 	l.locations.Unlock()

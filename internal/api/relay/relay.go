@@ -21,13 +21,14 @@ const (
 	KindVariant         Kind = "Variant"
 	KindInventoryItem   Kind = "InventoryItem"
 	KindMovement        Kind = "InventoryMovement"
+	KindStockEvent      Kind = "StockEvent"
 	KindWebhook         Kind = "Webhook"
 	KindWebhookDelivery Kind = "WebhookDelivery"
 )
 
 var kinds = map[Kind]bool{
 	KindStore: true, KindLocation: true, KindProduct: true, KindVariant: true, KindInventoryItem: true, KindMovement: true,
-	KindWebhook: true, KindWebhookDelivery: true,
+	KindStockEvent: true, KindWebhook: true, KindWebhookDelivery: true,
 }
 
 // ID encodes an object's global ID. Clients treat it as opaque; it is the
