@@ -395,6 +395,7 @@ type ComplexityRoot struct {
 	}
 
 	StockEvent struct {
+		Actor       func(childComplexity int) int
 		After       func(childComplexity int) int
 		Before      func(childComplexity int) int
 		CreatedAt   func(childComplexity int) int
@@ -691,6 +692,8 @@ type StockEventResolver interface {
 	Location(ctx context.Context, obj *models.StockEvent) (*models.Location, error)
 
 	Movements(ctx context.Context, obj *models.StockEvent) ([]*models.Movement, error)
+
+	Actor(ctx context.Context, obj *models.StockEvent) (*string, error)
 }
 type StockLevelsResolver interface {
 	Availability(ctx context.Context, obj *models.StockSnapshot) (inventory.Availability, error)
@@ -2225,6 +2228,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SetInventoryTrackingPayload.UpdatedItemCount(childComplexity), true
 
+	case "StockEvent.actor":
+		if e.ComplexityRoot.StockEvent.Actor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StockEvent.Actor(childComplexity), true
 	case "StockEvent.after":
 		if e.ComplexityRoot.StockEvent.After == nil {
 			break
@@ -3342,6 +3351,8 @@ type StockEvent implements Node {
   movements: [InventoryMovement!]!
   "All events and movements of one mutation share it."
   operationId: String!
+  "The name of the API token that made the change; null for changes made from the command line (import)."
+  actor: String
   reason: String!
   reference: String!
 }
@@ -5010,6 +5021,8 @@ func (ec *executionContext) childFields_StockEvent(ctx context.Context, field gr
 		return ec.fieldContext_StockEvent_movements(ctx, field)
 	case "operationId":
 		return ec.fieldContext_StockEvent_operationId(ctx, field)
+	case "actor":
+		return ec.fieldContext_StockEvent_actor(ctx, field)
 	case "reason":
 		return ec.fieldContext_StockEvent_reason(ctx, field)
 	case "reference":
@@ -13560,6 +13573,29 @@ func (ec *executionContext) _StockEvent_operationId(ctx context.Context, field g
 }
 func (ec *executionContext) fieldContext_StockEvent_operationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("StockEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _StockEvent_actor(ctx context.Context, field graphql.CollectedField, obj *models.StockEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StockEvent_actor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.StockEvent().Actor(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_StockEvent_actor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StockEvent", field, true, true, "String")
 }
 
 func (ec *executionContext) _StockEvent_reason(ctx context.Context, field graphql.CollectedField, obj *models.StockEvent) (ret graphql.Marshaler) {
@@ -22354,6 +22390,12 @@ func (ec *executionContext) _StockEvent(ctx context.Context, sel ast.SelectionSe
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "actor":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._StockEvent_actor(ctx, field, obj)
+				})
 		case "reason":
 			out.Values[i] = ec._StockEvent_reason(ctx, field, obj)
 			if out.Values[i] == graphql.Null {

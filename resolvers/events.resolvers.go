@@ -77,6 +77,14 @@ func (r *stockEventResolver) Movements(ctx context.Context, obj *models.StockEve
 	return ptrs(ms), nil
 }
 
+func (r *stockEventResolver) Actor(ctx context.Context, obj *models.StockEvent) (*string, error) {
+	if obj.TokenID == nil {
+		return nil, nil
+	}
+	name, err := loaders.For(ctx).TokenNameByID.Load(ctx, *obj.TokenID)()
+	return &name, err
+}
+
 func (r *stockLevelsResolver) Availability(ctx context.Context, obj *models.StockSnapshot) (inventory.Availability, error) {
 	return inventory.Availability(obj.Availability), nil
 }

@@ -308,11 +308,17 @@ func TestStockEventsQueryAndNode(t *testing.T) {
 	if len(p3.StockEvents.Nodes) != 0 || p3.StockEvents.PageInfo.EndCursor == "" {
 		t.Fatalf("empty page = %+v, want no events and the horizon's endCursor", p3.StockEvents)
 	}
-	var node struct{ Node struct{ ID, Type string } }
+	var node struct {
+		Node struct {
+			ID, Type string
+			Actor    *string
+		}
+	}
 	id := p1.StockEvents.Nodes[0].ID
-	le.mustData(f.token, `query($id: ID!) { node(id: $id) { id ... on StockEvent { type } } }`, map[string]any{"id": id}, &node)
-	if node.Node.ID != id || node.Node.Type != "STOCK_CHANGED" {
-		t.Errorf("node(%s) = %+v, want the event", id, node.Node)
+	le.mustData(f.token, `query($id: ID!) { node(id: $id) { id ... on StockEvent { type actor } } }`, map[string]any{"id": id}, &node)
+	// The token that made the change is named by the name it was created with.
+	if node.Node.ID != id || node.Node.Type != "STOCK_CHANGED" || node.Node.Actor == nil || *node.Node.Actor != "test" {
+		t.Errorf("node(%s) = %+v, want the event, made by the token named test", id, node.Node)
 	}
 	for _, bad := range []struct {
 		vars  map[string]any

@@ -178,3 +178,17 @@ func BearerToken(header string) (string, bool) {
 	}
 	return strings.TrimSpace(token), true
 }
+
+// TokenNames returns the names of the store's tokens with the given IDs,
+// revoked ones too, keyed by ID: events and movements name who made them.
+func TokenNames(ctx context.Context, db *gorm.DB, storeID int64, ids []int64) (map[int64]string, error) {
+	var rows []models.APIToken
+	if err := db.WithContext(ctx).Select("id", "name").Where("store_id = ? AND id IN ?", storeID, ids).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("load token names: %w", err)
+	}
+	out := make(map[int64]string, len(rows))
+	for _, r := range rows {
+		out[r.ID] = r.Name
+	}
+	return out, nil
+}

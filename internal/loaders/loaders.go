@@ -15,6 +15,7 @@ import (
 	"gorm.io/gorm"
 
 	"stockgraph/internal/apperr"
+	"stockgraph/internal/auth"
 	"stockgraph/internal/catalog"
 	"stockgraph/internal/events"
 	"stockgraph/internal/inventory"
@@ -55,6 +56,7 @@ type Loaders struct {
 	MovementPageByItem *dataloader.Loader[PageKey, page.Page[models.Movement]]
 	MovementByID       *dataloader.Loader[int64, models.Movement]
 	StockEventByID     *dataloader.Loader[int64, models.StockEvent]
+	TokenNameByID      *dataloader.Loader[int64, string]
 
 	// locations are loaded whole, once per operation until a write
 	// forgets them: a store has few, and every aggregate needs to know
@@ -114,6 +116,9 @@ func New(db *gorm.DB, storeID int64, wait time.Duration) *Loaders {
 	l.StockEventByID = newLoader(wait, byIDs(func(ctx context.Context, ids []int64) (map[int64]models.StockEvent, error) {
 		return events.ByIDs(ctx, db, storeID, ids)
 	}, "stock event"))
+	l.TokenNameByID = newLoader(wait, byIDs(func(ctx context.Context, ids []int64) (map[int64]string, error) {
+		return auth.TokenNames(ctx, db, storeID, ids)
+	}, "API token"))
 	return l
 }
 
@@ -152,6 +157,7 @@ func (l *Loaders) ClearAll() {
 	l.MovementPageByItem.ClearAll()
 	l.MovementByID.ClearAll()
 	l.StockEventByID.ClearAll()
+	l.TokenNameByID.ClearAll()
 	l.locations.Lock()
 	l.locations.rows, l.locations.loaded = nil, false
 	l.locations.Unlock()
