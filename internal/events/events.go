@@ -61,19 +61,54 @@ func Append(ctx context.Context, tx *gorm.DB, storeID int64, evs []models.StockE
 	if len(evs) == 0 {
 		return nil
 	}
+	payload, err := Encode(evs)
+	if err != nil {
+		return err
+	}
+	sql := "WITH ev AS (" + InsertSQL("$1", "$2", storedMovementIDs) + ") " + NotifySQL("ev", "$3", "$4")
+	if err := tx.WithContext(ctx).Exec(sql, payload, storeID, Channel, strconv.FormatInt(storeID, 10)).Error; err != nil {
+		return fmt.Errorf("append %d stock events: %w", len(evs), err)
+	}
+	return nil
+}
+
+// Encode encodes events as InsertSQL reads them: a JSON array.
+func Encode(evs []models.StockEvent) (string, error) {
 	rows := make([]eventRow, len(evs))
 	for i, e := range evs {
 		rows[i] = rowOf(e)
 	}
 	payload, err := json.Marshal(rows)
 	if err != nil {
-		return fmt.Errorf("encode stock events: %w", err)
+		return "", fmt.Errorf("encode stock events: %w", err)
 	}
-	err = tx.WithContext(ctx).Exec(appendSQL, string(payload), storeID, Channel, strconv.FormatInt(storeID, 10)).Error
-	if err != nil {
-		return fmt.Errorf("append %d stock events: %w", len(evs), err)
-	}
-	return nil
+	return string(payload), nil
+}
+
+// InsertSQL inserts the events of the JSON array (Encode) in the
+// parameter rows into the store of the parameter store, for a
+// data-modifying CTE. movementIDs is the SQL of each event's movements
+// (bigint[]) in terms of the row r: the IDs Encode sent, or those of
+// movements written by the same statement (see inventory's record step).
+func InsertSQL(rows, store, movementIDs string) string {
+	return `INSERT INTO stock_events (store_id, type, item_id, variant_id, product_id, location_id, operation_id,
+    movement_ids, reason, reference, token_id, before, after)
+  SELECT ` + store + `, r.type, r.item_id, r.variant_id, r.product_id, r.location_id, r.operation_id,
+    ` + movementIDs + `, r.reason, r.reference, r.token_id, r.before, r.after
+  FROM jsonb_to_recordset(` + rows + `::jsonb) AS r(type stock_event_type, item_id bigint, variant_id bigint, product_id bigint,
+    location_id bigint, operation_id uuid, movement_ids jsonb, reason text, reference text, token_id bigint,
+    before jsonb, after jsonb)
+  RETURNING 1`
+}
+
+// storedMovementIDs are the movement IDs an encoded event carries.
+const storedMovementIDs = "ARRAY(SELECT jsonb_array_elements_text(r.movement_ids)::bigint)"
+
+// NotifySQL rings the doorbell (channel, with the store's ID as the
+// payload; both parameters) when the CTE of inserted events has a row.
+// NOTIFY is delivered at commit, and once per transaction and payload.
+func NotifySQL(cte, channel, store string) string {
+	return "SELECT pg_notify(" + channel + ", " + store + ") FROM (SELECT 1 FROM " + cte + " LIMIT 1) AS any_row"
 }
 
 // eventRow is an event as Append sends it, one element of a JSON array.
@@ -104,19 +139,6 @@ func rowOf(e models.StockEvent) eventRow {
 	}
 }
 
-// appendSQL inserts the rows of a JSON array and notifies once.
-const appendSQL = `
-WITH ins AS (
-  INSERT INTO stock_events (store_id, type, item_id, variant_id, product_id, location_id, operation_id,
-    movement_ids, reason, reference, token_id, before, after)
-  SELECT $2, r.type, r.item_id, r.variant_id, r.product_id, r.location_id, r.operation_id,
-    ARRAY(SELECT jsonb_array_elements_text(r.movement_ids)::bigint), r.reason, r.reference, r.token_id, r.before, r.after
-  FROM jsonb_to_recordset($1::jsonb) AS r(type stock_event_type, item_id bigint, variant_id bigint, product_id bigint,
-    location_id bigint, operation_id uuid, movement_ids jsonb, reason text, reference text, token_id bigint,
-    before jsonb, after jsonb)
-  RETURNING 1
-)
-SELECT pg_notify($3, $4) FROM (SELECT 1 FROM ins LIMIT 1) AS any_row`
 
 // Read returns up to limit of the store's events past after that match f,
 // in order, and the horizon: the position up to which the store's events

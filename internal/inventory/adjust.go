@@ -297,10 +297,7 @@ func (b *batch) recordAdjustment(meta changeMeta, ds deltas) (ChangeResult, erro
 			movements = append(movements, meta.stamp(mv, b.actor, op))
 		}
 	}
-	if err := ledger.Append(b.ctx, b.tx, movements); err != nil {
-		return ChangeResult{}, err
-	}
-	if err := b.recordEvents(changes, movements, meta); err != nil {
+	if err := b.record(movements, changes, meta); err != nil {
 		return ChangeResult{}, err
 	}
 	res := b.results(now)

@@ -1,11 +1,14 @@
 package inventory
 
 import (
+	"fmt"
 	"maps"
+	"strconv"
 
 	"github.com/google/uuid"
 
 	"stockgraph/internal/events"
+	"stockgraph/internal/ledger"
 	"stockgraph/models"
 )
 
@@ -85,11 +88,52 @@ func changesOf(locked map[itemKey]models.InventoryItem, after []models.Inventory
 }
 
 // recordEvents appends the events of the items a write changed, in the
-// write's transaction, each with the movements of its variant at its
-// location, the write's reason and reference, and the token. Movements
-// carry the write's operation; a write without movements (settings) gets
-// an operation of its own.
+// write's transaction (writes without movements: settings, tracking,
+// stocking).
 func (b *batch) recordEvents(changes []itemChange, movements []models.Movement, meta changeMeta) error {
+	return events.Append(b.ctx, b.tx, b.actor.Store.ID, b.eventsOf(changes, movements, meta))
+}
+
+// record writes a change of quantities to the ledger and its events in
+// one statement, so that events cost no round trip while the items are
+// locked: the movements, then the events, each with the IDs of its item's
+// movements, and the doorbell. It fills in the movements' IDs and times.
+func (b *batch) record(movements []models.Movement, changes []itemChange, meta changeMeta) error {
+	evs := b.eventsOf(changes, movements, meta)
+	if len(movements) == 0 || len(evs) == 0 {
+		if err := ledger.Append(b.ctx, b.tx, movements); err != nil {
+			return err
+		}
+		return events.Append(b.ctx, b.tx, b.actor.Store.ID, evs)
+	}
+	mv, err := ledger.Encode(movements)
+	if err != nil {
+		return err
+	}
+	ev, err := events.Encode(evs)
+	if err != nil {
+		return err
+	}
+	rows, err := b.tx.WithContext(b.ctx).Raw(recordSQL, mv, ev, b.actor.Store.ID, events.Channel, strconv.FormatInt(b.actor.Store.ID, 10)).Rows()
+	if err != nil {
+		return fmt.Errorf("record %d movements and %d events: %w", len(movements), len(evs), err)
+	}
+	return ledger.ScanReturned(rows, movements)
+}
+
+// recordSQL is record's statement. The cross join with the doorbell makes
+// PostgreSQL ring it (there are events whenever there are movements).
+var recordSQL = "WITH mv AS (" + ledger.InsertSQL("$1") + "), ev AS (" +
+	events.InsertSQL("$2", "$3", `ARRAY(SELECT m.id FROM mv m WHERE m.variant_id = r.variant_id
+    AND (m.from_location_id = r.location_id OR m.to_location_id = r.location_id) ORDER BY m.id)`) +
+	"), bell AS (" + events.NotifySQL("ev", "$4", "$5") + ") " +
+	"SELECT mv.id, mv.created_at FROM mv, bell ORDER BY mv.id"
+
+// eventsOf builds the events of the items a write changed, each with the
+// movements of its variant at its location, the write's reason and
+// reference, and the token. Movements carry the write's operation; a
+// write without movements (settings) gets an operation of its own.
+func (b *batch) eventsOf(changes []itemChange, movements []models.Movement, meta changeMeta) []models.StockEvent {
 	op := uuid.NewString()
 	if len(movements) > 0 {
 		op = movements[0].OperationID
@@ -108,7 +152,7 @@ func (b *batch) recordEvents(changes []itemChange, movements []models.Movement, 
 			evs = append(evs, e)
 		}
 	}
-	return events.Append(b.ctx, b.tx, b.actor.Store.ID, evs)
+	return evs
 }
 
 // movementsOf returns the IDs of the movements of the item's variant into

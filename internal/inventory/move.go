@@ -12,7 +12,6 @@ import (
 
 	"stockgraph/internal/apperr"
 	"stockgraph/internal/database"
-	"stockgraph/internal/ledger"
 	"stockgraph/models"
 )
 
@@ -107,11 +106,8 @@ func move(ctx context.Context, tx *gorm.DB, actor Actor, m Move) (MoveResult, er
 	if err := setExpectedDates(ctx, tx, b.actor.Store.ID, lines, b.resolved, running, updated); err != nil {
 		return MoveResult{}, err
 	}
-	if err := ledger.Append(ctx, tx, movements); err != nil {
-		return MoveResult{}, err
-	}
 	items := changedItems(keys, b.locked, updated)
-	if err := b.recordEvents(changesOf(b.locked, items), movements, meta); err != nil {
+	if err := b.record(movements, changesOf(b.locked, items), meta); err != nil {
 		return MoveResult{}, err
 	}
 	res := MoveResult{ChangeResult: ChangeResult{Movements: movements, Items: items},

@@ -7,12 +7,13 @@ package ledger
 
 import (
 	"context"
+	"database/sql"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
 
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 
 	"stockgraph/internal/database"
 	"stockgraph/internal/page"
@@ -80,11 +81,90 @@ func Append(ctx context.Context, tx *gorm.DB, movements []models.Movement) error
 	if len(movements) == 0 {
 		return nil
 	}
-	// created_at is the database's (clock_timestamp()), so it comes back
-	// with the IDs.
-	returning := clause.Returning{Columns: []clause.Column{{Name: "id"}, {Name: "created_at"}}}
-	if err := tx.WithContext(ctx).Clauses(returning).CreateInBatches(&movements, 2000).Error; err != nil {
+	payload, err := Encode(movements)
+	if err != nil {
+		return err
+	}
+	rows, err := tx.WithContext(ctx).Raw("WITH mv AS ("+InsertSQL("$1")+") "+ReturnedSQL("mv"), payload).Rows()
+	if err != nil {
 		return fmt.Errorf("append %d movements to the ledger: %w", len(movements), err)
+	}
+	return ScanReturned(rows, movements)
+}
+
+// movementRow is a movement as InsertSQL reads it, one element of a JSON
+// array.
+type movementRow struct {
+	StoreID        int64                `json:"store_id"`
+	OperationID    string               `json:"operation_id"`
+	VariantID      int64                `json:"variant_id"`
+	FromLocationID int64                `json:"from_location_id"`
+	FromState      models.QuantityState `json:"from_state"`
+	ToLocationID   int64                `json:"to_location_id"`
+	ToState        models.QuantityState `json:"to_state"`
+	Quantity       int                  `json:"quantity"`
+	Reason         string               `json:"reason"`
+	Reference      string               `json:"reference"`
+	IdempotencyKey *string              `json:"idempotency_key"`
+	TokenID        *int64               `json:"token_id"`
+	FromBalance    *int                 `json:"from_balance"`
+	ToBalance      *int                 `json:"to_balance"`
+}
+
+// Encode encodes movements as InsertSQL reads them: a JSON array.
+func Encode(movements []models.Movement) (string, error) {
+	rows := make([]movementRow, len(movements))
+	for i, m := range movements {
+		rows[i] = movementRow{m.StoreID, m.OperationID, m.VariantID, m.FromLocationID, m.FromState, m.ToLocationID, m.ToState,
+			m.Quantity, m.Reason, m.Reference, m.IdempotencyKey, m.TokenID, m.FromBalance, m.ToBalance}
+	}
+	b, err := json.Marshal(rows)
+	if err != nil {
+		return "", fmt.Errorf("encode movements: %w", err)
+	}
+	return string(b), nil
+}
+
+// InsertSQL inserts the movements of the JSON array (Encode) in the
+// parameter rows, for a data-modifying CTE that returns each movement's
+// ID, time, variant and ends, so that a statement can write what refers
+// to them (stock events) in the same round trip.
+func InsertSQL(rows string) string {
+	return `INSERT INTO inventory_movements (store_id, operation_id, variant_id, from_location_id, from_state,
+    to_location_id, to_state, quantity, reason, reference, idempotency_key, token_id, from_balance, to_balance)
+  SELECT r.store_id, r.operation_id, r.variant_id, r.from_location_id, r.from_state, r.to_location_id, r.to_state,
+    r.quantity, r.reason, r.reference, r.idempotency_key, r.token_id, r.from_balance, r.to_balance
+  FROM jsonb_to_recordset(` + rows + `::jsonb) AS r(store_id bigint, operation_id uuid, variant_id bigint,
+    from_location_id bigint, from_state quantity_state, to_location_id bigint, to_state quantity_state, quantity integer,
+    reason text, reference text, idempotency_key text, token_id bigint, from_balance integer, to_balance integer)
+  RETURNING id, created_at, variant_id, from_location_id, to_location_id`
+}
+
+// ReturnedSQL selects the IDs and times of the movements the CTE of
+// InsertSQL wrote, in the order they were sent: identities are drawn in
+// the order rows are inserted.
+func ReturnedSQL(cte string) string {
+	return "SELECT id, created_at FROM " + cte + " ORDER BY id"
+}
+
+// ScanReturned fills in the movements' IDs and times from ReturnedSQL's
+// rows, and closes them.
+func ScanReturned(rows *sql.Rows, movements []models.Movement) error {
+	defer rows.Close()
+	i := 0
+	for ; rows.Next(); i++ {
+		if i == len(movements) {
+			return fmt.Errorf("append movements: more rows returned than the %d sent", len(movements))
+		}
+		if err := rows.Scan(&movements[i].ID, &movements[i].CreatedAt); err != nil {
+			return fmt.Errorf("append movements: %w", err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("append movements: %w", err)
+	}
+	if i != len(movements) {
+		return fmt.Errorf("append movements: %d rows returned for the %d sent", i, len(movements))
 	}
 	return nil
 }
