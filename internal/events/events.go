@@ -139,7 +139,6 @@ func rowOf(e models.StockEvent) eventRow {
 	}
 }
 
-
 // Read returns up to limit of the store's events past after that match f,
 // in order, and the horizon: the position up to which the store's events
 // are final. Every event returned lies below it, and an event not yet
