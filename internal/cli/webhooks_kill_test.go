@@ -138,7 +138,26 @@ func TestKill9LosesNoDelivery(t *testing.T) {
 	if ok < 20 {
 		t.Fatalf("only %d writes succeeded; see %s", ok, srv.logs.Name())
 	}
+	checkEveryChangeHasItsEvents(t, db, ok)
 	checkEveryEventDelivered(t, db, recv)
+}
+
+// checkEveryChangeHasItsEvents checks that the kill left every committed
+// change with exactly its events: each movement written by the load is
+// named by exactly one STOCK_CHANGED event, every event names movements
+// that exist, and there are at least as many changes as writes answered.
+func checkEveryChangeHasItsEvents(t *testing.T, db *database.DB, answered int) {
+	t.Helper()
+	var unmatched, dangling, changes int64
+	db.Raw(`SELECT count(*) FROM inventory_movements m WHERE m.reason <> 'opening_balance'
+		AND (SELECT count(*) FROM stock_events e WHERE e.type = 'STOCK_CHANGED' AND m.id = ANY(e.movement_ids)) <> 1`).Scan(&unmatched)
+	db.Raw(`SELECT count(*) FROM stock_events e, unnest(e.movement_ids) AS mid
+		WHERE NOT EXISTS (SELECT 1 FROM inventory_movements m WHERE m.id = mid)`).Scan(&dangling)
+	db.Raw(`SELECT count(DISTINCT operation_id) FROM stock_events WHERE type = 'STOCK_CHANGED'`).Scan(&changes)
+	if unmatched != 0 || dangling != 0 || changes < int64(answered) {
+		t.Errorf("after the kill: %d movements without exactly one STOCK_CHANGED, %d events naming missing movements, %d changes with events for %d writes answered; want 0, 0 and at least as many changes",
+			unmatched, dangling, changes, answered)
+	}
 }
 
 func newKillServer(t *testing.T, dsn string) *server {
