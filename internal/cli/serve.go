@@ -48,12 +48,9 @@ func runServe(cmd *cobra.Command, _ []string) error {
 	if err != nil {
 		return err
 	}
-	stopHooks, err := startWebhooks(ctx, db, hooks)
-	if err != nil {
-		return err
-	}
+	wakeHooks, stopHooks := startWebhooks(ctx, db, hooks)
 	defer stopHooks()
-	hub, stopHub, err := startEvents(ctx, db, logger)
+	hub, stopHub, err := startEvents(ctx, db, logger, wakeHooks)
 	if err != nil {
 		return err
 	}
@@ -89,12 +86,12 @@ func runServe(cmd *cobra.Command, _ []string) error {
 
 // startEvents starts the hub that delivers stock events to subscriptions,
 // with its LISTEN connection; stop ends it and waits for it.
-func startEvents(ctx context.Context, db *database.DB, logger *slog.Logger) (*events.Hub, func(), error) {
+func startEvents(ctx context.Context, db *database.DB, logger *slog.Logger, doorbell func()) (*events.Hub, func(), error) {
 	url, err := databaseURL()
 	if err != nil {
 		return nil, nil, err
 	}
-	hub := events.NewHub(db.DB, events.HubOptions{Logger: logger})
+	hub := events.NewHub(db.DB, events.HubOptions{Logger: logger, Doorbell: doorbell})
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"sync"
 	"time"
 
 	"stockgraph/internal/api"
@@ -30,19 +29,14 @@ func webhookConfig(logger *slog.Logger) (webhooks.Config, error) {
 	return cfg, nil
 }
 
-// startWebhooks runs the webhook worker, woken by the events doorbell;
-// stop ends it and waits for it. Deliveries in flight when it stops are
-// tried again once their lease runs out, by this replica or another.
-func startWebhooks(ctx context.Context, db *database.DB, cfg webhooks.Config) (stop func(), err error) {
-	dsn, err := databaseURL()
-	if err != nil {
-		return nil, err
-	}
+// startWebhooks runs the webhook worker, woken by the events hub's
+// doorbell (wake); stop ends it and waits for it. Deliveries in flight
+// when it stops are tried again once their lease runs out, by this
+// replica or another.
+func startWebhooks(ctx context.Context, db *database.DB, cfg webhooks.Config) (wake func(), stop func()) {
 	w := webhooks.NewWorker(db.DB, cfg)
 	ctx, cancel := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() { defer wg.Done(); w.Run(ctx) }()
-	go func() { defer wg.Done(); w.Listen(ctx, dsn) }()
-	return func() { cancel(); wg.Wait() }, nil
+	done := make(chan struct{})
+	go func() { defer close(done); w.Run(ctx) }()
+	return w.Wake, func() { cancel(); <-done }
 }

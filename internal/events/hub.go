@@ -36,6 +36,10 @@ type HubOptions struct {
 	// Batch is how many events one read takes (500).
 	Batch  int
 	Logger *slog.Logger
+	// Doorbell, when set, is also rung on every notification and every
+	// (re)connection of the listener, so that other readers of the events
+	// table in the process (the webhook worker) share its one connection.
+	Doorbell func()
 }
 
 // Hub delivers stores' events live: one feed per store with subscribers
@@ -112,6 +116,9 @@ func (h *Hub) Run(ctx context.Context, dsn string) {
 
 // wake rings the feed of one store, if it has one.
 func (h *Hub) wake(storeID int64) {
+	if h.opts.Doorbell != nil {
+		h.opts.Doorbell()
+	}
 	h.mu.Lock()
 	f := h.feeds[storeID]
 	h.mu.Unlock()
@@ -123,6 +130,9 @@ func (h *Hub) wake(storeID int64) {
 // wakeAll rings every feed: after the listener (re)connects, since a
 // notification may have been lost meanwhile.
 func (h *Hub) wakeAll() {
+	if h.opts.Doorbell != nil {
+		h.opts.Doorbell()
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for _, f := range h.feeds {

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -334,4 +335,28 @@ func TestFilterMatchAgreesWithRead(t *testing.T) {
 			t.Errorf("Match(%+v) = %v, Read = %v", f, matched, viaSQL)
 		}
 	}
+}
+
+// TestHubDoorbellRingsOthers checks the hub shares its listener: its
+// Doorbell rings on connecting and on each notification, also for a
+// store no subscriber follows (the webhook worker reads every store).
+func TestHubDoorbellRingsOthers(t *testing.T) {
+	db, url := openWithURL(t)
+	store := newStore(t, db)
+	var rings atomic.Int64
+	startHub(t, db, url, events.HubOptions{Poll: time.Hour, Doorbell: func() { rings.Add(1) }})
+	listenerPID(t, db, 0)
+	waitRings := func(want int64) int64 {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+			if n := rings.Load(); n >= want {
+				return n
+			}
+		}
+		t.Fatalf("doorbell rang %d times, want at least %d", rings.Load(), want)
+		return 0
+	}
+	n := waitRings(1) // on connecting
+	appendIn(t, db, store, 1)
+	waitRings(n + 1)
 }

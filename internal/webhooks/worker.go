@@ -176,7 +176,8 @@ func (w *Worker) loop(ctx context.Context, b *bell, step func(context.Context) (
 
 // Listen rings the worker's doorbell on every NOTIFY of events.Channel,
 // over a connection of its own, reconnecting after a failure, until ctx
-// ends. Notifications only shorten the wait: the events table stays the
+// ends: for a worker that runs without an events hub (serve shares the
+// hub's connection through Wake instead). Notifications only shorten the wait: the events table stays the
 // truth, so one lost while reconnecting delays an event by a poll at most.
 func (w *Worker) Listen(ctx context.Context, dsn string) {
 	for ctx.Err() == nil {
