@@ -528,6 +528,9 @@ func (f *feed) join(ctx context.Context, s *Subscription) error {
 	if err := f.catchUp(ctx, s, nil, true); err != nil {
 		return err
 	}
+	if caughtUpHook != nil {
+		caughtUpHook() // tests move the feed on here, before step 2
+	}
 	f.readMu.Lock()
 	defer f.readMu.Unlock()
 	f.mu.Lock()
@@ -582,6 +585,10 @@ func (f *feed) catchUp(ctx context.Context, s *Subscription, target *Position, w
 		}
 	}
 }
+
+// caughtUpHook, set only by tests, runs between a joiner's own catch-up
+// and its taking readMu: the window in which the feed may move past it.
+var caughtUpHook func()
 
 // maxCatchUpReads bounds the short reads of a catch-up under readMu. The
 // horizon only grows, so one is enough in practice.

@@ -360,3 +360,54 @@ func TestHubDoorbellRingsOthers(t *testing.T) {
 	appendIn(t, db, store, 1)
 	waitRings(n + 1)
 }
+
+// TestJoinAfterTheFeedMovedOn forces the window join's step 2 is for: a
+// subscriber has caught up by itself, and before it joins, the feed reads
+// and fans out new events (to a subscriber already live). Those events
+// must still reach the joiner, once each: without the final catch-up
+// under the feed's lock it would miss them.
+func TestJoinAfterTheFeedMovedOn(t *testing.T) {
+	db, url := openWithURL(t)
+	store := newStore(t, db)
+	hub := startHub(t, db, url, events.HubOptions{Poll: 10 * time.Millisecond})
+	first, err := hub.Subscribe(t.Context(), store, events.Filter{}, nil, events.SubscribeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	live := collect(first)
+	waitLive(t, hub, store, 1)
+	appendIn(t, db, store, 1)
+	if got := live.waitFor(1); !slices.Equal(got, []int64{1}) {
+		t.Fatalf("first subscriber received %v, want [1]", got)
+	}
+	var once sync.Once
+	events.SetCaughtUpHook(func() {
+		once.Do(func() {
+			// The joiner has read up to here; the feed now moves on.
+			appendIn(t, db, store, 2, 3)
+			live.waitFor(3)
+		})
+	})
+	t.Cleanup(func() { events.SetCaughtUpHook(nil) })
+	start := events.Position{}
+	second, err := hub.Subscribe(t.Context(), store, events.Filter{}, &start, events.SubscribeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	joiner := collect(second)
+	waitLive(t, hub, store, 2)
+	appendIn(t, db, store, 4)
+	if got := joiner.waitFor(4); !slices.Equal(got, []int64{1, 2, 3, 4}) {
+		t.Fatalf("the joiner received %v, want [1 2 3 4]: each event once, none missed while it joined", got)
+	}
+}
+
+// waitLive waits until the store's feed has n live subscribers.
+func waitLive(t *testing.T, hub *events.Hub, store int64, n int) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); hub.Live(store) < n; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d live subscribers after 10s, want %d", hub.Live(store), n)
+		}
+	}
+}
