@@ -173,3 +173,43 @@ func lockRow(tx *gorm.DB, dest any, storeID, id int64, what string) error {
 	}
 	return nil
 }
+
+// InventoryModelsByIDs returns the store's inventory models with the given
+// IDs, keyed by ID.
+func InventoryModelsByIDs(ctx context.Context, db *gorm.DB, storeID int64, ids []int64) (map[int64]models.InventoryModel, error) {
+	var rows []models.InventoryModel
+	if err := db.WithContext(ctx).Where("store_id = ? AND id = ANY(?)", storeID, database.Int64s(ids)).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("load inventory models: %w", err)
+	}
+	out := make(map[int64]models.InventoryModel, len(rows))
+	for _, m := range rows {
+		out[m.ID] = m
+	}
+	return out, nil
+}
+
+// InventoryModelByID returns one of the store's inventory models, or
+// NOT_FOUND.
+func InventoryModelByID(ctx context.Context, db *gorm.DB, storeID, id int64) (models.InventoryModel, error) {
+	found, err := InventoryModelsByIDs(ctx, db, storeID, []int64{id})
+	if err != nil {
+		return models.InventoryModel{}, err
+	}
+	m, ok := found[id]
+	if !ok {
+		return m, apperr.New(apperr.NotFound, "no inventory model with ID %d", id)
+	}
+	return m, nil
+}
+
+// StockLevelByID returns one of the store's stock levels, or NOT_FOUND.
+func StockLevelByID(ctx context.Context, db *gorm.DB, storeID, id int64) (models.StockLevel, error) {
+	var rows []models.StockLevel
+	if err := db.WithContext(ctx).Where("store_id = ? AND id = ?", storeID, id).Limit(1).Find(&rows).Error; err != nil {
+		return models.StockLevel{}, fmt.Errorf("load stock level %d: %w", id, err)
+	}
+	if len(rows) == 0 {
+		return models.StockLevel{}, apperr.New(apperr.NotFound, "no stock level with ID %d", id)
+	}
+	return rows[0], nil
+}
