@@ -2,7 +2,9 @@ package sourcing_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 
 	"stockgraph/internal/apperr"
@@ -204,5 +206,41 @@ func TestStockLevelWrites(t *testing.T) {
 	var n int64
 	if err := f.db.Model(&models.StockLevel{}).Where("store_id = ?", f.storeID).Count(&n).Error; err != nil || n != 0 {
 		t.Errorf("stock levels after deleting their model = %d (%v), want 0", n, err)
+	}
+}
+
+// TestDefaultMovesRace makes several models the default at once: the
+// store lock in takeDefault must leave exactly one default, and no move
+// may fail on the one-default index.
+func TestDefaultMovesRace(t *testing.T) {
+	f := setup(t)
+	ctx := context.Background()
+	var ids []int64
+	for i := range 8 {
+		m, err := sourcing.CreateInventoryModel(ctx, f.db.DB, f.storeID, sourcing.ModelPatch{Name: ptr(fmt.Sprintf("M%d", i))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, m.ID)
+	}
+	errs := make(chan error, len(ids))
+	var wg sync.WaitGroup
+	for _, id := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := sourcing.UpdateInventoryModel(ctx, f.db.DB, f.storeID, id, sourcing.ModelPatch{IsDefault: ptr(true)})
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Errorf("UpdateInventoryModel(isDefault) concurrently = %v, want nil", err)
+		}
+	}
+	if got := f.defaults(t); len(got) != 1 {
+		t.Errorf("defaults after concurrent moves = %v, want exactly one", got)
 	}
 }
