@@ -37,6 +37,7 @@ type ResolverRoot interface {
 	InventoryBalance() InventoryBalanceResolver
 	InventoryItem() InventoryItemResolver
 	InventoryMismatch() InventoryMismatchResolver
+	InventoryModel() InventoryModelResolver
 	InventoryMovement() InventoryMovementResolver
 	InventorySettings() InventorySettingsResolver
 	ItemError() ItemErrorResolver
@@ -47,6 +48,7 @@ type ResolverRoot interface {
 	ProductInventory() ProductInventoryResolver
 	Query() QueryResolver
 	StockEvent() StockEventResolver
+	StockLevel() StockLevelResolver
 	StockLevels() StockLevelsResolver
 	Store() StoreResolver
 	Subscription() SubscriptionResolver
@@ -102,12 +104,20 @@ type ComplexityRoot struct {
 		WarningLevel          func(childComplexity int) int
 	}
 
+	CreateInventoryModelPayload struct {
+		InventoryModel func(childComplexity int) int
+	}
+
 	CreateLocationPayload struct {
 		Location func(childComplexity int) int
 	}
 
 	CreateProductPayload struct {
 		Product func(childComplexity int) int
+	}
+
+	CreateStockLevelPayload struct {
+		StockLevel func(childComplexity int) int
 	}
 
 	CreateVariantPayload struct {
@@ -119,12 +129,20 @@ type ComplexityRoot struct {
 		Webhook func(childComplexity int) int
 	}
 
+	DeleteInventoryModelPayload struct {
+		DeletedInventoryModelID func(childComplexity int) int
+	}
+
 	DeleteLocationPayload struct {
 		DeletedLocationID func(childComplexity int) int
 	}
 
 	DeleteProductPayload struct {
 		DeletedProductID func(childComplexity int) int
+	}
+
+	DeleteStockLevelPayload struct {
+		DeletedStockLevelID func(childComplexity int) int
 	}
 
 	DeleteVariantPayload struct {
@@ -205,6 +223,30 @@ type ComplexityRoot struct {
 		State           func(childComplexity int) int
 		Stored          func(childComplexity int) int
 		VariantID       func(childComplexity int) int
+	}
+
+	InventoryModel struct {
+		CreatedAt   func(childComplexity int) int
+		ID          func(childComplexity int) int
+		IsDefault   func(childComplexity int) int
+		Metadata    func(childComplexity int) int
+		Name        func(childComplexity int) int
+		Reference   func(childComplexity int) int
+		StockLevels func(childComplexity int, first *int, after *string, last *int, before *string, page *int, pageSize *int) int
+		UpdatedAt   func(childComplexity int) int
+	}
+
+	InventoryModelConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageCount  func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	InventoryModelEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	InventoryMovement struct {
@@ -291,12 +333,16 @@ type ComplexityRoot struct {
 	Mutation struct {
 		AdjustInventoryAbsolute      func(childComplexity int, input model.AdjustInventoryInput) int
 		AdjustInventoryRelative      func(childComplexity int, input model.AdjustInventoryInput) int
+		CreateInventoryModel         func(childComplexity int, input model.CreateInventoryModelInput) int
 		CreateLocation               func(childComplexity int, input model.CreateLocationInput) int
 		CreateProduct                func(childComplexity int, input model.CreateProductInput) int
+		CreateStockLevel             func(childComplexity int, input model.CreateStockLevelInput) int
 		CreateVariant                func(childComplexity int, input model.CreateVariantInput) int
 		CreateWebhook                func(childComplexity int, input model.CreateWebhookInput) int
+		DeleteInventoryModel         func(childComplexity int, input model.DeleteInventoryModelInput) int
 		DeleteLocation               func(childComplexity int, input model.DeleteLocationInput) int
 		DeleteProduct                func(childComplexity int, input model.DeleteProductInput) int
+		DeleteStockLevel             func(childComplexity int, input model.DeleteStockLevelInput) int
 		DeleteVariant                func(childComplexity int, input model.DeleteVariantInput) int
 		DeleteWebhook                func(childComplexity int, input model.DeleteWebhookInput) int
 		MoveInventory                func(childComplexity int, input model.MoveInventoryInput) int
@@ -306,9 +352,11 @@ type ComplexityRoot struct {
 		SetInventoryTracking         func(childComplexity int, input model.SetInventoryTrackingInput) int
 		StockVariant                 func(childComplexity int, input model.StockVariantInput) int
 		UpdateInventoryConfiguration func(childComplexity int, input model.UpdateInventoryConfigurationInput) int
+		UpdateInventoryModel         func(childComplexity int, input model.UpdateInventoryModelInput) int
 		UpdateInventorySettings      func(childComplexity int, input model.UpdateInventorySettingsInput) int
 		UpdateLocation               func(childComplexity int, input model.UpdateLocationInput) int
 		UpdateProduct                func(childComplexity int, input model.UpdateProductInput) int
+		UpdateStockLevel             func(childComplexity int, input model.UpdateStockLevelInput) int
 		UpdateVariant                func(childComplexity int, input model.UpdateVariantInput) int
 		UpdateWebhook                func(childComplexity int, input model.UpdateWebhookInput) int
 	}
@@ -423,6 +471,31 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	StockLevel struct {
+		CreatedAt      func(childComplexity int) int
+		ID             func(childComplexity int) int
+		InventoryModel func(childComplexity int) int
+		Location       func(childComplexity int) int
+		Metadata       func(childComplexity int) int
+		OnHold         func(childComplexity int) int
+		Priority       func(childComplexity int) int
+		Reference      func(childComplexity int) int
+		UpdatedAt      func(childComplexity int) int
+	}
+
+	StockLevelConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageCount  func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	StockLevelEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	StockLevels struct {
 		Availability          func(childComplexity int) int
 		AvailabilityCode      func(childComplexity int) int
@@ -444,15 +517,17 @@ type ComplexityRoot struct {
 	}
 
 	Store struct {
-		Configuration func(childComplexity int) int
-		Handle        func(childComplexity int) int
-		ID            func(childComplexity int) int
-		Location      func(childComplexity int, id string) int
-		Locations     func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.LocationFilter) int
-		Name          func(childComplexity int) int
-		Product       func(childComplexity int, id *string, sku *string) int
-		Products      func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.ProductFilter, sortBy *model.ProductSort) int
-		Variant       func(childComplexity int, id *string, sku *string) int
+		Configuration   func(childComplexity int) int
+		Handle          func(childComplexity int) int
+		ID              func(childComplexity int) int
+		InventoryModels func(childComplexity int, filter *model.InventoryModelFilter, sort *model.InventoryModelSort, first *int, after *string, last *int, before *string, page *int, pageSize *int) int
+		Location        func(childComplexity int, id string) int
+		Locations       func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.LocationFilter) int
+		Name            func(childComplexity int) int
+		Product         func(childComplexity int, id *string, sku *string) int
+		Products        func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.ProductFilter, sortBy *model.ProductSort) int
+		StockLevels     func(childComplexity int, filter *model.StockLevelFilter, sort *model.StockLevelSort, first *int, after *string, last *int, before *string, page *int, pageSize *int) int
+		Variant         func(childComplexity int, id *string, sku *string) int
 	}
 
 	Subscription struct {
@@ -462,6 +537,10 @@ type ComplexityRoot struct {
 
 	UpdateInventoryConfigurationPayload struct {
 		Configuration func(childComplexity int) int
+	}
+
+	UpdateInventoryModelPayload struct {
+		InventoryModel func(childComplexity int) int
 	}
 
 	UpdateInventorySettingsPayload struct {
@@ -476,6 +555,10 @@ type ComplexityRoot struct {
 
 	UpdateProductPayload struct {
 		Product func(childComplexity int) int
+	}
+
+	UpdateStockLevelPayload struct {
+		StockLevel func(childComplexity int) int
 	}
 
 	UpdateVariantPayload struct {
@@ -611,6 +694,11 @@ type InventoryMismatchResolver interface {
 	VariantID(ctx context.Context, obj *ledger.Mismatch) (string, error)
 	Location(ctx context.Context, obj *ledger.Mismatch) (*models.Location, error)
 }
+type InventoryModelResolver interface {
+	ID(ctx context.Context, obj *models.InventoryModel) (string, error)
+
+	StockLevels(ctx context.Context, obj *models.InventoryModel, first *int, after *string, last *int, before *string, page *int, pageSize *int) (*model.StockLevelConnection, error)
+}
 type InventoryMovementResolver interface {
 	ID(ctx context.Context, obj *models.Movement) (string, error)
 
@@ -647,6 +735,12 @@ type MutationResolver interface {
 	CreateLocation(ctx context.Context, input model.CreateLocationInput) (*model.CreateLocationPayload, error)
 	UpdateLocation(ctx context.Context, input model.UpdateLocationInput) (*model.UpdateLocationPayload, error)
 	DeleteLocation(ctx context.Context, input model.DeleteLocationInput) (*model.DeleteLocationPayload, error)
+	CreateInventoryModel(ctx context.Context, input model.CreateInventoryModelInput) (*model.CreateInventoryModelPayload, error)
+	UpdateInventoryModel(ctx context.Context, input model.UpdateInventoryModelInput) (*model.UpdateInventoryModelPayload, error)
+	DeleteInventoryModel(ctx context.Context, input model.DeleteInventoryModelInput) (*model.DeleteInventoryModelPayload, error)
+	CreateStockLevel(ctx context.Context, input model.CreateStockLevelInput) (*model.CreateStockLevelPayload, error)
+	UpdateStockLevel(ctx context.Context, input model.UpdateStockLevelInput) (*model.UpdateStockLevelPayload, error)
+	DeleteStockLevel(ctx context.Context, input model.DeleteStockLevelInput) (*model.DeleteStockLevelPayload, error)
 	AdjustInventoryAbsolute(ctx context.Context, input model.AdjustInventoryInput) (*inventory.ChangeResult, error)
 	AdjustInventoryRelative(ctx context.Context, input model.AdjustInventoryInput) (*inventory.ChangeResult, error)
 	MoveInventory(ctx context.Context, input model.MoveInventoryInput) (*inventory.MoveResult, error)
@@ -695,6 +789,12 @@ type StockEventResolver interface {
 
 	Actor(ctx context.Context, obj *models.StockEvent) (*string, error)
 }
+type StockLevelResolver interface {
+	ID(ctx context.Context, obj *models.StockLevel) (string, error)
+
+	InventoryModel(ctx context.Context, obj *models.StockLevel) (*models.InventoryModel, error)
+	Location(ctx context.Context, obj *models.StockLevel) (*models.Location, error)
+}
 type StockLevelsResolver interface {
 	Availability(ctx context.Context, obj *models.StockSnapshot) (inventory.Availability, error)
 }
@@ -707,6 +807,8 @@ type StoreResolver interface {
 	Variant(ctx context.Context, obj *models.Store, id *string, sku *string) (*models.Variant, error)
 	Locations(ctx context.Context, obj *models.Store, first *int, after *string, last *int, before *string, filter *model.LocationFilter) (*model.LocationConnection, error)
 	Location(ctx context.Context, obj *models.Store, id string) (*models.Location, error)
+	InventoryModels(ctx context.Context, obj *models.Store, filter *model.InventoryModelFilter, sort *model.InventoryModelSort, first *int, after *string, last *int, before *string, page *int, pageSize *int) (*model.InventoryModelConnection, error)
+	StockLevels(ctx context.Context, obj *models.Store, filter *model.StockLevelFilter, sort *model.StockLevelSort, first *int, after *string, last *int, before *string, page *int, pageSize *int) (*model.StockLevelConnection, error)
 }
 type SubscriptionResolver interface {
 	InventoryChanged(ctx context.Context, filter *model.StockEventFilter, after *string) (<-chan *models.StockEvent, error)
@@ -957,6 +1059,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.AggregatedInventory.WarningLevel(childComplexity), true
 
+	case "CreateInventoryModelPayload.inventoryModel":
+		if e.ComplexityRoot.CreateInventoryModelPayload.InventoryModel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreateInventoryModelPayload.InventoryModel(childComplexity), true
+
 	case "CreateLocationPayload.location":
 		if e.ComplexityRoot.CreateLocationPayload.Location == nil {
 			break
@@ -970,6 +1079,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CreateProductPayload.Product(childComplexity), true
+
+	case "CreateStockLevelPayload.stockLevel":
+		if e.ComplexityRoot.CreateStockLevelPayload.StockLevel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreateStockLevelPayload.StockLevel(childComplexity), true
 
 	case "CreateVariantPayload.variant":
 		if e.ComplexityRoot.CreateVariantPayload.Variant == nil {
@@ -991,6 +1107,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CreateWebhookPayload.Webhook(childComplexity), true
 
+	case "DeleteInventoryModelPayload.deletedInventoryModelId":
+		if e.ComplexityRoot.DeleteInventoryModelPayload.DeletedInventoryModelID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeleteInventoryModelPayload.DeletedInventoryModelID(childComplexity), true
+
 	case "DeleteLocationPayload.deletedLocationId":
 		if e.ComplexityRoot.DeleteLocationPayload.DeletedLocationID == nil {
 			break
@@ -1004,6 +1127,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DeleteProductPayload.DeletedProductID(childComplexity), true
+
+	case "DeleteStockLevelPayload.deletedStockLevelId":
+		if e.ComplexityRoot.DeleteStockLevelPayload.DeletedStockLevelID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeleteStockLevelPayload.DeletedStockLevelID(childComplexity), true
 
 	case "DeleteVariantPayload.deletedVariantId":
 		if e.ComplexityRoot.DeleteVariantPayload.DeletedVariantID == nil {
@@ -1319,6 +1449,104 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.InventoryMismatch.VariantID(childComplexity), true
+
+	case "InventoryModel.createdAt":
+		if e.ComplexityRoot.InventoryModel.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryModel.CreatedAt(childComplexity), true
+	case "InventoryModel.id", "InventoryModel.entityId":
+		if e.ComplexityRoot.InventoryModel.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryModel.ID(childComplexity), true
+	case "InventoryModel.isDefault":
+		if e.ComplexityRoot.InventoryModel.IsDefault == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryModel.IsDefault(childComplexity), true
+	case "InventoryModel.metadata":
+		if e.ComplexityRoot.InventoryModel.Metadata == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryModel.Metadata(childComplexity), true
+	case "InventoryModel.name":
+		if e.ComplexityRoot.InventoryModel.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryModel.Name(childComplexity), true
+	case "InventoryModel.reference":
+		if e.ComplexityRoot.InventoryModel.Reference == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryModel.Reference(childComplexity), true
+	case "InventoryModel.stockLevels":
+		if e.ComplexityRoot.InventoryModel.StockLevels == nil {
+			break
+		}
+
+		args, err := ec.field_InventoryModel_stockLevels_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.InventoryModel.StockLevels(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["page"].(*int), args["pageSize"].(*int)), true
+	case "InventoryModel.updatedAt":
+		if e.ComplexityRoot.InventoryModel.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryModel.UpdatedAt(childComplexity), true
+
+	case "InventoryModelConnection.edges":
+		if e.ComplexityRoot.InventoryModelConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryModelConnection.Edges(childComplexity), true
+	case "InventoryModelConnection.nodes":
+		if e.ComplexityRoot.InventoryModelConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryModelConnection.Nodes(childComplexity), true
+	case "InventoryModelConnection.pageCount":
+		if e.ComplexityRoot.InventoryModelConnection.PageCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryModelConnection.PageCount(childComplexity), true
+	case "InventoryModelConnection.pageInfo":
+		if e.ComplexityRoot.InventoryModelConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryModelConnection.PageInfo(childComplexity), true
+	case "InventoryModelConnection.totalCount":
+		if e.ComplexityRoot.InventoryModelConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryModelConnection.TotalCount(childComplexity), true
+
+	case "InventoryModelEdge.cursor":
+		if e.ComplexityRoot.InventoryModelEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryModelEdge.Cursor(childComplexity), true
+	case "InventoryModelEdge.node":
+		if e.ComplexityRoot.InventoryModelEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryModelEdge.Node(childComplexity), true
 
 	case "InventoryMovement.createdAt":
 		if e.ComplexityRoot.InventoryMovement.CreatedAt == nil {
@@ -1680,6 +1908,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AdjustInventoryRelative(childComplexity, args["input"].(model.AdjustInventoryInput)), true
+	case "Mutation.createInventoryModel":
+		if e.ComplexityRoot.Mutation.CreateInventoryModel == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createInventoryModel_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateInventoryModel(childComplexity, args["input"].(model.CreateInventoryModelInput)), true
 	case "Mutation.createLocation":
 		if e.ComplexityRoot.Mutation.CreateLocation == nil {
 			break
@@ -1702,6 +1941,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateProduct(childComplexity, args["input"].(model.CreateProductInput)), true
+	case "Mutation.createStockLevel":
+		if e.ComplexityRoot.Mutation.CreateStockLevel == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createStockLevel_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateStockLevel(childComplexity, args["input"].(model.CreateStockLevelInput)), true
 	case "Mutation.createVariant":
 		if e.ComplexityRoot.Mutation.CreateVariant == nil {
 			break
@@ -1724,6 +1974,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateWebhook(childComplexity, args["input"].(model.CreateWebhookInput)), true
+	case "Mutation.deleteInventoryModel":
+		if e.ComplexityRoot.Mutation.DeleteInventoryModel == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteInventoryModel_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteInventoryModel(childComplexity, args["input"].(model.DeleteInventoryModelInput)), true
 	case "Mutation.deleteLocation":
 		if e.ComplexityRoot.Mutation.DeleteLocation == nil {
 			break
@@ -1746,6 +2007,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteProduct(childComplexity, args["input"].(model.DeleteProductInput)), true
+	case "Mutation.deleteStockLevel":
+		if e.ComplexityRoot.Mutation.DeleteStockLevel == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteStockLevel_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteStockLevel(childComplexity, args["input"].(model.DeleteStockLevelInput)), true
 	case "Mutation.deleteVariant":
 		if e.ComplexityRoot.Mutation.DeleteVariant == nil {
 			break
@@ -1845,6 +2117,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateInventoryConfiguration(childComplexity, args["input"].(model.UpdateInventoryConfigurationInput)), true
+	case "Mutation.updateInventoryModel":
+		if e.ComplexityRoot.Mutation.UpdateInventoryModel == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateInventoryModel_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateInventoryModel(childComplexity, args["input"].(model.UpdateInventoryModelInput)), true
 	case "Mutation.updateInventorySettings":
 		if e.ComplexityRoot.Mutation.UpdateInventorySettings == nil {
 			break
@@ -1878,6 +2161,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateProduct(childComplexity, args["input"].(model.UpdateProductInput)), true
+	case "Mutation.updateStockLevel":
+		if e.ComplexityRoot.Mutation.UpdateStockLevel == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateStockLevel_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateStockLevel(childComplexity, args["input"].(model.UpdateStockLevelInput)), true
 	case "Mutation.updateVariant":
 		if e.ComplexityRoot.Mutation.UpdateVariant == nil {
 			break
@@ -2351,6 +2645,105 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.StockEventEdge.Node(childComplexity), true
 
+	case "StockLevel.createdAt":
+		if e.ComplexityRoot.StockLevel.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StockLevel.CreatedAt(childComplexity), true
+	case "StockLevel.id", "StockLevel.entityId":
+		if e.ComplexityRoot.StockLevel.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StockLevel.ID(childComplexity), true
+	case "StockLevel.inventoryModel":
+		if e.ComplexityRoot.StockLevel.InventoryModel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StockLevel.InventoryModel(childComplexity), true
+	case "StockLevel.location":
+		if e.ComplexityRoot.StockLevel.Location == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StockLevel.Location(childComplexity), true
+	case "StockLevel.metadata":
+		if e.ComplexityRoot.StockLevel.Metadata == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StockLevel.Metadata(childComplexity), true
+	case "StockLevel.onHold":
+		if e.ComplexityRoot.StockLevel.OnHold == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StockLevel.OnHold(childComplexity), true
+	case "StockLevel.priority":
+		if e.ComplexityRoot.StockLevel.Priority == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StockLevel.Priority(childComplexity), true
+	case "StockLevel.reference":
+		if e.ComplexityRoot.StockLevel.Reference == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StockLevel.Reference(childComplexity), true
+	case "StockLevel.updatedAt":
+		if e.ComplexityRoot.StockLevel.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StockLevel.UpdatedAt(childComplexity), true
+
+	case "StockLevelConnection.edges":
+		if e.ComplexityRoot.StockLevelConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StockLevelConnection.Edges(childComplexity), true
+	case "StockLevelConnection.nodes":
+		if e.ComplexityRoot.StockLevelConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StockLevelConnection.Nodes(childComplexity), true
+	case "StockLevelConnection.pageCount":
+		if e.ComplexityRoot.StockLevelConnection.PageCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StockLevelConnection.PageCount(childComplexity), true
+	case "StockLevelConnection.pageInfo":
+		if e.ComplexityRoot.StockLevelConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StockLevelConnection.PageInfo(childComplexity), true
+	case "StockLevelConnection.totalCount":
+		if e.ComplexityRoot.StockLevelConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StockLevelConnection.TotalCount(childComplexity), true
+
+	case "StockLevelEdge.cursor":
+		if e.ComplexityRoot.StockLevelEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StockLevelEdge.Cursor(childComplexity), true
+	case "StockLevelEdge.node":
+		if e.ComplexityRoot.StockLevelEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StockLevelEdge.Node(childComplexity), true
+
 	case "StockLevels.availability":
 		if e.ComplexityRoot.StockLevels.Availability == nil {
 			break
@@ -2455,6 +2848,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Store.ID(childComplexity), true
+	case "Store.inventoryModels":
+		if e.ComplexityRoot.Store.InventoryModels == nil {
+			break
+		}
+
+		args, err := ec.field_Store_inventoryModels_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Store.InventoryModels(childComplexity, args["filter"].(*model.InventoryModelFilter), args["sort"].(*model.InventoryModelSort), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["page"].(*int), args["pageSize"].(*int)), true
 	case "Store.location":
 		if e.ComplexityRoot.Store.Location == nil {
 			break
@@ -2505,6 +2909,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Store.Products(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["filter"].(*model.ProductFilter), args["sortBy"].(*model.ProductSort)), true
+	case "Store.stockLevels":
+		if e.ComplexityRoot.Store.StockLevels == nil {
+			break
+		}
+
+		args, err := ec.field_Store_stockLevels_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Store.StockLevels(childComplexity, args["filter"].(*model.StockLevelFilter), args["sort"].(*model.StockLevelSort), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["page"].(*int), args["pageSize"].(*int)), true
 	case "Store.variant":
 		if e.ComplexityRoot.Store.Variant == nil {
 			break
@@ -2547,6 +2962,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.UpdateInventoryConfigurationPayload.Configuration(childComplexity), true
 
+	case "UpdateInventoryModelPayload.inventoryModel":
+		if e.ComplexityRoot.UpdateInventoryModelPayload.InventoryModel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateInventoryModelPayload.InventoryModel(childComplexity), true
+
 	case "UpdateInventorySettingsPayload.dryRun":
 		if e.ComplexityRoot.UpdateInventorySettingsPayload.DryRun == nil {
 			break
@@ -2579,6 +3001,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.UpdateProductPayload.Product(childComplexity), true
+
+	case "UpdateStockLevelPayload.stockLevel":
+		if e.ComplexityRoot.UpdateStockLevelPayload.StockLevel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateStockLevelPayload.StockLevel(childComplexity), true
 
 	case "UpdateVariantPayload.variant":
 		if e.ComplexityRoot.UpdateVariantPayload.Variant == nil {
@@ -2998,15 +3427,22 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("AddressInput", ec.unmarshalInputAddressInput),
 			graphql.NewInputUnmarshaler("AdjustInventoryInput", ec.unmarshalInputAdjustInventoryInput),
 			graphql.NewInputUnmarshaler("AdjustInventoryItemInput", ec.unmarshalInputAdjustInventoryItemInput),
+			graphql.NewInputUnmarshaler("CreateInventoryModelInput", ec.unmarshalInputCreateInventoryModelInput),
 			graphql.NewInputUnmarshaler("CreateLocationInput", ec.unmarshalInputCreateLocationInput),
 			graphql.NewInputUnmarshaler("CreateProductInput", ec.unmarshalInputCreateProductInput),
+			graphql.NewInputUnmarshaler("CreateStockLevelInput", ec.unmarshalInputCreateStockLevelInput),
 			graphql.NewInputUnmarshaler("CreateVariantInput", ec.unmarshalInputCreateVariantInput),
 			graphql.NewInputUnmarshaler("CreateWebhookInput", ec.unmarshalInputCreateWebhookInput),
+			graphql.NewInputUnmarshaler("DateTimeRange", ec.unmarshalInputDateTimeRange),
+			graphql.NewInputUnmarshaler("DeleteInventoryModelInput", ec.unmarshalInputDeleteInventoryModelInput),
 			graphql.NewInputUnmarshaler("DeleteLocationInput", ec.unmarshalInputDeleteLocationInput),
 			graphql.NewInputUnmarshaler("DeleteProductInput", ec.unmarshalInputDeleteProductInput),
+			graphql.NewInputUnmarshaler("DeleteStockLevelInput", ec.unmarshalInputDeleteStockLevelInput),
 			graphql.NewInputUnmarshaler("DeleteVariantInput", ec.unmarshalInputDeleteVariantInput),
 			graphql.NewInputUnmarshaler("DeleteWebhookInput", ec.unmarshalInputDeleteWebhookInput),
 			graphql.NewInputUnmarshaler("InventoryItemFilter", ec.unmarshalInputInventoryItemFilter),
+			graphql.NewInputUnmarshaler("InventoryModelFilter", ec.unmarshalInputInventoryModelFilter),
+			graphql.NewInputUnmarshaler("InventoryModelSort", ec.unmarshalInputInventoryModelSort),
 			graphql.NewInputUnmarshaler("InventoryMoveInput", ec.unmarshalInputInventoryMoveInput),
 			graphql.NewInputUnmarshaler("InventoryMovementFilter", ec.unmarshalInputInventoryMovementFilter),
 			graphql.NewInputUnmarshaler("InventorySettingsInput", ec.unmarshalInputInventorySettingsInput),
@@ -3021,11 +3457,15 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ResumeWebhookInput", ec.unmarshalInputResumeWebhookInput),
 			graphql.NewInputUnmarshaler("SetInventoryTrackingInput", ec.unmarshalInputSetInventoryTrackingInput),
 			graphql.NewInputUnmarshaler("StockEventFilter", ec.unmarshalInputStockEventFilter),
+			graphql.NewInputUnmarshaler("StockLevelFilter", ec.unmarshalInputStockLevelFilter),
+			graphql.NewInputUnmarshaler("StockLevelSort", ec.unmarshalInputStockLevelSort),
 			graphql.NewInputUnmarshaler("StockVariantInput", ec.unmarshalInputStockVariantInput),
 			graphql.NewInputUnmarshaler("UpdateInventoryConfigurationInput", ec.unmarshalInputUpdateInventoryConfigurationInput),
+			graphql.NewInputUnmarshaler("UpdateInventoryModelInput", ec.unmarshalInputUpdateInventoryModelInput),
 			graphql.NewInputUnmarshaler("UpdateInventorySettingsInput", ec.unmarshalInputUpdateInventorySettingsInput),
 			graphql.NewInputUnmarshaler("UpdateLocationInput", ec.unmarshalInputUpdateLocationInput),
 			graphql.NewInputUnmarshaler("UpdateProductInput", ec.unmarshalInputUpdateProductInput),
+			graphql.NewInputUnmarshaler("UpdateStockLevelInput", ec.unmarshalInputUpdateStockLevelInput),
 			graphql.NewInputUnmarshaler("UpdateVariantInput", ec.unmarshalInputUpdateVariantInput),
 			graphql.NewInputUnmarshaler("UpdateWebhookInput", ec.unmarshalInputUpdateWebhookInput),
 			graphql.NewInputUnmarshaler("VariantFieldsInput", ec.unmarshalInputVariantFieldsInput),
@@ -3917,6 +4357,249 @@ type Query {
 
 type Mutation
 `, BuiltIn: false},
+	{Name: "../schema/sourcing.graphqls", Input: `"""
+A ranking of the store's physical locations that orders ship from
+(Commerce Layer's inventory model). Each stock level puts one location in
+the model with a priority and a hold. Every store has exactly one default
+model, used when an order names none; it cannot be deleted, and making
+another model the default takes the flag from it.
+"""
+type InventoryModel implements Node {
+  id: ID!
+  entityId: Int!
+  "Unique within the store."
+  name: String!
+  "Your own identifier, for an ERP or another system."
+  reference: String!
+  metadata: JSON!
+  isDefault: Boolean!
+  createdAt: DateTime!
+  updatedAt: DateTime!
+  "The model's stock levels in the order orders ship from them: highest priority first; equal priorities by ID, newest first."
+  stockLevels(first: Int, after: String, last: Int, before: String, page: Int, pageSize: Int): StockLevelConnection!
+}
+
+"""
+One location in an inventory model. Orders ship from the levels with the
+HIGHEST priority first (as for Location.priority); levels of equal
+priority go by ID. Shipments from an on-hold level are put on hold
+(backorders, preorders, made to order).
+"""
+type StockLevel implements Node {
+  id: ID!
+  entityId: Int!
+  inventoryModel: InventoryModel!
+  "A physical location (STORE or WAREHOUSE)."
+  location: Location!
+  "Higher ships first."
+  priority: Int!
+  onHold: Boolean!
+  reference: String!
+  metadata: JSON!
+  createdAt: DateTime!
+  updatedAt: DateTime!
+}
+
+"""
+A page of inventory models. Page either with Relay cursors (` + "`" + `first` + "`" + `/` + "`" + `after` + "`" + `,
+` + "`" + `last` + "`" + `/` + "`" + `before` + "`" + `) or by page number and size (` + "`" + `page` + "`" + `, from 1, and ` + "`" + `pageSize` + "`" + `,
+at most 250, 100 by default), not both.
+"""
+type InventoryModelConnection {
+  edges: [InventoryModelEdge!]!
+  nodes: [InventoryModel!]!
+  pageInfo: PageInfo!
+  "How many models match the filter, across all pages."
+  totalCount: Int!
+  "How many pages of this size the matches fill: ceil(totalCount / page size)."
+  pageCount: Int!
+}
+
+type InventoryModelEdge {
+  cursor: String!
+  node: InventoryModel!
+}
+
+"A page of stock levels; paged like InventoryModelConnection."
+type StockLevelConnection {
+  edges: [StockLevelEdge!]!
+  nodes: [StockLevel!]!
+  pageInfo: PageInfo!
+  "How many stock levels match the filter, across all pages."
+  totalCount: Int!
+  "How many pages of this size the matches fill: ceil(totalCount / page size)."
+  pageCount: Int!
+}
+
+type StockLevelEdge {
+  cursor: String!
+  node: StockLevel!
+}
+
+"A range of times: at or after ` + "`" + `from` + "`" + `, before ` + "`" + `to` + "`" + `, each when given."
+input DateTimeRange {
+  from: DateTime
+  to: DateTime
+}
+
+"Narrows a listing of inventory models; the conditions given must all hold."
+input InventoryModelFilter {
+  ids: [ID!]
+  references: [String!]
+  isDefault: Boolean
+  createdAt: DateTimeRange
+  updatedAt: DateTimeRange
+}
+
+input InventoryModelSort {
+  field: InventoryModelSortField!
+  direction: SortDirection = ASC
+}
+
+enum InventoryModelSortField {
+  ID
+  NAME
+  REFERENCE
+  CREATED_AT
+  UPDATED_AT
+}
+
+"Narrows a listing of stock levels (Commerce Layer's filters); the conditions given must all hold."
+input StockLevelFilter {
+  ids: [ID!]
+  onHold: Boolean
+  references: [String!]
+  locationIds: [ID!]
+  inventoryModelIds: [ID!]
+  createdAt: DateTimeRange
+  updatedAt: DateTimeRange
+}
+
+"""
+Ties sort by ID in the same direction. Sorting by PRIORITY DESC lists the
+levels in the order orders ship from them.
+"""
+input StockLevelSort {
+  field: StockLevelSortField!
+  direction: SortDirection = ASC
+}
+
+enum StockLevelSortField {
+  ID
+  PRIORITY
+  ON_HOLD
+  REFERENCE
+  CREATED_AT
+  UPDATED_AT
+}
+
+extend type Store {
+  "The store's inventory models, by ID unless sorted otherwise."
+  inventoryModels(
+    filter: InventoryModelFilter
+    sort: InventoryModelSort
+    first: Int
+    after: String
+    last: Int
+    before: String
+    page: Int
+    pageSize: Int
+  ): InventoryModelConnection! @requireScope(scope: READ_INVENTORY)
+
+  "The store's stock levels across all models, by ID unless sorted otherwise."
+  stockLevels(
+    filter: StockLevelFilter
+    sort: StockLevelSort
+    first: Int
+    after: String
+    last: Int
+    before: String
+    page: Int
+    pageSize: Int
+  ): StockLevelConnection! @requireScope(scope: READ_INVENTORY)
+}
+
+extend type Mutation {
+  "Adds an inventory model; ` + "`" + `isDefault: true` + "`" + ` makes it the store's default. Needs WRITE_CATALOG."
+  createInventoryModel(input: CreateInventoryModelInput!): CreateInventoryModelPayload! @requireScope(scope: WRITE_CATALOG)
+  "Changes an inventory model; fields left out stay as they are. ` + "`" + `isDefault: true` + "`" + ` moves the default flag here."
+  updateInventoryModel(input: UpdateInventoryModelInput!): UpdateInventoryModelPayload! @requireScope(scope: WRITE_CATALOG)
+  "Deletes an inventory model with its stock levels; the default cannot be deleted (CONFLICT)."
+  deleteInventoryModel(input: DeleteInventoryModelInput!): DeleteInventoryModelPayload! @requireScope(scope: WRITE_CATALOG)
+  "Puts a physical location in an inventory model, at most once per model."
+  createStockLevel(input: CreateStockLevelInput!): CreateStockLevelPayload! @requireScope(scope: WRITE_CATALOG)
+  "Changes a stock level; fields left out stay as they are."
+  updateStockLevel(input: UpdateStockLevelInput!): UpdateStockLevelPayload! @requireScope(scope: WRITE_CATALOG)
+  "Takes a location out of an inventory model."
+  deleteStockLevel(input: DeleteStockLevelInput!): DeleteStockLevelPayload! @requireScope(scope: WRITE_CATALOG)
+}
+
+input CreateInventoryModelInput {
+  name: String!
+  reference: String
+  metadata: JSON
+  isDefault: Boolean
+}
+
+type CreateInventoryModelPayload {
+  inventoryModel: InventoryModel! @requireScope(scope: READ_INVENTORY)
+}
+
+input UpdateInventoryModelInput {
+  id: ID!
+  name: String
+  reference: String
+  metadata: JSON
+  "Only ` + "`" + `true` + "`" + `: a store always has a default; make another model the default instead."
+  isDefault: Boolean
+}
+
+type UpdateInventoryModelPayload {
+  inventoryModel: InventoryModel! @requireScope(scope: READ_INVENTORY)
+}
+
+input DeleteInventoryModelInput {
+  id: ID!
+}
+
+type DeleteInventoryModelPayload {
+  deletedInventoryModelId: ID!
+}
+
+input CreateStockLevelInput {
+  inventoryModelId: ID!
+  locationId: ID!
+  "Higher ships first."
+  priority: Int!
+  onHold: Boolean = false
+  reference: String
+  metadata: JSON
+}
+
+type CreateStockLevelPayload {
+  stockLevel: StockLevel! @requireScope(scope: READ_INVENTORY)
+}
+
+input UpdateStockLevelInput {
+  id: ID!
+  priority: Int
+  onHold: Boolean
+  reference: String
+  metadata: JSON
+}
+
+type UpdateStockLevelPayload {
+  stockLevel: StockLevel! @requireScope(scope: READ_INVENTORY)
+}
+
+input DeleteStockLevelInput {
+  id: ID!
+}
+
+type DeleteStockLevelPayload {
+  deletedStockLevelId: ID!
+}
+`, BuiltIn: false},
 	{Name: "../schema/stock.graphqls", Input: `"""
 What a batch does when some of its items fail.
 """
@@ -4475,6 +5158,14 @@ func (ec *executionContext) childFields_AggregatedInventory(ctx context.Context,
 	return nil, fmt.Errorf("no field named %q was found under type AggregatedInventory", field.Name)
 }
 
+func (ec *executionContext) childFields_CreateInventoryModelPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "inventoryModel":
+		return ec.fieldContext_CreateInventoryModelPayload_inventoryModel(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreateInventoryModelPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_CreateLocationPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "location":
@@ -4489,6 +5180,14 @@ func (ec *executionContext) childFields_CreateProductPayload(ctx context.Context
 		return ec.fieldContext_CreateProductPayload_product(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CreateProductPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_CreateStockLevelPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "stockLevel":
+		return ec.fieldContext_CreateStockLevelPayload_stockLevel(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreateStockLevelPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_CreateVariantPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4509,6 +5208,14 @@ func (ec *executionContext) childFields_CreateWebhookPayload(ctx context.Context
 	return nil, fmt.Errorf("no field named %q was found under type CreateWebhookPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_DeleteInventoryModelPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "deletedInventoryModelId":
+		return ec.fieldContext_DeleteInventoryModelPayload_deletedInventoryModelId(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DeleteInventoryModelPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_DeleteLocationPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "deletedLocationId":
@@ -4523,6 +5230,14 @@ func (ec *executionContext) childFields_DeleteProductPayload(ctx context.Context
 		return ec.fieldContext_DeleteProductPayload_deletedProductId(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type DeleteProductPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_DeleteStockLevelPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "deletedStockLevelId":
+		return ec.fieldContext_DeleteStockLevelPayload_deletedStockLevelId(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DeleteStockLevelPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_DeleteVariantPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4685,6 +5400,56 @@ func (ec *executionContext) childFields_InventoryMismatch(ctx context.Context, f
 		return ec.fieldContext_InventoryMismatch_ledger(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type InventoryMismatch", field.Name)
+}
+
+func (ec *executionContext) childFields_InventoryModel(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_InventoryModel_id(ctx, field)
+	case "entityId":
+		return ec.fieldContext_InventoryModel_entityId(ctx, field)
+	case "name":
+		return ec.fieldContext_InventoryModel_name(ctx, field)
+	case "reference":
+		return ec.fieldContext_InventoryModel_reference(ctx, field)
+	case "metadata":
+		return ec.fieldContext_InventoryModel_metadata(ctx, field)
+	case "isDefault":
+		return ec.fieldContext_InventoryModel_isDefault(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_InventoryModel_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_InventoryModel_updatedAt(ctx, field)
+	case "stockLevels":
+		return ec.fieldContext_InventoryModel_stockLevels(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InventoryModel", field.Name)
+}
+
+func (ec *executionContext) childFields_InventoryModelConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_InventoryModelConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_InventoryModelConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_InventoryModelConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_InventoryModelConnection_totalCount(ctx, field)
+	case "pageCount":
+		return ec.fieldContext_InventoryModelConnection_pageCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InventoryModelConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_InventoryModelEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_InventoryModelEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_InventoryModelEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InventoryModelEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_InventoryMovement(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5053,6 +5818,58 @@ func (ec *executionContext) childFields_StockEventEdge(ctx context.Context, fiel
 	return nil, fmt.Errorf("no field named %q was found under type StockEventEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_StockLevel(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_StockLevel_id(ctx, field)
+	case "entityId":
+		return ec.fieldContext_StockLevel_entityId(ctx, field)
+	case "inventoryModel":
+		return ec.fieldContext_StockLevel_inventoryModel(ctx, field)
+	case "location":
+		return ec.fieldContext_StockLevel_location(ctx, field)
+	case "priority":
+		return ec.fieldContext_StockLevel_priority(ctx, field)
+	case "onHold":
+		return ec.fieldContext_StockLevel_onHold(ctx, field)
+	case "reference":
+		return ec.fieldContext_StockLevel_reference(ctx, field)
+	case "metadata":
+		return ec.fieldContext_StockLevel_metadata(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_StockLevel_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_StockLevel_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StockLevel", field.Name)
+}
+
+func (ec *executionContext) childFields_StockLevelConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_StockLevelConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_StockLevelConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_StockLevelConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_StockLevelConnection_totalCount(ctx, field)
+	case "pageCount":
+		return ec.fieldContext_StockLevelConnection_pageCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StockLevelConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_StockLevelEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_StockLevelEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_StockLevelEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StockLevelEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_StockLevels(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "onHand":
@@ -5115,6 +5932,10 @@ func (ec *executionContext) childFields_Store(ctx context.Context, field graphql
 		return ec.fieldContext_Store_locations(ctx, field)
 	case "location":
 		return ec.fieldContext_Store_location(ctx, field)
+	case "inventoryModels":
+		return ec.fieldContext_Store_inventoryModels(ctx, field)
+	case "stockLevels":
+		return ec.fieldContext_Store_stockLevels(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Store", field.Name)
 }
@@ -5125,6 +5946,14 @@ func (ec *executionContext) childFields_UpdateInventoryConfigurationPayload(ctx 
 		return ec.fieldContext_UpdateInventoryConfigurationPayload_configuration(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type UpdateInventoryConfigurationPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_UpdateInventoryModelPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "inventoryModel":
+		return ec.fieldContext_UpdateInventoryModelPayload_inventoryModel(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UpdateInventoryModelPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_UpdateInventorySettingsPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5153,6 +5982,14 @@ func (ec *executionContext) childFields_UpdateProductPayload(ctx context.Context
 		return ec.fieldContext_UpdateProductPayload_product(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type UpdateProductPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_UpdateStockLevelPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "stockLevel":
+		return ec.fieldContext_UpdateStockLevelPayload_stockLevel(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UpdateStockLevelPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_UpdateVariantPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5537,6 +6374,60 @@ func (ec *executionContext) field_InventoryItem_movements_args(ctx context.Conte
 	return args, nil
 }
 
+func (ec *executionContext) field_InventoryModel_stockLevels_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "page",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["page"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "pageSize",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["pageSize"] = arg5
+	return args, nil
+}
+
 func (ec *executionContext) field_Location_inventoryItems_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5611,6 +6502,20 @@ func (ec *executionContext) field_Mutation_adjustInventoryRelative_args(ctx cont
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_createInventoryModel_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CreateInventoryModelInput, error) {
+			return ec.unmarshalNCreateInventoryModelInput2stockgraphᚋgraphᚋmodelᚐCreateInventoryModelInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createLocation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5631,6 +6536,20 @@ func (ec *executionContext) field_Mutation_createProduct_args(ctx context.Contex
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.CreateProductInput, error) {
 			return ec.unmarshalNCreateProductInput2stockgraphᚋgraphᚋmodelᚐCreateProductInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createStockLevel_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CreateStockLevelInput, error) {
+			return ec.unmarshalNCreateStockLevelInput2stockgraphᚋgraphᚋmodelᚐCreateStockLevelInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -5667,6 +6586,20 @@ func (ec *executionContext) field_Mutation_createWebhook_args(ctx context.Contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_deleteInventoryModel_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.DeleteInventoryModelInput, error) {
+			return ec.unmarshalNDeleteInventoryModelInput2stockgraphᚋgraphᚋmodelᚐDeleteInventoryModelInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_deleteLocation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5687,6 +6620,20 @@ func (ec *executionContext) field_Mutation_deleteProduct_args(ctx context.Contex
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.DeleteProductInput, error) {
 			return ec.unmarshalNDeleteProductInput2stockgraphᚋgraphᚋmodelᚐDeleteProductInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_deleteStockLevel_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.DeleteStockLevelInput, error) {
+			return ec.unmarshalNDeleteStockLevelInput2stockgraphᚋgraphᚋmodelᚐDeleteStockLevelInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -5821,6 +6768,20 @@ func (ec *executionContext) field_Mutation_updateInventoryConfiguration_args(ctx
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_updateInventoryModel_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UpdateInventoryModelInput, error) {
+			return ec.unmarshalNUpdateInventoryModelInput2stockgraphᚋgraphᚋmodelᚐUpdateInventoryModelInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_updateInventorySettings_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5855,6 +6816,20 @@ func (ec *executionContext) field_Mutation_updateProduct_args(ctx context.Contex
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.UpdateProductInput, error) {
 			return ec.unmarshalNUpdateProductInput2stockgraphᚋgraphᚋmodelᚐUpdateProductInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateStockLevel_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UpdateStockLevelInput, error) {
+			return ec.unmarshalNUpdateStockLevelInput2stockgraphᚋgraphᚋmodelᚐUpdateStockLevelInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -6135,6 +7110,76 @@ func (ec *executionContext) field_Query_webhooks_args(ctx context.Context, rawAr
 	return args, nil
 }
 
+func (ec *executionContext) field_Store_inventoryModels_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.InventoryModelFilter, error) {
+			return ec.unmarshalOInventoryModelFilter2ᚖstockgraphᚋgraphᚋmodelᚐInventoryModelFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "sort",
+		func(ctx context.Context, v any) (*model.InventoryModelSort, error) {
+			return ec.unmarshalOInventoryModelSort2ᚖstockgraphᚋgraphᚋmodelᚐInventoryModelSort(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["sort"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg5
+	arg6, err := graphql.ProcessArgField(ctx, rawArgs, "page",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["page"] = arg6
+	arg7, err := graphql.ProcessArgField(ctx, rawArgs, "pageSize",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["pageSize"] = arg7
+	return args, nil
+}
+
 func (ec *executionContext) field_Store_location_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6268,6 +7313,76 @@ func (ec *executionContext) field_Store_products_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["sortBy"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Store_stockLevels_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.StockLevelFilter, error) {
+			return ec.unmarshalOStockLevelFilter2ᚖstockgraphᚋgraphᚋmodelᚐStockLevelFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "sort",
+		func(ctx context.Context, v any) (*model.StockLevelSort, error) {
+			return ec.unmarshalOStockLevelSort2ᚖstockgraphᚋgraphᚋmodelᚐStockLevelSort(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["sort"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg5
+	arg6, err := graphql.ProcessArgField(ctx, rawArgs, "page",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["page"] = arg6
+	arg7, err := graphql.ProcessArgField(ctx, rawArgs, "pageSize",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["pageSize"] = arg7
 	return args, nil
 }
 
@@ -7223,6 +8338,56 @@ func (ec *executionContext) fieldContext_AggregatedInventory_availabilityCode(_ 
 	return graphql.NewScalarFieldContext("AggregatedInventory", field, true, false, "Int")
 }
 
+func (ec *executionContext) _CreateInventoryModelPayload_inventoryModel(ctx context.Context, field graphql.CollectedField, obj *model.CreateInventoryModelPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreateInventoryModelPayload_inventoryModel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.InventoryModel, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2stockgraphᚋgraphᚋmodelᚐScope(ctx, "READ_INVENTORY")
+				if err != nil {
+					var zeroVal *models.InventoryModel
+					return zeroVal, err
+				}
+				if ec.Directives.RequireScope == nil {
+					var zeroVal *models.InventoryModel
+					return zeroVal, errors.New("directive requireScope is not implemented")
+				}
+				return ec.Directives.RequireScope(ctx, obj, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *models.InventoryModel) graphql.Marshaler {
+			return ec.marshalNInventoryModel2ᚖstockgraphᚋmodelsᚐInventoryModel(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreateInventoryModelPayload_inventoryModel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreateInventoryModelPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InventoryModel(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _CreateLocationPayload_location(ctx context.Context, field graphql.CollectedField, obj *model.CreateLocationPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7300,6 +8465,56 @@ func (ec *executionContext) fieldContext_CreateProductPayload_product(_ context.
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Product(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CreateStockLevelPayload_stockLevel(ctx context.Context, field graphql.CollectedField, obj *model.CreateStockLevelPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreateStockLevelPayload_stockLevel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StockLevel, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2stockgraphᚋgraphᚋmodelᚐScope(ctx, "READ_INVENTORY")
+				if err != nil {
+					var zeroVal *models.StockLevel
+					return zeroVal, err
+				}
+				if ec.Directives.RequireScope == nil {
+					var zeroVal *models.StockLevel
+					return zeroVal, errors.New("directive requireScope is not implemented")
+				}
+				return ec.Directives.RequireScope(ctx, obj, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *models.StockLevel) graphql.Marshaler {
+			return ec.marshalNStockLevel2ᚖstockgraphᚋmodelsᚐStockLevel(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreateStockLevelPayload_stockLevel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreateStockLevelPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StockLevel(ctx, field)
 		},
 	}
 	return fc, nil
@@ -7392,6 +8607,29 @@ func (ec *executionContext) fieldContext_CreateWebhookPayload_secret(_ context.C
 	return graphql.NewScalarFieldContext("CreateWebhookPayload", field, false, false, "String")
 }
 
+func (ec *executionContext) _DeleteInventoryModelPayload_deletedInventoryModelId(ctx context.Context, field graphql.CollectedField, obj *model.DeleteInventoryModelPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeleteInventoryModelPayload_deletedInventoryModelId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DeletedInventoryModelID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeleteInventoryModelPayload_deletedInventoryModelId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeleteInventoryModelPayload", field, false, false, "ID")
+}
+
 func (ec *executionContext) _DeleteLocationPayload_deletedLocationId(ctx context.Context, field graphql.CollectedField, obj *model.DeleteLocationPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7436,6 +8674,29 @@ func (ec *executionContext) _DeleteProductPayload_deletedProductId(ctx context.C
 }
 func (ec *executionContext) fieldContext_DeleteProductPayload_deletedProductId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("DeleteProductPayload", field, false, false, "ID")
+}
+
+func (ec *executionContext) _DeleteStockLevelPayload_deletedStockLevelId(ctx context.Context, field graphql.CollectedField, obj *model.DeleteStockLevelPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeleteStockLevelPayload_deletedStockLevelId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DeletedStockLevelID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeleteStockLevelPayload_deletedStockLevelId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeleteStockLevelPayload", field, false, false, "ID")
 }
 
 func (ec *executionContext) _DeleteVariantPayload_deletedVariantId(ctx context.Context, field graphql.CollectedField, obj *model.DeleteVariantPayload) (ret graphql.Marshaler) {
@@ -8765,6 +10026,431 @@ func (ec *executionContext) _InventoryMismatch_ledger(ctx context.Context, field
 }
 func (ec *executionContext) fieldContext_InventoryMismatch_ledger(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("InventoryMismatch", field, false, false, "Int")
+}
+
+func (ec *executionContext) _InventoryModel_id(ctx context.Context, field graphql.CollectedField, obj *models.InventoryModel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryModel_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.InventoryModel().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryModel_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InventoryModel", field, true, true, "ID")
+}
+
+func (ec *executionContext) _InventoryModel_entityId(ctx context.Context, field graphql.CollectedField, obj *models.InventoryModel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryModel_entityId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryModel_entityId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InventoryModel", field, false, false, "Int")
+}
+
+func (ec *executionContext) _InventoryModel_name(ctx context.Context, field graphql.CollectedField, obj *models.InventoryModel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryModel_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryModel_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InventoryModel", field, false, false, "String")
+}
+
+func (ec *executionContext) _InventoryModel_reference(ctx context.Context, field graphql.CollectedField, obj *models.InventoryModel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryModel_reference(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reference, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryModel_reference(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InventoryModel", field, false, false, "String")
+}
+
+func (ec *executionContext) _InventoryModel_metadata(ctx context.Context, field graphql.CollectedField, obj *models.InventoryModel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryModel_metadata(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Metadata, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.JSONObject) graphql.Marshaler {
+			return ec.marshalNJSON2stockgraphᚋmodelsᚐJSONObject(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryModel_metadata(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InventoryModel", field, false, false, "JSON")
+}
+
+func (ec *executionContext) _InventoryModel_isDefault(ctx context.Context, field graphql.CollectedField, obj *models.InventoryModel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryModel_isDefault(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IsDefault, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryModel_isDefault(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InventoryModel", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _InventoryModel_createdAt(ctx context.Context, field graphql.CollectedField, obj *models.InventoryModel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryModel_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryModel_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InventoryModel", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _InventoryModel_updatedAt(ctx context.Context, field graphql.CollectedField, obj *models.InventoryModel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryModel_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryModel_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InventoryModel", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _InventoryModel_stockLevels(ctx context.Context, field graphql.CollectedField, obj *models.InventoryModel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryModel_stockLevels(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.InventoryModel().StockLevels(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["page"].(*int), fc.Args["pageSize"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.StockLevelConnection) graphql.Marshaler {
+			return ec.marshalNStockLevelConnection2ᚖstockgraphᚋgraphᚋmodelᚐStockLevelConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryModel_stockLevels(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InventoryModel",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StockLevelConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_InventoryModel_stockLevels_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InventoryModelConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.InventoryModelConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryModelConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.InventoryModelEdge) graphql.Marshaler {
+			return ec.marshalNInventoryModelEdge2ᚕᚖstockgraphᚋgraphᚋmodelᚐInventoryModelEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryModelConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InventoryModelConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InventoryModelEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InventoryModelConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.InventoryModelConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryModelConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.InventoryModel) graphql.Marshaler {
+			return ec.marshalNInventoryModel2ᚕᚖstockgraphᚋmodelsᚐInventoryModelᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryModelConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InventoryModelConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InventoryModel(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InventoryModelConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.InventoryModelConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryModelConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖstockgraphᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryModelConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InventoryModelConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InventoryModelConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.InventoryModelConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryModelConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryModelConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InventoryModelConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _InventoryModelConnection_pageCount(ctx context.Context, field graphql.CollectedField, obj *model.InventoryModelConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryModelConnection_pageCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryModelConnection_pageCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InventoryModelConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _InventoryModelEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.InventoryModelEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryModelEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryModelEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InventoryModelEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _InventoryModelEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.InventoryModelEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryModelEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.InventoryModel) graphql.Marshaler {
+			return ec.marshalNInventoryModel2ᚖstockgraphᚋmodelsᚐInventoryModel(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryModelEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InventoryModelEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InventoryModel(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _InventoryMovement_id(ctx context.Context, field graphql.CollectedField, obj *models.Movement) (ret graphql.Marshaler) {
@@ -10861,6 +12547,378 @@ func (ec *executionContext) fieldContext_Mutation_deleteLocation(ctx context.Con
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_deleteLocation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createInventoryModel(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createInventoryModel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateInventoryModel(ctx, fc.Args["input"].(model.CreateInventoryModelInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2stockgraphᚋgraphᚋmodelᚐScope(ctx, "WRITE_CATALOG")
+				if err != nil {
+					var zeroVal *model.CreateInventoryModelPayload
+					return zeroVal, err
+				}
+				if ec.Directives.RequireScope == nil {
+					var zeroVal *model.CreateInventoryModelPayload
+					return zeroVal, errors.New("directive requireScope is not implemented")
+				}
+				return ec.Directives.RequireScope(ctx, nil, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CreateInventoryModelPayload) graphql.Marshaler {
+			return ec.marshalNCreateInventoryModelPayload2ᚖstockgraphᚋgraphᚋmodelᚐCreateInventoryModelPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createInventoryModel(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreateInventoryModelPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createInventoryModel_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateInventoryModel(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateInventoryModel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateInventoryModel(ctx, fc.Args["input"].(model.UpdateInventoryModelInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2stockgraphᚋgraphᚋmodelᚐScope(ctx, "WRITE_CATALOG")
+				if err != nil {
+					var zeroVal *model.UpdateInventoryModelPayload
+					return zeroVal, err
+				}
+				if ec.Directives.RequireScope == nil {
+					var zeroVal *model.UpdateInventoryModelPayload
+					return zeroVal, errors.New("directive requireScope is not implemented")
+				}
+				return ec.Directives.RequireScope(ctx, nil, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.UpdateInventoryModelPayload) graphql.Marshaler {
+			return ec.marshalNUpdateInventoryModelPayload2ᚖstockgraphᚋgraphᚋmodelᚐUpdateInventoryModelPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateInventoryModel(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UpdateInventoryModelPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateInventoryModel_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteInventoryModel(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteInventoryModel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteInventoryModel(ctx, fc.Args["input"].(model.DeleteInventoryModelInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2stockgraphᚋgraphᚋmodelᚐScope(ctx, "WRITE_CATALOG")
+				if err != nil {
+					var zeroVal *model.DeleteInventoryModelPayload
+					return zeroVal, err
+				}
+				if ec.Directives.RequireScope == nil {
+					var zeroVal *model.DeleteInventoryModelPayload
+					return zeroVal, errors.New("directive requireScope is not implemented")
+				}
+				return ec.Directives.RequireScope(ctx, nil, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DeleteInventoryModelPayload) graphql.Marshaler {
+			return ec.marshalNDeleteInventoryModelPayload2ᚖstockgraphᚋgraphᚋmodelᚐDeleteInventoryModelPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteInventoryModel(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DeleteInventoryModelPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteInventoryModel_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createStockLevel(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createStockLevel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateStockLevel(ctx, fc.Args["input"].(model.CreateStockLevelInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2stockgraphᚋgraphᚋmodelᚐScope(ctx, "WRITE_CATALOG")
+				if err != nil {
+					var zeroVal *model.CreateStockLevelPayload
+					return zeroVal, err
+				}
+				if ec.Directives.RequireScope == nil {
+					var zeroVal *model.CreateStockLevelPayload
+					return zeroVal, errors.New("directive requireScope is not implemented")
+				}
+				return ec.Directives.RequireScope(ctx, nil, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CreateStockLevelPayload) graphql.Marshaler {
+			return ec.marshalNCreateStockLevelPayload2ᚖstockgraphᚋgraphᚋmodelᚐCreateStockLevelPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createStockLevel(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreateStockLevelPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createStockLevel_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateStockLevel(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateStockLevel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateStockLevel(ctx, fc.Args["input"].(model.UpdateStockLevelInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2stockgraphᚋgraphᚋmodelᚐScope(ctx, "WRITE_CATALOG")
+				if err != nil {
+					var zeroVal *model.UpdateStockLevelPayload
+					return zeroVal, err
+				}
+				if ec.Directives.RequireScope == nil {
+					var zeroVal *model.UpdateStockLevelPayload
+					return zeroVal, errors.New("directive requireScope is not implemented")
+				}
+				return ec.Directives.RequireScope(ctx, nil, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.UpdateStockLevelPayload) graphql.Marshaler {
+			return ec.marshalNUpdateStockLevelPayload2ᚖstockgraphᚋgraphᚋmodelᚐUpdateStockLevelPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateStockLevel(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UpdateStockLevelPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateStockLevel_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteStockLevel(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteStockLevel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteStockLevel(ctx, fc.Args["input"].(model.DeleteStockLevelInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2stockgraphᚋgraphᚋmodelᚐScope(ctx, "WRITE_CATALOG")
+				if err != nil {
+					var zeroVal *model.DeleteStockLevelPayload
+					return zeroVal, err
+				}
+				if ec.Directives.RequireScope == nil {
+					var zeroVal *model.DeleteStockLevelPayload
+					return zeroVal, errors.New("directive requireScope is not implemented")
+				}
+				return ec.Directives.RequireScope(ctx, nil, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DeleteStockLevelPayload) graphql.Marshaler {
+			return ec.marshalNDeleteStockLevelPayload2ᚖstockgraphᚋgraphᚋmodelᚐDeleteStockLevelPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteStockLevel(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DeleteStockLevelPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteStockLevel_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -13795,6 +15853,451 @@ func (ec *executionContext) fieldContext_StockEventEdge_node(_ context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _StockLevel_id(ctx context.Context, field graphql.CollectedField, obj *models.StockLevel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StockLevel_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.StockLevel().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StockLevel_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StockLevel", field, true, true, "ID")
+}
+
+func (ec *executionContext) _StockLevel_entityId(ctx context.Context, field graphql.CollectedField, obj *models.StockLevel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StockLevel_entityId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StockLevel_entityId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StockLevel", field, false, false, "Int")
+}
+
+func (ec *executionContext) _StockLevel_inventoryModel(ctx context.Context, field graphql.CollectedField, obj *models.StockLevel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StockLevel_inventoryModel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.StockLevel().InventoryModel(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.InventoryModel) graphql.Marshaler {
+			return ec.marshalNInventoryModel2ᚖstockgraphᚋmodelsᚐInventoryModel(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StockLevel_inventoryModel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StockLevel",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InventoryModel(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _StockLevel_location(ctx context.Context, field graphql.CollectedField, obj *models.StockLevel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StockLevel_location(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.StockLevel().Location(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Location) graphql.Marshaler {
+			return ec.marshalNLocation2ᚖstockgraphᚋmodelsᚐLocation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StockLevel_location(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StockLevel",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Location(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _StockLevel_priority(ctx context.Context, field graphql.CollectedField, obj *models.StockLevel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StockLevel_priority(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Priority, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StockLevel_priority(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StockLevel", field, false, false, "Int")
+}
+
+func (ec *executionContext) _StockLevel_onHold(ctx context.Context, field graphql.CollectedField, obj *models.StockLevel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StockLevel_onHold(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OnHold, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StockLevel_onHold(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StockLevel", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _StockLevel_reference(ctx context.Context, field graphql.CollectedField, obj *models.StockLevel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StockLevel_reference(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reference, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StockLevel_reference(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StockLevel", field, false, false, "String")
+}
+
+func (ec *executionContext) _StockLevel_metadata(ctx context.Context, field graphql.CollectedField, obj *models.StockLevel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StockLevel_metadata(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Metadata, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.JSONObject) graphql.Marshaler {
+			return ec.marshalNJSON2stockgraphᚋmodelsᚐJSONObject(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StockLevel_metadata(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StockLevel", field, false, false, "JSON")
+}
+
+func (ec *executionContext) _StockLevel_createdAt(ctx context.Context, field graphql.CollectedField, obj *models.StockLevel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StockLevel_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StockLevel_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StockLevel", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _StockLevel_updatedAt(ctx context.Context, field graphql.CollectedField, obj *models.StockLevel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StockLevel_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StockLevel_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StockLevel", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _StockLevelConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.StockLevelConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StockLevelConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.StockLevelEdge) graphql.Marshaler {
+			return ec.marshalNStockLevelEdge2ᚕᚖstockgraphᚋgraphᚋmodelᚐStockLevelEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StockLevelConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StockLevelConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StockLevelEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _StockLevelConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.StockLevelConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StockLevelConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.StockLevel) graphql.Marshaler {
+			return ec.marshalNStockLevel2ᚕᚖstockgraphᚋmodelsᚐStockLevelᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StockLevelConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StockLevelConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StockLevel(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _StockLevelConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.StockLevelConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StockLevelConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖstockgraphᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StockLevelConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StockLevelConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _StockLevelConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.StockLevelConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StockLevelConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StockLevelConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StockLevelConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _StockLevelConnection_pageCount(ctx context.Context, field graphql.CollectedField, obj *model.StockLevelConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StockLevelConnection_pageCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StockLevelConnection_pageCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StockLevelConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _StockLevelEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.StockLevelEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StockLevelEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StockLevelEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StockLevelEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _StockLevelEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.StockLevelEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StockLevelEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.StockLevel) graphql.Marshaler {
+			return ec.marshalNStockLevel2ᚖstockgraphᚋmodelsᚐStockLevel(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StockLevelEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StockLevelEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StockLevel(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _StockLevels_onHand(ctx context.Context, field graphql.CollectedField, obj *models.StockSnapshot) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14470,6 +16973,130 @@ func (ec *executionContext) fieldContext_Store_location(ctx context.Context, fie
 	return fc, nil
 }
 
+func (ec *executionContext) _Store_inventoryModels(ctx context.Context, field graphql.CollectedField, obj *models.Store) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Store_inventoryModels(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Store().InventoryModels(ctx, obj, fc.Args["filter"].(*model.InventoryModelFilter), fc.Args["sort"].(*model.InventoryModelSort), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["page"].(*int), fc.Args["pageSize"].(*int))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2stockgraphᚋgraphᚋmodelᚐScope(ctx, "READ_INVENTORY")
+				if err != nil {
+					var zeroVal *model.InventoryModelConnection
+					return zeroVal, err
+				}
+				if ec.Directives.RequireScope == nil {
+					var zeroVal *model.InventoryModelConnection
+					return zeroVal, errors.New("directive requireScope is not implemented")
+				}
+				return ec.Directives.RequireScope(ctx, obj, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.InventoryModelConnection) graphql.Marshaler {
+			return ec.marshalNInventoryModelConnection2ᚖstockgraphᚋgraphᚋmodelᚐInventoryModelConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Store_inventoryModels(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Store",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InventoryModelConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Store_inventoryModels_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Store_stockLevels(ctx context.Context, field graphql.CollectedField, obj *models.Store) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Store_stockLevels(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Store().StockLevels(ctx, obj, fc.Args["filter"].(*model.StockLevelFilter), fc.Args["sort"].(*model.StockLevelSort), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["page"].(*int), fc.Args["pageSize"].(*int))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2stockgraphᚋgraphᚋmodelᚐScope(ctx, "READ_INVENTORY")
+				if err != nil {
+					var zeroVal *model.StockLevelConnection
+					return zeroVal, err
+				}
+				if ec.Directives.RequireScope == nil {
+					var zeroVal *model.StockLevelConnection
+					return zeroVal, errors.New("directive requireScope is not implemented")
+				}
+				return ec.Directives.RequireScope(ctx, obj, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.StockLevelConnection) graphql.Marshaler {
+			return ec.marshalNStockLevelConnection2ᚖstockgraphᚋgraphᚋmodelᚐStockLevelConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Store_stockLevels(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Store",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StockLevelConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Store_stockLevels_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Subscription_inventoryChanged(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
 	return graphql.ResolveFieldStream(
 		ctx,
@@ -14621,6 +17248,56 @@ func (ec *executionContext) fieldContext_UpdateInventoryConfigurationPayload_con
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_InventoryConfiguration(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UpdateInventoryModelPayload_inventoryModel(ctx context.Context, field graphql.CollectedField, obj *model.UpdateInventoryModelPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdateInventoryModelPayload_inventoryModel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.InventoryModel, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2stockgraphᚋgraphᚋmodelᚐScope(ctx, "READ_INVENTORY")
+				if err != nil {
+					var zeroVal *models.InventoryModel
+					return zeroVal, err
+				}
+				if ec.Directives.RequireScope == nil {
+					var zeroVal *models.InventoryModel
+					return zeroVal, errors.New("directive requireScope is not implemented")
+				}
+				return ec.Directives.RequireScope(ctx, obj, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *models.InventoryModel) graphql.Marshaler {
+			return ec.marshalNInventoryModel2ᚖstockgraphᚋmodelsᚐInventoryModel(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpdateInventoryModelPayload_inventoryModel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UpdateInventoryModelPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InventoryModel(ctx, field)
 		},
 	}
 	return fc, nil
@@ -14790,6 +17467,56 @@ func (ec *executionContext) fieldContext_UpdateProductPayload_product(_ context.
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Product(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UpdateStockLevelPayload_stockLevel(ctx context.Context, field graphql.CollectedField, obj *model.UpdateStockLevelPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdateStockLevelPayload_stockLevel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StockLevel, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2stockgraphᚋgraphᚋmodelᚐScope(ctx, "READ_INVENTORY")
+				if err != nil {
+					var zeroVal *models.StockLevel
+					return zeroVal, err
+				}
+				if ec.Directives.RequireScope == nil {
+					var zeroVal *models.StockLevel
+					return zeroVal, errors.New("directive requireScope is not implemented")
+				}
+				return ec.Directives.RequireScope(ctx, obj, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *models.StockLevel) graphql.Marshaler {
+			return ec.marshalNStockLevel2ᚖstockgraphᚋmodelsᚐStockLevel(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpdateStockLevelPayload_stockLevel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UpdateStockLevelPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StockLevel(ctx, field)
 		},
 	}
 	return fc, nil
@@ -17904,6 +20631,69 @@ func UnmarshalAdjustInventoryItemInput(ctx context.Context, raw any) (model.Adju
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputCreateInventoryModelInput(ctx context.Context, obj any) (model.CreateInventoryModelInput, error) {
+	var it model.CreateInventoryModelInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "reference", "metadata", "isDefault"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "reference":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reference"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reference = data
+		case "metadata":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("metadata"))
+			data, err := ec.unmarshalOJSON2stockgraphᚋmodelsᚐJSONObject(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Metadata = data
+		case "isDefault":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("isDefault"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IsDefault = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreateInventoryModelInput unmarshals raw into the CreateInventoryModelInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreateInventoryModelInput(ctx context.Context, raw any) (model.CreateInventoryModelInput, error) {
+	var out model.CreateInventoryModelInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateInventoryModelInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCreateLocationInput(ctx context.Context, obj any) (model.CreateLocationInput, error) {
 	var it model.CreateLocationInput
 	if obj == nil {
@@ -18064,6 +20854,87 @@ func UnmarshalCreateProductInput(ctx context.Context, raw any) (model.CreateProd
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputCreateStockLevelInput(ctx context.Context, obj any) (model.CreateStockLevelInput, error) {
+	var it model.CreateStockLevelInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["onHold"]; !present {
+		asMap["onHold"] = false
+	}
+
+	fieldsInOrder := [...]string{"inventoryModelId", "locationId", "priority", "onHold", "reference", "metadata"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "inventoryModelId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("inventoryModelId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InventoryModelID = data
+		case "locationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("locationId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LocationID = data
+		case "priority":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("priority"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Priority = data
+		case "onHold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("onHold"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OnHold = data
+		case "reference":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reference"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reference = data
+		case "metadata":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("metadata"))
+			data, err := ec.unmarshalOJSON2stockgraphᚋmodelsᚐJSONObject(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Metadata = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreateStockLevelInput unmarshals raw into the CreateStockLevelInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreateStockLevelInput(ctx context.Context, raw any) (model.CreateStockLevelInput, error) {
+	var out model.CreateStockLevelInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateStockLevelInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCreateVariantInput(ctx context.Context, obj any) (model.CreateVariantInput, error) {
 	var it model.CreateVariantInput
 	if obj == nil {
@@ -18183,6 +21054,97 @@ func UnmarshalCreateWebhookInput(ctx context.Context, raw any) (model.CreateWebh
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputDateTimeRange(ctx context.Context, obj any) (model.DateTimeRange, error) {
+	var it model.DateTimeRange
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"from", "to"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "from":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("from"))
+			data, err := ec.unmarshalODateTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.From = data
+		case "to":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("to"))
+			data, err := ec.unmarshalODateTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.To = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalDateTimeRange unmarshals raw into the DateTimeRange input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalDateTimeRange(ctx context.Context, raw any) (model.DateTimeRange, error) {
+	var out model.DateTimeRange
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "DateTimeRange", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputDeleteInventoryModelInput(ctx context.Context, obj any) (model.DeleteInventoryModelInput, error) {
+	var it model.DeleteInventoryModelInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalDeleteInventoryModelInput unmarshals raw into the DeleteInventoryModelInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalDeleteInventoryModelInput(ctx context.Context, raw any) (model.DeleteInventoryModelInput, error) {
+	var out model.DeleteInventoryModelInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "DeleteInventoryModelInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputDeleteLocationInput(ctx context.Context, obj any) (model.DeleteLocationInput, error) {
 	var it model.DeleteLocationInput
 	if obj == nil {
@@ -18264,6 +21226,48 @@ func (ec *executionContext) unmarshalInputDeleteProductInput(ctx context.Context
 func UnmarshalDeleteProductInput(ctx context.Context, raw any) (model.DeleteProductInput, error) {
 	var out model.DeleteProductInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "DeleteProductInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputDeleteStockLevelInput(ctx context.Context, obj any) (model.DeleteStockLevelInput, error) {
+	var it model.DeleteStockLevelInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalDeleteStockLevelInput unmarshals raw into the DeleteStockLevelInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalDeleteStockLevelInput(ctx context.Context, raw any) (model.DeleteStockLevelInput, error) {
+	var out model.DeleteStockLevelInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "DeleteStockLevelInput", raw, &out)
 	return out, err
 }
 
@@ -18397,6 +21401,129 @@ func (ec *executionContext) unmarshalInputInventoryItemFilter(ctx context.Contex
 func UnmarshalInventoryItemFilter(ctx context.Context, raw any) (model.InventoryItemFilter, error) {
 	var out model.InventoryItemFilter
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "InventoryItemFilter", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputInventoryModelFilter(ctx context.Context, obj any) (model.InventoryModelFilter, error) {
+	var it model.InventoryModelFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"ids", "references", "isDefault", "createdAt", "updatedAt"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "ids":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ids"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Ids = data
+		case "references":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("references"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.References = data
+		case "isDefault":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("isDefault"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IsDefault = data
+		case "createdAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAt"))
+			data, err := ec.unmarshalODateTimeRange2ᚖstockgraphᚋgraphᚋmodelᚐDateTimeRange(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAt = data
+		case "updatedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAt"))
+			data, err := ec.unmarshalODateTimeRange2ᚖstockgraphᚋgraphᚋmodelᚐDateTimeRange(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAt = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalInventoryModelFilter unmarshals raw into the InventoryModelFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalInventoryModelFilter(ctx context.Context, raw any) (model.InventoryModelFilter, error) {
+	var out model.InventoryModelFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "InventoryModelFilter", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputInventoryModelSort(ctx context.Context, obj any) (model.InventoryModelSort, error) {
+	var it model.InventoryModelSort
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"field", "direction"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNInventoryModelSortField2stockgraphᚋgraphᚋmodelᚐInventoryModelSortField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalOSortDirection2ᚖstockgraphᚋgraphᚋmodelᚐSortDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalInventoryModelSort unmarshals raw into the InventoryModelSort input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalInventoryModelSort(ctx context.Context, raw any) (model.InventoryModelSort, error) {
+	var out model.InventoryModelSort
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "InventoryModelSort", raw, &out)
 	return out, err
 }
 
@@ -19328,6 +22455,143 @@ func UnmarshalStockEventFilter(ctx context.Context, raw any) (model.StockEventFi
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputStockLevelFilter(ctx context.Context, obj any) (model.StockLevelFilter, error) {
+	var it model.StockLevelFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"ids", "onHold", "references", "locationIds", "inventoryModelIds", "createdAt", "updatedAt"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "ids":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ids"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Ids = data
+		case "onHold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("onHold"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OnHold = data
+		case "references":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("references"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.References = data
+		case "locationIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("locationIds"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LocationIds = data
+		case "inventoryModelIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("inventoryModelIds"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InventoryModelIds = data
+		case "createdAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAt"))
+			data, err := ec.unmarshalODateTimeRange2ᚖstockgraphᚋgraphᚋmodelᚐDateTimeRange(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAt = data
+		case "updatedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAt"))
+			data, err := ec.unmarshalODateTimeRange2ᚖstockgraphᚋgraphᚋmodelᚐDateTimeRange(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAt = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalStockLevelFilter unmarshals raw into the StockLevelFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalStockLevelFilter(ctx context.Context, raw any) (model.StockLevelFilter, error) {
+	var out model.StockLevelFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "StockLevelFilter", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputStockLevelSort(ctx context.Context, obj any) (model.StockLevelSort, error) {
+	var it model.StockLevelSort
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"field", "direction"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNStockLevelSortField2stockgraphᚋgraphᚋmodelᚐStockLevelSortField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalOSortDirection2ᚖstockgraphᚋgraphᚋmodelᚐSortDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalStockLevelSort unmarshals raw into the StockLevelSort input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalStockLevelSort(ctx context.Context, raw any) (model.StockLevelSort, error) {
+	var out model.StockLevelSort
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "StockLevelSort", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputStockVariantInput(ctx context.Context, obj any) (model.StockVariantInput, error) {
 	var it model.StockVariantInput
 	if obj == nil {
@@ -19451,6 +22715,76 @@ func (ec *executionContext) unmarshalInputUpdateInventoryConfigurationInput(ctx 
 func UnmarshalUpdateInventoryConfigurationInput(ctx context.Context, raw any) (model.UpdateInventoryConfigurationInput, error) {
 	var out model.UpdateInventoryConfigurationInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateInventoryConfigurationInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputUpdateInventoryModelInput(ctx context.Context, obj any) (model.UpdateInventoryModelInput, error) {
+	var it model.UpdateInventoryModelInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "name", "reference", "metadata", "isDefault"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "reference":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reference"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reference = data
+		case "metadata":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("metadata"))
+			data, err := ec.unmarshalOJSON2stockgraphᚋmodelsᚐJSONObject(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Metadata = data
+		case "isDefault":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("isDefault"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IsDefault = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateInventoryModelInput unmarshals raw into the UpdateInventoryModelInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateInventoryModelInput(ctx context.Context, raw any) (model.UpdateInventoryModelInput, error) {
+	var out model.UpdateInventoryModelInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateInventoryModelInput", raw, &out)
 	return out, err
 }
 
@@ -19675,6 +23009,76 @@ func (ec *executionContext) unmarshalInputUpdateProductInput(ctx context.Context
 func UnmarshalUpdateProductInput(ctx context.Context, raw any) (model.UpdateProductInput, error) {
 	var out model.UpdateProductInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateProductInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputUpdateStockLevelInput(ctx context.Context, obj any) (model.UpdateStockLevelInput, error) {
+	var it model.UpdateStockLevelInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "priority", "onHold", "reference", "metadata"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "priority":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("priority"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Priority = data
+		case "onHold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("onHold"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OnHold = data
+		case "reference":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reference"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reference = data
+		case "metadata":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("metadata"))
+			data, err := ec.unmarshalOJSON2stockgraphᚋmodelsᚐJSONObject(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Metadata = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateStockLevelInput unmarshals raw into the UpdateStockLevelInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateStockLevelInput(ctx context.Context, raw any) (model.UpdateStockLevelInput, error) {
+	var out model.UpdateStockLevelInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateStockLevelInput", raw, &out)
 	return out, err
 }
 
@@ -19931,6 +23335,13 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Store(ctx, sel, obj)
+	case models.StockLevel:
+		return ec._StockLevel(ctx, sel, &obj)
+	case *models.StockLevel:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._StockLevel(ctx, sel, obj)
 	case models.StockEvent:
 		return ec._StockEvent(ctx, sel, &obj)
 	case *models.StockEvent:
@@ -19959,6 +23370,13 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._InventoryMovement(ctx, sel, obj)
+	case models.InventoryModel:
+		return ec._InventoryModel(ctx, sel, &obj)
+	case *models.InventoryModel:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._InventoryModel(ctx, sel, obj)
 	case models.InventoryItem:
 		return ec._InventoryItem(ctx, sel, &obj)
 	case *models.InventoryItem:
@@ -20218,6 +23636,39 @@ func (ec *executionContext) _AggregatedInventory(ctx context.Context, sel ast.Se
 	return out
 }
 
+var createInventoryModelPayloadImplementors = []string{"CreateInventoryModelPayload"}
+
+func (ec *executionContext) _CreateInventoryModelPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CreateInventoryModelPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, createInventoryModelPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CreateInventoryModelPayload")
+		case "inventoryModel":
+			out.Values[i] = ec._CreateInventoryModelPayload_inventoryModel(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var createLocationPayloadImplementors = []string{"CreateLocationPayload"}
 
 func (ec *executionContext) _CreateLocationPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CreateLocationPayload) graphql.Marshaler {
@@ -20264,6 +23715,39 @@ func (ec *executionContext) _CreateProductPayload(ctx context.Context, sel ast.S
 			out.Values[i] = graphql.MarshalString("CreateProductPayload")
 		case "product":
 			out.Values[i] = ec._CreateProductPayload_product(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var createStockLevelPayloadImplementors = []string{"CreateStockLevelPayload"}
+
+func (ec *executionContext) _CreateStockLevelPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CreateStockLevelPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, createStockLevelPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CreateStockLevelPayload")
+		case "stockLevel":
+			out.Values[i] = ec._CreateStockLevelPayload_stockLevel(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -20355,6 +23839,39 @@ func (ec *executionContext) _CreateWebhookPayload(ctx context.Context, sel ast.S
 	return out
 }
 
+var deleteInventoryModelPayloadImplementors = []string{"DeleteInventoryModelPayload"}
+
+func (ec *executionContext) _DeleteInventoryModelPayload(ctx context.Context, sel ast.SelectionSet, obj *model.DeleteInventoryModelPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, deleteInventoryModelPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DeleteInventoryModelPayload")
+		case "deletedInventoryModelId":
+			out.Values[i] = ec._DeleteInventoryModelPayload_deletedInventoryModelId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var deleteLocationPayloadImplementors = []string{"DeleteLocationPayload"}
 
 func (ec *executionContext) _DeleteLocationPayload(ctx context.Context, sel ast.SelectionSet, obj *model.DeleteLocationPayload) graphql.Marshaler {
@@ -20401,6 +23918,39 @@ func (ec *executionContext) _DeleteProductPayload(ctx context.Context, sel ast.S
 			out.Values[i] = graphql.MarshalString("DeleteProductPayload")
 		case "deletedProductId":
 			out.Values[i] = ec._DeleteProductPayload_deletedProductId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var deleteStockLevelPayloadImplementors = []string{"DeleteStockLevelPayload"}
+
+func (ec *executionContext) _DeleteStockLevelPayload(ctx context.Context, sel ast.SelectionSet, obj *model.DeleteStockLevelPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, deleteStockLevelPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DeleteStockLevelPayload")
+		case "deletedStockLevelId":
+			out.Values[i] = ec._DeleteStockLevelPayload_deletedStockLevelId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -20954,6 +24504,172 @@ func (ec *executionContext) _InventoryMismatch(ctx context.Context, sel ast.Sele
 			out.Values[i] = ec._InventoryMismatch_ledger(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var inventoryModelImplementors = []string{"InventoryModel", "Node"}
+
+func (ec *executionContext) _InventoryModel(ctx context.Context, sel ast.SelectionSet, obj *models.InventoryModel) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, inventoryModelImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InventoryModel")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._InventoryModel_id(ctx, field, obj)
+				})
+		case "entityId":
+			out.Values[i] = ec._InventoryModel_entityId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "name":
+			out.Values[i] = ec._InventoryModel_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "reference":
+			out.Values[i] = ec._InventoryModel_reference(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "metadata":
+			out.Values[i] = ec._InventoryModel_metadata(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "isDefault":
+			out.Values[i] = ec._InventoryModel_isDefault(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._InventoryModel_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._InventoryModel_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "stockLevels":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._InventoryModel_stockLevels(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var inventoryModelConnectionImplementors = []string{"InventoryModelConnection"}
+
+func (ec *executionContext) _InventoryModelConnection(ctx context.Context, sel ast.SelectionSet, obj *model.InventoryModelConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, inventoryModelConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InventoryModelConnection")
+		case "edges":
+			out.Values[i] = ec._InventoryModelConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nodes":
+			out.Values[i] = ec._InventoryModelConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._InventoryModelConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._InventoryModelConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageCount":
+			out.Values[i] = ec._InventoryModelConnection_pageCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var inventoryModelEdgeImplementors = []string{"InventoryModelEdge"}
+
+func (ec *executionContext) _InventoryModelEdge(ctx context.Context, sel ast.SelectionSet, obj *model.InventoryModelEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, inventoryModelEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InventoryModelEdge")
+		case "cursor":
+			out.Values[i] = ec._InventoryModelEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._InventoryModelEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -21600,6 +25316,48 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "deleteLocation":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_deleteLocation(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createInventoryModel":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createInventoryModel(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateInventoryModel":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateInventoryModel(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteInventoryModel":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteInventoryModel(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createStockLevel":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createStockLevel(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateStockLevel":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateStockLevel(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteStockLevel":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteStockLevel(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -22504,6 +26262,178 @@ func (ec *executionContext) _StockEventEdge(ctx context.Context, sel ast.Selecti
 	return out
 }
 
+var stockLevelImplementors = []string{"StockLevel", "Node"}
+
+func (ec *executionContext) _StockLevel(ctx context.Context, sel ast.SelectionSet, obj *models.StockLevel) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, stockLevelImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("StockLevel")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._StockLevel_id(ctx, field, obj)
+				})
+		case "entityId":
+			out.Values[i] = ec._StockLevel_entityId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "inventoryModel":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._StockLevel_inventoryModel(ctx, field, obj)
+				})
+		case "location":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._StockLevel_location(ctx, field, obj)
+				})
+		case "priority":
+			out.Values[i] = ec._StockLevel_priority(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "onHold":
+			out.Values[i] = ec._StockLevel_onHold(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "reference":
+			out.Values[i] = ec._StockLevel_reference(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "metadata":
+			out.Values[i] = ec._StockLevel_metadata(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._StockLevel_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._StockLevel_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var stockLevelConnectionImplementors = []string{"StockLevelConnection"}
+
+func (ec *executionContext) _StockLevelConnection(ctx context.Context, sel ast.SelectionSet, obj *model.StockLevelConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, stockLevelConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("StockLevelConnection")
+		case "edges":
+			out.Values[i] = ec._StockLevelConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nodes":
+			out.Values[i] = ec._StockLevelConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._StockLevelConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._StockLevelConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageCount":
+			out.Values[i] = ec._StockLevelConnection_pageCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var stockLevelEdgeImplementors = []string{"StockLevelEdge"}
+
+func (ec *executionContext) _StockLevelEdge(ctx context.Context, sel ast.SelectionSet, obj *model.StockLevelEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, stockLevelEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("StockLevelEdge")
+		case "cursor":
+			out.Values[i] = ec._StockLevelEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._StockLevelEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var stockLevelsImplementors = []string{"StockLevels"}
 
 func (ec *executionContext) _StockLevels(ctx context.Context, sel ast.SelectionSet, obj *models.StockSnapshot) graphql.Marshaler {
@@ -22699,6 +26629,18 @@ func (ec *executionContext) _Store(ctx context.Context, sel ast.SelectionSet, ob
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Store_location(ctx, field, obj)
 				})
+		case "inventoryModels":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Store_inventoryModels(ctx, field, obj)
+				})
+		case "stockLevels":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Store_stockLevels(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -22751,6 +26693,39 @@ func (ec *executionContext) _UpdateInventoryConfigurationPayload(ctx context.Con
 			out.Values[i] = graphql.MarshalString("UpdateInventoryConfigurationPayload")
 		case "configuration":
 			out.Values[i] = ec._UpdateInventoryConfigurationPayload_configuration(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var updateInventoryModelPayloadImplementors = []string{"UpdateInventoryModelPayload"}
+
+func (ec *executionContext) _UpdateInventoryModelPayload(ctx context.Context, sel ast.SelectionSet, obj *model.UpdateInventoryModelPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, updateInventoryModelPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UpdateInventoryModelPayload")
+		case "inventoryModel":
+			out.Values[i] = ec._UpdateInventoryModelPayload_inventoryModel(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -22860,6 +26835,39 @@ func (ec *executionContext) _UpdateProductPayload(ctx context.Context, sel ast.S
 			out.Values[i] = graphql.MarshalString("UpdateProductPayload")
 		case "product":
 			out.Values[i] = ec._UpdateProductPayload_product(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var updateStockLevelPayloadImplementors = []string{"UpdateStockLevelPayload"}
+
+func (ec *executionContext) _UpdateStockLevelPayload(ctx context.Context, sel ast.SelectionSet, obj *model.UpdateStockLevelPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, updateStockLevelPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UpdateStockLevelPayload")
+		case "stockLevel":
+			out.Values[i] = ec._UpdateStockLevelPayload_stockLevel(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -24054,6 +28062,19 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 	return res
 }
 
+func (ec *executionContext) unmarshalNCreateInventoryModelInput2stockgraphᚋgraphᚋmodelᚐCreateInventoryModelInput(ctx context.Context, v any) (model.CreateInventoryModelInput, error) {
+	res, err := ec.unmarshalInputCreateInventoryModelInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCreateInventoryModelPayload2ᚖstockgraphᚋgraphᚋmodelᚐCreateInventoryModelPayload(ctx context.Context, sel ast.SelectionSet, v *model.CreateInventoryModelPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CreateInventoryModelPayload!")
+		return graphql.Null
+	}
+	return ec._CreateInventoryModelPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNCreateLocationInput2stockgraphᚋgraphᚋmodelᚐCreateLocationInput(ctx context.Context, v any) (model.CreateLocationInput, error) {
 	res, err := ec.unmarshalInputCreateLocationInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -24078,6 +28099,19 @@ func (ec *executionContext) marshalNCreateProductPayload2ᚖstockgraphᚋgraph�
 		return graphql.Null
 	}
 	return ec._CreateProductPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNCreateStockLevelInput2stockgraphᚋgraphᚋmodelᚐCreateStockLevelInput(ctx context.Context, v any) (model.CreateStockLevelInput, error) {
+	res, err := ec.unmarshalInputCreateStockLevelInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCreateStockLevelPayload2ᚖstockgraphᚋgraphᚋmodelᚐCreateStockLevelPayload(ctx context.Context, sel ast.SelectionSet, v *model.CreateStockLevelPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CreateStockLevelPayload!")
+		return graphql.Null
+	}
+	return ec._CreateStockLevelPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNCreateVariantInput2stockgraphᚋgraphᚋmodelᚐCreateVariantInput(ctx context.Context, v any) (model.CreateVariantInput, error) {
@@ -24120,6 +28154,19 @@ func (ec *executionContext) marshalNDateTime2timeᚐTime(ctx context.Context, se
 	return res
 }
 
+func (ec *executionContext) unmarshalNDeleteInventoryModelInput2stockgraphᚋgraphᚋmodelᚐDeleteInventoryModelInput(ctx context.Context, v any) (model.DeleteInventoryModelInput, error) {
+	res, err := ec.unmarshalInputDeleteInventoryModelInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDeleteInventoryModelPayload2ᚖstockgraphᚋgraphᚋmodelᚐDeleteInventoryModelPayload(ctx context.Context, sel ast.SelectionSet, v *model.DeleteInventoryModelPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DeleteInventoryModelPayload!")
+		return graphql.Null
+	}
+	return ec._DeleteInventoryModelPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNDeleteLocationInput2stockgraphᚋgraphᚋmodelᚐDeleteLocationInput(ctx context.Context, v any) (model.DeleteLocationInput, error) {
 	res, err := ec.unmarshalInputDeleteLocationInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -24144,6 +28191,19 @@ func (ec *executionContext) marshalNDeleteProductPayload2ᚖstockgraphᚋgraph�
 		return graphql.Null
 	}
 	return ec._DeleteProductPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNDeleteStockLevelInput2stockgraphᚋgraphᚋmodelᚐDeleteStockLevelInput(ctx context.Context, v any) (model.DeleteStockLevelInput, error) {
+	res, err := ec.unmarshalInputDeleteStockLevelInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDeleteStockLevelPayload2ᚖstockgraphᚋgraphᚋmodelᚐDeleteStockLevelPayload(ctx context.Context, sel ast.SelectionSet, v *model.DeleteStockLevelPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DeleteStockLevelPayload!")
+		return graphql.Null
+	}
+	return ec._DeleteStockLevelPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNDeleteVariantInput2stockgraphᚋgraphᚋmodelᚐDeleteVariantInput(ctx context.Context, v any) (model.DeleteVariantInput, error) {
@@ -24368,6 +28428,72 @@ func (ec *executionContext) marshalNInventoryMismatch2ᚖstockgraphᚋinternal�
 		return graphql.Null
 	}
 	return ec._InventoryMismatch(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNInventoryModel2ᚕᚖstockgraphᚋmodelsᚐInventoryModelᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.InventoryModel) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNInventoryModel2ᚖstockgraphᚋmodelsᚐInventoryModel(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNInventoryModel2ᚖstockgraphᚋmodelsᚐInventoryModel(ctx context.Context, sel ast.SelectionSet, v *models.InventoryModel) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "InventoryModel!")
+		return graphql.Null
+	}
+	return ec._InventoryModel(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNInventoryModelConnection2ᚖstockgraphᚋgraphᚋmodelᚐInventoryModelConnection(ctx context.Context, sel ast.SelectionSet, v *model.InventoryModelConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "InventoryModelConnection!")
+		return graphql.Null
+	}
+	return ec._InventoryModelConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNInventoryModelEdge2ᚕᚖstockgraphᚋgraphᚋmodelᚐInventoryModelEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.InventoryModelEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNInventoryModelEdge2ᚖstockgraphᚋgraphᚋmodelᚐInventoryModelEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNInventoryModelEdge2ᚖstockgraphᚋgraphᚋmodelᚐInventoryModelEdge(ctx context.Context, sel ast.SelectionSet, v *model.InventoryModelEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "InventoryModelEdge!")
+		return graphql.Null
+	}
+	return ec._InventoryModelEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNInventoryModelSortField2stockgraphᚋgraphᚋmodelᚐInventoryModelSortField(ctx context.Context, v any) (model.InventoryModelSortField, error) {
+	var res model.InventoryModelSortField
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNInventoryModelSortField2stockgraphᚋgraphᚋmodelᚐInventoryModelSortField(ctx context.Context, sel ast.SelectionSet, v model.InventoryModelSortField) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) unmarshalNInventoryMoveInput2ᚕᚖstockgraphᚋgraphᚋmodelᚐInventoryMoveInputᚄ(ctx context.Context, v any) ([]*model.InventoryMoveInput, error) {
@@ -24852,6 +28978,72 @@ func (ec *executionContext) marshalNStockEventType2stockgraphᚋmodelsᚐStockEv
 	return res
 }
 
+func (ec *executionContext) marshalNStockLevel2ᚕᚖstockgraphᚋmodelsᚐStockLevelᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.StockLevel) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNStockLevel2ᚖstockgraphᚋmodelsᚐStockLevel(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNStockLevel2ᚖstockgraphᚋmodelsᚐStockLevel(ctx context.Context, sel ast.SelectionSet, v *models.StockLevel) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "StockLevel!")
+		return graphql.Null
+	}
+	return ec._StockLevel(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNStockLevelConnection2ᚖstockgraphᚋgraphᚋmodelᚐStockLevelConnection(ctx context.Context, sel ast.SelectionSet, v *model.StockLevelConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "StockLevelConnection!")
+		return graphql.Null
+	}
+	return ec._StockLevelConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNStockLevelEdge2ᚕᚖstockgraphᚋgraphᚋmodelᚐStockLevelEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.StockLevelEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNStockLevelEdge2ᚖstockgraphᚋgraphᚋmodelᚐStockLevelEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNStockLevelEdge2ᚖstockgraphᚋgraphᚋmodelᚐStockLevelEdge(ctx context.Context, sel ast.SelectionSet, v *model.StockLevelEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "StockLevelEdge!")
+		return graphql.Null
+	}
+	return ec._StockLevelEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNStockLevelSortField2stockgraphᚋgraphᚋmodelᚐStockLevelSortField(ctx context.Context, v any) (model.StockLevelSortField, error) {
+	var res model.StockLevelSortField
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNStockLevelSortField2stockgraphᚋgraphᚋmodelᚐStockLevelSortField(ctx context.Context, sel ast.SelectionSet, v model.StockLevelSortField) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) marshalNStockLevels2stockgraphᚋmodelsᚐStockSnapshot(ctx context.Context, sel ast.SelectionSet, v models.StockSnapshot) graphql.Marshaler {
 	return ec._StockLevels(ctx, sel, &v)
 }
@@ -24948,6 +29140,19 @@ func (ec *executionContext) marshalNUpdateInventoryConfigurationPayload2ᚖstock
 	return ec._UpdateInventoryConfigurationPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNUpdateInventoryModelInput2stockgraphᚋgraphᚋmodelᚐUpdateInventoryModelInput(ctx context.Context, v any) (model.UpdateInventoryModelInput, error) {
+	res, err := ec.unmarshalInputUpdateInventoryModelInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUpdateInventoryModelPayload2ᚖstockgraphᚋgraphᚋmodelᚐUpdateInventoryModelPayload(ctx context.Context, sel ast.SelectionSet, v *model.UpdateInventoryModelPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "UpdateInventoryModelPayload!")
+		return graphql.Null
+	}
+	return ec._UpdateInventoryModelPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNUpdateInventorySettingsInput2stockgraphᚋgraphᚋmodelᚐUpdateInventorySettingsInput(ctx context.Context, v any) (model.UpdateInventorySettingsInput, error) {
 	res, err := ec.unmarshalInputUpdateInventorySettingsInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -24985,6 +29190,19 @@ func (ec *executionContext) marshalNUpdateProductPayload2ᚖstockgraphᚋgraph�
 		return graphql.Null
 	}
 	return ec._UpdateProductPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNUpdateStockLevelInput2stockgraphᚋgraphᚋmodelᚐUpdateStockLevelInput(ctx context.Context, v any) (model.UpdateStockLevelInput, error) {
+	res, err := ec.unmarshalInputUpdateStockLevelInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUpdateStockLevelPayload2ᚖstockgraphᚋgraphᚋmodelᚐUpdateStockLevelPayload(ctx context.Context, sel ast.SelectionSet, v *model.UpdateStockLevelPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "UpdateStockLevelPayload!")
+		return graphql.Null
+	}
+	return ec._UpdateStockLevelPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNUpdateVariantInput2stockgraphᚋgraphᚋmodelᚐUpdateVariantInput(ctx context.Context, v any) (model.UpdateVariantInput, error) {
@@ -25454,6 +29672,14 @@ func (ec *executionContext) marshalODateTime2ᚖtimeᚐTime(ctx context.Context,
 	return res
 }
 
+func (ec *executionContext) unmarshalODateTimeRange2ᚖstockgraphᚋgraphᚋmodelᚐDateTimeRange(ctx context.Context, v any) (*model.DateTimeRange, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputDateTimeRange(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalOErrorPolicy2ᚖstockgraphᚋinternalᚋinventoryᚐErrorPolicy(ctx context.Context, v any) (*inventory.ErrorPolicy, error) {
 	if v == nil {
 		return nil, nil
@@ -25556,6 +29782,22 @@ func (ec *executionContext) unmarshalOInventoryItemFilter2ᚖstockgraphᚋgraph�
 		return nil, nil
 	}
 	res, err := ec.unmarshalInputInventoryItemFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOInventoryModelFilter2ᚖstockgraphᚋgraphᚋmodelᚐInventoryModelFilter(ctx context.Context, v any) (*model.InventoryModelFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputInventoryModelFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOInventoryModelSort2ᚖstockgraphᚋgraphᚋmodelᚐInventoryModelSort(ctx context.Context, v any) (*model.InventoryModelSort, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputInventoryModelSort(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -25783,6 +30025,22 @@ func (ec *executionContext) marshalOStockEventType2ᚕstockgraphᚋmodelsᚐStoc
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalOStockLevelFilter2ᚖstockgraphᚋgraphᚋmodelᚐStockLevelFilter(ctx context.Context, v any) (*model.StockLevelFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputStockLevelFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOStockLevelSort2ᚖstockgraphᚋgraphᚋmodelᚐStockLevelSort(ctx context.Context, v any) (*model.StockLevelSort, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputStockLevelSort(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalOString2string(ctx context.Context, v any) (string, error) {

@@ -181,3 +181,31 @@ func (APIToken) TableName() string { return "api_tokens" }
 // Node is any object that has a global ID; GraphQL's Node interface binds
 // to it, and the resolvers return the structs above through it.
 type Node interface{}
+
+// InventoryModel ranks the store's locations for orders (Commerce Layer);
+// one per store is the default, used when an order names none.
+type InventoryModel struct {
+	StoreID   int64 `gorm:"primaryKey;autoIncrement:false"`
+	ID        int64 `gorm:"primaryKey;<-:false"`
+	Name      string
+	Reference string
+	Metadata  JSONObject `gorm:"type:jsonb"`
+	IsDefault bool
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// StockLevel puts a location in an inventory model with a priority (ship
+// from the highest first) and whether shipments from it are held.
+type StockLevel struct {
+	StoreID          int64 `gorm:"primaryKey;autoIncrement:false"`
+	ID               int64 `gorm:"primaryKey;<-:false"`
+	InventoryModelID int64
+	LocationID       int64
+	Priority         int
+	OnHold           bool
+	Reference        string
+	Metadata         JSONObject `gorm:"type:jsonb"`
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
+}

@@ -12,6 +12,7 @@ import (
 	"stockgraph/internal/apperr"
 	"stockgraph/internal/auth"
 	"stockgraph/internal/loaders"
+	"stockgraph/internal/sourcing"
 	"stockgraph/models"
 )
 
@@ -50,6 +51,12 @@ func (r *queryResolver) Node(ctx context.Context, id string) (models.Node, error
 	case relay.KindStockEvent:
 		e, err := l.StockEventByID.Load(ctx, nid)()
 		return &e, err
+	case relay.KindInventoryModel:
+		m, err := sourcing.InventoryModelByID(ctx, r.DB.DB, storeID(ctx), nid)
+		return &m, err
+	case relay.KindStockLevel:
+		sl, err := sourcing.StockLevelByID(ctx, r.DB.DB, storeID(ctx), nid)
+		return &sl, err
 	}
 	return nil, apperr.New(apperr.NotFound, "no object with ID %q", id)
 }

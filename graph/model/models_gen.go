@@ -54,6 +54,17 @@ type AdjustInventoryItemInput struct {
 	ExpectedRevision *int `json:"expectedRevision,omitempty"`
 }
 
+type CreateInventoryModelInput struct {
+	Name      string            `json:"name"`
+	Reference *string           `json:"reference,omitempty"`
+	Metadata  models.JSONObject `json:"metadata,omitempty"`
+	IsDefault *bool             `json:"isDefault,omitempty"`
+}
+
+type CreateInventoryModelPayload struct {
+	InventoryModel *models.InventoryModel `json:"inventoryModel"`
+}
+
 type CreateLocationInput struct {
 	// Unique within the store, for example `WH-BERLIN`.
 	Code     string               `json:"code"`
@@ -80,6 +91,20 @@ type CreateProductPayload struct {
 	Product *models.Product `json:"product"`
 }
 
+type CreateStockLevelInput struct {
+	InventoryModelID string `json:"inventoryModelId"`
+	LocationID       string `json:"locationId"`
+	// Higher ships first.
+	Priority  int               `json:"priority"`
+	OnHold    *bool             `json:"onHold,omitempty"`
+	Reference *string           `json:"reference,omitempty"`
+	Metadata  models.JSONObject `json:"metadata,omitempty"`
+}
+
+type CreateStockLevelPayload struct {
+	StockLevel *models.StockLevel `json:"stockLevel"`
+}
+
 type CreateVariantInput struct {
 	ProductID string  `json:"productId"`
 	Sku       string  `json:"sku"`
@@ -104,6 +129,20 @@ type CreateWebhookPayload struct {
 	Secret string `json:"secret"`
 }
 
+// A range of times: at or after `from`, before `to`, each when given.
+type DateTimeRange struct {
+	From *time.Time `json:"from,omitempty"`
+	To   *time.Time `json:"to,omitempty"`
+}
+
+type DeleteInventoryModelInput struct {
+	ID string `json:"id"`
+}
+
+type DeleteInventoryModelPayload struct {
+	DeletedInventoryModelID string `json:"deletedInventoryModelId"`
+}
+
 type DeleteLocationInput struct {
 	ID string `json:"id"`
 }
@@ -118,6 +157,14 @@ type DeleteProductInput struct {
 
 type DeleteProductPayload struct {
 	DeletedProductID string `json:"deletedProductId"`
+}
+
+type DeleteStockLevelInput struct {
+	ID string `json:"id"`
+}
+
+type DeleteStockLevelPayload struct {
+	DeletedStockLevelID string `json:"deletedStockLevelId"`
 }
 
 type DeleteVariantInput struct {
@@ -160,6 +207,38 @@ type InventoryItemFilter struct {
 	VariantIds []string `json:"variantIds,omitempty"`
 	// Only items of the variants with these SKUs; at most 10,000.
 	Skus []string `json:"skus,omitempty"`
+}
+
+// A page of inventory models. Page either with Relay cursors (`first`/`after`,
+// `last`/`before`) or by page number and size (`page`, from 1, and `pageSize`,
+// at most 250, 100 by default), not both.
+type InventoryModelConnection struct {
+	Edges    []*InventoryModelEdge    `json:"edges"`
+	Nodes    []*models.InventoryModel `json:"nodes"`
+	PageInfo *PageInfo                `json:"pageInfo"`
+	// How many models match the filter, across all pages.
+	TotalCount int `json:"totalCount"`
+	// How many pages of this size the matches fill: ceil(totalCount / page size).
+	PageCount int `json:"pageCount"`
+}
+
+type InventoryModelEdge struct {
+	Cursor string                 `json:"cursor"`
+	Node   *models.InventoryModel `json:"node"`
+}
+
+// Narrows a listing of inventory models; the conditions given must all hold.
+type InventoryModelFilter struct {
+	Ids        []string       `json:"ids,omitempty"`
+	References []string       `json:"references,omitempty"`
+	IsDefault  *bool          `json:"isDefault,omitempty"`
+	CreatedAt  *DateTimeRange `json:"createdAt,omitempty"`
+	UpdatedAt  *DateTimeRange `json:"updatedAt,omitempty"`
+}
+
+type InventoryModelSort struct {
+	Field     InventoryModelSortField `json:"field"`
+	Direction *SortDirection          `json:"direction,omitempty"`
 }
 
 type InventoryMoveInput struct {
@@ -380,6 +459,40 @@ type StockEventFilter struct {
 	Types       []models.StockEventType `json:"types,omitempty"`
 }
 
+// A page of stock levels; paged like InventoryModelConnection.
+type StockLevelConnection struct {
+	Edges    []*StockLevelEdge    `json:"edges"`
+	Nodes    []*models.StockLevel `json:"nodes"`
+	PageInfo *PageInfo            `json:"pageInfo"`
+	// How many stock levels match the filter, across all pages.
+	TotalCount int `json:"totalCount"`
+	// How many pages of this size the matches fill: ceil(totalCount / page size).
+	PageCount int `json:"pageCount"`
+}
+
+type StockLevelEdge struct {
+	Cursor string             `json:"cursor"`
+	Node   *models.StockLevel `json:"node"`
+}
+
+// Narrows a listing of stock levels (Commerce Layer's filters); the conditions given must all hold.
+type StockLevelFilter struct {
+	Ids               []string       `json:"ids,omitempty"`
+	OnHold            *bool          `json:"onHold,omitempty"`
+	References        []string       `json:"references,omitempty"`
+	LocationIds       []string       `json:"locationIds,omitempty"`
+	InventoryModelIds []string       `json:"inventoryModelIds,omitempty"`
+	CreatedAt         *DateTimeRange `json:"createdAt,omitempty"`
+	UpdatedAt         *DateTimeRange `json:"updatedAt,omitempty"`
+}
+
+// Ties sort by ID in the same direction. Sorting by PRIORITY DESC lists the
+// levels in the order orders ship from them.
+type StockLevelSort struct {
+	Field     StockLevelSortField `json:"field"`
+	Direction *SortDirection      `json:"direction,omitempty"`
+}
+
 type StockVariantInput struct {
 	VariantID  string                  `json:"variantId"`
 	LocationID string                  `json:"locationId"`
@@ -409,6 +522,19 @@ type UpdateInventoryConfigurationInput struct {
 
 type UpdateInventoryConfigurationPayload struct {
 	Configuration *models.Store `json:"configuration"`
+}
+
+type UpdateInventoryModelInput struct {
+	ID        string            `json:"id"`
+	Name      *string           `json:"name,omitempty"`
+	Reference *string           `json:"reference,omitempty"`
+	Metadata  models.JSONObject `json:"metadata,omitempty"`
+	// Only `true`: a store always has a default; make another model the default instead.
+	IsDefault *bool `json:"isDefault,omitempty"`
+}
+
+type UpdateInventoryModelPayload struct {
+	InventoryModel *models.InventoryModel `json:"inventoryModel"`
 }
 
 type UpdateInventorySettingsInput struct {
@@ -445,6 +571,18 @@ type UpdateProductInput struct {
 
 type UpdateProductPayload struct {
 	Product *models.Product `json:"product"`
+}
+
+type UpdateStockLevelInput struct {
+	ID        string            `json:"id"`
+	Priority  *int              `json:"priority,omitempty"`
+	OnHold    *bool             `json:"onHold,omitempty"`
+	Reference *string           `json:"reference,omitempty"`
+	Metadata  models.JSONObject `json:"metadata,omitempty"`
+}
+
+type UpdateStockLevelPayload struct {
+	StockLevel *models.StockLevel `json:"stockLevel"`
 }
 
 type UpdateVariantInput struct {
@@ -515,6 +653,67 @@ type WebhookFilterInput struct {
 	VariantIds  []string `json:"variantIds,omitempty"`
 	ProductIds  []string `json:"productIds,omitempty"`
 	LocationIds []string `json:"locationIds,omitempty"`
+}
+
+type InventoryModelSortField string
+
+const (
+	InventoryModelSortFieldID        InventoryModelSortField = "ID"
+	InventoryModelSortFieldName      InventoryModelSortField = "NAME"
+	InventoryModelSortFieldReference InventoryModelSortField = "REFERENCE"
+	InventoryModelSortFieldCreatedAt InventoryModelSortField = "CREATED_AT"
+	InventoryModelSortFieldUpdatedAt InventoryModelSortField = "UPDATED_AT"
+)
+
+var AllInventoryModelSortField = []InventoryModelSortField{
+	InventoryModelSortFieldID,
+	InventoryModelSortFieldName,
+	InventoryModelSortFieldReference,
+	InventoryModelSortFieldCreatedAt,
+	InventoryModelSortFieldUpdatedAt,
+}
+
+func (e InventoryModelSortField) IsValid() bool {
+	switch e {
+	case InventoryModelSortFieldID, InventoryModelSortFieldName, InventoryModelSortFieldReference, InventoryModelSortFieldCreatedAt, InventoryModelSortFieldUpdatedAt:
+		return true
+	}
+	return false
+}
+
+func (e InventoryModelSortField) String() string {
+	return string(e)
+}
+
+func (e *InventoryModelSortField) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = InventoryModelSortField(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid InventoryModelSortField", str)
+	}
+	return nil
+}
+
+func (e InventoryModelSortField) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *InventoryModelSortField) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e InventoryModelSortField) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }
 
 type ProductSortField string
@@ -687,6 +886,69 @@ func (e *SortDirection) UnmarshalJSON(b []byte) error {
 }
 
 func (e SortDirection) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type StockLevelSortField string
+
+const (
+	StockLevelSortFieldID        StockLevelSortField = "ID"
+	StockLevelSortFieldPriority  StockLevelSortField = "PRIORITY"
+	StockLevelSortFieldOnHold    StockLevelSortField = "ON_HOLD"
+	StockLevelSortFieldReference StockLevelSortField = "REFERENCE"
+	StockLevelSortFieldCreatedAt StockLevelSortField = "CREATED_AT"
+	StockLevelSortFieldUpdatedAt StockLevelSortField = "UPDATED_AT"
+)
+
+var AllStockLevelSortField = []StockLevelSortField{
+	StockLevelSortFieldID,
+	StockLevelSortFieldPriority,
+	StockLevelSortFieldOnHold,
+	StockLevelSortFieldReference,
+	StockLevelSortFieldCreatedAt,
+	StockLevelSortFieldUpdatedAt,
+}
+
+func (e StockLevelSortField) IsValid() bool {
+	switch e {
+	case StockLevelSortFieldID, StockLevelSortFieldPriority, StockLevelSortFieldOnHold, StockLevelSortFieldReference, StockLevelSortFieldCreatedAt, StockLevelSortFieldUpdatedAt:
+		return true
+	}
+	return false
+}
+
+func (e StockLevelSortField) String() string {
+	return string(e)
+}
+
+func (e *StockLevelSortField) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = StockLevelSortField(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid StockLevelSortField", str)
+	}
+	return nil
+}
+
+func (e StockLevelSortField) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *StockLevelSortField) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e StockLevelSortField) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

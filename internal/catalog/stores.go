@@ -19,7 +19,10 @@ func EnsureStore(tx *gorm.DB, handle string) (models.Store, bool, error) {
 		return store, false, fmt.Errorf("create store %q: %w", handle, res.Error)
 	}
 	if res.RowsAffected == 1 {
-		return store, true, EnsureVirtualLocations(tx, store.ID)
+		if err := EnsureVirtualLocations(tx, store.ID); err != nil {
+			return store, true, err
+		}
+		return store, true, ensureDefaultInventoryModel(tx, store.ID)
 	}
 	if err := tx.Where("handle = ?", handle).Take(&store).Error; err != nil {
 		return store, false, fmt.Errorf("load store %q: %w", handle, err)
@@ -63,6 +66,18 @@ func EnsureVirtualLocations(tx *gorm.DB, storeID int64) error {
 		if err != nil {
 			return fmt.Errorf("create virtual location %s: %w", v.Code, err)
 		}
+	}
+	return nil
+}
+
+// ensureDefaultInventoryModel gives a new store its default inventory
+// model, the one orders use when they name none (migration 00007 did the
+// same for the stores that existed before).
+func ensureDefaultInventoryModel(tx *gorm.DB, storeID int64) error {
+	err := tx.Exec(`INSERT INTO inventory_models (store_id, name, is_default) VALUES (?, 'Default', true)
+		ON CONFLICT DO NOTHING`, storeID).Error
+	if err != nil {
+		return fmt.Errorf("create default inventory model: %w", err)
 	}
 	return nil
 }

@@ -24,11 +24,13 @@ const (
 	KindStockEvent      Kind = "StockEvent"
 	KindWebhook         Kind = "Webhook"
 	KindWebhookDelivery Kind = "WebhookDelivery"
+	KindInventoryModel  Kind = "InventoryModel"
+	KindStockLevel      Kind = "StockLevel"
 )
 
 var kinds = map[Kind]bool{
 	KindStore: true, KindLocation: true, KindProduct: true, KindVariant: true, KindInventoryItem: true, KindMovement: true,
-	KindStockEvent: true, KindWebhook: true, KindWebhookDelivery: true,
+	KindStockEvent: true, KindWebhook: true, KindWebhookDelivery: true, KindInventoryModel: true, KindStockLevel: true,
 }
 
 // ID encodes an object's global ID. Clients treat it as opaque; it is the
