@@ -52,7 +52,7 @@ func (r *queryResolver) Node(ctx context.Context, id string) (models.Node, error
 		e, err := l.StockEventByID.Load(ctx, nid)()
 		return &e, err
 	case relay.KindInventoryModel:
-		m, err := sourcing.InventoryModelByID(ctx, r.DB.DB, storeID(ctx), nid)
+		m, err := loaders.For(ctx).InventoryModelByID.Load(ctx, nid)()
 		return &m, err
 	case relay.KindStockLevel:
 		sl, err := sourcing.StockLevelByID(ctx, r.DB.DB, storeID(ctx), nid)

@@ -123,7 +123,7 @@ func (r *stockLevelResolver) ID(ctx context.Context, obj *models.StockLevel) (st
 }
 
 func (r *stockLevelResolver) InventoryModel(ctx context.Context, obj *models.StockLevel) (*models.InventoryModel, error) {
-	m, err := sourcing.InventoryModelByID(ctx, r.DB.DB, obj.StoreID, obj.InventoryModelID)
+	m, err := loaders.For(ctx).InventoryModelByID.Load(ctx, obj.InventoryModelID)()
 	return &m, err
 }
 

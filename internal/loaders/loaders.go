@@ -21,6 +21,7 @@ import (
 	"stockgraph/internal/inventory"
 	"stockgraph/internal/ledger"
 	"stockgraph/internal/page"
+	"stockgraph/internal/sourcing"
 	"stockgraph/models"
 )
 
@@ -57,6 +58,7 @@ type Loaders struct {
 	MovementByID       *dataloader.Loader[int64, models.Movement]
 	StockEventByID     *dataloader.Loader[int64, models.StockEvent]
 	TokenNameByID      *dataloader.Loader[int64, string]
+	InventoryModelByID *dataloader.Loader[int64, models.InventoryModel]
 
 	// locations are loaded whole, once per operation until a write
 	// forgets them: a store has few, and every aggregate needs to know
@@ -119,6 +121,9 @@ func New(db *gorm.DB, storeID int64, wait time.Duration) *Loaders {
 	l.TokenNameByID = newLoader(wait, byIDs(func(ctx context.Context, ids []int64) (map[int64]string, error) {
 		return auth.TokenNames(ctx, db, storeID, ids)
 	}, "API token"))
+	l.InventoryModelByID = newLoader(wait, byIDs(func(ctx context.Context, ids []int64) (map[int64]models.InventoryModel, error) {
+		return sourcing.InventoryModelsByIDs(ctx, db, storeID, ids)
+	}, "inventory model"))
 	return l
 }
 
@@ -158,6 +163,7 @@ func (l *Loaders) ClearAll() {
 	l.MovementByID.ClearAll()
 	l.StockEventByID.ClearAll()
 	l.TokenNameByID.ClearAll()
+	l.InventoryModelByID.ClearAll()
 	l.locations.Lock()
 	l.locations.rows, l.locations.loaded = nil, false
 	l.locations.Unlock()
