@@ -10,6 +10,7 @@ import (
 	"math"
 	"stockgraph/graph/model"
 	"stockgraph/internal/apperr"
+	"stockgraph/internal/catalog"
 	"stockgraph/internal/inventory"
 	"stockgraph/internal/ledger"
 	"stockgraph/internal/webhooks"
@@ -522,7 +523,7 @@ type ComplexityRoot struct {
 		ID              func(childComplexity int) int
 		InventoryModels func(childComplexity int, filter *model.InventoryModelFilter, sort *model.InventoryModelSort, first *int, after *string, last *int, before *string, page *int, pageSize *int) int
 		Location        func(childComplexity int, id string) int
-		Locations       func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.LocationFilter) int
+		Locations       func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.LocationFilter, sortBy *model.LocationSort) int
 		Name            func(childComplexity int) int
 		Product         func(childComplexity int, id *string, sku *string) int
 		Products        func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.ProductFilter, sortBy *model.ProductSort) int
@@ -805,7 +806,7 @@ type StoreResolver interface {
 	Products(ctx context.Context, obj *models.Store, first *int, after *string, last *int, before *string, filter *model.ProductFilter, sortBy *model.ProductSort) (*model.ProductConnection, error)
 	Product(ctx context.Context, obj *models.Store, id *string, sku *string) (*models.Product, error)
 	Variant(ctx context.Context, obj *models.Store, id *string, sku *string) (*models.Variant, error)
-	Locations(ctx context.Context, obj *models.Store, first *int, after *string, last *int, before *string, filter *model.LocationFilter) (*model.LocationConnection, error)
+	Locations(ctx context.Context, obj *models.Store, first *int, after *string, last *int, before *string, filter *model.LocationFilter, sortBy *model.LocationSort) (*model.LocationConnection, error)
 	Location(ctx context.Context, obj *models.Store, id string) (*models.Location, error)
 	InventoryModels(ctx context.Context, obj *models.Store, filter *model.InventoryModelFilter, sort *model.InventoryModelSort, first *int, after *string, last *int, before *string, page *int, pageSize *int) (*model.InventoryModelConnection, error)
 	StockLevels(ctx context.Context, obj *models.Store, filter *model.StockLevelFilter, sort *model.StockLevelSort, first *int, after *string, last *int, before *string, page *int, pageSize *int) (*model.StockLevelConnection, error)
@@ -2880,7 +2881,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Store.Locations(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["filter"].(*model.LocationFilter)), true
+		return e.ComplexityRoot.Store.Locations(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["filter"].(*model.LocationFilter), args["sortBy"].(*model.LocationSort)), true
 	case "Store.name":
 		if e.ComplexityRoot.Store.Name == nil {
 			break
@@ -3448,6 +3449,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("InventorySettingsInput", ec.unmarshalInputInventorySettingsInput),
 			graphql.NewInputUnmarshaler("InventorySettingsItemInput", ec.unmarshalInputInventorySettingsItemInput),
 			graphql.NewInputUnmarshaler("LocationFilter", ec.unmarshalInputLocationFilter),
+			graphql.NewInputUnmarshaler("LocationSort", ec.unmarshalInputLocationSort),
 			graphql.NewInputUnmarshaler("MoveInventoryInput", ec.unmarshalInputMoveInventoryInput),
 			graphql.NewInputUnmarshaler("PauseWebhookInput", ec.unmarshalInputPauseWebhookInput),
 			graphql.NewInputUnmarshaler("PreorderSettingsInput", ec.unmarshalInputPreorderSettingsInput),
@@ -4230,6 +4232,20 @@ input LocationFilter {
   enabled: Boolean
 }
 
+input LocationSort {
+  field: LocationSortField!
+  direction: SortDirection = ASC
+}
+
+"What locations can be sorted by; ties go by ID."
+enum LocationSortField {
+  PRIORITY
+  CODE
+  NAME
+  CREATED_AT
+  ID
+}
+
 extend type Mutation {
   createLocation(input: CreateLocationInput!): CreateLocationPayload! @requireScope(scope: WRITE_CATALOG)
   "Changes a location; fields left out stay as they are."
@@ -4835,10 +4851,10 @@ type Store implements Node {
   variant(id: ID, sku: String): Variant
 
   """
-  The store's locations, physical and virtual, ordered by priority (highest
-  first) and then by ID.
+  The store's locations, physical and virtual. Without ` + "`" + `sortBy` + "`" + `, in
+  shipping order: the highest ` + "`" + `priority` + "`" + ` first, then by ID (the oldest).
   """
-  locations(first: Int, after: String, last: Int, before: String, filter: LocationFilter): LocationConnection!
+  locations(first: Int, after: String, last: Int, before: String, filter: LocationFilter, sortBy: LocationSort): LocationConnection!
 
   location(id: ID!): Location
 }
@@ -7237,6 +7253,14 @@ func (ec *executionContext) field_Store_locations_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["filter"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "sortBy",
+		func(ctx context.Context, v any) (*model.LocationSort, error) {
+			return ec.unmarshalOLocationSort2ᚖstockgraphᚋgraphᚋmodelᚐLocationSort(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["sortBy"] = arg5
 	return args, nil
 }
 
@@ -16895,7 +16919,7 @@ func (ec *executionContext) _Store_locations(ctx context.Context, field graphql.
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Store().Locations(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*model.LocationFilter))
+			return ec.Resolvers.Store().Locations(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*model.LocationFilter), fc.Args["sortBy"].(*model.LocationSort))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.LocationConnection) graphql.Marshaler {
@@ -21965,6 +21989,59 @@ func (ec *executionContext) unmarshalInputLocationFilter(ctx context.Context, ob
 func UnmarshalLocationFilter(ctx context.Context, raw any) (model.LocationFilter, error) {
 	var out model.LocationFilter
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "LocationFilter", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputLocationSort(ctx context.Context, obj any) (model.LocationSort, error) {
+	var it model.LocationSort
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"field", "direction"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNLocationSortField2stockgraphᚋinternalᚋcatalogᚐLocationSortField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalOSortDirection2ᚖstockgraphᚋgraphᚋmodelᚐSortDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalLocationSort unmarshals raw into the LocationSort input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalLocationSort(ctx context.Context, raw any) (model.LocationSort, error) {
+	var out model.LocationSort
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "LocationSort", raw, &out)
 	return out, err
 }
 
@@ -28688,6 +28765,21 @@ func (ec *executionContext) marshalNLocationEdge2ᚖstockgraphᚋgraphᚋmodel�
 	return ec._LocationEdge(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNLocationSortField2stockgraphᚋinternalᚋcatalogᚐLocationSortField(ctx context.Context, v any) (catalog.LocationSortField, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := catalog.LocationSortField(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNLocationSortField2stockgraphᚋinternalᚋcatalogᚐLocationSortField(ctx context.Context, sel ast.SelectionSet, v catalog.LocationSortField) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "LocationSortField!")
+	}
+	return res
+}
+
 func (ec *executionContext) unmarshalNLocationType2stockgraphᚋmodelsᚐLocationType(ctx context.Context, v any) (models.LocationType, error) {
 	tmp, err := graphql.UnmarshalString(v)
 	res := models.LocationType(tmp)
@@ -29852,6 +29944,14 @@ func (ec *executionContext) unmarshalOLocationFilter2ᚖstockgraphᚋgraphᚋmod
 		return nil, nil
 	}
 	res, err := ec.unmarshalInputLocationFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOLocationSort2ᚖstockgraphᚋgraphᚋmodelᚐLocationSort(ctx context.Context, v any) (*model.LocationSort, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputLocationSort(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 

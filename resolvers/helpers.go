@@ -213,3 +213,16 @@ func locationByID(ctx context.Context, id int64) (*models.Location, error) {
 	l, err := loaders.For(ctx).LocationByID(ctx, id)
 	return &l, err
 }
+
+// locationQuery turns the locations field's arguments into a query.
+func locationQuery(filter *model.LocationFilter, sortBy *model.LocationSort, w page.Window) catalog.LocationQuery {
+	q := catalog.LocationQuery{Window: w}
+	if filter != nil {
+		q.Types, q.Enabled = filter.Types, filter.Enabled
+	}
+	if sortBy != nil {
+		q.Sort = sortBy.Field
+		q.Descending = sortBy.Direction != nil && *sortBy.Direction == model.SortDirectionDesc
+	}
+	return q
+}

@@ -14,7 +14,6 @@ import (
 	"stockgraph/internal/apperr"
 	"stockgraph/internal/catalog"
 	"stockgraph/internal/loaders"
-	"stockgraph/internal/page"
 	"stockgraph/models"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -89,7 +88,7 @@ func (r *storeResolver) Variant(ctx context.Context, obj *models.Store, id *stri
 	return &v, err
 }
 
-func (r *storeResolver) Locations(ctx context.Context, obj *models.Store, first *int, after *string, last *int, before *string, filter *model.LocationFilter) (*model.LocationConnection, error) {
+func (r *storeResolver) Locations(ctx context.Context, obj *models.Store, first *int, after *string, last *int, before *string, filter *model.LocationFilter, sortBy *model.LocationSort) (*model.LocationConnection, error) {
 	w, err := window(first, after, last, before)
 	if err != nil {
 		return nil, err
@@ -98,10 +97,10 @@ func (r *storeResolver) Locations(ctx context.Context, obj *models.Store, first 
 	if err != nil {
 		return nil, err
 	}
-	page := page.Slice(slices.DeleteFunc(slices.Clone(all), func(l models.Location) bool {
-		return filter != nil && (filter.Enabled != nil && l.Enabled != *filter.Enabled ||
-			filter.Types != nil && !slices.Contains(filter.Types, l.Type))
-	}), w, func(l models.Location) int64 { return l.ID })
+	page, err := catalog.PageLocations(all, locationQuery(filter, sortBy, w))
+	if err != nil {
+		return nil, err
+	}
 	es, nodes := edges(page, func(c string, l *models.Location) *model.LocationEdge { return &model.LocationEdge{Cursor: c, Node: l} })
 	return &model.LocationConnection{Edges: es, Nodes: nodes, PageInfo: pageInfo(page), TotalCount: page.TotalCount}, nil
 }

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"stockgraph/internal/catalog"
 	"stockgraph/internal/inventory"
 	"stockgraph/internal/ledger"
 	"stockgraph/internal/webhooks"
@@ -328,6 +329,11 @@ type LocationEdge struct {
 type LocationFilter struct {
 	Types   []models.LocationType `json:"types,omitempty"`
 	Enabled *bool                 `json:"enabled,omitempty"`
+}
+
+type LocationSort struct {
+	Field     catalog.LocationSortField `json:"field"`
+	Direction *SortDirection            `json:"direction,omitempty"`
 }
 
 type MoveInventoryInput struct {

@@ -19,7 +19,7 @@ func complexity() graph.ComplexityRoot {
 	c.Store.Products = func(child int, first *int, _ *string, last *int, _ *string, _ *model.ProductFilter, _ *model.ProductSort) int {
 		return pageCost(child, first, last)
 	}
-	c.Store.Locations = func(child int, first *int, _ *string, last *int, _ *string, _ *model.LocationFilter) int {
+	c.Store.Locations = func(child int, first *int, _ *string, last *int, _ *string, _ *model.LocationFilter, _ *model.LocationSort) int {
 		return pageCost(child, first, last)
 	}
 	c.Product.Variants = func(child int, first *int, _ *string, last *int, _ *string) int {
