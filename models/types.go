@@ -143,29 +143,38 @@ func (a StringArray) Value() (driver.Value, error) {
 
 // Scan reads a text[] of simple words (scopes), as PostgreSQL prints it.
 func (a *StringArray) Scan(src any) error {
+	parts, isNull, err := arrayElements(src, "StringArray")
+	if err != nil || isNull {
+		*a = nil
+		return err
+	}
+	out := StringArray{}
+	for _, p := range parts {
+		out = append(out, strings.Trim(p, `"`))
+	}
+	*a = out
+	return nil
+}
+
+// arrayElements splits an array as PostgreSQL prints it ({a,b,c}) into
+// its elements, unquoted words and numbers only; isNull for NULL.
+func arrayElements(src any, typ string) (parts []string, isNull bool, err error) {
 	var s string
 	switch v := src.(type) {
 	case nil:
-		*a = nil
-		return nil
+		return nil, true, nil
 	case []byte:
 		s = string(v)
 	case string:
 		s = v
 	default:
-		return fmt.Errorf("scan StringArray from %T", src)
+		return nil, false, fmt.Errorf("scan %s from %T", typ, src)
 	}
 	s = strings.TrimSuffix(strings.TrimPrefix(s, "{"), "}")
 	if s == "" {
-		*a = StringArray{}
-		return nil
+		return nil, false, nil
 	}
-	parts := strings.Split(s, ",")
-	for i, p := range parts {
-		parts[i] = strings.Trim(p, `"`)
-	}
-	*a = parts
-	return nil
+	return strings.Split(s, ","), false, nil
 }
 
 // Int64Array is a PostgreSQL bigint[] column.
@@ -182,24 +191,13 @@ func (a Int64Array) Value() (driver.Value, error) {
 
 // Scan reads a bigint[] as PostgreSQL prints it.
 func (a *Int64Array) Scan(src any) error {
-	var s string
-	switch v := src.(type) {
-	case nil:
+	parts, isNull, err := arrayElements(src, "Int64Array")
+	if err != nil || isNull {
 		*a = nil
-		return nil
-	case []byte:
-		s = string(v)
-	case string:
-		s = v
-	default:
-		return fmt.Errorf("scan Int64Array from %T", src)
+		return err
 	}
-	s = strings.TrimSuffix(strings.TrimPrefix(s, "{"), "}")
 	out := Int64Array{}
-	for _, p := range strings.Split(s, ",") {
-		if p == "" {
-			continue
-		}
+	for _, p := range parts {
 		n, err := strconv.ParseInt(p, 10, 64)
 		if err != nil {
 			return fmt.Errorf("scan Int64Array: %w", err)
