@@ -8,7 +8,6 @@ import (
 	"unicode/utf8"
 
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 
 	"stockgraph/internal/apperr"
 	"stockgraph/internal/database"
@@ -59,7 +58,7 @@ func UpdateLocation(ctx context.Context, db *gorm.DB, storeID, id int64, patch L
 	err := database.RetryTx(ctx, db, 3, func(tx *gorm.DB) error {
 		// FOR NO KEY UPDATE: stock writes referencing the location in the
 		// ledger at the same time need not wait for us, nor we for them.
-		if err := lockRow(tx, &loc, storeID, id, "location", lockNoKeyUpdate); err != nil {
+		if err := database.LockRow(tx, &loc, storeID, id, database.LockNoKeyUpdate, "location"); err != nil {
 			return err
 		}
 		before := loc
@@ -106,7 +105,7 @@ func DeleteLocation(ctx context.Context, db *gorm.DB, storeID, id int64) error {
 			return err
 		}
 		var loc models.Location
-		if err := lockRow(tx, &loc, storeID, id, "location", clause.LockingStrengthUpdate); err != nil {
+		if err := database.LockRow(tx, &loc, storeID, id, database.LockUpdate, "location"); err != nil {
 			return err
 		}
 		if !loc.Type.IsPhysical() {

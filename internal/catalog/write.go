@@ -7,7 +7,6 @@ import (
 	"unicode/utf8"
 
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 
 	"stockgraph/internal/apperr"
 	"stockgraph/internal/database"
@@ -76,7 +75,7 @@ type ProductPatch struct {
 func UpdateProduct(ctx context.Context, db *gorm.DB, storeID, id int64, patch ProductPatch) (models.Product, error) {
 	var p models.Product
 	err := database.Tx(ctx, db, func(tx *gorm.DB) error {
-		if err := lockRow(tx, &p, storeID, id, "product", lockNoKeyUpdate); err != nil {
+		if err := database.LockRow(tx, &p, storeID, id, database.LockNoKeyUpdate, "product"); err != nil {
 			return err
 		}
 		if patch.Name != nil {
@@ -146,7 +145,7 @@ type VariantPatch struct {
 func UpdateVariant(ctx context.Context, db *gorm.DB, storeID, id int64, patch VariantPatch) (models.Variant, error) {
 	var v models.Variant
 	err := database.Tx(ctx, db, func(tx *gorm.DB) error {
-		if err := lockRow(tx, &v, storeID, id, "variant", lockNoKeyUpdate); err != nil {
+		if err := database.LockRow(tx, &v, storeID, id, database.LockNoKeyUpdate, "variant"); err != nil {
 			return err
 		}
 		if patch.SKU != nil {
@@ -185,19 +184,6 @@ func DeleteVariant(ctx context.Context, db *gorm.DB, storeID, id int64) error {
 		}
 		return nil
 	})
-}
-
-// lockRow loads a row with a lock of the given strength, or returns
-// NOT_FOUND naming what.
-func lockRow(tx *gorm.DB, dest any, storeID, id int64, what, strength string) error {
-	res := tx.Clauses(clause.Locking{Strength: strength}).Where("store_id = ? AND id = ?", storeID, id).Limit(1).Find(dest)
-	if res.Error != nil {
-		return fmt.Errorf("load %s %d: %w", what, id, res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return apperr.New(apperr.NotFound, "no %s with ID %d", what, id)
-	}
-	return nil
 }
 
 func validateProduct(p models.Product) error {
@@ -279,8 +265,3 @@ func variantWriteError(err error) error {
 	}
 	return fmt.Errorf("write variants: %w", err)
 }
-
-// lockNoKeyUpdate is PostgreSQL's FOR NO KEY UPDATE: it excludes other
-// writers of the row but not the foreign-key checks of rows that refer to
-// it, such as ledger entries naming a location.
-const lockNoKeyUpdate = "NO KEY UPDATE"

@@ -59,7 +59,7 @@ func CreateStockLevel(ctx context.Context, db *gorm.DB, storeID, modelID, locati
 func UpdateStockLevel(ctx context.Context, db *gorm.DB, storeID, id int64, p LevelPatch) (models.StockLevel, error) {
 	var l models.StockLevel
 	err := database.Tx(ctx, db, func(tx *gorm.DB) error {
-		if err := lockRow(tx, &l, storeID, id, "stock level"); err != nil {
+		if err := database.LockRow(tx, &l, storeID, id, database.LockNoKeyUpdate, "stock level"); err != nil {
 			return err
 		}
 		applyLevel(&l, p)
@@ -101,15 +101,13 @@ func applyLevel(l *models.StockLevel, p LevelPatch) {
 	}
 }
 
-// takeRow loads a row with a key-share lock, or returns NOT_FOUND naming
-// what and the input field that named it.
+// takeRow loads a row with a key-share lock (it may not be deleted while
+// a stock level refers to it), or returns NOT_FOUND naming what and the
+// input field that named it.
 func takeRow(tx *gorm.DB, dest any, storeID, id int64, what, field string) error {
-	res := tx.Clauses(clauseKeyShare).Where("store_id = ? AND id = ?", storeID, id).Limit(1).Find(dest)
-	if res.Error != nil {
-		return fmt.Errorf("load %s %d: %w", what, id, res.Error)
+	err := database.LockRow(tx, dest, storeID, id, database.LockKeyShare, what)
+	if e, ok := apperr.As(err); ok {
+		return e.WithField(field)
 	}
-	if res.RowsAffected == 0 {
-		return apperr.New(apperr.NotFound, "no %s with ID %d", what, id).WithField(field)
-	}
-	return nil
+	return err
 }

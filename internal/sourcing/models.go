@@ -11,7 +11,6 @@ import (
 	"strings"
 
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 
 	"stockgraph/internal/apperr"
 	"stockgraph/internal/database"
@@ -64,7 +63,7 @@ func CreateInventoryModel(ctx context.Context, db *gorm.DB, storeID int64, p Mod
 func UpdateInventoryModel(ctx context.Context, db *gorm.DB, storeID, id int64, p ModelPatch) (models.InventoryModel, error) {
 	var m models.InventoryModel
 	err := database.Tx(ctx, db, func(tx *gorm.DB) error {
-		if err := lockRow(tx, &m, storeID, id, "inventory model"); err != nil {
+		if err := database.LockRow(tx, &m, storeID, id, database.LockNoKeyUpdate, "inventory model"); err != nil {
 			return err
 		}
 		if p.IsDefault != nil && !*p.IsDefault && m.IsDefault {
@@ -94,7 +93,7 @@ func UpdateInventoryModel(ctx context.Context, db *gorm.DB, storeID, id int64, p
 func DeleteInventoryModel(ctx context.Context, db *gorm.DB, storeID, id int64) error {
 	return database.Tx(ctx, db, func(tx *gorm.DB) error {
 		var m models.InventoryModel
-		if err := lockRow(tx, &m, storeID, id, "inventory model"); err != nil {
+		if err := database.LockRow(tx, &m, storeID, id, database.LockNoKeyUpdate, "inventory model"); err != nil {
 			return err
 		}
 		if m.IsDefault {
@@ -156,22 +155,6 @@ func modelWriteError(err error, name string) error {
 		return apperr.New(apperr.Conflict, "another inventory model is already named %q", name).WithField("name")
 	}
 	return fmt.Errorf("save inventory model %q: %w", name, err)
-}
-
-// clauseKeyShare locks a row against deletion and key changes only, so
-// that levels can be added to a model while it is being renamed.
-var clauseKeyShare = clause.Locking{Strength: "KEY SHARE"}
-
-// lockRow loads a row for update, or returns NOT_FOUND naming what.
-func lockRow(tx *gorm.DB, dest any, storeID, id int64, what string) error {
-	res := tx.Clauses(clause.Locking{Strength: "NO KEY UPDATE"}).Where("store_id = ? AND id = ?", storeID, id).Limit(1).Find(dest)
-	if res.Error != nil {
-		return fmt.Errorf("load %s %d: %w", what, id, res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return apperr.New(apperr.NotFound, "no %s with ID %d", what, id)
-	}
-	return nil
 }
 
 // InventoryModelsByIDs returns the store's inventory models with the given
