@@ -11,7 +11,8 @@ import (
 type StockEventType string
 
 // The stock event types: every change of an item's stock is STOCK_CHANGED;
-// the others are transitions the change caused (see inventory.Transitions).
+// the next six are transitions the change caused (see
+// inventory.Transitions); the last five are the order steps that changed it.
 const (
 	EventStockChanged          StockEventType = "STOCK_CHANGED"
 	EventLowStock              StockEventType = "LOW_STOCK"
@@ -20,12 +21,19 @@ const (
 	EventBackorderLimitReached StockEventType = "BACKORDER_LIMIT_REACHED"
 	EventPreorderLimitReached  StockEventType = "PREORDER_LIMIT_REACHED"
 	EventAvailabilityChanged   StockEventType = "AVAILABILITY_CHANGED"
+	// The order steps, emitted by the step for each item it changes.
+	EventAllocated   StockEventType = "ALLOCATED"
+	EventBackordered StockEventType = "BACKORDERED"
+	EventPreordered  StockEventType = "PREORDERED"
+	EventReleased    StockEventType = "RELEASED"
+	EventFulfilled   StockEventType = "FULFILLED"
 )
 
 // StockEventTypes are all the types, in the enum's order.
 var StockEventTypes = []StockEventType{
 	EventStockChanged, EventLowStock, EventOutOfStock, EventBackInStock,
 	EventBackorderLimitReached, EventPreorderLimitReached, EventAvailabilityChanged,
+	EventAllocated, EventBackordered, EventPreordered, EventReleased, EventFulfilled,
 }
 
 // StockEvent is one row of stock_events: a change of one item's stock, or

@@ -36,6 +36,17 @@ const (
 	NegativeStock Code = "NEGATIVE_STOCK"
 	// BackorderLimitExceeded: more backordered than the item's backorder limit.
 	BackorderLimitExceeded Code = "BACKORDER_LIMIT_EXCEEDED"
+	// OutOfStock: an order or reservation line asks for more than its
+	// inventory model can cover from stock, backorders and preorders;
+	// extensions carry variantId, sku, locationId, availableQuantity and
+	// availableQuantityForBackorder (BigCommerce's 409), one error a line.
+	OutOfStock Code = "OUT_OF_STOCK"
+	// ShipmentOnHold: fulfilling units whose shipment is on hold (a held
+	// stock level, a backorder or a preorder not yet turned into stock).
+	ShipmentOnHold Code = "SHIPMENT_ON_HOLD"
+	// ReservationEnded: the reservation lapsed, was released or became
+	// an order already; extensions.status says which.
+	ReservationEnded Code = "RESERVATION_ENDED"
 	// RevisionConflict: the item changed since the revision the client
 	// passed; extensions.currentRevision has the current one.
 	RevisionConflict Code = "REVISION_CONFLICT"

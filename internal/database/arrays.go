@@ -51,3 +51,39 @@ func Repeat(id int64, n int) Int64s {
 	}
 	return out
 }
+
+// Bools is a boolean[] parameter.
+type Bools []bool
+
+// Value writes the array literal.
+func (a Bools) Value() (driver.Value, error) {
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, v := range a {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(strconv.FormatBool(v))
+	}
+	b.WriteByte('}')
+	return b.String(), nil
+}
+
+// Strings is a text[] parameter; every element is quoted and escaped.
+type Strings []string
+
+// Value writes the array literal.
+func (a Strings) Value() (driver.Value, error) {
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, s := range a {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('"')
+		b.WriteString(strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s))
+		b.WriteByte('"')
+	}
+	b.WriteByte('}')
+	return b.String(), nil
+}

@@ -75,9 +75,9 @@ type batch struct {
 	in    input
 	errs  lineErrors
 	resolved
-	keys    []itemKey // per line (one-item writes); zero where the line failed
-	locked  map[itemKey]models.InventoryItem
-	created map[itemKey]bool
+	keys    []ItemKey // per line (one-item writes); zero where the line failed
+	locked  map[ItemKey]models.InventoryItem
+	created map[ItemKey]bool
 }
 
 func newBatch(ctx context.Context, tx *gorm.DB, actor Actor, in input) *batch {
@@ -109,8 +109,8 @@ func (b *batch) resolve(refs []VariantRef) error {
 // fails lines whose location is unknown or virtual, or whose item an
 // earlier line names already.
 func (b *batch) keyLines(n int, locationOf func(i int) int64) {
-	b.keys = make([]itemKey, n)
-	seen := map[itemKey]int{}
+	b.keys = make([]ItemKey, n)
+	seen := map[ItemKey]int{}
 	for i := range n {
 		if b.errs.failed(i) {
 			continue
@@ -120,7 +120,7 @@ func (b *batch) keyLines(n int, locationOf func(i int) int64) {
 			b.fail(i, err)
 			continue
 		}
-		k := itemKey{b.variants[i], locID}
+		k := ItemKey{b.variants[i], locID}
 		if j, dup := seen[k]; dup {
 			b.fail(i, b.at(i).errorf(apperr.BadUserInput, "", "names the same variant and location as %s %d", b.in.noun, j))
 			continue
@@ -145,7 +145,7 @@ func (b *batch) stockHeldAt(at line, locID int64, field string) *apperr.Error {
 // lines are still checked against their items after, so that a rejected
 // batch reports every failing line.
 func (b *batch) lockLines() error {
-	var keys []itemKey
+	var keys []ItemKey
 	for i, k := range b.keys {
 		if !b.errs.failed(i) {
 			keys = append(keys, k)
@@ -155,7 +155,7 @@ func (b *batch) lockLines() error {
 }
 
 // lock locks the items of keys, creating the missing ones.
-func (b *batch) lock(keys []itemKey) error {
+func (b *batch) lock(keys []ItemKey) error {
 	var err error
 	b.locked, b.created, err = lockItems(b.ctx, b.tx, b.actor.Store.ID, keys)
 	return err
@@ -175,7 +175,7 @@ func (b *batch) rejected(policy ErrorPolicy) error {
 
 // passed returns the items of the lines that passed, from items by key,
 // in line order.
-func (b *batch) passed(items map[itemKey]models.InventoryItem) []models.InventoryItem {
+func (b *batch) passed(items map[ItemKey]models.InventoryItem) []models.InventoryItem {
 	var out []models.InventoryItem
 	for i, k := range b.keys {
 		if !b.errs.failed(i) {
@@ -187,7 +187,7 @@ func (b *batch) passed(items map[itemKey]models.InventoryItem) []models.Inventor
 
 // results builds a one-item-per-line batch's result: the lines' items as
 // they are now (by key), each once in line order, and one result a line.
-func (b *batch) results(now map[itemKey]models.InventoryItem) ChangeResult {
+func (b *batch) results(now map[ItemKey]models.InventoryItem) ChangeResult {
 	res := ChangeResult{Items: b.passed(now)}
 	next := 0
 	for i := range b.keys {

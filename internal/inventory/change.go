@@ -13,8 +13,8 @@ import (
 	"stockgraph/models"
 )
 
-// itemKey names an item by its variant and location.
-type itemKey struct{ VariantID, LocationID int64 }
+// ItemKey names an item by its variant and location.
+type ItemKey struct{ VariantID, LocationID int64 }
 
 // lockItems locks the items of the keys, creating the ones that do not
 // exist yet, and says which it created. Existing items are locked first,
@@ -23,10 +23,10 @@ type itemKey struct{ VariantID, LocationID int64 }
 // of deadlocking; in the common case, where every item exists, that is
 // the only statement. Missing items are then inserted in key order, which
 // locks them; the few another request inserted meanwhile are locked after.
-func lockItems(ctx context.Context, tx *gorm.DB, storeID int64, keys []itemKey) (
-	locked map[itemKey]models.InventoryItem, created map[itemKey]bool, err error) {
+func lockItems(ctx context.Context, tx *gorm.DB, storeID int64, keys []ItemKey) (
+	locked map[ItemKey]models.InventoryItem, created map[ItemKey]bool, err error) {
 	keys = slices.Clone(keys)
-	slices.SortFunc(keys, func(a, b itemKey) int {
+	slices.SortFunc(keys, func(a, b ItemKey) int {
 		if a.VariantID != b.VariantID {
 			return cmpInt64(a.VariantID, b.VariantID)
 		}
@@ -36,8 +36,8 @@ func lockItems(ctx context.Context, tx *gorm.DB, storeID int64, keys []itemKey) 
 	if locked, err = lockExisting(ctx, tx, storeID, keys); err != nil {
 		return nil, nil, err
 	}
-	missing := slices.DeleteFunc(slices.Clone(keys), func(k itemKey) bool { _, ok := locked[k]; return ok })
-	created = map[itemKey]bool{}
+	missing := slices.DeleteFunc(slices.Clone(keys), func(k ItemKey) bool { _, ok := locked[k]; return ok })
+	created = map[ItemKey]bool{}
 	if len(missing) == 0 {
 		return locked, created, nil
 	}
@@ -46,10 +46,10 @@ func lockItems(ctx context.Context, tx *gorm.DB, storeID int64, keys []itemKey) 
 		return nil, nil, err
 	}
 	for _, it := range inserted {
-		k := itemKey{it.VariantID, it.LocationID}
+		k := ItemKey{it.VariantID, it.LocationID}
 		locked[k], created[k] = it, true
 	}
-	raced := slices.DeleteFunc(missing, func(k itemKey) bool { return created[k] })
+	raced := slices.DeleteFunc(missing, func(k ItemKey) bool { return created[k] })
 	if len(raced) == 0 {
 		return locked, created, nil
 	}
@@ -64,7 +64,7 @@ func lockItems(ctx context.Context, tx *gorm.DB, storeID int64, keys []itemKey) 
 // insertItems creates the items of keys with the table's defaults and
 // returns the ones it created; an item another request created first is
 // left out.
-func insertItems(ctx context.Context, tx *gorm.DB, storeID int64, keys []itemKey) ([]models.InventoryItem, error) {
+func insertItems(ctx context.Context, tx *gorm.DB, storeID int64, keys []ItemKey) ([]models.InventoryItem, error) {
 	variants, locations := keyColumns(keys)
 	rows, err := tx.WithContext(ctx).Raw(`
 		INSERT INTO inventory_items AS i (store_id, variant_id, location_id)
@@ -82,7 +82,7 @@ func insertItems(ctx context.Context, tx *gorm.DB, storeID int64, keys []itemKey
 }
 
 // lockExisting locks the existing items of the keys in ID order.
-func lockExisting(ctx context.Context, tx *gorm.DB, storeID int64, keys []itemKey) (map[itemKey]models.InventoryItem, error) {
+func lockExisting(ctx context.Context, tx *gorm.DB, storeID int64, keys []ItemKey) (map[ItemKey]models.InventoryItem, error) {
 	variants, locations := keyColumns(keys)
 	rows, err := tx.WithContext(ctx).Raw(`
 		SELECT `+itemColumns+` FROM unnest(?::bigint[], ?::bigint[], ?::bigint[]) AS k(s, v, l)
@@ -95,14 +95,14 @@ func lockExisting(ctx context.Context, tx *gorm.DB, storeID int64, keys []itemKe
 	if err != nil {
 		return nil, fmt.Errorf("lock inventory items: %w", err)
 	}
-	byKey := make(map[itemKey]models.InventoryItem, len(items))
+	byKey := make(map[ItemKey]models.InventoryItem, len(items))
 	for _, it := range items {
-		byKey[itemKey{it.VariantID, it.LocationID}] = it
+		byKey[ItemKey{it.VariantID, it.LocationID}] = it
 	}
 	return byKey, nil
 }
 
-func keyColumns(keys []itemKey) (variants, locations database.Int64s) {
+func keyColumns(keys []ItemKey) (variants, locations database.Int64s) {
 	variants, locations = make(database.Int64s, len(keys)), make(database.Int64s, len(keys))
 	for i, k := range keys {
 		variants[i], locations[i] = k.VariantID, k.LocationID

@@ -72,17 +72,19 @@ func Transitions(before, after models.StockSnapshot) []models.StockEventType {
 	return out
 }
 
-// itemChange is one item as a write found it and as it left it.
+// itemChange is one item as a write found it and as it left it, and the
+// order steps (ALLOCATED, ...) that changed it.
 type itemChange struct {
 	before, after models.InventoryItem
+	steps         []models.StockEventType
 }
 
 // changesOf pairs items as a write left them with the same items as it
 // found them (locked, by variant and location).
-func changesOf(locked map[itemKey]models.InventoryItem, after []models.InventoryItem) []itemChange {
+func changesOf(locked map[ItemKey]models.InventoryItem, after []models.InventoryItem) []itemChange {
 	out := make([]itemChange, len(after))
 	for i, it := range after {
-		out[i] = itemChange{before: locked[itemKey{it.VariantID, it.LocationID}], after: it}
+		out[i] = itemChange{before: locked[ItemKey{it.VariantID, it.LocationID}], after: it}
 	}
 	return out
 }
@@ -142,7 +144,7 @@ func (b *batch) eventsOf(changes []itemChange, movements []models.Movement, meta
 	var evs []models.StockEvent
 	for _, c := range changes {
 		before, after := Snapshot(c.before, sw), Snapshot(c.after, sw)
-		for _, typ := range Transitions(before, after) {
+		for _, typ := range append(Transitions(before, after), c.steps...) {
 			e := models.StockEvent{Type: typ, ItemID: c.after.ID, VariantID: c.after.VariantID, ProductID: b.products[c.after.VariantID], LocationID: c.after.LocationID,
 				OperationID: op, MovementIDs: movementsOf(c.after, movements), Reason: meta.reason, Reference: meta.reference,
 				Before: before, After: after}

@@ -186,9 +186,9 @@ func ItemsAsOf(ctx context.Context, db *gorm.DB, storeID int64, variantIDs []int
 	if err != nil {
 		return nil, err
 	}
-	then := map[itemKey]map[models.QuantityState]int{}
+	then := map[ItemKey]map[models.QuantityState]int{}
 	for _, l := range levels {
-		k := itemKey{l.VariantID, l.LocationID}
+		k := ItemKey{l.VariantID, l.LocationID}
 		if then[k] == nil {
 			then[k] = map[models.QuantityState]int{}
 		}
@@ -198,7 +198,7 @@ func ItemsAsOf(ctx context.Context, db *gorm.DB, storeID int64, variantIDs []int
 		for i := range items {
 			it := &items[i]
 			for _, q := range models.QuantityColumns {
-				*it.Quantity(q.State) = then[itemKey{it.VariantID, it.LocationID}][q.State]
+				*it.Quantity(q.State) = then[ItemKey{it.VariantID, it.LocationID}][q.State]
 			}
 		}
 	}

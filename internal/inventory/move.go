@@ -135,8 +135,8 @@ func withDefaultStates(lines []MoveLine) []MoveLine {
 // moveKeys validates the lines and returns the items at their physical
 // ends. Lines that failed already are skipped; the others are still
 // checked against their stock, so that the error lists every failure.
-func (b *batch) moveKeys(lines []MoveLine) []itemKey {
-	var keys []itemKey
+func (b *batch) moveKeys(lines []MoveLine) []ItemKey {
+	var keys []ItemKey
 	for i, l := range lines {
 		if b.errs.failed(i) {
 			continue
@@ -147,7 +147,7 @@ func (b *batch) moveKeys(lines []MoveLine) []itemKey {
 		}
 		for _, loc := range []int64{l.FromLocationID, l.ToLocationID} {
 			if b.locations[loc].Type.IsPhysical() {
-				keys = append(keys, itemKey{b.variants[i], loc})
+				keys = append(keys, ItemKey{b.variants[i], loc})
 			}
 		}
 	}
@@ -157,7 +157,7 @@ func (b *batch) moveKeys(lines []MoveLine) []itemKey {
 // applyMoves applies the lines in order to running copies of the locked
 // items, so that each movement records the balance it left and a line
 // cannot take what an earlier line of the same move took.
-func (b *batch) applyMoves(lines []MoveLine, meta changeMeta) (map[itemKey]models.InventoryItem, deltas, []models.Movement) {
+func (b *batch) applyMoves(lines []MoveLine, meta changeMeta) (map[ItemKey]models.InventoryItem, deltas, []models.Movement) {
 	running := maps.Clone(b.locked)
 	ds := deltas{}
 	op := uuid.NewString()
@@ -178,7 +178,7 @@ func (b *batch) applyMoves(lines []MoveLine, meta changeMeta) (map[itemKey]model
 
 // changedItems returns the items the move changed as they are now, each
 // once, in the order of keys.
-func changedItems(keys []itemKey, locked map[itemKey]models.InventoryItem, updated map[int64]models.InventoryItem) []models.InventoryItem {
+func changedItems(keys []ItemKey, locked map[ItemKey]models.InventoryItem, updated map[int64]models.InventoryItem) []models.InventoryItem {
 	var out []models.InventoryItem
 	seen := map[int64]bool{}
 	for _, k := range keys {
@@ -226,11 +226,11 @@ func checkEnd(at line, loc models.Location, state models.QuantityState, field st
 
 // apply moves one line's units between the running items and returns the
 // movement, with the balances left at its physical ends.
-func (l MoveLine) apply(at line, variant int64, r resolved, running map[itemKey]models.InventoryItem, ds deltas, store models.Store) (models.Movement, *apperr.Error) {
+func (l MoveLine) apply(at line, variant int64, r resolved, running map[ItemKey]models.InventoryItem, ds deltas, store models.Store) (models.Movement, *apperr.Error) {
 	mv := models.Movement{VariantID: variant, FromLocationID: l.FromLocationID, FromState: l.FromState,
 		ToLocationID: l.ToLocationID, ToState: l.ToState, Quantity: l.Quantity}
 	if r.locations[l.FromLocationID].Type.IsPhysical() {
-		k := itemKey{variant, l.FromLocationID}
+		k := ItemKey{variant, l.FromLocationID}
 		it := running[k]
 		left := level(it, l.FromState) - l.Quantity
 		if left < 0 && (l.FromState != models.StateOnHand || !store.AllowNegativeStock) {
@@ -246,7 +246,7 @@ func (l MoveLine) apply(at line, variant int64, r resolved, running map[itemKey]
 		mv.FromBalance = &left
 	}
 	if r.locations[l.ToLocationID].Type.IsPhysical() {
-		k := itemKey{variant, l.ToLocationID}
+		k := ItemKey{variant, l.ToLocationID}
 		it := running[k]
 		now := level(it, l.ToState) + l.Quantity
 		if err := checkLevel(at, "quantity", l.ToState, now); err != nil {
@@ -269,13 +269,13 @@ func shift(it models.InventoryItem, s models.QuantityState, n int) models.Invent
 // of the incoming units added to it, unless the move left none incoming
 // there, and puts the items as they are now into updated. items are the
 // items after the move.
-func setExpectedDates(ctx context.Context, tx *gorm.DB, storeID int64, lines []MoveLine, r resolved, items map[itemKey]models.InventoryItem, updated map[int64]models.InventoryItem) error {
+func setExpectedDates(ctx context.Context, tx *gorm.DB, storeID int64, lines []MoveLine, r resolved, items map[ItemKey]models.InventoryItem, updated map[int64]models.InventoryItem) error {
 	earliest := map[int64]time.Time{}
 	for i, l := range lines {
 		if l.ExpectedAt == nil || l.ToState != models.StateIncoming {
 			continue
 		}
-		it := items[itemKey{r.variants[i], l.ToLocationID}]
+		it := items[ItemKey{r.variants[i], l.ToLocationID}]
 		if it.Incoming == 0 {
 			continue
 		}

@@ -87,7 +87,7 @@ func updateSettings(ctx context.Context, tx *gorm.DB, actor Actor, c SettingsCha
 	if err := b.lockLines(); err != nil {
 		return ChangeResult{}, err
 	}
-	changed := map[itemKey]models.InventoryItem{}
+	changed := map[ItemKey]models.InventoryItem{}
 	for i, l := range c.Lines {
 		if b.errs.failed(i) {
 			continue
@@ -104,7 +104,7 @@ func updateSettings(ctx context.Context, tx *gorm.DB, actor Actor, c SettingsCha
 		return ChangeResult{}, err
 	}
 	for _, it := range written {
-		changed[itemKey{it.VariantID, it.LocationID}] = it
+		changed[ItemKey{it.VariantID, it.LocationID}] = it
 	}
 	if err := b.recordEvents(changesOf(b.locked, written), nil, changeMeta{reason: "settings"}); err != nil {
 		return ChangeResult{}, err
@@ -396,14 +396,14 @@ func (b *batch) lockTracked(t Tracking) error {
 		return fmt.Errorf("lock items to track: %w", err)
 	}
 	defer rows.Close()
-	b.locked, b.resolved.products = map[itemKey]models.InventoryItem{}, map[int64]int64{}
+	b.locked, b.resolved.products = map[ItemKey]models.InventoryItem{}, map[int64]int64{}
 	for rows.Next() {
 		var product int64
 		it, err := scanItem(rows, &product)
 		if err != nil {
 			return err
 		}
-		b.locked[itemKey{it.VariantID, it.LocationID}], b.products[it.VariantID] = it, product
+		b.locked[ItemKey{it.VariantID, it.LocationID}], b.products[it.VariantID] = it, product
 	}
 	return rows.Err()
 }

@@ -329,14 +329,14 @@ func (im *importer) dropUnchanged(batch []row) error {
 		return err
 	}
 	for i := range batch {
-		if it, ok := items[itemKey{batch[i].variantID, batch[i].locationID}]; ok {
+		if it, ok := items[ItemKey{batch[i].variantID, batch[i].locationID}]; ok {
 			batch[i].dropUnchanged(it)
 		}
 	}
 	return nil
 }
 
-type itemKey struct{ variant, location int64 }
+type ItemKey struct{ variant, location int64 }
 
 // readItems reads the columns a file can change, scanned by hand: GORM's
 // reflection over whole items was a third of a large import's CPU time.
@@ -345,7 +345,7 @@ type itemKey struct{ variant, location int64 }
 // looked like one row and PostgreSQL hashed all of the store's items for
 // every batch (100 ms for 100,000 items) instead of probing the unique
 // index (4 ms).
-func (im *importer) readItems(variants, locations database.Int64s) (map[itemKey]models.InventoryItem, error) {
+func (im *importer) readItems(variants, locations database.Int64s) (map[ItemKey]models.InventoryItem, error) {
 	stores := database.Repeat(im.actor.Store.ID, len(variants))
 	rows, err := im.db.WithContext(im.ctx).Raw(`
 		SELECT i.variant_id, i.location_id, i.on_hand, i.qty_backordered, i.safety_stock, i.warning_level,
@@ -358,7 +358,7 @@ func (im *importer) readItems(variants, locations database.Int64s) (map[itemKey]
 		return nil, fmt.Errorf("import: read the items: %w", err)
 	}
 	defer rows.Close()
-	out := make(map[itemKey]models.InventoryItem, len(variants))
+	out := make(map[ItemKey]models.InventoryItem, len(variants))
 	for rows.Next() {
 		var it models.InventoryItem
 		err := rows.Scan(&it.VariantID, &it.LocationID, &it.OnHand, &it.QtyBackordered, &it.SafetyStock, &it.WarningLevel,
@@ -367,7 +367,7 @@ func (im *importer) readItems(variants, locations database.Int64s) (map[itemKey]
 		if err != nil {
 			return nil, fmt.Errorf("import: read the items: %w", err)
 		}
-		out[itemKey{it.VariantID, it.LocationID}] = it
+		out[ItemKey{it.VariantID, it.LocationID}] = it
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("import: read the items: %w", err)
