@@ -29,10 +29,10 @@ type fixture struct {
 	db       *gorm.DB
 	actor    inventory.Actor
 	model    int64
-	loc      map[string]int64   // physical locations by code
-	variants map[string]int64   // by SKU
-	levels   map[string]int64   // stock levels of the default model by location code
-	skus     map[int64]string   // by variant ID
+	loc      map[string]int64 // physical locations by code
+	variants map[string]int64 // by SKU
+	levels   map[string]int64 // stock levels of the default model by location code
+	skus     map[int64]string // by variant ID
 }
 
 func setup(t testing.TB, skus ...string) *fixture {
