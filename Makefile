@@ -54,6 +54,8 @@ test: deps-test vet check-generated
 	$(GO) build -race ./...
 	@echo "== go test -race ./... (one line per package as each finishes; DATABASE_URL=$(DATABASE_URL))"
 	$(GO) test -race -count=1 -timeout 12m ./...
+	@echo "== the flash sale, 20 times in a row (64 orders race for 10 units and 5 backorders)"
+	$(GO) test -race -count=20 -timeout 5m -run '^TestFlashSale$$' ./internal/orders/
 
 vet:
 	@echo "== go vet and gofmt (the first run compiles the dependencies: a minute or two)"

@@ -126,6 +126,16 @@ func (l List) Error() string {
 	return fmt.Sprintf("%s (and %d more errors)", l[0].Message, len(l)-1)
 }
 
+// Unwrap returns the list's errors, so that errors.As (and As and CodeOf)
+// find the first.
+func (l List) Unwrap() []error {
+	out := make([]error, len(l))
+	for i, e := range l {
+		out[i] = e
+	}
+	return out
+}
+
 // Err returns the list as one *Error (nil when empty): the first error's
 // code, field and index, with every error under extensions.errors.
 func (l List) Err() error {

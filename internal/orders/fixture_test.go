@@ -3,6 +3,7 @@ package orders_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 
@@ -244,3 +245,7 @@ func (f *fixture) eventTypes(t testing.TB, reason string) string {
 	}
 	return strings.Join(types, " ")
 }
+
+func contextWithCancel() (context.Context, context.CancelFunc) { return context.WithCancel(ctx) }
+
+func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
