@@ -15,6 +15,7 @@ import (
 	"stockgraph/internal/api"
 	"stockgraph/internal/database"
 	"stockgraph/internal/events"
+	"stockgraph/internal/orders"
 	"stockgraph/internal/loaders"
 )
 
@@ -55,6 +56,7 @@ func runServe(cmd *cobra.Command, _ []string) error {
 		return err
 	}
 	defer stopHub()
+	defer startExpirer(ctx, db, logger)()
 	srv := &http.Server{
 		Addr: addr,
 		Handler: api.NewHandler(api.Config{DB: db, DevToken: os.Getenv("STOCKGRAPH_DEV_TOKEN"), LoaderWait: wait, Logger: logger,
@@ -99,6 +101,19 @@ func startEvents(ctx context.Context, db *database.DB, logger *slog.Logger, door
 		hub.Run(ctx, url)
 	}()
 	return hub, func() { cancel(); <-done }, nil
+}
+
+// startExpirer lets reservations lapse by themselves: every second it
+// returns the units of reservations past their ttl. Several servers may
+// run it on one database (see orders.ExpireDue). stop ends it and waits.
+func startExpirer(ctx context.Context, db *database.DB, logger *slog.Logger) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		orders.RunExpirer(ctx, db.DB, time.Second, logger)
+	}()
+	return func() { cancel(); <-done }
 }
 
 // loaderWait reads STOCKGRAPH_LOADER_WAIT.
