@@ -16,16 +16,21 @@ type Int64s []int64
 
 // Value writes the array literal.
 func (a Int64s) Value() (driver.Value, error) {
+	return literal(a, func(n int64) string { return strconv.FormatInt(n, 10) }), nil
+}
+
+// literal writes an array literal of the elements, each as format writes it.
+func literal[T any](a []T, format func(T) string) string {
 	var b strings.Builder
 	b.WriteByte('{')
-	for i, n := range a {
+	for i, v := range a {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		b.WriteString(strconv.FormatInt(n, 10))
+		b.WriteString(format(v))
 	}
 	b.WriteByte('}')
-	return b.String(), nil
+	return b.String()
 }
 
 // Ints is an integer[] parameter.
@@ -56,34 +61,15 @@ func Repeat(id int64, n int) Int64s {
 type Bools []bool
 
 // Value writes the array literal.
-func (a Bools) Value() (driver.Value, error) {
-	var b strings.Builder
-	b.WriteByte('{')
-	for i, v := range a {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(strconv.FormatBool(v))
-	}
-	b.WriteByte('}')
-	return b.String(), nil
-}
+func (a Bools) Value() (driver.Value, error) { return literal(a, strconv.FormatBool), nil }
 
 // Strings is a text[] parameter; every element is quoted and escaped.
 type Strings []string
 
 // Value writes the array literal.
 func (a Strings) Value() (driver.Value, error) {
-	var b strings.Builder
-	b.WriteByte('{')
-	for i, s := range a {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteByte('"')
-		b.WriteString(strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s))
-		b.WriteByte('"')
-	}
-	b.WriteByte('}')
-	return b.String(), nil
+	return literal(a, func(s string) string { return `"` + quoteInArray.Replace(s) + `"` }), nil
 }
+
+// quoteInArray escapes what ends or escapes a quoted array element.
+var quoteInArray = strings.NewReplacer(`\`, `\\`, `"`, `\"`)

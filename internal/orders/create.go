@@ -151,13 +151,19 @@ func convert(ctx context.Context, tx *gorm.DB, storeID int64, in NewOrder) (int6
 
 // GetOrder reads one order of the store.
 func GetOrder(ctx context.Context, db *gorm.DB, storeID, id int64) (models.Order, error) {
-	var o models.Order
-	err := db.WithContext(ctx).Where("store_id = ? AND id = ?", storeID, id).Take(&o).Error
+	return get[models.Order](ctx, db, storeID, id, "order")
+}
+
+// get reads one row of the store from T's table, or NOT_FOUND naming
+// what it is.
+func get[T any](ctx context.Context, db *gorm.DB, storeID, id int64, what string) (T, error) {
+	var row T
+	err := db.WithContext(ctx).Where("store_id = ? AND id = ?", storeID, id).Take(&row).Error
 	switch {
 	case errors.Is(err, gorm.ErrRecordNotFound):
-		return o, apperr.New(apperr.NotFound, "no order with ID %d", id)
+		return row, apperr.New(apperr.NotFound, "no %s with ID %d", what, id)
 	case err != nil:
-		return o, fmt.Errorf("read order %d: %w", id, err)
+		return row, fmt.Errorf("read %s %d: %w", what, id, err)
 	}
-	return o, nil
+	return row, nil
 }

@@ -1,6 +1,7 @@
 package orders
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"maps"
@@ -136,7 +137,7 @@ func releaseOrder(allocs []*models.Allocation) []*models.Allocation {
 		if rank[a.Kind] != rank[b.Kind] {
 			return rank[a.Kind] - rank[b.Kind]
 		}
-		return cmpInt64(b.ID, a.ID)
+		return cmp.Compare(b.ID, a.ID)
 	})
 	return out
 }
@@ -246,14 +247,4 @@ func statusOf(lines []models.OrderLine) models.OrderStatus {
 		return models.OrderFulfilled
 	}
 	return models.OrderCancelled
-}
-
-func cmpInt64(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }

@@ -243,13 +243,5 @@ func RunExpirer(ctx context.Context, db *gorm.DB, interval time.Duration, logger
 
 // GetReservation reads one reservation of the store.
 func GetReservation(ctx context.Context, db *gorm.DB, storeID, id int64) (models.Reservation, error) {
-	var r models.Reservation
-	err := db.WithContext(ctx).Where("store_id = ? AND id = ?", storeID, id).Take(&r).Error
-	switch {
-	case errors.Is(err, gorm.ErrRecordNotFound):
-		return r, apperr.New(apperr.NotFound, "no reservation with ID %d", id)
-	case err != nil:
-		return r, fmt.Errorf("read reservation %d: %w", id, err)
-	}
-	return r, nil
+	return get[models.Reservation](ctx, db, storeID, id, "reservation")
 }
