@@ -15,8 +15,8 @@ import (
 	"stockgraph/internal/api"
 	"stockgraph/internal/database"
 	"stockgraph/internal/events"
-	"stockgraph/internal/orders"
 	"stockgraph/internal/loaders"
+	"stockgraph/internal/orders"
 )
 
 // Serve is `stockgraph serve`, also what stockgraph does without a command.
