@@ -142,8 +142,23 @@ func RetryTx(ctx context.Context, db *gorm.DB, attempts int, fn func(tx *gorm.DB
 		if err == nil || !retryable(err) || ctx.Err() != nil {
 			return err
 		}
+		if isDeadlock(err) {
+			deadlocks.Add(1)
+		}
 	}
 	return err
+}
+
+// deadlocks counts the deadlocks RetryTx has met in this process. Writes
+// lock in one global order, so it should stay at zero; tests check it.
+var deadlocks atomic.Int64
+
+// Deadlocks returns how many deadlocks RetryTx has met in this process.
+func Deadlocks() int64 { return deadlocks.Load() }
+
+func isDeadlock(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "40P01"
 }
 
 func retryable(err error) bool {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"stockgraph/internal/apperr"
+	"stockgraph/internal/database"
 	"stockgraph/internal/inventory"
 	"stockgraph/internal/orders"
 )
@@ -71,9 +72,10 @@ func TestFlashSale(t *testing.T) {
 
 // TestOrdersAcrossSKUsNeverDeadlock: orders naming several SKUs in
 // different orders, with cancellations and fulfilments among them, all
-// finish; no deadlock reaches a caller (retries may absorb some, but the
-// single lock order means there should be none to absorb).
+// finish, and PostgreSQL finds no deadlock to break: every step locks
+// orders, then items in ID order.
 func TestOrdersAcrossSKUsNeverDeadlock(t *testing.T) {
+	deadlocksBefore := database.Deadlocks()
 	skus := []string{"A", "B", "C", "D", "E"}
 	f := setup(t, skus...)
 	for _, s := range skus {
@@ -109,5 +111,8 @@ func TestOrdersAcrossSKUsNeverDeadlock(t *testing.T) {
 		})
 	}
 	wg.Wait()
+	if n := database.Deadlocks() - deadlocksBefore; n != 0 {
+		t.Errorf("deadlocks met = %d, want 0", n)
+	}
 	f.mustAddUp(t)
 }
