@@ -2,6 +2,9 @@ package loaders
 
 import (
 	"context"
+	"errors"
+
+	"github.com/graph-gophers/dataloader/v7"
 
 	"golang.org/x/sync/errgroup"
 
@@ -92,4 +95,49 @@ func (l *Loaders) itemsOfVariants(ctx context.Context, productItems map[int64][]
 		}
 	}
 	return byVariant, nil
+}
+
+// OrderPageNeeds says what a query selects below a page of orders.
+type OrderPageNeeds struct {
+	Lines       bool
+	Allocations bool // a line's allocations or its totals
+	Variants    bool
+}
+
+// PrimeOrders loads what a page of orders needs in one batch per relation
+// before the fields ask: the lines of all the orders, then the
+// allocations and variants of all their lines. Left to the fields, the
+// keys of forty lines may straddle a loader's wait and split a batch.
+func (l *Loaders) PrimeOrders(ctx context.Context, orderIDs []int64, needs OrderPageNeeds) error {
+	if !needs.Lines || len(orderIDs) == 0 {
+		return nil
+	}
+	lists, errs := l.LinesByOrder.LoadMany(ctx, orderIDs)()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	var lineIDs, variantIDs []int64
+	for _, lines := range lists {
+		for _, line := range lines {
+			lineIDs = append(lineIDs, line.ID)
+			variantIDs = append(variantIDs, line.VariantID)
+		}
+	}
+	// Both relations are asked for before either is awaited, so that
+	// their statements run side by side.
+	var allocs dataloader.ThunkMany[[]models.Allocation]
+	var variants dataloader.ThunkMany[models.Variant]
+	if needs.Allocations && len(lineIDs) > 0 {
+		allocs = l.AllocationsByLine.LoadMany(ctx, lineIDs)
+	}
+	if needs.Variants && len(variantIDs) > 0 {
+		variants = l.VariantByID.LoadMany(ctx, variantIDs)
+	}
+	if variants != nil {
+		variants() // a deleted variant's NOT_FOUND is the line's null variant
+	}
+	if allocs != nil {
+		_, errs = allocs()
+	}
+	return errors.Join(errs...)
 }
