@@ -2,14 +2,12 @@ package loaders
 
 import (
 	"context"
-	"errors"
-
-	"github.com/graph-gophers/dataloader/v7"
 
 	"golang.org/x/sync/errgroup"
 
 	"stockgraph/internal/catalog"
 	"stockgraph/internal/inventory"
+	"stockgraph/internal/orders"
 	"stockgraph/internal/page"
 	"stockgraph/models"
 )
@@ -104,40 +102,59 @@ type OrderPageNeeds struct {
 	Variants    bool
 }
 
-// PrimeOrders loads what a page of orders needs in one batch per relation
-// before the fields ask: the lines of all the orders, then the
-// allocations and variants of all their lines. Left to the fields, the
-// keys of forty lines may straddle a loader's wait and split a batch.
+// PrimeOrders fetches what a page of orders needs, one statement per
+// relation, and primes the loaders with it: the lines of all the orders,
+// then the allocations and variants of all their lines. Left to the
+// fields (or to LoadMany, whose keys may straddle the loader's wait),
+// forty lines' keys can split a batch under load.
 func (l *Loaders) PrimeOrders(ctx context.Context, orderIDs []int64, needs OrderPageNeeds) error {
 	if !needs.Lines || len(orderIDs) == 0 {
 		return nil
 	}
-	lists, errs := l.LinesByOrder.LoadMany(ctx, orderIDs)()
-	if err := errors.Join(errs...); err != nil {
+	lines, err := orders.LinesByOrders(ctx, l.db, l.storeID, orderIDs)
+	if err != nil {
 		return err
 	}
 	var lineIDs, variantIDs []int64
-	for _, lines := range lists {
-		for _, line := range lines {
+	for _, id := range orderIDs {
+		l.LinesByOrder.Prime(ctx, id, lines[id])
+		for _, line := range lines[id] {
 			lineIDs = append(lineIDs, line.ID)
 			variantIDs = append(variantIDs, line.VariantID)
 		}
 	}
-	// Both relations are asked for before either is awaited, so that
-	// their statements run side by side.
-	var allocs dataloader.ThunkMany[[]models.Allocation]
-	var variants dataloader.ThunkMany[models.Variant]
-	if needs.Allocations && len(lineIDs) > 0 {
-		allocs = l.AllocationsByLine.LoadMany(ctx, lineIDs)
+	if len(lineIDs) == 0 {
+		return nil
 	}
-	if needs.Variants && len(variantIDs) > 0 {
-		variants = l.VariantByID.LoadMany(ctx, variantIDs)
+	var (
+		g        errgroup.Group
+		allocs   map[int64][]models.Allocation
+		variants map[int64]models.Variant
+	)
+	if needs.Allocations {
+		g.Go(func() (err error) {
+			allocs, err = orders.AllocationsByLines(ctx, l.db, l.storeID, lineIDs)
+			return err
+		})
 	}
-	if variants != nil {
-		variants() // a deleted variant's NOT_FOUND is the line's null variant
+	if needs.Variants {
+		g.Go(func() (err error) {
+			variants, err = catalog.VariantsByIDs(ctx, l.db, l.storeID, variantIDs)
+			return err
+		})
 	}
-	if allocs != nil {
-		_, errs = allocs()
+	if err := g.Wait(); err != nil {
+		return err
 	}
-	return errors.Join(errs...)
+	for _, id := range lineIDs {
+		if needs.Allocations {
+			l.AllocationsByLine.Prime(ctx, id, allocs[id])
+		}
+	}
+	// A deleted variant is left to its loader, which reports NOT_FOUND:
+	// the line's variant is null.
+	for id, v := range variants {
+		l.VariantByID.Prime(ctx, id, v)
+	}
+	return nil
 }
