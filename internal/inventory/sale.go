@@ -28,7 +28,22 @@ var salesInput = input{path: "lines", noun: "line"}
 // StartSale resolves the lines' variants (a line that names none it can
 // find fails, see Failed) and reads the store and its locations inside tx.
 func StartSale(ctx context.Context, tx *gorm.DB, actor Actor, refs []VariantRef) (*Sale, error) {
-	b := newBatch(ctx, tx, actor, salesInput)
+	return startSale(ctx, tx, actor, refs, salesInput)
+}
+
+// StartSaleOf is StartSale for an input that names at most one variant by
+// fields of its own (variantId, sku): an error names that field, with no
+// line.
+func StartSaleOf(ctx context.Context, tx *gorm.DB, actor Actor, ref *VariantRef) (*Sale, error) {
+	var refs []VariantRef
+	if ref != nil {
+		refs = []VariantRef{*ref}
+	}
+	return startSale(ctx, tx, actor, refs, input{})
+}
+
+func startSale(ctx context.Context, tx *gorm.DB, actor Actor, refs []VariantRef, in input) (*Sale, error) {
+	b := newBatch(ctx, tx, actor, in)
 	if err := b.resolve(refs); err != nil {
 		return nil, err
 	}

@@ -4,11 +4,9 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 
 	"gorm.io/gorm"
 
-	"stockgraph/internal/apperr"
 	"stockgraph/internal/database"
 	"stockgraph/internal/inventory"
 	"stockgraph/models"
@@ -55,19 +53,12 @@ func FulfillBackorders(ctx context.Context, db *gorm.DB, actor inventory.Actor, 
 }
 
 func fillBackorders(ctx context.Context, tx *gorm.DB, actor inventory.Actor, in BackorderFill) (Filled, error) {
-	var refs []inventory.VariantRef
-	if in.Variant != nil {
-		refs = append(refs, *in.Variant)
-	}
-	sale, err := inventory.StartSale(ctx, tx, actor, refs)
+	sale, err := inventory.StartSaleOf(ctx, tx, actor, in.Variant)
 	if err != nil {
 		return Filled{}, err
 	}
 	if errs := sale.Errors(); len(errs) > 0 {
-		// The sale names lines ("line 0: …" at lines.sku); this input
-		// names one variant by its own variantId or sku field.
-		e := errs[0]
-		return Filled{}, apperr.New(e.Code, "%s", strings.TrimPrefix(e.Message, "line 0: ")).WithField(strings.TrimPrefix(e.Field, "lines."))
+		return Filled{}, errs[0]
 	}
 	variantID, _, _ := sale.Variant(0)
 	candidates, err := waitingAllocations(ctx, tx, actor.Store.ID, variantID, in.LocationID, nil)
