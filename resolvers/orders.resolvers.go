@@ -36,11 +36,7 @@ func (r *mutationResolver) CreateOrder(ctx context.Context, input model.CreateOr
 }
 
 func (r *mutationResolver) UpdateOrder(ctx context.Context, input model.UpdateOrderInput) (*model.UpdateOrderPayload, error) {
-	id, err := parseIDAt("orderId", relay.KindOrder, input.OrderID)
-	if err != nil {
-		return nil, err
-	}
-	lines, err := lineQuantities(input.Lines)
+	id, lines, err := orderLines(input.OrderID, input.Lines)
 	if err != nil {
 		return nil, err
 	}
@@ -54,11 +50,7 @@ func (r *mutationResolver) UpdateOrder(ctx context.Context, input model.UpdateOr
 }
 
 func (r *mutationResolver) FulfillOrder(ctx context.Context, input model.FulfillOrderInput) (*model.FulfillOrderPayload, error) {
-	id, err := parseIDAt("orderId", relay.KindOrder, input.OrderID)
-	if err != nil {
-		return nil, err
-	}
-	lines, err := lineQuantities(input.Lines)
+	id, lines, err := orderLines(input.OrderID, input.Lines)
 	if err != nil {
 		return nil, err
 	}

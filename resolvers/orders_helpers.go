@@ -49,6 +49,17 @@ func lineInputs(lines []*model.OrderLineInput) ([]orders.LineInput, error) {
 }
 
 // lineQuantities decodes the lines an updateOrder or fulfillOrder names.
+// orderLines decodes the order and line IDs of updateOrder's and
+// fulfillOrder's inputs.
+func orderLines(orderID string, lines []*model.OrderLineQuantityInput) (int64, []orders.LineQuantity, error) {
+	id, err := parseIDAt("orderId", relay.KindOrder, orderID)
+	if err != nil {
+		return 0, nil, err
+	}
+	quantities, err := lineQuantities(lines)
+	return id, quantities, err
+}
+
 func lineQuantities(lines []*model.OrderLineQuantityInput) ([]orders.LineQuantity, error) {
 	if lines == nil {
 		return nil, nil
