@@ -13,6 +13,7 @@ import (
 	"stockgraph/internal/catalog"
 	"stockgraph/internal/inventory"
 	"stockgraph/internal/ledger"
+	"stockgraph/internal/orders"
 	"stockgraph/internal/webhooks"
 	"stockgraph/models"
 	"strconv"
@@ -35,6 +36,7 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	Allocation() AllocationResolver
 	InventoryBalance() InventoryBalanceResolver
 	InventoryItem() InventoryItemResolver
 	InventoryMismatch() InventoryMismatchResolver
@@ -45,9 +47,16 @@ type ResolverRoot interface {
 	Location() LocationResolver
 	MoveInventoryPayload() MoveInventoryPayloadResolver
 	Mutation() MutationResolver
+	Order() OrderResolver
+	OrderLine() OrderLineResolver
 	Product() ProductResolver
 	ProductInventory() ProductInventoryResolver
 	Query() QueryResolver
+	Reservation() ReservationResolver
+	SourcingPreviewLine() SourcingPreviewLineResolver
+	SourcingShortfall() SourcingShortfallResolver
+	SourcingSource() SourcingSourceResolver
+	SourcingTake() SourcingTakeResolver
 	StockEvent() StockEventResolver
 	StockLevel() StockLevelResolver
 	StockLevels() StockLevelsResolver
@@ -105,12 +114,30 @@ type ComplexityRoot struct {
 		WarningLevel          func(childComplexity int) int
 	}
 
+	Allocation struct {
+		Counted           func(childComplexity int) int
+		Kind              func(childComplexity int) int
+		Location          func(childComplexity int) int
+		OnHold            func(childComplexity int) int
+		Quantity          func(childComplexity int) int
+		QuantityFulfilled func(childComplexity int) int
+	}
+
+	CancelOrderPayload struct {
+		Order func(childComplexity int) int
+	}
+
 	CreateInventoryModelPayload struct {
 		InventoryModel func(childComplexity int) int
 	}
 
 	CreateLocationPayload struct {
 		Location func(childComplexity int) int
+	}
+
+	CreateOrderPayload struct {
+		Order    func(childComplexity int) int
+		Replayed func(childComplexity int) int
 	}
 
 	CreateProductPayload struct {
@@ -152,6 +179,16 @@ type ComplexityRoot struct {
 
 	DeleteWebhookPayload struct {
 		DeletedWebhookID func(childComplexity int) int
+	}
+
+	FulfillBackordersPayload struct {
+		Orders   func(childComplexity int) int
+		Quantity func(childComplexity int) int
+	}
+
+	FulfillOrderPayload struct {
+		Order    func(childComplexity int) int
+		Replayed func(childComplexity int) int
 	}
 
 	InventoryBalance struct {
@@ -334,8 +371,10 @@ type ComplexityRoot struct {
 	Mutation struct {
 		AdjustInventoryAbsolute      func(childComplexity int, input model.AdjustInventoryInput) int
 		AdjustInventoryRelative      func(childComplexity int, input model.AdjustInventoryInput) int
+		CancelOrder                  func(childComplexity int, input model.CancelOrderInput) int
 		CreateInventoryModel         func(childComplexity int, input model.CreateInventoryModelInput) int
 		CreateLocation               func(childComplexity int, input model.CreateLocationInput) int
+		CreateOrder                  func(childComplexity int, input model.CreateOrderInput) int
 		CreateProduct                func(childComplexity int, input model.CreateProductInput) int
 		CreateStockLevel             func(childComplexity int, input model.CreateStockLevelInput) int
 		CreateVariant                func(childComplexity int, input model.CreateVariantInput) int
@@ -346,9 +385,13 @@ type ComplexityRoot struct {
 		DeleteStockLevel             func(childComplexity int, input model.DeleteStockLevelInput) int
 		DeleteVariant                func(childComplexity int, input model.DeleteVariantInput) int
 		DeleteWebhook                func(childComplexity int, input model.DeleteWebhookInput) int
+		FulfillBackorders            func(childComplexity int, input model.FulfillBackordersInput) int
+		FulfillOrder                 func(childComplexity int, input model.FulfillOrderInput) int
 		MoveInventory                func(childComplexity int, input model.MoveInventoryInput) int
 		PauseWebhook                 func(childComplexity int, input model.PauseWebhookInput) int
 		RedeliverWebhook             func(childComplexity int, input model.RedeliverWebhookInput) int
+		ReleaseReservation           func(childComplexity int, input model.ReleaseReservationInput) int
+		ReserveStock                 func(childComplexity int, input model.ReserveStockInput) int
 		ResumeWebhook                func(childComplexity int, input model.ResumeWebhookInput) int
 		SetInventoryTracking         func(childComplexity int, input model.SetInventoryTrackingInput) int
 		StockVariant                 func(childComplexity int, input model.StockVariantInput) int
@@ -356,10 +399,51 @@ type ComplexityRoot struct {
 		UpdateInventoryModel         func(childComplexity int, input model.UpdateInventoryModelInput) int
 		UpdateInventorySettings      func(childComplexity int, input model.UpdateInventorySettingsInput) int
 		UpdateLocation               func(childComplexity int, input model.UpdateLocationInput) int
+		UpdateOrder                  func(childComplexity int, input model.UpdateOrderInput) int
 		UpdateProduct                func(childComplexity int, input model.UpdateProductInput) int
 		UpdateStockLevel             func(childComplexity int, input model.UpdateStockLevelInput) int
 		UpdateVariant                func(childComplexity int, input model.UpdateVariantInput) int
 		UpdateWebhook                func(childComplexity int, input model.UpdateWebhookInput) int
+	}
+
+	Order struct {
+		CreatedAt      func(childComplexity int) int
+		ID             func(childComplexity int) int
+		InventoryModel func(childComplexity int) int
+		Lines          func(childComplexity int) int
+		Paid           func(childComplexity int) int
+		Reference      func(childComplexity int) int
+		Reservation    func(childComplexity int) int
+		Status         func(childComplexity int) int
+		UpdatedAt      func(childComplexity int) int
+	}
+
+	OrderConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	OrderEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	OrderLine struct {
+		Allocations         func(childComplexity int) int
+		ID                  func(childComplexity int) int
+		OnHold              func(childComplexity int) int
+		Position            func(childComplexity int) int
+		Quantity            func(childComplexity int) int
+		QuantityAllocated   func(childComplexity int) int
+		QuantityBackordered func(childComplexity int) int
+		QuantityCancelled   func(childComplexity int) int
+		QuantityFulfilled   func(childComplexity int) int
+		QuantityOpen        func(childComplexity int) int
+		QuantityPreordered  func(childComplexity int) int
+		SKU                 func(childComplexity int) int
+		Variant             func(childComplexity int) int
 	}
 
 	PageInfo struct {
@@ -423,6 +507,7 @@ type ComplexityRoot struct {
 		InventoryConsistencyReport func(childComplexity int) int
 		InventoryMovements         func(childComplexity int, filter *model.InventoryMovementFilter, first *int, after *string, last *int, before *string) int
 		Node                       func(childComplexity int, id string) int
+		SourcingPreview            func(childComplexity int, input model.SourcingPreviewInput) int
 		StockEvents                func(childComplexity int, filter *model.StockEventFilter, first *int, after *string) int
 		Store                      func(childComplexity int) int
 		Webhook                    func(childComplexity int, id string) int
@@ -435,12 +520,86 @@ type ComplexityRoot struct {
 		Delivery func(childComplexity int) int
 	}
 
+	ReleaseReservationPayload struct {
+		Reservation func(childComplexity int) int
+	}
+
+	Reservation struct {
+		CreatedAt      func(childComplexity int) int
+		EndedAt        func(childComplexity int) int
+		ExpiresAt      func(childComplexity int) int
+		ID             func(childComplexity int) int
+		InventoryModel func(childComplexity int) int
+		Lines          func(childComplexity int) int
+		Order          func(childComplexity int) int
+		Reference      func(childComplexity int) int
+		Status         func(childComplexity int) int
+	}
+
+	ReservationConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	ReservationEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	ReserveStockPayload struct {
+		Replayed    func(childComplexity int) int
+		Reservation func(childComplexity int) int
+	}
+
 	ResumeWebhookPayload struct {
 		Webhook func(childComplexity int) int
 	}
 
 	SetInventoryTrackingPayload struct {
 		UpdatedItemCount func(childComplexity int) int
+	}
+
+	SourcingPreview struct {
+		Lines func(childComplexity int) int
+		Model func(childComplexity int) int
+	}
+
+	SourcingPreviewLine struct {
+		Error     func(childComplexity int) int
+		Quantity  func(childComplexity int) int
+		Shortfall func(childComplexity int) int
+		Sku       func(childComplexity int) int
+		Sources   func(childComplexity int) int
+		Takes     func(childComplexity int) int
+		Variant   func(childComplexity int) int
+	}
+
+	SourcingShortfall struct {
+		AvailableForBackorder func(childComplexity int) int
+		AvailableForPreorder  func(childComplexity int) int
+		AvailableQuantity     func(childComplexity int) int
+		Location              func(childComplexity int) int
+		Missing               func(childComplexity int) int
+	}
+
+	SourcingSource struct {
+		AvailableForBackorder func(childComplexity int) int
+		AvailableForPreorder  func(childComplexity int) int
+		AvailableToSell       func(childComplexity int) int
+		Held                  func(childComplexity int) int
+		Level                 func(childComplexity int) int
+		Location              func(childComplexity int) int
+		Priority              func(childComplexity int) int
+		Skipped               func(childComplexity int) int
+	}
+
+	SourcingTake struct {
+		Kind     func(childComplexity int) int
+		Location func(childComplexity int) int
+		OnHold   func(childComplexity int) int
+		Quantity func(childComplexity int) int
 	}
 
 	StockEvent struct {
@@ -525,8 +684,10 @@ type ComplexityRoot struct {
 		Location        func(childComplexity int, id string) int
 		Locations       func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.LocationFilter, sortBy *model.LocationSort) int
 		Name            func(childComplexity int) int
+		Orders          func(childComplexity int, filter *model.OrderFilter, first *int, after *string, last *int, before *string) int
 		Product         func(childComplexity int, id *string, sku *string) int
 		Products        func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.ProductFilter, sortBy *model.ProductSort) int
+		Reservations    func(childComplexity int, filter *model.ReservationFilter, first *int, after *string, last *int, before *string) int
 		StockLevels     func(childComplexity int, filter *model.StockLevelFilter, sort *model.StockLevelSort, first *int, after *string, last *int, before *string, page *int, pageSize *int) int
 		Variant         func(childComplexity int, id *string, sku *string) int
 	}
@@ -552,6 +713,11 @@ type ComplexityRoot struct {
 
 	UpdateLocationPayload struct {
 		Location func(childComplexity int) int
+	}
+
+	UpdateOrderPayload struct {
+		Order    func(childComplexity int) int
+		Replayed func(childComplexity int) int
 	}
 
 	UpdateProductPayload struct {
@@ -671,6 +837,9 @@ type ComplexityRoot struct {
 
 // region    ************************** generated!.gotpl **************************
 
+type AllocationResolver interface {
+	Location(ctx context.Context, obj *models.Allocation) (*models.Location, error)
+}
 type InventoryBalanceResolver interface {
 	Variant(ctx context.Context, obj *inventory.Balance) (*models.Variant, error)
 	Location(ctx context.Context, obj *inventory.Balance) (*models.Location, error)
@@ -736,6 +905,13 @@ type MutationResolver interface {
 	CreateLocation(ctx context.Context, input model.CreateLocationInput) (*model.CreateLocationPayload, error)
 	UpdateLocation(ctx context.Context, input model.UpdateLocationInput) (*model.UpdateLocationPayload, error)
 	DeleteLocation(ctx context.Context, input model.DeleteLocationInput) (*model.DeleteLocationPayload, error)
+	CreateOrder(ctx context.Context, input model.CreateOrderInput) (*model.CreateOrderPayload, error)
+	UpdateOrder(ctx context.Context, input model.UpdateOrderInput) (*model.UpdateOrderPayload, error)
+	FulfillOrder(ctx context.Context, input model.FulfillOrderInput) (*model.FulfillOrderPayload, error)
+	CancelOrder(ctx context.Context, input model.CancelOrderInput) (*model.CancelOrderPayload, error)
+	FulfillBackorders(ctx context.Context, input model.FulfillBackordersInput) (*model.FulfillBackordersPayload, error)
+	ReserveStock(ctx context.Context, input model.ReserveStockInput) (*model.ReserveStockPayload, error)
+	ReleaseReservation(ctx context.Context, input model.ReleaseReservationInput) (*model.ReleaseReservationPayload, error)
 	CreateInventoryModel(ctx context.Context, input model.CreateInventoryModelInput) (*model.CreateInventoryModelPayload, error)
 	UpdateInventoryModel(ctx context.Context, input model.UpdateInventoryModelInput) (*model.UpdateInventoryModelPayload, error)
 	DeleteInventoryModel(ctx context.Context, input model.DeleteInventoryModelInput) (*model.DeleteInventoryModelPayload, error)
@@ -755,6 +931,26 @@ type MutationResolver interface {
 	ResumeWebhook(ctx context.Context, input model.ResumeWebhookInput) (*model.ResumeWebhookPayload, error)
 	RedeliverWebhook(ctx context.Context, input model.RedeliverWebhookInput) (*model.RedeliverWebhookPayload, error)
 }
+type OrderResolver interface {
+	ID(ctx context.Context, obj *models.Order) (string, error)
+
+	InventoryModel(ctx context.Context, obj *models.Order) (*models.InventoryModel, error)
+	Reservation(ctx context.Context, obj *models.Order) (*models.Reservation, error)
+
+	Lines(ctx context.Context, obj *models.Order) ([]*models.OrderLine, error)
+}
+type OrderLineResolver interface {
+	ID(ctx context.Context, obj *models.OrderLine) (string, error)
+
+	Variant(ctx context.Context, obj *models.OrderLine) (*models.Variant, error)
+
+	QuantityAllocated(ctx context.Context, obj *models.OrderLine) (int, error)
+	QuantityBackordered(ctx context.Context, obj *models.OrderLine) (int, error)
+	QuantityPreordered(ctx context.Context, obj *models.OrderLine) (int, error)
+
+	OnHold(ctx context.Context, obj *models.OrderLine) (bool, error)
+	Allocations(ctx context.Context, obj *models.OrderLine) ([]*models.Allocation, error)
+}
 type ProductResolver interface {
 	ID(ctx context.Context, obj *models.Product) (string, error)
 
@@ -771,10 +967,37 @@ type QueryResolver interface {
 	StockEvents(ctx context.Context, filter *model.StockEventFilter, first *int, after *string) (*model.StockEventConnection, error)
 	InventoryMovements(ctx context.Context, filter *model.InventoryMovementFilter, first *int, after *string, last *int, before *string) (*model.InventoryMovementConnection, error)
 	InventoryConsistencyReport(ctx context.Context) (*model.InventoryConsistencyReport, error)
+	SourcingPreview(ctx context.Context, input model.SourcingPreviewInput) (*orders.Preview, error)
 	Webhooks(ctx context.Context, first *int, after *string) (*model.WebhookConnection, error)
 	Webhook(ctx context.Context, id string) (*webhooks.Webhook, error)
 	WebhookDeliveries(ctx context.Context, webhookID string, status *webhooks.DeliveryStatus, first *int, after *string) (*model.WebhookDeliveryConnection, error)
 	WebhookTopics(ctx context.Context) ([]string, error)
+}
+type ReservationResolver interface {
+	ID(ctx context.Context, obj *models.Reservation) (string, error)
+
+	InventoryModel(ctx context.Context, obj *models.Reservation) (*models.InventoryModel, error)
+
+	Lines(ctx context.Context, obj *models.Reservation) ([]*models.OrderLine, error)
+	Order(ctx context.Context, obj *models.Reservation) (*models.Order, error)
+}
+type SourcingPreviewLineResolver interface {
+	Variant(ctx context.Context, obj *orders.PreviewLine) (*models.Variant, error)
+	Sku(ctx context.Context, obj *orders.PreviewLine) (*string, error)
+}
+type SourcingShortfallResolver interface {
+	Location(ctx context.Context, obj *orders.Shortfall) (*models.Location, error)
+}
+type SourcingSourceResolver interface {
+	Priority(ctx context.Context, obj *orders.SourceView) (int, error)
+
+	AvailableToSell(ctx context.Context, obj *orders.SourceView) (*int, error)
+	AvailableForBackorder(ctx context.Context, obj *orders.SourceView) (*int, error)
+	AvailableForPreorder(ctx context.Context, obj *orders.SourceView) (*int, error)
+	Skipped(ctx context.Context, obj *orders.SourceView) (*string, error)
+}
+type SourcingTakeResolver interface {
+	Location(ctx context.Context, obj *orders.Take) (*models.Location, error)
 }
 type StockEventResolver interface {
 	ID(ctx context.Context, obj *models.StockEvent) (string, error)
@@ -808,6 +1031,8 @@ type StoreResolver interface {
 	Variant(ctx context.Context, obj *models.Store, id *string, sku *string) (*models.Variant, error)
 	Locations(ctx context.Context, obj *models.Store, first *int, after *string, last *int, before *string, filter *model.LocationFilter, sortBy *model.LocationSort) (*model.LocationConnection, error)
 	Location(ctx context.Context, obj *models.Store, id string) (*models.Location, error)
+	Orders(ctx context.Context, obj *models.Store, filter *model.OrderFilter, first *int, after *string, last *int, before *string) (*model.OrderConnection, error)
+	Reservations(ctx context.Context, obj *models.Store, filter *model.ReservationFilter, first *int, after *string, last *int, before *string) (*model.ReservationConnection, error)
 	InventoryModels(ctx context.Context, obj *models.Store, filter *model.InventoryModelFilter, sort *model.InventoryModelSort, first *int, after *string, last *int, before *string, page *int, pageSize *int) (*model.InventoryModelConnection, error)
 	StockLevels(ctx context.Context, obj *models.Store, filter *model.StockLevelFilter, sort *model.StockLevelSort, first *int, after *string, last *int, before *string, page *int, pageSize *int) (*model.StockLevelConnection, error)
 }
@@ -1060,6 +1285,50 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.AggregatedInventory.WarningLevel(childComplexity), true
 
+	case "Allocation.counted":
+		if e.ComplexityRoot.Allocation.Counted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Allocation.Counted(childComplexity), true
+	case "Allocation.kind":
+		if e.ComplexityRoot.Allocation.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Allocation.Kind(childComplexity), true
+	case "Allocation.location":
+		if e.ComplexityRoot.Allocation.Location == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Allocation.Location(childComplexity), true
+	case "Allocation.onHold":
+		if e.ComplexityRoot.Allocation.OnHold == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Allocation.OnHold(childComplexity), true
+	case "Allocation.quantity":
+		if e.ComplexityRoot.Allocation.Quantity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Allocation.Quantity(childComplexity), true
+	case "Allocation.quantityFulfilled":
+		if e.ComplexityRoot.Allocation.QuantityFulfilled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Allocation.QuantityFulfilled(childComplexity), true
+
+	case "CancelOrderPayload.order":
+		if e.ComplexityRoot.CancelOrderPayload.Order == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CancelOrderPayload.Order(childComplexity), true
+
 	case "CreateInventoryModelPayload.inventoryModel":
 		if e.ComplexityRoot.CreateInventoryModelPayload.InventoryModel == nil {
 			break
@@ -1073,6 +1342,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CreateLocationPayload.Location(childComplexity), true
+
+	case "CreateOrderPayload.order":
+		if e.ComplexityRoot.CreateOrderPayload.Order == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreateOrderPayload.Order(childComplexity), true
+	case "CreateOrderPayload.replayed":
+		if e.ComplexityRoot.CreateOrderPayload.Replayed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreateOrderPayload.Replayed(childComplexity), true
 
 	case "CreateProductPayload.product":
 		if e.ComplexityRoot.CreateProductPayload.Product == nil {
@@ -1149,6 +1431,32 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DeleteWebhookPayload.DeletedWebhookID(childComplexity), true
+
+	case "FulfillBackordersPayload.orders":
+		if e.ComplexityRoot.FulfillBackordersPayload.Orders == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FulfillBackordersPayload.Orders(childComplexity), true
+	case "FulfillBackordersPayload.quantity":
+		if e.ComplexityRoot.FulfillBackordersPayload.Quantity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FulfillBackordersPayload.Quantity(childComplexity), true
+
+	case "FulfillOrderPayload.order":
+		if e.ComplexityRoot.FulfillOrderPayload.Order == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FulfillOrderPayload.Order(childComplexity), true
+	case "FulfillOrderPayload.replayed":
+		if e.ComplexityRoot.FulfillOrderPayload.Replayed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FulfillOrderPayload.Replayed(childComplexity), true
 
 	case "InventoryBalance.location":
 		if e.ComplexityRoot.InventoryBalance.Location == nil {
@@ -1909,6 +2217,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AdjustInventoryRelative(childComplexity, args["input"].(model.AdjustInventoryInput)), true
+	case "Mutation.cancelOrder":
+		if e.ComplexityRoot.Mutation.CancelOrder == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_cancelOrder_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CancelOrder(childComplexity, args["input"].(model.CancelOrderInput)), true
 	case "Mutation.createInventoryModel":
 		if e.ComplexityRoot.Mutation.CreateInventoryModel == nil {
 			break
@@ -1931,6 +2250,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateLocation(childComplexity, args["input"].(model.CreateLocationInput)), true
+	case "Mutation.createOrder":
+		if e.ComplexityRoot.Mutation.CreateOrder == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createOrder_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateOrder(childComplexity, args["input"].(model.CreateOrderInput)), true
 	case "Mutation.createProduct":
 		if e.ComplexityRoot.Mutation.CreateProduct == nil {
 			break
@@ -2041,6 +2371,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteWebhook(childComplexity, args["input"].(model.DeleteWebhookInput)), true
+	case "Mutation.fulfillBackorders":
+		if e.ComplexityRoot.Mutation.FulfillBackorders == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_fulfillBackorders_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.FulfillBackorders(childComplexity, args["input"].(model.FulfillBackordersInput)), true
+	case "Mutation.fulfillOrder":
+		if e.ComplexityRoot.Mutation.FulfillOrder == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_fulfillOrder_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.FulfillOrder(childComplexity, args["input"].(model.FulfillOrderInput)), true
 	case "Mutation.moveInventory":
 		if e.ComplexityRoot.Mutation.MoveInventory == nil {
 			break
@@ -2074,6 +2426,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RedeliverWebhook(childComplexity, args["input"].(model.RedeliverWebhookInput)), true
+	case "Mutation.releaseReservation":
+		if e.ComplexityRoot.Mutation.ReleaseReservation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_releaseReservation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReleaseReservation(childComplexity, args["input"].(model.ReleaseReservationInput)), true
+	case "Mutation.reserveStock":
+		if e.ComplexityRoot.Mutation.ReserveStock == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_reserveStock_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReserveStock(childComplexity, args["input"].(model.ReserveStockInput)), true
 	case "Mutation.resumeWebhook":
 		if e.ComplexityRoot.Mutation.ResumeWebhook == nil {
 			break
@@ -2151,6 +2525,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateLocation(childComplexity, args["input"].(model.UpdateLocationInput)), true
+	case "Mutation.updateOrder":
+		if e.ComplexityRoot.Mutation.UpdateOrder == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateOrder_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateOrder(childComplexity, args["input"].(model.UpdateOrderInput)), true
 	case "Mutation.updateProduct":
 		if e.ComplexityRoot.Mutation.UpdateProduct == nil {
 			break
@@ -2195,6 +2580,178 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateWebhook(childComplexity, args["input"].(model.UpdateWebhookInput)), true
+
+	case "Order.createdAt":
+		if e.ComplexityRoot.Order.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.CreatedAt(childComplexity), true
+	case "Order.id", "Order.entityId":
+		if e.ComplexityRoot.Order.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.ID(childComplexity), true
+	case "Order.inventoryModel":
+		if e.ComplexityRoot.Order.InventoryModel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.InventoryModel(childComplexity), true
+	case "Order.lines":
+		if e.ComplexityRoot.Order.Lines == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.Lines(childComplexity), true
+	case "Order.paid":
+		if e.ComplexityRoot.Order.Paid == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.Paid(childComplexity), true
+	case "Order.reference":
+		if e.ComplexityRoot.Order.Reference == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.Reference(childComplexity), true
+	case "Order.reservation":
+		if e.ComplexityRoot.Order.Reservation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.Reservation(childComplexity), true
+	case "Order.status":
+		if e.ComplexityRoot.Order.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.Status(childComplexity), true
+	case "Order.updatedAt":
+		if e.ComplexityRoot.Order.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.UpdatedAt(childComplexity), true
+
+	case "OrderConnection.edges":
+		if e.ComplexityRoot.OrderConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderConnection.Edges(childComplexity), true
+	case "OrderConnection.nodes":
+		if e.ComplexityRoot.OrderConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderConnection.Nodes(childComplexity), true
+	case "OrderConnection.pageInfo":
+		if e.ComplexityRoot.OrderConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderConnection.PageInfo(childComplexity), true
+	case "OrderConnection.totalCount":
+		if e.ComplexityRoot.OrderConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderConnection.TotalCount(childComplexity), true
+
+	case "OrderEdge.cursor":
+		if e.ComplexityRoot.OrderEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderEdge.Cursor(childComplexity), true
+	case "OrderEdge.node":
+		if e.ComplexityRoot.OrderEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderEdge.Node(childComplexity), true
+
+	case "OrderLine.allocations":
+		if e.ComplexityRoot.OrderLine.Allocations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderLine.Allocations(childComplexity), true
+	case "OrderLine.id", "OrderLine.entityId":
+		if e.ComplexityRoot.OrderLine.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderLine.ID(childComplexity), true
+	case "OrderLine.onHold":
+		if e.ComplexityRoot.OrderLine.OnHold == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderLine.OnHold(childComplexity), true
+	case "OrderLine.position":
+		if e.ComplexityRoot.OrderLine.Position == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderLine.Position(childComplexity), true
+	case "OrderLine.quantity":
+		if e.ComplexityRoot.OrderLine.Quantity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderLine.Quantity(childComplexity), true
+	case "OrderLine.quantityAllocated":
+		if e.ComplexityRoot.OrderLine.QuantityAllocated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderLine.QuantityAllocated(childComplexity), true
+	case "OrderLine.quantityBackordered":
+		if e.ComplexityRoot.OrderLine.QuantityBackordered == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderLine.QuantityBackordered(childComplexity), true
+	case "OrderLine.quantityCancelled":
+		if e.ComplexityRoot.OrderLine.QuantityCancelled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderLine.QuantityCancelled(childComplexity), true
+	case "OrderLine.quantityFulfilled":
+		if e.ComplexityRoot.OrderLine.QuantityFulfilled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderLine.QuantityFulfilled(childComplexity), true
+	case "OrderLine.quantityOpen":
+		if e.ComplexityRoot.OrderLine.QuantityOpen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderLine.QuantityOpen(childComplexity), true
+	case "OrderLine.quantityPreordered":
+		if e.ComplexityRoot.OrderLine.QuantityPreordered == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderLine.QuantityPreordered(childComplexity), true
+	case "OrderLine.sku":
+		if e.ComplexityRoot.OrderLine.SKU == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderLine.SKU(childComplexity), true
+	case "OrderLine.variant":
+		if e.ComplexityRoot.OrderLine.Variant == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderLine.Variant(childComplexity), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -2445,6 +3002,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Node(childComplexity, args["id"].(string)), true
+	case "Query.sourcingPreview":
+		if e.ComplexityRoot.Query.SourcingPreview == nil {
+			break
+		}
+
+		args, err := ec.field_Query_sourcingPreview_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.SourcingPreview(childComplexity, args["input"].(model.SourcingPreviewInput)), true
 	case "Query.stockEvents":
 		if e.ComplexityRoot.Query.StockEvents == nil {
 			break
@@ -2509,6 +3077,119 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RedeliverWebhookPayload.Delivery(childComplexity), true
 
+	case "ReleaseReservationPayload.reservation":
+		if e.ComplexityRoot.ReleaseReservationPayload.Reservation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReleaseReservationPayload.Reservation(childComplexity), true
+
+	case "Reservation.createdAt":
+		if e.ComplexityRoot.Reservation.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Reservation.CreatedAt(childComplexity), true
+	case "Reservation.endedAt":
+		if e.ComplexityRoot.Reservation.EndedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Reservation.EndedAt(childComplexity), true
+	case "Reservation.expiresAt":
+		if e.ComplexityRoot.Reservation.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Reservation.ExpiresAt(childComplexity), true
+	case "Reservation.id", "Reservation.entityId":
+		if e.ComplexityRoot.Reservation.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Reservation.ID(childComplexity), true
+	case "Reservation.inventoryModel":
+		if e.ComplexityRoot.Reservation.InventoryModel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Reservation.InventoryModel(childComplexity), true
+	case "Reservation.lines":
+		if e.ComplexityRoot.Reservation.Lines == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Reservation.Lines(childComplexity), true
+	case "Reservation.order":
+		if e.ComplexityRoot.Reservation.Order == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Reservation.Order(childComplexity), true
+	case "Reservation.reference":
+		if e.ComplexityRoot.Reservation.Reference == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Reservation.Reference(childComplexity), true
+	case "Reservation.status":
+		if e.ComplexityRoot.Reservation.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Reservation.Status(childComplexity), true
+
+	case "ReservationConnection.edges":
+		if e.ComplexityRoot.ReservationConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReservationConnection.Edges(childComplexity), true
+	case "ReservationConnection.nodes":
+		if e.ComplexityRoot.ReservationConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReservationConnection.Nodes(childComplexity), true
+	case "ReservationConnection.pageInfo":
+		if e.ComplexityRoot.ReservationConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReservationConnection.PageInfo(childComplexity), true
+	case "ReservationConnection.totalCount":
+		if e.ComplexityRoot.ReservationConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReservationConnection.TotalCount(childComplexity), true
+
+	case "ReservationEdge.cursor":
+		if e.ComplexityRoot.ReservationEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReservationEdge.Cursor(childComplexity), true
+	case "ReservationEdge.node":
+		if e.ComplexityRoot.ReservationEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReservationEdge.Node(childComplexity), true
+
+	case "ReserveStockPayload.replayed":
+		if e.ComplexityRoot.ReserveStockPayload.Replayed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReserveStockPayload.Replayed(childComplexity), true
+	case "ReserveStockPayload.reservation":
+		if e.ComplexityRoot.ReserveStockPayload.Reservation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReserveStockPayload.Reservation(childComplexity), true
+
 	case "ResumeWebhookPayload.webhook":
 		if e.ComplexityRoot.ResumeWebhookPayload.Webhook == nil {
 			break
@@ -2522,6 +3203,167 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SetInventoryTrackingPayload.UpdatedItemCount(childComplexity), true
+
+	case "SourcingPreview.lines":
+		if e.ComplexityRoot.SourcingPreview.Lines == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SourcingPreview.Lines(childComplexity), true
+	case "SourcingPreview.inventoryModel":
+		if e.ComplexityRoot.SourcingPreview.Model == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SourcingPreview.Model(childComplexity), true
+
+	case "SourcingPreviewLine.error":
+		if e.ComplexityRoot.SourcingPreviewLine.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SourcingPreviewLine.Error(childComplexity), true
+	case "SourcingPreviewLine.quantity":
+		if e.ComplexityRoot.SourcingPreviewLine.Quantity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SourcingPreviewLine.Quantity(childComplexity), true
+	case "SourcingPreviewLine.shortfall":
+		if e.ComplexityRoot.SourcingPreviewLine.Shortfall == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SourcingPreviewLine.Shortfall(childComplexity), true
+	case "SourcingPreviewLine.sku":
+		if e.ComplexityRoot.SourcingPreviewLine.Sku == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SourcingPreviewLine.Sku(childComplexity), true
+	case "SourcingPreviewLine.sources":
+		if e.ComplexityRoot.SourcingPreviewLine.Sources == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SourcingPreviewLine.Sources(childComplexity), true
+	case "SourcingPreviewLine.takes":
+		if e.ComplexityRoot.SourcingPreviewLine.Takes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SourcingPreviewLine.Takes(childComplexity), true
+	case "SourcingPreviewLine.variant":
+		if e.ComplexityRoot.SourcingPreviewLine.Variant == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SourcingPreviewLine.Variant(childComplexity), true
+
+	case "SourcingShortfall.availableQuantityForBackorder":
+		if e.ComplexityRoot.SourcingShortfall.AvailableForBackorder == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SourcingShortfall.AvailableForBackorder(childComplexity), true
+	case "SourcingShortfall.availableQuantityForPreorder":
+		if e.ComplexityRoot.SourcingShortfall.AvailableForPreorder == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SourcingShortfall.AvailableForPreorder(childComplexity), true
+	case "SourcingShortfall.availableQuantity":
+		if e.ComplexityRoot.SourcingShortfall.AvailableQuantity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SourcingShortfall.AvailableQuantity(childComplexity), true
+	case "SourcingShortfall.location":
+		if e.ComplexityRoot.SourcingShortfall.Location == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SourcingShortfall.Location(childComplexity), true
+	case "SourcingShortfall.missing":
+		if e.ComplexityRoot.SourcingShortfall.Missing == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SourcingShortfall.Missing(childComplexity), true
+
+	case "SourcingSource.availableForBackorder":
+		if e.ComplexityRoot.SourcingSource.AvailableForBackorder == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SourcingSource.AvailableForBackorder(childComplexity), true
+	case "SourcingSource.availableForPreorder":
+		if e.ComplexityRoot.SourcingSource.AvailableForPreorder == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SourcingSource.AvailableForPreorder(childComplexity), true
+	case "SourcingSource.availableToSell":
+		if e.ComplexityRoot.SourcingSource.AvailableToSell == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SourcingSource.AvailableToSell(childComplexity), true
+	case "SourcingSource.held":
+		if e.ComplexityRoot.SourcingSource.Held == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SourcingSource.Held(childComplexity), true
+	case "SourcingSource.stockLevel":
+		if e.ComplexityRoot.SourcingSource.Level == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SourcingSource.Level(childComplexity), true
+	case "SourcingSource.location":
+		if e.ComplexityRoot.SourcingSource.Location == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SourcingSource.Location(childComplexity), true
+	case "SourcingSource.priority":
+		if e.ComplexityRoot.SourcingSource.Priority == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SourcingSource.Priority(childComplexity), true
+	case "SourcingSource.skipped":
+		if e.ComplexityRoot.SourcingSource.Skipped == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SourcingSource.Skipped(childComplexity), true
+
+	case "SourcingTake.kind":
+		if e.ComplexityRoot.SourcingTake.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SourcingTake.Kind(childComplexity), true
+	case "SourcingTake.location":
+		if e.ComplexityRoot.SourcingTake.Location == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SourcingTake.Location(childComplexity), true
+	case "SourcingTake.onHold":
+		if e.ComplexityRoot.SourcingTake.OnHold == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SourcingTake.OnHold(childComplexity), true
+	case "SourcingTake.quantity":
+		if e.ComplexityRoot.SourcingTake.Quantity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SourcingTake.Quantity(childComplexity), true
 
 	case "StockEvent.actor":
 		if e.ComplexityRoot.StockEvent.Actor == nil {
@@ -2888,6 +3730,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Store.Name(childComplexity), true
+	case "Store.orders":
+		if e.ComplexityRoot.Store.Orders == nil {
+			break
+		}
+
+		args, err := ec.field_Store_orders_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Store.Orders(childComplexity, args["filter"].(*model.OrderFilter), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 	case "Store.product":
 		if e.ComplexityRoot.Store.Product == nil {
 			break
@@ -2910,6 +3763,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Store.Products(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["filter"].(*model.ProductFilter), args["sortBy"].(*model.ProductSort)), true
+	case "Store.reservations":
+		if e.ComplexityRoot.Store.Reservations == nil {
+			break
+		}
+
+		args, err := ec.field_Store_reservations_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Store.Reservations(childComplexity, args["filter"].(*model.ReservationFilter), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 	case "Store.stockLevels":
 		if e.ComplexityRoot.Store.StockLevels == nil {
 			break
@@ -2995,6 +3859,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.UpdateLocationPayload.Location(childComplexity), true
+
+	case "UpdateOrderPayload.order":
+		if e.ComplexityRoot.UpdateOrderPayload.Order == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateOrderPayload.Order(childComplexity), true
+	case "UpdateOrderPayload.replayed":
+		if e.ComplexityRoot.UpdateOrderPayload.Replayed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateOrderPayload.Replayed(childComplexity), true
 
 	case "UpdateProductPayload.product":
 		if e.ComplexityRoot.UpdateProductPayload.Product == nil {
@@ -3428,8 +4305,10 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("AddressInput", ec.unmarshalInputAddressInput),
 			graphql.NewInputUnmarshaler("AdjustInventoryInput", ec.unmarshalInputAdjustInventoryInput),
 			graphql.NewInputUnmarshaler("AdjustInventoryItemInput", ec.unmarshalInputAdjustInventoryItemInput),
+			graphql.NewInputUnmarshaler("CancelOrderInput", ec.unmarshalInputCancelOrderInput),
 			graphql.NewInputUnmarshaler("CreateInventoryModelInput", ec.unmarshalInputCreateInventoryModelInput),
 			graphql.NewInputUnmarshaler("CreateLocationInput", ec.unmarshalInputCreateLocationInput),
+			graphql.NewInputUnmarshaler("CreateOrderInput", ec.unmarshalInputCreateOrderInput),
 			graphql.NewInputUnmarshaler("CreateProductInput", ec.unmarshalInputCreateProductInput),
 			graphql.NewInputUnmarshaler("CreateStockLevelInput", ec.unmarshalInputCreateStockLevelInput),
 			graphql.NewInputUnmarshaler("CreateVariantInput", ec.unmarshalInputCreateVariantInput),
@@ -3441,6 +4320,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("DeleteStockLevelInput", ec.unmarshalInputDeleteStockLevelInput),
 			graphql.NewInputUnmarshaler("DeleteVariantInput", ec.unmarshalInputDeleteVariantInput),
 			graphql.NewInputUnmarshaler("DeleteWebhookInput", ec.unmarshalInputDeleteWebhookInput),
+			graphql.NewInputUnmarshaler("FulfillBackordersInput", ec.unmarshalInputFulfillBackordersInput),
+			graphql.NewInputUnmarshaler("FulfillOrderInput", ec.unmarshalInputFulfillOrderInput),
 			graphql.NewInputUnmarshaler("InventoryItemFilter", ec.unmarshalInputInventoryItemFilter),
 			graphql.NewInputUnmarshaler("InventoryModelFilter", ec.unmarshalInputInventoryModelFilter),
 			graphql.NewInputUnmarshaler("InventoryModelSort", ec.unmarshalInputInventoryModelSort),
@@ -3451,13 +4332,20 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("LocationFilter", ec.unmarshalInputLocationFilter),
 			graphql.NewInputUnmarshaler("LocationSort", ec.unmarshalInputLocationSort),
 			graphql.NewInputUnmarshaler("MoveInventoryInput", ec.unmarshalInputMoveInventoryInput),
+			graphql.NewInputUnmarshaler("OrderFilter", ec.unmarshalInputOrderFilter),
+			graphql.NewInputUnmarshaler("OrderLineInput", ec.unmarshalInputOrderLineInput),
+			graphql.NewInputUnmarshaler("OrderLineQuantityInput", ec.unmarshalInputOrderLineQuantityInput),
 			graphql.NewInputUnmarshaler("PauseWebhookInput", ec.unmarshalInputPauseWebhookInput),
 			graphql.NewInputUnmarshaler("PreorderSettingsInput", ec.unmarshalInputPreorderSettingsInput),
 			graphql.NewInputUnmarshaler("ProductFilter", ec.unmarshalInputProductFilter),
 			graphql.NewInputUnmarshaler("ProductSort", ec.unmarshalInputProductSort),
 			graphql.NewInputUnmarshaler("RedeliverWebhookInput", ec.unmarshalInputRedeliverWebhookInput),
+			graphql.NewInputUnmarshaler("ReleaseReservationInput", ec.unmarshalInputReleaseReservationInput),
+			graphql.NewInputUnmarshaler("ReservationFilter", ec.unmarshalInputReservationFilter),
+			graphql.NewInputUnmarshaler("ReserveStockInput", ec.unmarshalInputReserveStockInput),
 			graphql.NewInputUnmarshaler("ResumeWebhookInput", ec.unmarshalInputResumeWebhookInput),
 			graphql.NewInputUnmarshaler("SetInventoryTrackingInput", ec.unmarshalInputSetInventoryTrackingInput),
+			graphql.NewInputUnmarshaler("SourcingPreviewInput", ec.unmarshalInputSourcingPreviewInput),
 			graphql.NewInputUnmarshaler("StockEventFilter", ec.unmarshalInputStockEventFilter),
 			graphql.NewInputUnmarshaler("StockLevelFilter", ec.unmarshalInputStockLevelFilter),
 			graphql.NewInputUnmarshaler("StockLevelSort", ec.unmarshalInputStockLevelSort),
@@ -3466,6 +4354,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("UpdateInventoryModelInput", ec.unmarshalInputUpdateInventoryModelInput),
 			graphql.NewInputUnmarshaler("UpdateInventorySettingsInput", ec.unmarshalInputUpdateInventorySettingsInput),
 			graphql.NewInputUnmarshaler("UpdateLocationInput", ec.unmarshalInputUpdateLocationInput),
+			graphql.NewInputUnmarshaler("UpdateOrderInput", ec.unmarshalInputUpdateOrderInput),
 			graphql.NewInputUnmarshaler("UpdateProductInput", ec.unmarshalInputUpdateProductInput),
 			graphql.NewInputUnmarshaler("UpdateStockLevelInput", ec.unmarshalInputUpdateStockLevelInput),
 			graphql.NewInputUnmarshaler("UpdateVariantInput", ec.unmarshalInputUpdateVariantInput),
@@ -3740,6 +4629,16 @@ enum StockEventType {
   PREORDER_LIMIT_REACHED
   "The item's availability, and so Oracle's availability code, changed."
   AVAILABILITY_CHANGED
+  "An order or reservation committed units of the item from stock at the location."
+  ALLOCATED
+  "An order or reservation backordered units of the item at the location."
+  BACKORDERED
+  "An order or reservation preordered units of the item at the location."
+  PREORDERED
+  "Units held for an order or reservation were let go (cancelled, reduced, released or lapsed) and can be sold again."
+  RELEASED
+  "Units of an order shipped: they left on hand and committed."
+  FULFILLED
 }
 
 """
@@ -4302,6 +5201,412 @@ input DeleteLocationInput {
 
 type DeleteLocationPayload {
   deletedLocationId: ID!
+}
+`, BuiltIn: false},
+	{Name: "../schema/orders.graphqls", Input: `"""
+A customer's order, sourced from an inventory model's stock levels. Each
+line is allocated from the levels with the HIGHEST priority first (ties by
+ID): first from stock available to sell at every level, then preordered,
+then backordered within the item's limits. Allocated units are committed
+(they leave availableToSell and stay on hand) until they are fulfilled or
+cancelled. Backordered and preordered units stay so until
+` + "`" + `fulfillBackorders` + "`" + ` turns them into stock: stock arriving does not do it by
+itself.
+"""
+type Order implements Node {
+  id: ID!
+  entityId: Int!
+  "Your own identifier, such as the storefront's order number."
+  reference: String!
+  status: OrderStatus!
+  "A paid order may take stock below zero where the store allows negative stock."
+  paid: Boolean!
+  "The model the order's lines are sourced from."
+  inventoryModel: InventoryModel!
+  "The reservation the order was converted from, if any."
+  reservation: Reservation
+  createdAt: DateTime!
+  updatedAt: DateTime!
+  "The lines in the order they were given."
+  lines: [OrderLine!]!
+}
+
+"""
+Where an order stands: OPEN while any unit is neither fulfilled nor
+cancelled; then FULFILLED when some unit shipped, CANCELLED when none did.
+"""
+enum OrderStatus {
+  OPEN
+  FULFILLED
+  CANCELLED
+}
+
+"""
+A line of an order or of a reservation. Its units are quantity =
+fulfilled + cancelled + open, and the open units are held by its
+allocations: allocated from stock, backordered or preordered.
+"""
+type OrderLine {
+  "A global ID of kind OrderLine, to name the line in updateOrder, fulfillOrder and cancelOrder."
+  id: ID!
+  entityId: Int!
+  "The line's place in the order, from 0."
+  position: Int!
+  "The variant ordered; null once the variant is deleted (the line keeps its SKU)."
+  variant: Variant
+  "The SKU as the line named it."
+  sku: String!
+  "Units ordered."
+  quantity: Int!
+  "Open units allocated from stock: committed at their locations."
+  quantityAllocated: Int!
+  "Open units backordered (BigCommerce's quantity_backordered)."
+  quantityBackordered: Int!
+  "Open units preordered."
+  quantityPreordered: Int!
+  "Units shipped."
+  quantityFulfilled: Int!
+  "Units cancelled."
+  quantityCancelled: Int!
+  "Units neither fulfilled nor cancelled."
+  quantityOpen: Int!
+  "True when any open unit waits: from a held stock level or location, backordered or preordered."
+  onHold: Boolean!
+  "Where the open and fulfilled units come from, in shipping order."
+  allocations: [Allocation!]!
+}
+
+"How an allocation's units are held."
+enum AllocationKind {
+  "Committed from stock at the location (on hand, no longer available to sell)."
+  STOCK
+  "Backordered at the location: counted in the item's qtyBackordered."
+  BACKORDER
+  "Preordered at the location: counted in the item's qtyPreordered."
+  PREORDER
+}
+
+"Some of a line's units from one location, one way."
+type Allocation {
+  location: Location!
+  "Open units."
+  quantity: Int!
+  "Units shipped from here (STOCK only)."
+  quantityFulfilled: Int!
+  "The shipment waits: a held stock level or location, a backorder or a preorder."
+  onHold: Boolean!
+  kind: AllocationKind!
+  "The units count in the item's quantities; false for items not tracked by quantity."
+  counted: Boolean!
+}
+
+"""
+Units held for a cart, sourced exactly as an order would be, until the
+reservation lapses at expiresAt (by itself: the server lets the units go),
+is released (` + "`" + `releaseReservation` + "`" + `), or becomes an order
+(` + "`" + `createOrder(input: {reservationId})` + "`" + `).
+"""
+type Reservation implements Node {
+  id: ID!
+  entityId: Int!
+  status: ReservationStatus!
+  reference: String!
+  inventoryModel: InventoryModel!
+  expiresAt: DateTime!
+  "When it stopped holding units, unless ACTIVE."
+  endedAt: DateTime
+  createdAt: DateTime!
+  "The reserved lines; once converted, the order's lines."
+  lines: [OrderLine!]!
+  "The order the reservation became, once CONVERTED."
+  order: Order
+}
+
+"Where a reservation stands; only ACTIVE holds units."
+enum ReservationStatus {
+  ACTIVE
+  "It became an order."
+  CONVERTED
+  "releaseReservation let its units go."
+  RELEASED
+  "It lapsed at expiresAt and its units came back."
+  EXPIRED
+}
+
+"A page of orders, newest first."
+type OrderConnection {
+  edges: [OrderEdge!]!
+  nodes: [Order!]!
+  pageInfo: PageInfo!
+  "How many orders match the filter, across all pages."
+  totalCount: Int!
+}
+
+type OrderEdge {
+  cursor: String!
+  node: Order!
+}
+
+"A page of reservations, newest first."
+type ReservationConnection {
+  edges: [ReservationEdge!]!
+  nodes: [Reservation!]!
+  pageInfo: PageInfo!
+  "How many reservations match the filter, across all pages."
+  totalCount: Int!
+}
+
+type ReservationEdge {
+  cursor: String!
+  node: Reservation!
+}
+
+"Narrows a listing of orders; the conditions given must all hold."
+input OrderFilter {
+  ids: [ID!]
+  "Any of these statuses."
+  status: [OrderStatus!]
+  reference: String
+  "Orders with a line of this SKU."
+  sku: String
+  "Orders with a line of this variant."
+  variantId: ID
+  createdAt: DateTimeRange
+  updatedAt: DateTimeRange
+}
+
+"Narrows a listing of reservations; the conditions given must all hold."
+input ReservationFilter {
+  ids: [ID!]
+  "Any of these statuses."
+  status: [ReservationStatus!]
+}
+
+extend type Store {
+  "The store's orders, newest first."
+  orders(filter: OrderFilter, first: Int, after: String, last: Int, before: String): OrderConnection! @requireScope(scope: READ_INVENTORY)
+  "The store's reservations, newest first."
+  reservations(filter: ReservationFilter, first: Int, after: String, last: Int, before: String): ReservationConnection! @requireScope(scope: READ_INVENTORY)
+}
+
+extend type Query {
+  """
+  Where an order's units would ship from now, and why, without writing
+  anything: the takes createOrder would make, or the shortfall it would
+  report as OUT_OF_STOCK, and every stock level considered.
+  """
+  sourcingPreview(input: SourcingPreviewInput!): SourcingPreview! @requireScope(scope: READ_INVENTORY)
+}
+
+"One line of an order or reservation: a variant by ` + "`" + `variantId` + "`" + ` or ` + "`" + `sku` + "`" + ` (one of them), and a quantity."
+input OrderLineInput {
+  variantId: ID
+  sku: String
+  "From 1 to 99999."
+  quantity: Int!
+}
+
+"""
+What createOrder takes. allowBackorder and allowPreorder default to true;
+either way backorders and preorders are only made where the store's
+switches and the item's settings allow them.
+"""
+input CreateOrderInput {
+  reference: String
+  "The model to source from; the store's default when left out."
+  inventoryModelId: ID
+  "The lines; left out when converting a reservation, which brings its own."
+  lines: [OrderLineInput!]
+  allowBackorder: Boolean = true
+  allowPreorder: Boolean = true
+  paid: Boolean = false
+  "Converts this active reservation: the order takes its lines and the units they hold."
+  reservationId: ID
+  "A retry with the same key returns the first result (replayed: true) instead of ordering twice."
+  idempotencyKey: String
+}
+
+type CreateOrderPayload {
+  order: Order @requireScope(scope: READ_INVENTORY)
+  "True when this is the stored result of an earlier request with the same idempotency key."
+  replayed: Boolean!
+}
+
+"A line of an order and a number of its units."
+input OrderLineQuantityInput {
+  lineId: ID!
+  quantity: Int!
+}
+
+"What updateOrder takes; allowBackorder and allowPreorder work as for createOrder."
+input UpdateOrderInput {
+  orderId: ID!
+  "Each line's new quantity: more units are sourced as createOrder sources them, fewer are let go."
+  lines: [OrderLineQuantityInput!]!
+  allowBackorder: Boolean = true
+  allowPreorder: Boolean = true
+  idempotencyKey: String
+}
+
+type UpdateOrderPayload {
+  order: Order @requireScope(scope: READ_INVENTORY)
+  replayed: Boolean!
+}
+
+input FulfillOrderInput {
+  orderId: ID!
+  "Units to ship per line; left out, everything that can ship now does."
+  lines: [OrderLineQuantityInput!]
+  idempotencyKey: String
+}
+
+type FulfillOrderPayload {
+  order: Order @requireScope(scope: READ_INVENTORY)
+  replayed: Boolean!
+}
+
+input CancelOrderInput {
+  orderId: ID!
+  "The lines whose open units to cancel; left out, every line."
+  lineIds: [ID!]
+}
+
+type CancelOrderPayload {
+  order: Order @requireScope(scope: READ_INVENTORY)
+}
+
+"Which backorders and preorders to turn into stock: of one variant (by variantId or sku), at one location, or all."
+input FulfillBackordersInput {
+  variantId: ID
+  sku: String
+  locationId: ID
+}
+
+type FulfillBackordersPayload {
+  "The orders whose units turned into stock."
+  orders: [Order!]! @requireScope(scope: READ_INVENTORY)
+  "How many units turned into stock."
+  quantity: Int!
+}
+
+"""
+What reserveStock takes; allowBackorder and allowPreorder default to true
+and work as for createOrder.
+"""
+input ReserveStockInput {
+  reference: String
+  inventoryModelId: ID
+  lines: [OrderLineInput!]!
+  "How long the units are held: from 1 second to 7 days; 15 minutes by default."
+  ttlSeconds: Int = 900
+  allowBackorder: Boolean = true
+  allowPreorder: Boolean = true
+  idempotencyKey: String
+}
+
+type ReserveStockPayload {
+  reservation: Reservation @requireScope(scope: READ_INVENTORY)
+  replayed: Boolean!
+}
+
+input ReleaseReservationInput {
+  id: ID!
+}
+
+type ReleaseReservationPayload {
+  reservation: Reservation @requireScope(scope: READ_INVENTORY)
+}
+
+extend type Mutation {
+  """
+  Places an order: allocates every line from the model, highest priority
+  first (stock, then preorders, then backorders). If any line cannot be
+  covered nothing is written, and there is one OUT_OF_STOCK error per
+  failing line. Needs WRITE_INVENTORY.
+  """
+  createOrder(input: CreateOrderInput!): CreateOrderPayload! @requireScope(scope: WRITE_INVENTORY)
+  "Changes line quantities under createOrder's rules; a quantity cannot drop below the units fulfilled or cancelled."
+  updateOrder(input: UpdateOrderInput!): UpdateOrderPayload! @requireScope(scope: WRITE_INVENTORY)
+  "Ships units committed from stock: on hand drops. Units on hold do not ship (SHIPMENT_ON_HOLD)."
+  fulfillOrder(input: FulfillOrderInput!): FulfillOrderPayload! @requireScope(scope: WRITE_INVENTORY)
+  "Cancels the open units of some lines, or of the whole order: they return to what can be sold."
+  cancelOrder(input: CancelOrderInput!): CancelOrderPayload! @requireScope(scope: WRITE_INVENTORY)
+  """
+  Turns waiting backorders and preorders into stock held for their
+  orders, oldest first, where stock is now available to sell. Receiving
+  stock does not do this by itself: you decide when.
+  """
+  fulfillBackorders(input: FulfillBackordersInput!): FulfillBackordersPayload! @requireScope(scope: WRITE_INVENTORY)
+  "Holds units for a cart until ttlSeconds pass; sourced and refused (OUT_OF_STOCK) as createOrder."
+  reserveStock(input: ReserveStockInput!): ReserveStockPayload! @requireScope(scope: WRITE_INVENTORY)
+  "Lets an active reservation's units go now; RESERVATION_ENDED when it no longer holds any."
+  releaseReservation(input: ReleaseReservationInput!): ReleaseReservationPayload! @requireScope(scope: WRITE_INVENTORY)
+}
+
+"What sourcingPreview takes: an order that is not placed."
+input SourcingPreviewInput {
+  inventoryModelId: ID
+  lines: [OrderLineInput!]!
+  allowBackorder: Boolean = true
+  allowPreorder: Boolean = true
+  paid: Boolean = false
+}
+
+"Where an order's units would ship from now."
+type SourcingPreview {
+  inventoryModel: InventoryModel!
+  "One per input line, in input order; lines of one variant share its stock in line order."
+  lines: [SourcingPreviewLine!]!
+}
+
+type SourcingPreviewLine {
+  "The variant the line names, null when it names none that exists (see error)."
+  variant: Variant
+  sku: String
+  quantity: Int!
+  "Where the units would come from, when the model covers the line."
+  takes: [SourcingTake!]!
+  "What the line lacks, when the model cannot cover it (createOrder would fail with OUT_OF_STOCK)."
+  shortfall: SourcingShortfall
+  "Why the line names no variant (NOT_FOUND, BAD_USER_INPUT)."
+  error: ItemError
+  "Every stock level of the model, in shipping order (highest priority first), as the line found it."
+  sources: [SourcingSource!]!
+}
+
+"Some units from one location, one way."
+type SourcingTake {
+  location: Location!
+  kind: AllocationKind!
+  quantity: Int!
+  onHold: Boolean!
+}
+
+"What a line lacks, as OUT_OF_STOCK reports it."
+type SourcingShortfall {
+  "Units no source can cover."
+  missing: Int!
+  "The first location that holds the variant."
+  location: Location
+  availableQuantity: Int!
+  availableQuantityForBackorder: Int!
+  availableQuantityForPreorder: Int!
+}
+
+"A stock level as a line found it, before its takes."
+type SourcingSource {
+  stockLevel: StockLevel!
+  location: Location!
+  "Higher ships first."
+  priority: Int!
+  "The level or its location is on hold: shipments from it wait."
+  held: Boolean!
+  "Null for items not tracked by quantity, which hold unlimited units."
+  availableToSell: Int
+  availableForBackorder: Int
+  availableForPreorder: Int
+  "Why the source can give nothing at all; null when it can."
+  skipped: String
 }
 `, BuiltIn: false},
 	{Name: "../schema/schema.graphqls", Input: `"""
@@ -5174,6 +6479,32 @@ func (ec *executionContext) childFields_AggregatedInventory(ctx context.Context,
 	return nil, fmt.Errorf("no field named %q was found under type AggregatedInventory", field.Name)
 }
 
+func (ec *executionContext) childFields_Allocation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "location":
+		return ec.fieldContext_Allocation_location(ctx, field)
+	case "quantity":
+		return ec.fieldContext_Allocation_quantity(ctx, field)
+	case "quantityFulfilled":
+		return ec.fieldContext_Allocation_quantityFulfilled(ctx, field)
+	case "onHold":
+		return ec.fieldContext_Allocation_onHold(ctx, field)
+	case "kind":
+		return ec.fieldContext_Allocation_kind(ctx, field)
+	case "counted":
+		return ec.fieldContext_Allocation_counted(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Allocation", field.Name)
+}
+
+func (ec *executionContext) childFields_CancelOrderPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "order":
+		return ec.fieldContext_CancelOrderPayload_order(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CancelOrderPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_CreateInventoryModelPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "inventoryModel":
@@ -5188,6 +6519,16 @@ func (ec *executionContext) childFields_CreateLocationPayload(ctx context.Contex
 		return ec.fieldContext_CreateLocationPayload_location(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CreateLocationPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_CreateOrderPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "order":
+		return ec.fieldContext_CreateOrderPayload_order(ctx, field)
+	case "replayed":
+		return ec.fieldContext_CreateOrderPayload_replayed(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreateOrderPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_CreateProductPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5270,6 +6611,26 @@ func (ec *executionContext) childFields_DeleteWebhookPayload(ctx context.Context
 		return ec.fieldContext_DeleteWebhookPayload_deletedWebhookId(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type DeleteWebhookPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_FulfillBackordersPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "orders":
+		return ec.fieldContext_FulfillBackordersPayload_orders(ctx, field)
+	case "quantity":
+		return ec.fieldContext_FulfillBackordersPayload_quantity(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FulfillBackordersPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_FulfillOrderPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "order":
+		return ec.fieldContext_FulfillOrderPayload_order(ctx, field)
+	case "replayed":
+		return ec.fieldContext_FulfillOrderPayload_replayed(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FulfillOrderPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_InventoryBalance(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5634,6 +6995,90 @@ func (ec *executionContext) childFields_MoveInventoryPayload(ctx context.Context
 	return nil, fmt.Errorf("no field named %q was found under type MoveInventoryPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_Order(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Order_id(ctx, field)
+	case "entityId":
+		return ec.fieldContext_Order_entityId(ctx, field)
+	case "reference":
+		return ec.fieldContext_Order_reference(ctx, field)
+	case "status":
+		return ec.fieldContext_Order_status(ctx, field)
+	case "paid":
+		return ec.fieldContext_Order_paid(ctx, field)
+	case "inventoryModel":
+		return ec.fieldContext_Order_inventoryModel(ctx, field)
+	case "reservation":
+		return ec.fieldContext_Order_reservation(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Order_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Order_updatedAt(ctx, field)
+	case "lines":
+		return ec.fieldContext_Order_lines(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Order", field.Name)
+}
+
+func (ec *executionContext) childFields_OrderConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_OrderConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_OrderConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_OrderConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_OrderConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OrderConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_OrderEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_OrderEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_OrderEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OrderEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_OrderLine(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_OrderLine_id(ctx, field)
+	case "entityId":
+		return ec.fieldContext_OrderLine_entityId(ctx, field)
+	case "position":
+		return ec.fieldContext_OrderLine_position(ctx, field)
+	case "variant":
+		return ec.fieldContext_OrderLine_variant(ctx, field)
+	case "sku":
+		return ec.fieldContext_OrderLine_sku(ctx, field)
+	case "quantity":
+		return ec.fieldContext_OrderLine_quantity(ctx, field)
+	case "quantityAllocated":
+		return ec.fieldContext_OrderLine_quantityAllocated(ctx, field)
+	case "quantityBackordered":
+		return ec.fieldContext_OrderLine_quantityBackordered(ctx, field)
+	case "quantityPreordered":
+		return ec.fieldContext_OrderLine_quantityPreordered(ctx, field)
+	case "quantityFulfilled":
+		return ec.fieldContext_OrderLine_quantityFulfilled(ctx, field)
+	case "quantityCancelled":
+		return ec.fieldContext_OrderLine_quantityCancelled(ctx, field)
+	case "quantityOpen":
+		return ec.fieldContext_OrderLine_quantityOpen(ctx, field)
+	case "onHold":
+		return ec.fieldContext_OrderLine_onHold(ctx, field)
+	case "allocations":
+		return ec.fieldContext_OrderLine_allocations(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OrderLine", field.Name)
+}
+
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "hasNextPage":
@@ -5758,6 +7203,74 @@ func (ec *executionContext) childFields_RedeliverWebhookPayload(ctx context.Cont
 	return nil, fmt.Errorf("no field named %q was found under type RedeliverWebhookPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_ReleaseReservationPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "reservation":
+		return ec.fieldContext_ReleaseReservationPayload_reservation(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReleaseReservationPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_Reservation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Reservation_id(ctx, field)
+	case "entityId":
+		return ec.fieldContext_Reservation_entityId(ctx, field)
+	case "status":
+		return ec.fieldContext_Reservation_status(ctx, field)
+	case "reference":
+		return ec.fieldContext_Reservation_reference(ctx, field)
+	case "inventoryModel":
+		return ec.fieldContext_Reservation_inventoryModel(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_Reservation_expiresAt(ctx, field)
+	case "endedAt":
+		return ec.fieldContext_Reservation_endedAt(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Reservation_createdAt(ctx, field)
+	case "lines":
+		return ec.fieldContext_Reservation_lines(ctx, field)
+	case "order":
+		return ec.fieldContext_Reservation_order(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Reservation", field.Name)
+}
+
+func (ec *executionContext) childFields_ReservationConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ReservationConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_ReservationConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ReservationConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_ReservationConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReservationConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ReservationEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_ReservationEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_ReservationEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReservationEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ReserveStockPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "reservation":
+		return ec.fieldContext_ReserveStockPayload_reservation(ctx, field)
+	case "replayed":
+		return ec.fieldContext_ReserveStockPayload_replayed(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReserveStockPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_ResumeWebhookPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "webhook":
@@ -5772,6 +7285,88 @@ func (ec *executionContext) childFields_SetInventoryTrackingPayload(ctx context.
 		return ec.fieldContext_SetInventoryTrackingPayload_updatedItemCount(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SetInventoryTrackingPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_SourcingPreview(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "inventoryModel":
+		return ec.fieldContext_SourcingPreview_inventoryModel(ctx, field)
+	case "lines":
+		return ec.fieldContext_SourcingPreview_lines(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SourcingPreview", field.Name)
+}
+
+func (ec *executionContext) childFields_SourcingPreviewLine(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "variant":
+		return ec.fieldContext_SourcingPreviewLine_variant(ctx, field)
+	case "sku":
+		return ec.fieldContext_SourcingPreviewLine_sku(ctx, field)
+	case "quantity":
+		return ec.fieldContext_SourcingPreviewLine_quantity(ctx, field)
+	case "takes":
+		return ec.fieldContext_SourcingPreviewLine_takes(ctx, field)
+	case "shortfall":
+		return ec.fieldContext_SourcingPreviewLine_shortfall(ctx, field)
+	case "error":
+		return ec.fieldContext_SourcingPreviewLine_error(ctx, field)
+	case "sources":
+		return ec.fieldContext_SourcingPreviewLine_sources(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SourcingPreviewLine", field.Name)
+}
+
+func (ec *executionContext) childFields_SourcingShortfall(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "missing":
+		return ec.fieldContext_SourcingShortfall_missing(ctx, field)
+	case "location":
+		return ec.fieldContext_SourcingShortfall_location(ctx, field)
+	case "availableQuantity":
+		return ec.fieldContext_SourcingShortfall_availableQuantity(ctx, field)
+	case "availableQuantityForBackorder":
+		return ec.fieldContext_SourcingShortfall_availableQuantityForBackorder(ctx, field)
+	case "availableQuantityForPreorder":
+		return ec.fieldContext_SourcingShortfall_availableQuantityForPreorder(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SourcingShortfall", field.Name)
+}
+
+func (ec *executionContext) childFields_SourcingSource(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "stockLevel":
+		return ec.fieldContext_SourcingSource_stockLevel(ctx, field)
+	case "location":
+		return ec.fieldContext_SourcingSource_location(ctx, field)
+	case "priority":
+		return ec.fieldContext_SourcingSource_priority(ctx, field)
+	case "held":
+		return ec.fieldContext_SourcingSource_held(ctx, field)
+	case "availableToSell":
+		return ec.fieldContext_SourcingSource_availableToSell(ctx, field)
+	case "availableForBackorder":
+		return ec.fieldContext_SourcingSource_availableForBackorder(ctx, field)
+	case "availableForPreorder":
+		return ec.fieldContext_SourcingSource_availableForPreorder(ctx, field)
+	case "skipped":
+		return ec.fieldContext_SourcingSource_skipped(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SourcingSource", field.Name)
+}
+
+func (ec *executionContext) childFields_SourcingTake(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "location":
+		return ec.fieldContext_SourcingTake_location(ctx, field)
+	case "kind":
+		return ec.fieldContext_SourcingTake_kind(ctx, field)
+	case "quantity":
+		return ec.fieldContext_SourcingTake_quantity(ctx, field)
+	case "onHold":
+		return ec.fieldContext_SourcingTake_onHold(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SourcingTake", field.Name)
 }
 
 func (ec *executionContext) childFields_StockEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5948,6 +7543,10 @@ func (ec *executionContext) childFields_Store(ctx context.Context, field graphql
 		return ec.fieldContext_Store_locations(ctx, field)
 	case "location":
 		return ec.fieldContext_Store_location(ctx, field)
+	case "orders":
+		return ec.fieldContext_Store_orders(ctx, field)
+	case "reservations":
+		return ec.fieldContext_Store_reservations(ctx, field)
 	case "inventoryModels":
 		return ec.fieldContext_Store_inventoryModels(ctx, field)
 	case "stockLevels":
@@ -5990,6 +7589,16 @@ func (ec *executionContext) childFields_UpdateLocationPayload(ctx context.Contex
 		return ec.fieldContext_UpdateLocationPayload_location(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type UpdateLocationPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_UpdateOrderPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "order":
+		return ec.fieldContext_UpdateOrderPayload_order(ctx, field)
+	case "replayed":
+		return ec.fieldContext_UpdateOrderPayload_replayed(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UpdateOrderPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_UpdateProductPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6518,6 +8127,20 @@ func (ec *executionContext) field_Mutation_adjustInventoryRelative_args(ctx cont
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_cancelOrder_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CancelOrderInput, error) {
+			return ec.unmarshalNCancelOrderInput2stockgraphᚋgraphᚋmodelᚐCancelOrderInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createInventoryModel_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6538,6 +8161,20 @@ func (ec *executionContext) field_Mutation_createLocation_args(ctx context.Conte
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.CreateLocationInput, error) {
 			return ec.unmarshalNCreateLocationInput2stockgraphᚋgraphᚋmodelᚐCreateLocationInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createOrder_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CreateOrderInput, error) {
+			return ec.unmarshalNCreateOrderInput2stockgraphᚋgraphᚋmodelᚐCreateOrderInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -6686,6 +8323,34 @@ func (ec *executionContext) field_Mutation_deleteWebhook_args(ctx context.Contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_fulfillBackorders_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.FulfillBackordersInput, error) {
+			return ec.unmarshalNFulfillBackordersInput2stockgraphᚋgraphᚋmodelᚐFulfillBackordersInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_fulfillOrder_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.FulfillOrderInput, error) {
+			return ec.unmarshalNFulfillOrderInput2stockgraphᚋgraphᚋmodelᚐFulfillOrderInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_moveInventory_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6720,6 +8385,34 @@ func (ec *executionContext) field_Mutation_redeliverWebhook_args(ctx context.Con
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.RedeliverWebhookInput, error) {
 			return ec.unmarshalNRedeliverWebhookInput2stockgraphᚋgraphᚋmodelᚐRedeliverWebhookInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_releaseReservation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ReleaseReservationInput, error) {
+			return ec.unmarshalNReleaseReservationInput2stockgraphᚋgraphᚋmodelᚐReleaseReservationInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_reserveStock_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ReserveStockInput, error) {
+			return ec.unmarshalNReserveStockInput2stockgraphᚋgraphᚋmodelᚐReserveStockInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -6818,6 +8511,20 @@ func (ec *executionContext) field_Mutation_updateLocation_args(ctx context.Conte
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.UpdateLocationInput, error) {
 			return ec.unmarshalNUpdateLocationInput2stockgraphᚋgraphᚋmodelᚐUpdateLocationInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateOrder_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UpdateOrderInput, error) {
+			return ec.unmarshalNUpdateOrderInput2stockgraphᚋgraphᚋmodelᚐUpdateOrderInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -7019,6 +8726,20 @@ func (ec *executionContext) field_Query_node_args(ctx context.Context, rawArgs m
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_sourcingPreview_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SourcingPreviewInput, error) {
+			return ec.unmarshalNSourcingPreviewInput2stockgraphᚋgraphᚋmodelᚐSourcingPreviewInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -7264,6 +8985,52 @@ func (ec *executionContext) field_Store_locations_args(ctx context.Context, rawA
 	return args, nil
 }
 
+func (ec *executionContext) field_Store_orders_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.OrderFilter, error) {
+			return ec.unmarshalOOrderFilter2ᚖstockgraphᚋgraphᚋmodelᚐOrderFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg4
+	return args, nil
+}
+
 func (ec *executionContext) field_Store_product_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7337,6 +9104,52 @@ func (ec *executionContext) field_Store_products_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["sortBy"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Store_reservations_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.ReservationFilter, error) {
+			return ec.unmarshalOReservationFilter2ᚖstockgraphᚋgraphᚋmodelᚐReservationFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg4
 	return args, nil
 }
 
@@ -8362,6 +10175,203 @@ func (ec *executionContext) fieldContext_AggregatedInventory_availabilityCode(_ 
 	return graphql.NewScalarFieldContext("AggregatedInventory", field, true, false, "Int")
 }
 
+func (ec *executionContext) _Allocation_location(ctx context.Context, field graphql.CollectedField, obj *models.Allocation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Allocation_location(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Allocation().Location(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Location) graphql.Marshaler {
+			return ec.marshalNLocation2ᚖstockgraphᚋmodelsᚐLocation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Allocation_location(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Allocation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Location(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Allocation_quantity(ctx context.Context, field graphql.CollectedField, obj *models.Allocation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Allocation_quantity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Quantity, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Allocation_quantity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Allocation", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Allocation_quantityFulfilled(ctx context.Context, field graphql.CollectedField, obj *models.Allocation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Allocation_quantityFulfilled(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.QuantityFulfilled, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Allocation_quantityFulfilled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Allocation", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Allocation_onHold(ctx context.Context, field graphql.CollectedField, obj *models.Allocation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Allocation_onHold(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OnHold, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Allocation_onHold(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Allocation", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Allocation_kind(ctx context.Context, field graphql.CollectedField, obj *models.Allocation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Allocation_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.AllocationKind) graphql.Marshaler {
+			return ec.marshalNAllocationKind2stockgraphᚋmodelsᚐAllocationKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Allocation_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Allocation", field, false, false, "AllocationKind")
+}
+
+func (ec *executionContext) _Allocation_counted(ctx context.Context, field graphql.CollectedField, obj *models.Allocation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Allocation_counted(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Counted, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Allocation_counted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Allocation", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _CancelOrderPayload_order(ctx context.Context, field graphql.CollectedField, obj *model.CancelOrderPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CancelOrderPayload_order(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Order, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2stockgraphᚋgraphᚋmodelᚐScope(ctx, "READ_INVENTORY")
+				if err != nil {
+					var zeroVal *models.Order
+					return zeroVal, err
+				}
+				if ec.Directives.RequireScope == nil {
+					var zeroVal *models.Order
+					return zeroVal, errors.New("directive requireScope is not implemented")
+				}
+				return ec.Directives.RequireScope(ctx, obj, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Order) graphql.Marshaler {
+			return ec.marshalOOrder2ᚖstockgraphᚋmodelsᚐOrder(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CancelOrderPayload_order(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CancelOrderPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Order(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _CreateInventoryModelPayload_inventoryModel(ctx context.Context, field graphql.CollectedField, obj *model.CreateInventoryModelPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8442,6 +10452,79 @@ func (ec *executionContext) fieldContext_CreateLocationPayload_location(_ contex
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _CreateOrderPayload_order(ctx context.Context, field graphql.CollectedField, obj *model.CreateOrderPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreateOrderPayload_order(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Order, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2stockgraphᚋgraphᚋmodelᚐScope(ctx, "READ_INVENTORY")
+				if err != nil {
+					var zeroVal *models.Order
+					return zeroVal, err
+				}
+				if ec.Directives.RequireScope == nil {
+					var zeroVal *models.Order
+					return zeroVal, errors.New("directive requireScope is not implemented")
+				}
+				return ec.Directives.RequireScope(ctx, obj, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Order) graphql.Marshaler {
+			return ec.marshalOOrder2ᚖstockgraphᚋmodelsᚐOrder(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CreateOrderPayload_order(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreateOrderPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Order(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CreateOrderPayload_replayed(ctx context.Context, field graphql.CollectedField, obj *model.CreateOrderPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreateOrderPayload_replayed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Replayed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreateOrderPayload_replayed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreateOrderPayload", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _CreateProductPayload_product(ctx context.Context, field graphql.CollectedField, obj *model.CreateProductPayload) (ret graphql.Marshaler) {
@@ -8767,6 +10850,152 @@ func (ec *executionContext) _DeleteWebhookPayload_deletedWebhookId(ctx context.C
 }
 func (ec *executionContext) fieldContext_DeleteWebhookPayload_deletedWebhookId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("DeleteWebhookPayload", field, false, false, "ID")
+}
+
+func (ec *executionContext) _FulfillBackordersPayload_orders(ctx context.Context, field graphql.CollectedField, obj *model.FulfillBackordersPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FulfillBackordersPayload_orders(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Orders, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2stockgraphᚋgraphᚋmodelᚐScope(ctx, "READ_INVENTORY")
+				if err != nil {
+					var zeroVal []*models.Order
+					return zeroVal, err
+				}
+				if ec.Directives.RequireScope == nil {
+					var zeroVal []*models.Order
+					return zeroVal, errors.New("directive requireScope is not implemented")
+				}
+				return ec.Directives.RequireScope(ctx, obj, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.Order) graphql.Marshaler {
+			return ec.marshalNOrder2ᚕᚖstockgraphᚋmodelsᚐOrderᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FulfillBackordersPayload_orders(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FulfillBackordersPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Order(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FulfillBackordersPayload_quantity(ctx context.Context, field graphql.CollectedField, obj *model.FulfillBackordersPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FulfillBackordersPayload_quantity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Quantity, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FulfillBackordersPayload_quantity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FulfillBackordersPayload", field, false, false, "Int")
+}
+
+func (ec *executionContext) _FulfillOrderPayload_order(ctx context.Context, field graphql.CollectedField, obj *model.FulfillOrderPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FulfillOrderPayload_order(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Order, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2stockgraphᚋgraphᚋmodelᚐScope(ctx, "READ_INVENTORY")
+				if err != nil {
+					var zeroVal *models.Order
+					return zeroVal, err
+				}
+				if ec.Directives.RequireScope == nil {
+					var zeroVal *models.Order
+					return zeroVal, errors.New("directive requireScope is not implemented")
+				}
+				return ec.Directives.RequireScope(ctx, obj, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Order) graphql.Marshaler {
+			return ec.marshalOOrder2ᚖstockgraphᚋmodelsᚐOrder(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FulfillOrderPayload_order(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FulfillOrderPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Order(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FulfillOrderPayload_replayed(ctx context.Context, field graphql.CollectedField, obj *model.FulfillOrderPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FulfillOrderPayload_replayed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Replayed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FulfillOrderPayload_replayed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FulfillOrderPayload", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _InventoryBalance_variant(ctx context.Context, field graphql.CollectedField, obj *inventory.Balance) (ret graphql.Marshaler) {
@@ -12577,6 +14806,440 @@ func (ec *executionContext) fieldContext_Mutation_deleteLocation(ctx context.Con
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_createOrder(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createOrder(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateOrder(ctx, fc.Args["input"].(model.CreateOrderInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2stockgraphᚋgraphᚋmodelᚐScope(ctx, "WRITE_INVENTORY")
+				if err != nil {
+					var zeroVal *model.CreateOrderPayload
+					return zeroVal, err
+				}
+				if ec.Directives.RequireScope == nil {
+					var zeroVal *model.CreateOrderPayload
+					return zeroVal, errors.New("directive requireScope is not implemented")
+				}
+				return ec.Directives.RequireScope(ctx, nil, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CreateOrderPayload) graphql.Marshaler {
+			return ec.marshalNCreateOrderPayload2ᚖstockgraphᚋgraphᚋmodelᚐCreateOrderPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createOrder(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreateOrderPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createOrder_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateOrder(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateOrder(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateOrder(ctx, fc.Args["input"].(model.UpdateOrderInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2stockgraphᚋgraphᚋmodelᚐScope(ctx, "WRITE_INVENTORY")
+				if err != nil {
+					var zeroVal *model.UpdateOrderPayload
+					return zeroVal, err
+				}
+				if ec.Directives.RequireScope == nil {
+					var zeroVal *model.UpdateOrderPayload
+					return zeroVal, errors.New("directive requireScope is not implemented")
+				}
+				return ec.Directives.RequireScope(ctx, nil, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.UpdateOrderPayload) graphql.Marshaler {
+			return ec.marshalNUpdateOrderPayload2ᚖstockgraphᚋgraphᚋmodelᚐUpdateOrderPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateOrder(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UpdateOrderPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateOrder_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_fulfillOrder(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_fulfillOrder(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().FulfillOrder(ctx, fc.Args["input"].(model.FulfillOrderInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2stockgraphᚋgraphᚋmodelᚐScope(ctx, "WRITE_INVENTORY")
+				if err != nil {
+					var zeroVal *model.FulfillOrderPayload
+					return zeroVal, err
+				}
+				if ec.Directives.RequireScope == nil {
+					var zeroVal *model.FulfillOrderPayload
+					return zeroVal, errors.New("directive requireScope is not implemented")
+				}
+				return ec.Directives.RequireScope(ctx, nil, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.FulfillOrderPayload) graphql.Marshaler {
+			return ec.marshalNFulfillOrderPayload2ᚖstockgraphᚋgraphᚋmodelᚐFulfillOrderPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_fulfillOrder(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FulfillOrderPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_fulfillOrder_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_cancelOrder(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_cancelOrder(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CancelOrder(ctx, fc.Args["input"].(model.CancelOrderInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2stockgraphᚋgraphᚋmodelᚐScope(ctx, "WRITE_INVENTORY")
+				if err != nil {
+					var zeroVal *model.CancelOrderPayload
+					return zeroVal, err
+				}
+				if ec.Directives.RequireScope == nil {
+					var zeroVal *model.CancelOrderPayload
+					return zeroVal, errors.New("directive requireScope is not implemented")
+				}
+				return ec.Directives.RequireScope(ctx, nil, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CancelOrderPayload) graphql.Marshaler {
+			return ec.marshalNCancelOrderPayload2ᚖstockgraphᚋgraphᚋmodelᚐCancelOrderPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_cancelOrder(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CancelOrderPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_cancelOrder_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_fulfillBackorders(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_fulfillBackorders(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().FulfillBackorders(ctx, fc.Args["input"].(model.FulfillBackordersInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2stockgraphᚋgraphᚋmodelᚐScope(ctx, "WRITE_INVENTORY")
+				if err != nil {
+					var zeroVal *model.FulfillBackordersPayload
+					return zeroVal, err
+				}
+				if ec.Directives.RequireScope == nil {
+					var zeroVal *model.FulfillBackordersPayload
+					return zeroVal, errors.New("directive requireScope is not implemented")
+				}
+				return ec.Directives.RequireScope(ctx, nil, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.FulfillBackordersPayload) graphql.Marshaler {
+			return ec.marshalNFulfillBackordersPayload2ᚖstockgraphᚋgraphᚋmodelᚐFulfillBackordersPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_fulfillBackorders(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FulfillBackordersPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_fulfillBackorders_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_reserveStock(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_reserveStock(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ReserveStock(ctx, fc.Args["input"].(model.ReserveStockInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2stockgraphᚋgraphᚋmodelᚐScope(ctx, "WRITE_INVENTORY")
+				if err != nil {
+					var zeroVal *model.ReserveStockPayload
+					return zeroVal, err
+				}
+				if ec.Directives.RequireScope == nil {
+					var zeroVal *model.ReserveStockPayload
+					return zeroVal, errors.New("directive requireScope is not implemented")
+				}
+				return ec.Directives.RequireScope(ctx, nil, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ReserveStockPayload) graphql.Marshaler {
+			return ec.marshalNReserveStockPayload2ᚖstockgraphᚋgraphᚋmodelᚐReserveStockPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_reserveStock(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReserveStockPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_reserveStock_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_releaseReservation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_releaseReservation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ReleaseReservation(ctx, fc.Args["input"].(model.ReleaseReservationInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2stockgraphᚋgraphᚋmodelᚐScope(ctx, "WRITE_INVENTORY")
+				if err != nil {
+					var zeroVal *model.ReleaseReservationPayload
+					return zeroVal, err
+				}
+				if ec.Directives.RequireScope == nil {
+					var zeroVal *model.ReleaseReservationPayload
+					return zeroVal, errors.New("directive requireScope is not implemented")
+				}
+				return ec.Directives.RequireScope(ctx, nil, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ReleaseReservationPayload) graphql.Marshaler {
+			return ec.marshalNReleaseReservationPayload2ᚖstockgraphᚋgraphᚋmodelᚐReleaseReservationPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_releaseReservation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReleaseReservationPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_releaseReservation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_createInventoryModel(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13689,6 +16352,777 @@ func (ec *executionContext) fieldContext_Mutation_redeliverWebhook(ctx context.C
 	if fc.Args, err = ec.field_Mutation_redeliverWebhook_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Order_id(ctx context.Context, field graphql.CollectedField, obj *models.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Order_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Order().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Order_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Order", field, true, true, "ID")
+}
+
+func (ec *executionContext) _Order_entityId(ctx context.Context, field graphql.CollectedField, obj *models.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Order_entityId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Order_entityId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Order", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Order_reference(ctx context.Context, field graphql.CollectedField, obj *models.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Order_reference(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reference, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Order_reference(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Order", field, false, false, "String")
+}
+
+func (ec *executionContext) _Order_status(ctx context.Context, field graphql.CollectedField, obj *models.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Order_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.OrderStatus) graphql.Marshaler {
+			return ec.marshalNOrderStatus2stockgraphᚋmodelsᚐOrderStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Order_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Order", field, false, false, "OrderStatus")
+}
+
+func (ec *executionContext) _Order_paid(ctx context.Context, field graphql.CollectedField, obj *models.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Order_paid(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Paid, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Order_paid(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Order", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Order_inventoryModel(ctx context.Context, field graphql.CollectedField, obj *models.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Order_inventoryModel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Order().InventoryModel(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.InventoryModel) graphql.Marshaler {
+			return ec.marshalNInventoryModel2ᚖstockgraphᚋmodelsᚐInventoryModel(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Order_inventoryModel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Order",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InventoryModel(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Order_reservation(ctx context.Context, field graphql.CollectedField, obj *models.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Order_reservation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Order().Reservation(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Reservation) graphql.Marshaler {
+			return ec.marshalOReservation2ᚖstockgraphᚋmodelsᚐReservation(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Order_reservation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Order",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Reservation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Order_createdAt(ctx context.Context, field graphql.CollectedField, obj *models.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Order_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Order_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Order", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Order_updatedAt(ctx context.Context, field graphql.CollectedField, obj *models.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Order_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Order_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Order", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Order_lines(ctx context.Context, field graphql.CollectedField, obj *models.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Order_lines(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Order().Lines(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.OrderLine) graphql.Marshaler {
+			return ec.marshalNOrderLine2ᚕᚖstockgraphᚋmodelsᚐOrderLineᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Order_lines(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Order",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrderLine(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrderConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.OrderConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.OrderEdge) graphql.Marshaler {
+			return ec.marshalNOrderEdge2ᚕᚖstockgraphᚋgraphᚋmodelᚐOrderEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrderConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrderEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrderConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.OrderConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.Order) graphql.Marshaler {
+			return ec.marshalNOrder2ᚕᚖstockgraphᚋmodelsᚐOrderᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrderConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Order(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrderConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.OrderConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖstockgraphᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrderConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrderConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.OrderConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrderConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _OrderEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.OrderEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrderEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _OrderEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.OrderEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Order) graphql.Marshaler {
+			return ec.marshalNOrder2ᚖstockgraphᚋmodelsᚐOrder(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrderEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Order(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrderLine_id(ctx context.Context, field graphql.CollectedField, obj *models.OrderLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderLine_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.OrderLine().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderLine_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrderLine", field, true, true, "ID")
+}
+
+func (ec *executionContext) _OrderLine_entityId(ctx context.Context, field graphql.CollectedField, obj *models.OrderLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderLine_entityId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderLine_entityId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrderLine", field, false, false, "Int")
+}
+
+func (ec *executionContext) _OrderLine_position(ctx context.Context, field graphql.CollectedField, obj *models.OrderLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderLine_position(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Position, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderLine_position(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrderLine", field, false, false, "Int")
+}
+
+func (ec *executionContext) _OrderLine_variant(ctx context.Context, field graphql.CollectedField, obj *models.OrderLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderLine_variant(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.OrderLine().Variant(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Variant) graphql.Marshaler {
+			return ec.marshalOVariant2ᚖstockgraphᚋmodelsᚐVariant(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OrderLine_variant(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrderLine",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Variant(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrderLine_sku(ctx context.Context, field graphql.CollectedField, obj *models.OrderLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderLine_sku(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SKU, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderLine_sku(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrderLine", field, false, false, "String")
+}
+
+func (ec *executionContext) _OrderLine_quantity(ctx context.Context, field graphql.CollectedField, obj *models.OrderLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderLine_quantity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Quantity, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderLine_quantity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrderLine", field, false, false, "Int")
+}
+
+func (ec *executionContext) _OrderLine_quantityAllocated(ctx context.Context, field graphql.CollectedField, obj *models.OrderLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderLine_quantityAllocated(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.OrderLine().QuantityAllocated(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderLine_quantityAllocated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrderLine", field, true, true, "Int")
+}
+
+func (ec *executionContext) _OrderLine_quantityBackordered(ctx context.Context, field graphql.CollectedField, obj *models.OrderLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderLine_quantityBackordered(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.OrderLine().QuantityBackordered(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderLine_quantityBackordered(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrderLine", field, true, true, "Int")
+}
+
+func (ec *executionContext) _OrderLine_quantityPreordered(ctx context.Context, field graphql.CollectedField, obj *models.OrderLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderLine_quantityPreordered(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.OrderLine().QuantityPreordered(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderLine_quantityPreordered(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrderLine", field, true, true, "Int")
+}
+
+func (ec *executionContext) _OrderLine_quantityFulfilled(ctx context.Context, field graphql.CollectedField, obj *models.OrderLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderLine_quantityFulfilled(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.QuantityFulfilled, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderLine_quantityFulfilled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrderLine", field, false, false, "Int")
+}
+
+func (ec *executionContext) _OrderLine_quantityCancelled(ctx context.Context, field graphql.CollectedField, obj *models.OrderLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderLine_quantityCancelled(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.QuantityCancelled, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderLine_quantityCancelled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrderLine", field, false, false, "Int")
+}
+
+func (ec *executionContext) _OrderLine_quantityOpen(ctx context.Context, field graphql.CollectedField, obj *models.OrderLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderLine_quantityOpen(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.QuantityOpen(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderLine_quantityOpen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrderLine", field, true, false, "Int")
+}
+
+func (ec *executionContext) _OrderLine_onHold(ctx context.Context, field graphql.CollectedField, obj *models.OrderLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderLine_onHold(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.OrderLine().OnHold(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderLine_onHold(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrderLine", field, true, true, "Boolean")
+}
+
+func (ec *executionContext) _OrderLine_allocations(ctx context.Context, field graphql.CollectedField, obj *models.OrderLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderLine_allocations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.OrderLine().Allocations(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.Allocation) graphql.Marshaler {
+			return ec.marshalNAllocation2ᚕᚖstockgraphᚋmodelsᚐAllocationᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderLine_allocations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrderLine",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Allocation(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -14923,6 +18357,68 @@ func (ec *executionContext) fieldContext_Query_inventoryConsistencyReport(_ cont
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_sourcingPreview(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_sourcingPreview(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().SourcingPreview(ctx, fc.Args["input"].(model.SourcingPreviewInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2stockgraphᚋgraphᚋmodelᚐScope(ctx, "READ_INVENTORY")
+				if err != nil {
+					var zeroVal *orders.Preview
+					return zeroVal, err
+				}
+				if ec.Directives.RequireScope == nil {
+					var zeroVal *orders.Preview
+					return zeroVal, errors.New("directive requireScope is not implemented")
+				}
+				return ec.Directives.RequireScope(ctx, nil, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *orders.Preview) graphql.Marshaler {
+			return ec.marshalNSourcingPreview2ᚖstockgraphᚋinternalᚋordersᚐPreview(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_sourcingPreview(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SourcingPreview(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_sourcingPreview_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_webhooks(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -15258,6 +18754,560 @@ func (ec *executionContext) fieldContext_RedeliverWebhookPayload_delivery(_ cont
 	return fc, nil
 }
 
+func (ec *executionContext) _ReleaseReservationPayload_reservation(ctx context.Context, field graphql.CollectedField, obj *model.ReleaseReservationPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReleaseReservationPayload_reservation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reservation, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2stockgraphᚋgraphᚋmodelᚐScope(ctx, "READ_INVENTORY")
+				if err != nil {
+					var zeroVal *models.Reservation
+					return zeroVal, err
+				}
+				if ec.Directives.RequireScope == nil {
+					var zeroVal *models.Reservation
+					return zeroVal, errors.New("directive requireScope is not implemented")
+				}
+				return ec.Directives.RequireScope(ctx, obj, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Reservation) graphql.Marshaler {
+			return ec.marshalOReservation2ᚖstockgraphᚋmodelsᚐReservation(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReleaseReservationPayload_reservation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReleaseReservationPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Reservation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Reservation_id(ctx context.Context, field graphql.CollectedField, obj *models.Reservation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Reservation_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Reservation().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Reservation_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Reservation", field, true, true, "ID")
+}
+
+func (ec *executionContext) _Reservation_entityId(ctx context.Context, field graphql.CollectedField, obj *models.Reservation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Reservation_entityId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Reservation_entityId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Reservation", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Reservation_status(ctx context.Context, field graphql.CollectedField, obj *models.Reservation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Reservation_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.ReservationStatus) graphql.Marshaler {
+			return ec.marshalNReservationStatus2stockgraphᚋmodelsᚐReservationStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Reservation_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Reservation", field, false, false, "ReservationStatus")
+}
+
+func (ec *executionContext) _Reservation_reference(ctx context.Context, field graphql.CollectedField, obj *models.Reservation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Reservation_reference(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reference, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Reservation_reference(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Reservation", field, false, false, "String")
+}
+
+func (ec *executionContext) _Reservation_inventoryModel(ctx context.Context, field graphql.CollectedField, obj *models.Reservation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Reservation_inventoryModel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Reservation().InventoryModel(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.InventoryModel) graphql.Marshaler {
+			return ec.marshalNInventoryModel2ᚖstockgraphᚋmodelsᚐInventoryModel(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Reservation_inventoryModel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Reservation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InventoryModel(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Reservation_expiresAt(ctx context.Context, field graphql.CollectedField, obj *models.Reservation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Reservation_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Reservation_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Reservation", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Reservation_endedAt(ctx context.Context, field graphql.CollectedField, obj *models.Reservation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Reservation_endedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EndedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Reservation_endedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Reservation", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Reservation_createdAt(ctx context.Context, field graphql.CollectedField, obj *models.Reservation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Reservation_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Reservation_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Reservation", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Reservation_lines(ctx context.Context, field graphql.CollectedField, obj *models.Reservation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Reservation_lines(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Reservation().Lines(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.OrderLine) graphql.Marshaler {
+			return ec.marshalNOrderLine2ᚕᚖstockgraphᚋmodelsᚐOrderLineᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Reservation_lines(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Reservation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrderLine(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Reservation_order(ctx context.Context, field graphql.CollectedField, obj *models.Reservation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Reservation_order(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Reservation().Order(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Order) graphql.Marshaler {
+			return ec.marshalOOrder2ᚖstockgraphᚋmodelsᚐOrder(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Reservation_order(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Reservation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Order(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReservationConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ReservationConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReservationConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ReservationEdge) graphql.Marshaler {
+			return ec.marshalNReservationEdge2ᚕᚖstockgraphᚋgraphᚋmodelᚐReservationEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReservationConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReservationConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReservationEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReservationConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.ReservationConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReservationConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.Reservation) graphql.Marshaler {
+			return ec.marshalNReservation2ᚕᚖstockgraphᚋmodelsᚐReservationᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReservationConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReservationConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Reservation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReservationConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.ReservationConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReservationConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖstockgraphᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReservationConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReservationConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReservationConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.ReservationConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReservationConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReservationConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReservationConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ReservationEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.ReservationEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReservationEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReservationEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReservationEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReservationEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.ReservationEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReservationEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Reservation) graphql.Marshaler {
+			return ec.marshalNReservation2ᚖstockgraphᚋmodelsᚐReservation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReservationEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReservationEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Reservation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReserveStockPayload_reservation(ctx context.Context, field graphql.CollectedField, obj *model.ReserveStockPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReserveStockPayload_reservation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reservation, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2stockgraphᚋgraphᚋmodelᚐScope(ctx, "READ_INVENTORY")
+				if err != nil {
+					var zeroVal *models.Reservation
+					return zeroVal, err
+				}
+				if ec.Directives.RequireScope == nil {
+					var zeroVal *models.Reservation
+					return zeroVal, errors.New("directive requireScope is not implemented")
+				}
+				return ec.Directives.RequireScope(ctx, obj, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Reservation) graphql.Marshaler {
+			return ec.marshalOReservation2ᚖstockgraphᚋmodelsᚐReservation(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReserveStockPayload_reservation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReserveStockPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Reservation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReserveStockPayload_replayed(ctx context.Context, field graphql.CollectedField, obj *model.ReserveStockPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReserveStockPayload_replayed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Replayed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReserveStockPayload_replayed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReserveStockPayload", field, false, false, "Boolean")
+}
+
 func (ec *executionContext) _ResumeWebhookPayload_webhook(ctx context.Context, field graphql.CollectedField, obj *model.ResumeWebhookPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -15311,6 +19361,703 @@ func (ec *executionContext) _SetInventoryTrackingPayload_updatedItemCount(ctx co
 }
 func (ec *executionContext) fieldContext_SetInventoryTrackingPayload_updatedItemCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SetInventoryTrackingPayload", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SourcingPreview_inventoryModel(ctx context.Context, field graphql.CollectedField, obj *orders.Preview) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SourcingPreview_inventoryModel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Model, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.InventoryModel) graphql.Marshaler {
+			return ec.marshalNInventoryModel2stockgraphᚋmodelsᚐInventoryModel(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SourcingPreview_inventoryModel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SourcingPreview",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InventoryModel(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SourcingPreview_lines(ctx context.Context, field graphql.CollectedField, obj *orders.Preview) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SourcingPreview_lines(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Lines, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []orders.PreviewLine) graphql.Marshaler {
+			return ec.marshalNSourcingPreviewLine2ᚕstockgraphᚋinternalᚋordersᚐPreviewLineᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SourcingPreview_lines(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SourcingPreview",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SourcingPreviewLine(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SourcingPreviewLine_variant(ctx context.Context, field graphql.CollectedField, obj *orders.PreviewLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SourcingPreviewLine_variant(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.SourcingPreviewLine().Variant(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Variant) graphql.Marshaler {
+			return ec.marshalOVariant2ᚖstockgraphᚋmodelsᚐVariant(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SourcingPreviewLine_variant(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SourcingPreviewLine",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Variant(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SourcingPreviewLine_sku(ctx context.Context, field graphql.CollectedField, obj *orders.PreviewLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SourcingPreviewLine_sku(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.SourcingPreviewLine().Sku(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SourcingPreviewLine_sku(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SourcingPreviewLine", field, true, true, "String")
+}
+
+func (ec *executionContext) _SourcingPreviewLine_quantity(ctx context.Context, field graphql.CollectedField, obj *orders.PreviewLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SourcingPreviewLine_quantity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Quantity, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SourcingPreviewLine_quantity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SourcingPreviewLine", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SourcingPreviewLine_takes(ctx context.Context, field graphql.CollectedField, obj *orders.PreviewLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SourcingPreviewLine_takes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Takes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []orders.Take) graphql.Marshaler {
+			return ec.marshalNSourcingTake2ᚕstockgraphᚋinternalᚋordersᚐTakeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SourcingPreviewLine_takes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SourcingPreviewLine",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SourcingTake(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SourcingPreviewLine_shortfall(ctx context.Context, field graphql.CollectedField, obj *orders.PreviewLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SourcingPreviewLine_shortfall(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Shortfall, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *orders.Shortfall) graphql.Marshaler {
+			return ec.marshalOSourcingShortfall2ᚖstockgraphᚋinternalᚋordersᚐShortfall(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SourcingPreviewLine_shortfall(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SourcingPreviewLine",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SourcingShortfall(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SourcingPreviewLine_error(ctx context.Context, field graphql.CollectedField, obj *orders.PreviewLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SourcingPreviewLine_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *apperr.Error) graphql.Marshaler {
+			return ec.marshalOItemError2ᚖstockgraphᚋinternalᚋapperrᚐError(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SourcingPreviewLine_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SourcingPreviewLine",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ItemError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SourcingPreviewLine_sources(ctx context.Context, field graphql.CollectedField, obj *orders.PreviewLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SourcingPreviewLine_sources(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Sources, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []orders.SourceView) graphql.Marshaler {
+			return ec.marshalNSourcingSource2ᚕstockgraphᚋinternalᚋordersᚐSourceViewᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SourcingPreviewLine_sources(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SourcingPreviewLine",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SourcingSource(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SourcingShortfall_missing(ctx context.Context, field graphql.CollectedField, obj *orders.Shortfall) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SourcingShortfall_missing(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Missing, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SourcingShortfall_missing(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SourcingShortfall", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SourcingShortfall_location(ctx context.Context, field graphql.CollectedField, obj *orders.Shortfall) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SourcingShortfall_location(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.SourcingShortfall().Location(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Location) graphql.Marshaler {
+			return ec.marshalOLocation2ᚖstockgraphᚋmodelsᚐLocation(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SourcingShortfall_location(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SourcingShortfall",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Location(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SourcingShortfall_availableQuantity(ctx context.Context, field graphql.CollectedField, obj *orders.Shortfall) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SourcingShortfall_availableQuantity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AvailableQuantity, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SourcingShortfall_availableQuantity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SourcingShortfall", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SourcingShortfall_availableQuantityForBackorder(ctx context.Context, field graphql.CollectedField, obj *orders.Shortfall) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SourcingShortfall_availableQuantityForBackorder(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AvailableForBackorder, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SourcingShortfall_availableQuantityForBackorder(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SourcingShortfall", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SourcingShortfall_availableQuantityForPreorder(ctx context.Context, field graphql.CollectedField, obj *orders.Shortfall) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SourcingShortfall_availableQuantityForPreorder(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AvailableForPreorder, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SourcingShortfall_availableQuantityForPreorder(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SourcingShortfall", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SourcingSource_stockLevel(ctx context.Context, field graphql.CollectedField, obj *orders.SourceView) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SourcingSource_stockLevel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Level, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.StockLevel) graphql.Marshaler {
+			return ec.marshalNStockLevel2stockgraphᚋmodelsᚐStockLevel(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SourcingSource_stockLevel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SourcingSource",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StockLevel(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SourcingSource_location(ctx context.Context, field graphql.CollectedField, obj *orders.SourceView) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SourcingSource_location(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Location, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.Location) graphql.Marshaler {
+			return ec.marshalNLocation2stockgraphᚋmodelsᚐLocation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SourcingSource_location(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SourcingSource",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Location(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SourcingSource_priority(ctx context.Context, field graphql.CollectedField, obj *orders.SourceView) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SourcingSource_priority(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.SourcingSource().Priority(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SourcingSource_priority(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SourcingSource", field, true, true, "Int")
+}
+
+func (ec *executionContext) _SourcingSource_held(ctx context.Context, field graphql.CollectedField, obj *orders.SourceView) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SourcingSource_held(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Held, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SourcingSource_held(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SourcingSource", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _SourcingSource_availableToSell(ctx context.Context, field graphql.CollectedField, obj *orders.SourceView) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SourcingSource_availableToSell(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.SourcingSource().AvailableToSell(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SourcingSource_availableToSell(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SourcingSource", field, true, true, "Int")
+}
+
+func (ec *executionContext) _SourcingSource_availableForBackorder(ctx context.Context, field graphql.CollectedField, obj *orders.SourceView) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SourcingSource_availableForBackorder(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.SourcingSource().AvailableForBackorder(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SourcingSource_availableForBackorder(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SourcingSource", field, true, true, "Int")
+}
+
+func (ec *executionContext) _SourcingSource_availableForPreorder(ctx context.Context, field graphql.CollectedField, obj *orders.SourceView) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SourcingSource_availableForPreorder(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.SourcingSource().AvailableForPreorder(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SourcingSource_availableForPreorder(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SourcingSource", field, true, true, "Int")
+}
+
+func (ec *executionContext) _SourcingSource_skipped(ctx context.Context, field graphql.CollectedField, obj *orders.SourceView) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SourcingSource_skipped(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.SourcingSource().Skipped(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SourcingSource_skipped(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SourcingSource", field, true, true, "String")
+}
+
+func (ec *executionContext) _SourcingTake_location(ctx context.Context, field graphql.CollectedField, obj *orders.Take) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SourcingTake_location(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.SourcingTake().Location(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Location) graphql.Marshaler {
+			return ec.marshalNLocation2ᚖstockgraphᚋmodelsᚐLocation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SourcingTake_location(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SourcingTake",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Location(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SourcingTake_kind(ctx context.Context, field graphql.CollectedField, obj *orders.Take) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SourcingTake_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.AllocationKind) graphql.Marshaler {
+			return ec.marshalNAllocationKind2stockgraphᚋmodelsᚐAllocationKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SourcingTake_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SourcingTake", field, false, false, "AllocationKind")
+}
+
+func (ec *executionContext) _SourcingTake_quantity(ctx context.Context, field graphql.CollectedField, obj *orders.Take) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SourcingTake_quantity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Quantity, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SourcingTake_quantity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SourcingTake", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SourcingTake_onHold(ctx context.Context, field graphql.CollectedField, obj *orders.Take) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SourcingTake_onHold(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OnHold, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SourcingTake_onHold(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SourcingTake", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _StockEvent_id(ctx context.Context, field graphql.CollectedField, obj *models.StockEvent) (ret graphql.Marshaler) {
@@ -16997,6 +21744,130 @@ func (ec *executionContext) fieldContext_Store_location(ctx context.Context, fie
 	return fc, nil
 }
 
+func (ec *executionContext) _Store_orders(ctx context.Context, field graphql.CollectedField, obj *models.Store) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Store_orders(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Store().Orders(ctx, obj, fc.Args["filter"].(*model.OrderFilter), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2stockgraphᚋgraphᚋmodelᚐScope(ctx, "READ_INVENTORY")
+				if err != nil {
+					var zeroVal *model.OrderConnection
+					return zeroVal, err
+				}
+				if ec.Directives.RequireScope == nil {
+					var zeroVal *model.OrderConnection
+					return zeroVal, errors.New("directive requireScope is not implemented")
+				}
+				return ec.Directives.RequireScope(ctx, obj, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.OrderConnection) graphql.Marshaler {
+			return ec.marshalNOrderConnection2ᚖstockgraphᚋgraphᚋmodelᚐOrderConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Store_orders(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Store",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrderConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Store_orders_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Store_reservations(ctx context.Context, field graphql.CollectedField, obj *models.Store) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Store_reservations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Store().Reservations(ctx, obj, fc.Args["filter"].(*model.ReservationFilter), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2stockgraphᚋgraphᚋmodelᚐScope(ctx, "READ_INVENTORY")
+				if err != nil {
+					var zeroVal *model.ReservationConnection
+					return zeroVal, err
+				}
+				if ec.Directives.RequireScope == nil {
+					var zeroVal *model.ReservationConnection
+					return zeroVal, errors.New("directive requireScope is not implemented")
+				}
+				return ec.Directives.RequireScope(ctx, obj, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ReservationConnection) graphql.Marshaler {
+			return ec.marshalNReservationConnection2ᚖstockgraphᚋgraphᚋmodelᚐReservationConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Store_reservations(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Store",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReservationConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Store_reservations_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Store_inventoryModels(ctx context.Context, field graphql.CollectedField, obj *models.Store) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -17444,6 +22315,79 @@ func (ec *executionContext) fieldContext_UpdateLocationPayload_location(_ contex
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _UpdateOrderPayload_order(ctx context.Context, field graphql.CollectedField, obj *model.UpdateOrderPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdateOrderPayload_order(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Order, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2stockgraphᚋgraphᚋmodelᚐScope(ctx, "READ_INVENTORY")
+				if err != nil {
+					var zeroVal *models.Order
+					return zeroVal, err
+				}
+				if ec.Directives.RequireScope == nil {
+					var zeroVal *models.Order
+					return zeroVal, errors.New("directive requireScope is not implemented")
+				}
+				return ec.Directives.RequireScope(ctx, obj, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Order) graphql.Marshaler {
+			return ec.marshalOOrder2ᚖstockgraphᚋmodelsᚐOrder(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UpdateOrderPayload_order(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UpdateOrderPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Order(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UpdateOrderPayload_replayed(ctx context.Context, field graphql.CollectedField, obj *model.UpdateOrderPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdateOrderPayload_replayed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Replayed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpdateOrderPayload_replayed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UpdateOrderPayload", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _UpdateProductPayload_product(ctx context.Context, field graphql.CollectedField, obj *model.UpdateProductPayload) (ret graphql.Marshaler) {
@@ -20655,6 +25599,55 @@ func UnmarshalAdjustInventoryItemInput(ctx context.Context, raw any) (model.Adju
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputCancelOrderInput(ctx context.Context, obj any) (model.CancelOrderInput, error) {
+	var it model.CancelOrderInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"orderId", "lineIds"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "orderId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("orderId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OrderID = data
+		case "lineIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lineIds"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LineIds = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCancelOrderInput unmarshals raw into the CancelOrderInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCancelOrderInput(ctx context.Context, raw any) (model.CancelOrderInput, error) {
+	var out model.CancelOrderInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CancelOrderInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCreateInventoryModelInput(ctx context.Context, obj any) (model.CreateInventoryModelInput, error) {
 	var it model.CreateInventoryModelInput
 	if obj == nil {
@@ -20812,6 +25805,107 @@ func (ec *executionContext) unmarshalInputCreateLocationInput(ctx context.Contex
 func UnmarshalCreateLocationInput(ctx context.Context, raw any) (model.CreateLocationInput, error) {
 	var out model.CreateLocationInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateLocationInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputCreateOrderInput(ctx context.Context, obj any) (model.CreateOrderInput, error) {
+	var it model.CreateOrderInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["allowBackorder"]; !present {
+		asMap["allowBackorder"] = true
+	}
+	if _, present := asMap["allowPreorder"]; !present {
+		asMap["allowPreorder"] = true
+	}
+	if _, present := asMap["paid"]; !present {
+		asMap["paid"] = false
+	}
+
+	fieldsInOrder := [...]string{"reference", "inventoryModelId", "lines", "allowBackorder", "allowPreorder", "paid", "reservationId", "idempotencyKey"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "reference":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reference"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reference = data
+		case "inventoryModelId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("inventoryModelId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InventoryModelID = data
+		case "lines":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lines"))
+			data, err := ec.unmarshalOOrderLineInput2ᚕᚖstockgraphᚋgraphᚋmodelᚐOrderLineInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Lines = data
+		case "allowBackorder":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("allowBackorder"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AllowBackorder = data
+		case "allowPreorder":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("allowPreorder"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AllowPreorder = data
+		case "paid":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("paid"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Paid = data
+		case "reservationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reservationId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReservationID = data
+		case "idempotencyKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKey"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdempotencyKey = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreateOrderInput unmarshals raw into the CreateOrderInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreateOrderInput(ctx context.Context, raw any) (model.CreateOrderInput, error) {
+	var out model.CreateOrderInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateOrderInput", raw, &out)
 	return out, err
 }
 
@@ -21376,6 +26470,118 @@ func (ec *executionContext) unmarshalInputDeleteWebhookInput(ctx context.Context
 func UnmarshalDeleteWebhookInput(ctx context.Context, raw any) (model.DeleteWebhookInput, error) {
 	var out model.DeleteWebhookInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "DeleteWebhookInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputFulfillBackordersInput(ctx context.Context, obj any) (model.FulfillBackordersInput, error) {
+	var it model.FulfillBackordersInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"variantId", "sku", "locationId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "variantId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("variantId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.VariantID = data
+		case "sku":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sku"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Sku = data
+		case "locationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("locationId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LocationID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalFulfillBackordersInput unmarshals raw into the FulfillBackordersInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalFulfillBackordersInput(ctx context.Context, raw any) (model.FulfillBackordersInput, error) {
+	var out model.FulfillBackordersInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "FulfillBackordersInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputFulfillOrderInput(ctx context.Context, obj any) (model.FulfillOrderInput, error) {
+	var it model.FulfillOrderInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"orderId", "lines", "idempotencyKey"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "orderId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("orderId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OrderID = data
+		case "lines":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lines"))
+			data, err := ec.unmarshalOOrderLineQuantityInput2ᚕᚖstockgraphᚋgraphᚋmodelᚐOrderLineQuantityInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Lines = data
+		case "idempotencyKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKey"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdempotencyKey = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalFulfillOrderInput unmarshals raw into the FulfillOrderInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalFulfillOrderInput(ctx context.Context, raw any) (model.FulfillOrderInput, error) {
+	var out model.FulfillOrderInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "FulfillOrderInput", raw, &out)
 	return out, err
 }
 
@@ -22115,6 +27321,195 @@ func UnmarshalMoveInventoryInput(ctx context.Context, raw any) (model.MoveInvent
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputOrderFilter(ctx context.Context, obj any) (model.OrderFilter, error) {
+	var it model.OrderFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"ids", "status", "reference", "sku", "variantId", "createdAt", "updatedAt"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "ids":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ids"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Ids = data
+		case "status":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
+			data, err := ec.unmarshalOOrderStatus2ᚕstockgraphᚋmodelsᚐOrderStatusᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Status = data
+		case "reference":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reference"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reference = data
+		case "sku":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sku"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Sku = data
+		case "variantId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("variantId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.VariantID = data
+		case "createdAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAt"))
+			data, err := ec.unmarshalODateTimeRange2ᚖstockgraphᚋgraphᚋmodelᚐDateTimeRange(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAt = data
+		case "updatedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAt"))
+			data, err := ec.unmarshalODateTimeRange2ᚖstockgraphᚋgraphᚋmodelᚐDateTimeRange(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAt = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalOrderFilter unmarshals raw into the OrderFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalOrderFilter(ctx context.Context, raw any) (model.OrderFilter, error) {
+	var out model.OrderFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "OrderFilter", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputOrderLineInput(ctx context.Context, obj any) (model.OrderLineInput, error) {
+	var it model.OrderLineInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"variantId", "sku", "quantity"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "variantId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("variantId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.VariantID = data
+		case "sku":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sku"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Sku = data
+		case "quantity":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("quantity"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Quantity = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalOrderLineInput unmarshals raw into the OrderLineInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalOrderLineInput(ctx context.Context, raw any) (model.OrderLineInput, error) {
+	var out model.OrderLineInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "OrderLineInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputOrderLineQuantityInput(ctx context.Context, obj any) (model.OrderLineQuantityInput, error) {
+	var it model.OrderLineQuantityInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"lineId", "quantity"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "lineId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lineId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LineID = data
+		case "quantity":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("quantity"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Quantity = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalOrderLineQuantityInput unmarshals raw into the OrderLineQuantityInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalOrderLineQuantityInput(ctx context.Context, raw any) (model.OrderLineQuantityInput, error) {
+	var out model.OrderLineQuantityInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "OrderLineQuantityInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputPauseWebhookInput(ctx context.Context, obj any) (model.PauseWebhookInput, error) {
 	var it model.PauseWebhookInput
 	if obj == nil {
@@ -22371,6 +27766,191 @@ func UnmarshalRedeliverWebhookInput(ctx context.Context, raw any) (model.Redeliv
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputReleaseReservationInput(ctx context.Context, obj any) (model.ReleaseReservationInput, error) {
+	var it model.ReleaseReservationInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalReleaseReservationInput unmarshals raw into the ReleaseReservationInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalReleaseReservationInput(ctx context.Context, raw any) (model.ReleaseReservationInput, error) {
+	var out model.ReleaseReservationInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ReleaseReservationInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputReservationFilter(ctx context.Context, obj any) (model.ReservationFilter, error) {
+	var it model.ReservationFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"ids", "status"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "ids":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ids"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Ids = data
+		case "status":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
+			data, err := ec.unmarshalOReservationStatus2ᚕstockgraphᚋmodelsᚐReservationStatusᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Status = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalReservationFilter unmarshals raw into the ReservationFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalReservationFilter(ctx context.Context, raw any) (model.ReservationFilter, error) {
+	var out model.ReservationFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ReservationFilter", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputReserveStockInput(ctx context.Context, obj any) (model.ReserveStockInput, error) {
+	var it model.ReserveStockInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["ttlSeconds"]; !present {
+		asMap["ttlSeconds"] = 900
+	}
+	if _, present := asMap["allowBackorder"]; !present {
+		asMap["allowBackorder"] = true
+	}
+	if _, present := asMap["allowPreorder"]; !present {
+		asMap["allowPreorder"] = true
+	}
+
+	fieldsInOrder := [...]string{"reference", "inventoryModelId", "lines", "ttlSeconds", "allowBackorder", "allowPreorder", "idempotencyKey"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "reference":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reference"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reference = data
+		case "inventoryModelId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("inventoryModelId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InventoryModelID = data
+		case "lines":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lines"))
+			data, err := ec.unmarshalNOrderLineInput2ᚕᚖstockgraphᚋgraphᚋmodelᚐOrderLineInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Lines = data
+		case "ttlSeconds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ttlSeconds"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TTLSeconds = data
+		case "allowBackorder":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("allowBackorder"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AllowBackorder = data
+		case "allowPreorder":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("allowPreorder"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AllowPreorder = data
+		case "idempotencyKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKey"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdempotencyKey = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalReserveStockInput unmarshals raw into the ReserveStockInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalReserveStockInput(ctx context.Context, raw any) (model.ReserveStockInput, error) {
+	var out model.ReserveStockInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ReserveStockInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputResumeWebhookInput(ctx context.Context, obj any) (model.ResumeWebhookInput, error) {
 	var it model.ResumeWebhookInput
 	if obj == nil {
@@ -22466,6 +28046,86 @@ func (ec *executionContext) unmarshalInputSetInventoryTrackingInput(ctx context.
 func UnmarshalSetInventoryTrackingInput(ctx context.Context, raw any) (model.SetInventoryTrackingInput, error) {
 	var out model.SetInventoryTrackingInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "SetInventoryTrackingInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputSourcingPreviewInput(ctx context.Context, obj any) (model.SourcingPreviewInput, error) {
+	var it model.SourcingPreviewInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["allowBackorder"]; !present {
+		asMap["allowBackorder"] = true
+	}
+	if _, present := asMap["allowPreorder"]; !present {
+		asMap["allowPreorder"] = true
+	}
+	if _, present := asMap["paid"]; !present {
+		asMap["paid"] = false
+	}
+
+	fieldsInOrder := [...]string{"inventoryModelId", "lines", "allowBackorder", "allowPreorder", "paid"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "inventoryModelId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("inventoryModelId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InventoryModelID = data
+		case "lines":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lines"))
+			data, err := ec.unmarshalNOrderLineInput2ᚕᚖstockgraphᚋgraphᚋmodelᚐOrderLineInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Lines = data
+		case "allowBackorder":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("allowBackorder"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AllowBackorder = data
+		case "allowPreorder":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("allowPreorder"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AllowPreorder = data
+		case "paid":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("paid"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Paid = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSourcingPreviewInput unmarshals raw into the SourcingPreviewInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSourcingPreviewInput(ctx context.Context, raw any) (model.SourcingPreviewInput, error) {
+	var out model.SourcingPreviewInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SourcingPreviewInput", raw, &out)
 	return out, err
 }
 
@@ -23026,6 +28686,83 @@ func UnmarshalUpdateLocationInput(ctx context.Context, raw any) (model.UpdateLoc
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputUpdateOrderInput(ctx context.Context, obj any) (model.UpdateOrderInput, error) {
+	var it model.UpdateOrderInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["allowBackorder"]; !present {
+		asMap["allowBackorder"] = true
+	}
+	if _, present := asMap["allowPreorder"]; !present {
+		asMap["allowPreorder"] = true
+	}
+
+	fieldsInOrder := [...]string{"orderId", "lines", "allowBackorder", "allowPreorder", "idempotencyKey"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "orderId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("orderId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OrderID = data
+		case "lines":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lines"))
+			data, err := ec.unmarshalNOrderLineQuantityInput2ᚕᚖstockgraphᚋgraphᚋmodelᚐOrderLineQuantityInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Lines = data
+		case "allowBackorder":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("allowBackorder"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AllowBackorder = data
+		case "allowPreorder":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("allowPreorder"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AllowPreorder = data
+		case "idempotencyKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKey"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdempotencyKey = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateOrderInput unmarshals raw into the UpdateOrderInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateOrderInput(ctx context.Context, raw any) (model.UpdateOrderInput, error) {
+	var out model.UpdateOrderInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateOrderInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputUpdateProductInput(ctx context.Context, obj any) (model.UpdateProductInput, error) {
 	var it model.UpdateProductInput
 	if obj == nil {
@@ -23426,6 +29163,13 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._StockEvent(ctx, sel, obj)
+	case models.Reservation:
+		return ec._Reservation(ctx, sel, &obj)
+	case *models.Reservation:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Reservation(ctx, sel, obj)
 	case models.Product:
 		return ec._Product(ctx, sel, &obj)
 	case *models.Product:
@@ -23433,6 +29177,13 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Product(ctx, sel, obj)
+	case models.Order:
+		return ec._Order(ctx, sel, &obj)
+	case *models.Order:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Order(ctx, sel, obj)
 	case models.Location:
 		return ec._Location(ctx, sel, &obj)
 	case *models.Location:
@@ -23713,6 +29464,98 @@ func (ec *executionContext) _AggregatedInventory(ctx context.Context, sel ast.Se
 	return out
 }
 
+var allocationImplementors = []string{"Allocation"}
+
+func (ec *executionContext) _Allocation(ctx context.Context, sel ast.SelectionSet, obj *models.Allocation) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, allocationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Allocation")
+		case "location":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Allocation_location(ctx, field, obj)
+				})
+		case "quantity":
+			out.Values[i] = ec._Allocation_quantity(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "quantityFulfilled":
+			out.Values[i] = ec._Allocation_quantityFulfilled(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "onHold":
+			out.Values[i] = ec._Allocation_onHold(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "kind":
+			out.Values[i] = ec._Allocation_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "counted":
+			out.Values[i] = ec._Allocation_counted(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var cancelOrderPayloadImplementors = []string{"CancelOrderPayload"}
+
+func (ec *executionContext) _CancelOrderPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CancelOrderPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, cancelOrderPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CancelOrderPayload")
+		case "order":
+			out.Values[i] = ec._CancelOrderPayload_order(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var createInventoryModelPayloadImplementors = []string{"CreateInventoryModelPayload"}
 
 func (ec *executionContext) _CreateInventoryModelPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CreateInventoryModelPayload) graphql.Marshaler {
@@ -23759,6 +29602,44 @@ func (ec *executionContext) _CreateLocationPayload(ctx context.Context, sel ast.
 			out.Values[i] = graphql.MarshalString("CreateLocationPayload")
 		case "location":
 			out.Values[i] = ec._CreateLocationPayload_location(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var createOrderPayloadImplementors = []string{"CreateOrderPayload"}
+
+func (ec *executionContext) _CreateOrderPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CreateOrderPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, createOrderPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CreateOrderPayload")
+		case "order":
+			out.Values[i] = ec._CreateOrderPayload_order(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "replayed":
+			out.Values[i] = ec._CreateOrderPayload_replayed(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -24094,6 +29975,82 @@ func (ec *executionContext) _DeleteWebhookPayload(ctx context.Context, sel ast.S
 			out.Values[i] = graphql.MarshalString("DeleteWebhookPayload")
 		case "deletedWebhookId":
 			out.Values[i] = ec._DeleteWebhookPayload_deletedWebhookId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var fulfillBackordersPayloadImplementors = []string{"FulfillBackordersPayload"}
+
+func (ec *executionContext) _FulfillBackordersPayload(ctx context.Context, sel ast.SelectionSet, obj *model.FulfillBackordersPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, fulfillBackordersPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FulfillBackordersPayload")
+		case "orders":
+			out.Values[i] = ec._FulfillBackordersPayload_orders(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "quantity":
+			out.Values[i] = ec._FulfillBackordersPayload_quantity(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var fulfillOrderPayloadImplementors = []string{"FulfillOrderPayload"}
+
+func (ec *executionContext) _FulfillOrderPayload(ctx context.Context, sel ast.SelectionSet, obj *model.FulfillOrderPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, fulfillOrderPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FulfillOrderPayload")
+		case "order":
+			out.Values[i] = ec._FulfillOrderPayload_order(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "replayed":
+			out.Values[i] = ec._FulfillOrderPayload_replayed(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -25397,6 +31354,55 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "createOrder":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createOrder(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateOrder":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateOrder(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fulfillOrder":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_fulfillOrder(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cancelOrder":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_cancelOrder(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fulfillBackorders":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_fulfillBackorders(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reserveStock":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_reserveStock(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "releaseReservation":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_releaseReservation(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "createInventoryModel":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createInventoryModel(ctx, field)
@@ -25523,6 +31529,279 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var orderImplementors = []string{"Order", "Node"}
+
+func (ec *executionContext) _Order(ctx context.Context, sel ast.SelectionSet, obj *models.Order) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, orderImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Order")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Order_id(ctx, field, obj)
+				})
+		case "entityId":
+			out.Values[i] = ec._Order_entityId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "reference":
+			out.Values[i] = ec._Order_reference(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "status":
+			out.Values[i] = ec._Order_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "paid":
+			out.Values[i] = ec._Order_paid(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "inventoryModel":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Order_inventoryModel(ctx, field, obj)
+				})
+		case "reservation":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Order_reservation(ctx, field, obj)
+				})
+		case "createdAt":
+			out.Values[i] = ec._Order_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._Order_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lines":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Order_lines(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var orderConnectionImplementors = []string{"OrderConnection"}
+
+func (ec *executionContext) _OrderConnection(ctx context.Context, sel ast.SelectionSet, obj *model.OrderConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, orderConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OrderConnection")
+		case "edges":
+			out.Values[i] = ec._OrderConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nodes":
+			out.Values[i] = ec._OrderConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._OrderConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._OrderConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var orderEdgeImplementors = []string{"OrderEdge"}
+
+func (ec *executionContext) _OrderEdge(ctx context.Context, sel ast.SelectionSet, obj *model.OrderEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, orderEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OrderEdge")
+		case "cursor":
+			out.Values[i] = ec._OrderEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._OrderEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var orderLineImplementors = []string{"OrderLine"}
+
+func (ec *executionContext) _OrderLine(ctx context.Context, sel ast.SelectionSet, obj *models.OrderLine) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, orderLineImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OrderLine")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._OrderLine_id(ctx, field, obj)
+				})
+		case "entityId":
+			out.Values[i] = ec._OrderLine_entityId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "position":
+			out.Values[i] = ec._OrderLine_position(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "variant":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._OrderLine_variant(ctx, field, obj)
+				})
+		case "sku":
+			out.Values[i] = ec._OrderLine_sku(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "quantity":
+			out.Values[i] = ec._OrderLine_quantity(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "quantityAllocated":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._OrderLine_quantityAllocated(ctx, field, obj)
+				})
+		case "quantityBackordered":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._OrderLine_quantityBackordered(ctx, field, obj)
+				})
+		case "quantityPreordered":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._OrderLine_quantityPreordered(ctx, field, obj)
+				})
+		case "quantityFulfilled":
+			out.Values[i] = ec._OrderLine_quantityFulfilled(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "quantityCancelled":
+			out.Values[i] = ec._OrderLine_quantityCancelled(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "quantityOpen":
+			out.Values[i] = ec._OrderLine_quantityOpen(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "onHold":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._OrderLine_onHold(ctx, field, obj)
+				})
+		case "allocations":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._OrderLine_allocations(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -25988,6 +32267,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_inventoryConsistencyReport(ctx, field)
 				})
+		case "sourcingPreview":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_sourcingPreview(ctx, field)
+				})
 		case "webhooks":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -26076,6 +32361,245 @@ func (ec *executionContext) _RedeliverWebhookPayload(ctx context.Context, sel as
 	return out
 }
 
+var releaseReservationPayloadImplementors = []string{"ReleaseReservationPayload"}
+
+func (ec *executionContext) _ReleaseReservationPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ReleaseReservationPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, releaseReservationPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReleaseReservationPayload")
+		case "reservation":
+			out.Values[i] = ec._ReleaseReservationPayload_reservation(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var reservationImplementors = []string{"Reservation", "Node"}
+
+func (ec *executionContext) _Reservation(ctx context.Context, sel ast.SelectionSet, obj *models.Reservation) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, reservationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Reservation")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Reservation_id(ctx, field, obj)
+				})
+		case "entityId":
+			out.Values[i] = ec._Reservation_entityId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "status":
+			out.Values[i] = ec._Reservation_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "reference":
+			out.Values[i] = ec._Reservation_reference(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "inventoryModel":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Reservation_inventoryModel(ctx, field, obj)
+				})
+		case "expiresAt":
+			out.Values[i] = ec._Reservation_expiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "endedAt":
+			out.Values[i] = ec._Reservation_endedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._Reservation_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lines":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Reservation_lines(ctx, field, obj)
+				})
+		case "order":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Reservation_order(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var reservationConnectionImplementors = []string{"ReservationConnection"}
+
+func (ec *executionContext) _ReservationConnection(ctx context.Context, sel ast.SelectionSet, obj *model.ReservationConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, reservationConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReservationConnection")
+		case "edges":
+			out.Values[i] = ec._ReservationConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nodes":
+			out.Values[i] = ec._ReservationConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._ReservationConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._ReservationConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var reservationEdgeImplementors = []string{"ReservationEdge"}
+
+func (ec *executionContext) _ReservationEdge(ctx context.Context, sel ast.SelectionSet, obj *model.ReservationEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, reservationEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReservationEdge")
+		case "cursor":
+			out.Values[i] = ec._ReservationEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._ReservationEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var reserveStockPayloadImplementors = []string{"ReserveStockPayload"}
+
+func (ec *executionContext) _ReserveStockPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ReserveStockPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, reserveStockPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReserveStockPayload")
+		case "reservation":
+			out.Values[i] = ec._ReserveStockPayload_reservation(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "replayed":
+			out.Values[i] = ec._ReserveStockPayload_replayed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var resumeWebhookPayloadImplementors = []string{"ResumeWebhookPayload"}
 
 func (ec *executionContext) _ResumeWebhookPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ResumeWebhookPayload) graphql.Marshaler {
@@ -26124,6 +32648,285 @@ func (ec *executionContext) _SetInventoryTrackingPayload(ctx context.Context, se
 			out.Values[i] = ec._SetInventoryTrackingPayload_updatedItemCount(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var sourcingPreviewImplementors = []string{"SourcingPreview"}
+
+func (ec *executionContext) _SourcingPreview(ctx context.Context, sel ast.SelectionSet, obj *orders.Preview) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, sourcingPreviewImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SourcingPreview")
+		case "inventoryModel":
+			out.Values[i] = ec._SourcingPreview_inventoryModel(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "lines":
+			out.Values[i] = ec._SourcingPreview_lines(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var sourcingPreviewLineImplementors = []string{"SourcingPreviewLine"}
+
+func (ec *executionContext) _SourcingPreviewLine(ctx context.Context, sel ast.SelectionSet, obj *orders.PreviewLine) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, sourcingPreviewLineImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SourcingPreviewLine")
+		case "variant":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SourcingPreviewLine_variant(ctx, field, obj)
+				})
+		case "sku":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SourcingPreviewLine_sku(ctx, field, obj)
+				})
+		case "quantity":
+			out.Values[i] = ec._SourcingPreviewLine_quantity(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "takes":
+			out.Values[i] = ec._SourcingPreviewLine_takes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "shortfall":
+			out.Values[i] = ec._SourcingPreviewLine_shortfall(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "error":
+			out.Values[i] = ec._SourcingPreviewLine_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "sources":
+			out.Values[i] = ec._SourcingPreviewLine_sources(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var sourcingShortfallImplementors = []string{"SourcingShortfall"}
+
+func (ec *executionContext) _SourcingShortfall(ctx context.Context, sel ast.SelectionSet, obj *orders.Shortfall) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, sourcingShortfallImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SourcingShortfall")
+		case "missing":
+			out.Values[i] = ec._SourcingShortfall_missing(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "location":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SourcingShortfall_location(ctx, field, obj)
+				})
+		case "availableQuantity":
+			out.Values[i] = ec._SourcingShortfall_availableQuantity(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "availableQuantityForBackorder":
+			out.Values[i] = ec._SourcingShortfall_availableQuantityForBackorder(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "availableQuantityForPreorder":
+			out.Values[i] = ec._SourcingShortfall_availableQuantityForPreorder(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var sourcingSourceImplementors = []string{"SourcingSource"}
+
+func (ec *executionContext) _SourcingSource(ctx context.Context, sel ast.SelectionSet, obj *orders.SourceView) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, sourcingSourceImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SourcingSource")
+		case "stockLevel":
+			out.Values[i] = ec._SourcingSource_stockLevel(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "location":
+			out.Values[i] = ec._SourcingSource_location(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "priority":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SourcingSource_priority(ctx, field, obj)
+				})
+		case "held":
+			out.Values[i] = ec._SourcingSource_held(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "availableToSell":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SourcingSource_availableToSell(ctx, field, obj)
+				})
+		case "availableForBackorder":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SourcingSource_availableForBackorder(ctx, field, obj)
+				})
+		case "availableForPreorder":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SourcingSource_availableForPreorder(ctx, field, obj)
+				})
+		case "skipped":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SourcingSource_skipped(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var sourcingTakeImplementors = []string{"SourcingTake"}
+
+func (ec *executionContext) _SourcingTake(ctx context.Context, sel ast.SelectionSet, obj *orders.Take) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, sourcingTakeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SourcingTake")
+		case "location":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SourcingTake_location(ctx, field, obj)
+				})
+		case "kind":
+			out.Values[i] = ec._SourcingTake_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "quantity":
+			out.Values[i] = ec._SourcingTake_quantity(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "onHold":
+			out.Values[i] = ec._SourcingTake_onHold(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -26706,6 +33509,18 @@ func (ec *executionContext) _Store(ctx context.Context, sel ast.SelectionSet, ob
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Store_location(ctx, field, obj)
 				})
+		case "orders":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Store_orders(ctx, field, obj)
+				})
+		case "reservations":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Store_reservations(ctx, field, obj)
+				})
 		case "inventoryModels":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -26879,6 +33694,44 @@ func (ec *executionContext) _UpdateLocationPayload(ctx context.Context, sel ast.
 			out.Values[i] = graphql.MarshalString("UpdateLocationPayload")
 		case "location":
 			out.Values[i] = ec._UpdateLocationPayload_location(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var updateOrderPayloadImplementors = []string{"UpdateOrderPayload"}
+
+func (ec *executionContext) _UpdateOrderPayload(ctx context.Context, sel ast.SelectionSet, obj *model.UpdateOrderPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, updateOrderPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UpdateOrderPayload")
+		case "order":
+			out.Values[i] = ec._UpdateOrderPayload_order(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "replayed":
+			out.Values[i] = ec._UpdateOrderPayload_replayed(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -28110,6 +34963,45 @@ func (ec *executionContext) marshalNAggregatedInventory2ᚖstockgraphᚋinternal
 	return ec._AggregatedInventory(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNAllocation2ᚕᚖstockgraphᚋmodelsᚐAllocationᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.Allocation) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAllocation2ᚖstockgraphᚋmodelsᚐAllocation(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAllocation2ᚖstockgraphᚋmodelsᚐAllocation(ctx context.Context, sel ast.SelectionSet, v *models.Allocation) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Allocation!")
+		return graphql.Null
+	}
+	return ec._Allocation(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNAllocationKind2stockgraphᚋmodelsᚐAllocationKind(ctx context.Context, v any) (models.AllocationKind, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := models.AllocationKind(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAllocationKind2stockgraphᚋmodelsᚐAllocationKind(ctx context.Context, sel ast.SelectionSet, v models.AllocationKind) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "AllocationKind!")
+	}
+	return res
+}
+
 func (ec *executionContext) unmarshalNAvailability2stockgraphᚋinternalᚋinventoryᚐAvailability(ctx context.Context, v any) (inventory.Availability, error) {
 	tmp, err := graphql.UnmarshalString(v)
 	res := inventory.Availability(tmp)
@@ -28139,6 +35031,19 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 	return res
 }
 
+func (ec *executionContext) unmarshalNCancelOrderInput2stockgraphᚋgraphᚋmodelᚐCancelOrderInput(ctx context.Context, v any) (model.CancelOrderInput, error) {
+	res, err := ec.unmarshalInputCancelOrderInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCancelOrderPayload2ᚖstockgraphᚋgraphᚋmodelᚐCancelOrderPayload(ctx context.Context, sel ast.SelectionSet, v *model.CancelOrderPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CancelOrderPayload!")
+		return graphql.Null
+	}
+	return ec._CancelOrderPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNCreateInventoryModelInput2stockgraphᚋgraphᚋmodelᚐCreateInventoryModelInput(ctx context.Context, v any) (model.CreateInventoryModelInput, error) {
 	res, err := ec.unmarshalInputCreateInventoryModelInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -28163,6 +35068,19 @@ func (ec *executionContext) marshalNCreateLocationPayload2ᚖstockgraphᚋgraph�
 		return graphql.Null
 	}
 	return ec._CreateLocationPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNCreateOrderInput2stockgraphᚋgraphᚋmodelᚐCreateOrderInput(ctx context.Context, v any) (model.CreateOrderInput, error) {
+	res, err := ec.unmarshalInputCreateOrderInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCreateOrderPayload2ᚖstockgraphᚋgraphᚋmodelᚐCreateOrderPayload(ctx context.Context, sel ast.SelectionSet, v *model.CreateOrderPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CreateOrderPayload!")
+		return graphql.Null
+	}
+	return ec._CreateOrderPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNCreateProductInput2stockgraphᚋgraphᚋmodelᚐCreateProductInput(ctx context.Context, v any) (model.CreateProductInput, error) {
@@ -28307,6 +35225,32 @@ func (ec *executionContext) marshalNDeleteWebhookPayload2ᚖstockgraphᚋgraph�
 		return graphql.Null
 	}
 	return ec._DeleteWebhookPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNFulfillBackordersInput2stockgraphᚋgraphᚋmodelᚐFulfillBackordersInput(ctx context.Context, v any) (model.FulfillBackordersInput, error) {
+	res, err := ec.unmarshalInputFulfillBackordersInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNFulfillBackordersPayload2ᚖstockgraphᚋgraphᚋmodelᚐFulfillBackordersPayload(ctx context.Context, sel ast.SelectionSet, v *model.FulfillBackordersPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "FulfillBackordersPayload!")
+		return graphql.Null
+	}
+	return ec._FulfillBackordersPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNFulfillOrderInput2stockgraphᚋgraphᚋmodelᚐFulfillOrderInput(ctx context.Context, v any) (model.FulfillOrderInput, error) {
+	res, err := ec.unmarshalInputFulfillOrderInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNFulfillOrderPayload2ᚖstockgraphᚋgraphᚋmodelᚐFulfillOrderPayload(ctx context.Context, sel ast.SelectionSet, v *model.FulfillOrderPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "FulfillOrderPayload!")
+		return graphql.Null
+	}
+	return ec._FulfillOrderPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {
@@ -28505,6 +35449,10 @@ func (ec *executionContext) marshalNInventoryMismatch2ᚖstockgraphᚋinternal�
 		return graphql.Null
 	}
 	return ec._InventoryMismatch(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNInventoryModel2stockgraphᚋmodelsᚐInventoryModel(ctx context.Context, sel ast.SelectionSet, v models.InventoryModel) graphql.Marshaler {
+	return ec._InventoryModel(ctx, sel, &v)
 }
 
 func (ec *executionContext) marshalNInventoryModel2ᚕᚖstockgraphᚋmodelsᚐInventoryModelᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.InventoryModel) graphql.Marshaler {
@@ -28709,6 +35657,10 @@ func (ec *executionContext) marshalNJSON2stockgraphᚋmodelsᚐJSONObject(ctx co
 	return v
 }
 
+func (ec *executionContext) marshalNLocation2stockgraphᚋmodelsᚐLocation(ctx context.Context, sel ast.SelectionSet, v models.Location) graphql.Marshaler {
+	return ec._Location(ctx, sel, &v)
+}
+
 func (ec *executionContext) marshalNLocation2ᚕᚖstockgraphᚋmodelsᚐLocationᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.Location) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -28806,6 +35758,139 @@ func (ec *executionContext) marshalNMoveInventoryPayload2ᚖstockgraphᚋinterna
 		return graphql.Null
 	}
 	return ec._MoveInventoryPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNOrder2ᚕᚖstockgraphᚋmodelsᚐOrderᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.Order) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNOrder2ᚖstockgraphᚋmodelsᚐOrder(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNOrder2ᚖstockgraphᚋmodelsᚐOrder(ctx context.Context, sel ast.SelectionSet, v *models.Order) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Order!")
+		return graphql.Null
+	}
+	return ec._Order(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNOrderConnection2ᚖstockgraphᚋgraphᚋmodelᚐOrderConnection(ctx context.Context, sel ast.SelectionSet, v *model.OrderConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "OrderConnection!")
+		return graphql.Null
+	}
+	return ec._OrderConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNOrderEdge2ᚕᚖstockgraphᚋgraphᚋmodelᚐOrderEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.OrderEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNOrderEdge2ᚖstockgraphᚋgraphᚋmodelᚐOrderEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNOrderEdge2ᚖstockgraphᚋgraphᚋmodelᚐOrderEdge(ctx context.Context, sel ast.SelectionSet, v *model.OrderEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "OrderEdge!")
+		return graphql.Null
+	}
+	return ec._OrderEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNOrderLine2ᚕᚖstockgraphᚋmodelsᚐOrderLineᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.OrderLine) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNOrderLine2ᚖstockgraphᚋmodelsᚐOrderLine(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNOrderLine2ᚖstockgraphᚋmodelsᚐOrderLine(ctx context.Context, sel ast.SelectionSet, v *models.OrderLine) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "OrderLine!")
+		return graphql.Null
+	}
+	return ec._OrderLine(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNOrderLineInput2ᚕᚖstockgraphᚋgraphᚋmodelᚐOrderLineInputᚄ(ctx context.Context, v any) ([]*model.OrderLineInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.OrderLineInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNOrderLineInput2ᚖstockgraphᚋgraphᚋmodelᚐOrderLineInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNOrderLineInput2ᚖstockgraphᚋgraphᚋmodelᚐOrderLineInput(ctx context.Context, v any) (*model.OrderLineInput, error) {
+	res, err := ec.unmarshalInputOrderLineInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNOrderLineQuantityInput2ᚕᚖstockgraphᚋgraphᚋmodelᚐOrderLineQuantityInputᚄ(ctx context.Context, v any) ([]*model.OrderLineQuantityInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.OrderLineQuantityInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNOrderLineQuantityInput2ᚖstockgraphᚋgraphᚋmodelᚐOrderLineQuantityInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNOrderLineQuantityInput2ᚖstockgraphᚋgraphᚋmodelᚐOrderLineQuantityInput(ctx context.Context, v any) (*model.OrderLineQuantityInput, error) {
+	res, err := ec.unmarshalInputOrderLineQuantityInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNOrderStatus2stockgraphᚋmodelsᚐOrderStatus(ctx context.Context, v any) (models.OrderStatus, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := models.OrderStatus(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNOrderStatus2stockgraphᚋmodelsᚐOrderStatus(ctx context.Context, sel ast.SelectionSet, v models.OrderStatus) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "OrderStatus!")
+	}
+	return res
 }
 
 func (ec *executionContext) marshalNPageInfo2ᚖstockgraphᚋgraphᚋmodelᚐPageInfo(ctx context.Context, sel ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
@@ -28963,6 +36048,103 @@ func (ec *executionContext) marshalNRedeliverWebhookPayload2ᚖstockgraphᚋgrap
 	return ec._RedeliverWebhookPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNReleaseReservationInput2stockgraphᚋgraphᚋmodelᚐReleaseReservationInput(ctx context.Context, v any) (model.ReleaseReservationInput, error) {
+	res, err := ec.unmarshalInputReleaseReservationInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNReleaseReservationPayload2ᚖstockgraphᚋgraphᚋmodelᚐReleaseReservationPayload(ctx context.Context, sel ast.SelectionSet, v *model.ReleaseReservationPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ReleaseReservationPayload!")
+		return graphql.Null
+	}
+	return ec._ReleaseReservationPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNReservation2ᚕᚖstockgraphᚋmodelsᚐReservationᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.Reservation) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNReservation2ᚖstockgraphᚋmodelsᚐReservation(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNReservation2ᚖstockgraphᚋmodelsᚐReservation(ctx context.Context, sel ast.SelectionSet, v *models.Reservation) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Reservation!")
+		return graphql.Null
+	}
+	return ec._Reservation(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNReservationConnection2ᚖstockgraphᚋgraphᚋmodelᚐReservationConnection(ctx context.Context, sel ast.SelectionSet, v *model.ReservationConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ReservationConnection!")
+		return graphql.Null
+	}
+	return ec._ReservationConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNReservationEdge2ᚕᚖstockgraphᚋgraphᚋmodelᚐReservationEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ReservationEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNReservationEdge2ᚖstockgraphᚋgraphᚋmodelᚐReservationEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNReservationEdge2ᚖstockgraphᚋgraphᚋmodelᚐReservationEdge(ctx context.Context, sel ast.SelectionSet, v *model.ReservationEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ReservationEdge!")
+		return graphql.Null
+	}
+	return ec._ReservationEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNReservationStatus2stockgraphᚋmodelsᚐReservationStatus(ctx context.Context, v any) (models.ReservationStatus, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := models.ReservationStatus(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNReservationStatus2stockgraphᚋmodelsᚐReservationStatus(ctx context.Context, sel ast.SelectionSet, v models.ReservationStatus) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "ReservationStatus!")
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNReserveStockInput2stockgraphᚋgraphᚋmodelᚐReserveStockInput(ctx context.Context, v any) (model.ReserveStockInput, error) {
+	res, err := ec.unmarshalInputReserveStockInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNReserveStockPayload2ᚖstockgraphᚋgraphᚋmodelᚐReserveStockPayload(ctx context.Context, sel ast.SelectionSet, v *model.ReserveStockPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ReserveStockPayload!")
+		return graphql.Null
+	}
+	return ec._ReserveStockPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNResumeWebhookInput2stockgraphᚋgraphᚋmodelᚐResumeWebhookInput(ctx context.Context, v any) (model.ResumeWebhookInput, error) {
 	res, err := ec.unmarshalInputResumeWebhookInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -28997,6 +36179,79 @@ func (ec *executionContext) marshalNSetInventoryTrackingPayload2ᚖstockgraphᚋ
 		return graphql.Null
 	}
 	return ec._SetInventoryTrackingPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSourcingPreview2ᚖstockgraphᚋinternalᚋordersᚐPreview(ctx context.Context, sel ast.SelectionSet, v *orders.Preview) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SourcingPreview!")
+		return graphql.Null
+	}
+	return ec._SourcingPreview(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNSourcingPreviewInput2stockgraphᚋgraphᚋmodelᚐSourcingPreviewInput(ctx context.Context, v any) (model.SourcingPreviewInput, error) {
+	res, err := ec.unmarshalInputSourcingPreviewInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSourcingPreviewLine2stockgraphᚋinternalᚋordersᚐPreviewLine(ctx context.Context, sel ast.SelectionSet, v orders.PreviewLine) graphql.Marshaler {
+	return ec._SourcingPreviewLine(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNSourcingPreviewLine2ᚕstockgraphᚋinternalᚋordersᚐPreviewLineᚄ(ctx context.Context, sel ast.SelectionSet, v []orders.PreviewLine) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSourcingPreviewLine2stockgraphᚋinternalᚋordersᚐPreviewLine(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSourcingSource2stockgraphᚋinternalᚋordersᚐSourceView(ctx context.Context, sel ast.SelectionSet, v orders.SourceView) graphql.Marshaler {
+	return ec._SourcingSource(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNSourcingSource2ᚕstockgraphᚋinternalᚋordersᚐSourceViewᚄ(ctx context.Context, sel ast.SelectionSet, v []orders.SourceView) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSourcingSource2stockgraphᚋinternalᚋordersᚐSourceView(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSourcingTake2stockgraphᚋinternalᚋordersᚐTake(ctx context.Context, sel ast.SelectionSet, v orders.Take) graphql.Marshaler {
+	return ec._SourcingTake(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNSourcingTake2ᚕstockgraphᚋinternalᚋordersᚐTakeᚄ(ctx context.Context, sel ast.SelectionSet, v []orders.Take) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSourcingTake2stockgraphᚋinternalᚋordersᚐTake(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalNStockEvent2ᚕᚖstockgraphᚋmodelsᚐStockEventᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.StockEvent) graphql.Marshaler {
@@ -29068,6 +36323,10 @@ func (ec *executionContext) marshalNStockEventType2stockgraphᚋmodelsᚐStockEv
 		graphql.AddInvalidNullFromMarshaler(ctx, "StockEventType!")
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNStockLevel2stockgraphᚋmodelsᚐStockLevel(ctx context.Context, sel ast.SelectionSet, v models.StockLevel) graphql.Marshaler {
+	return ec._StockLevel(ctx, sel, &v)
 }
 
 func (ec *executionContext) marshalNStockLevel2ᚕᚖstockgraphᚋmodelsᚐStockLevelᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.StockLevel) graphql.Marshaler {
@@ -29269,6 +36528,19 @@ func (ec *executionContext) marshalNUpdateLocationPayload2ᚖstockgraphᚋgraph�
 		return graphql.Null
 	}
 	return ec._UpdateLocationPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNUpdateOrderInput2stockgraphᚋgraphᚋmodelᚐUpdateOrderInput(ctx context.Context, v any) (model.UpdateOrderInput, error) {
+	res, err := ec.unmarshalInputUpdateOrderInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUpdateOrderPayload2ᚖstockgraphᚋgraphᚋmodelᚐUpdateOrderPayload(ctx context.Context, sel ast.SelectionSet, v *model.UpdateOrderPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "UpdateOrderPayload!")
+		return graphql.Null
+	}
+	return ec._UpdateOrderPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNUpdateProductInput2stockgraphᚋgraphᚋmodelᚐUpdateProductInput(ctx context.Context, v any) (model.UpdateProductInput, error) {
@@ -30017,6 +37289,91 @@ func (ec *executionContext) marshalONode2stockgraphᚋmodelsᚐNode(ctx context.
 	return ec._Node(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalOOrder2ᚖstockgraphᚋmodelsᚐOrder(ctx context.Context, sel ast.SelectionSet, v *models.Order) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Order(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOOrderFilter2ᚖstockgraphᚋgraphᚋmodelᚐOrderFilter(ctx context.Context, v any) (*model.OrderFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputOrderFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOOrderLineInput2ᚕᚖstockgraphᚋgraphᚋmodelᚐOrderLineInputᚄ(ctx context.Context, v any) ([]*model.OrderLineInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.OrderLineInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNOrderLineInput2ᚖstockgraphᚋgraphᚋmodelᚐOrderLineInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOOrderLineQuantityInput2ᚕᚖstockgraphᚋgraphᚋmodelᚐOrderLineQuantityInputᚄ(ctx context.Context, v any) ([]*model.OrderLineQuantityInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.OrderLineQuantityInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNOrderLineQuantityInput2ᚖstockgraphᚋgraphᚋmodelᚐOrderLineQuantityInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOOrderStatus2ᚕstockgraphᚋmodelsᚐOrderStatusᚄ(ctx context.Context, v any) ([]models.OrderStatus, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]models.OrderStatus, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNOrderStatus2stockgraphᚋmodelsᚐOrderStatus(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOOrderStatus2ᚕstockgraphᚋmodelsᚐOrderStatusᚄ(ctx context.Context, sel ast.SelectionSet, v []models.OrderStatus) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNOrderStatus2stockgraphᚋmodelsᚐOrderStatus(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalOPreorderSettingsInput2ᚖstockgraphᚋgraphᚋmodelᚐPreorderSettingsInput(ctx context.Context, v any) (*model.PreorderSettingsInput, error) {
 	if v == nil {
 		return nil, nil
@@ -30067,6 +37424,57 @@ func (ec *executionContext) marshalOQuantityState2ᚖstockgraphᚋmodelsᚐQuant
 	return res
 }
 
+func (ec *executionContext) marshalOReservation2ᚖstockgraphᚋmodelsᚐReservation(ctx context.Context, sel ast.SelectionSet, v *models.Reservation) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Reservation(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOReservationFilter2ᚖstockgraphᚋgraphᚋmodelᚐReservationFilter(ctx context.Context, v any) (*model.ReservationFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputReservationFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOReservationStatus2ᚕstockgraphᚋmodelsᚐReservationStatusᚄ(ctx context.Context, v any) ([]models.ReservationStatus, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]models.ReservationStatus, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNReservationStatus2stockgraphᚋmodelsᚐReservationStatus(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOReservationStatus2ᚕstockgraphᚋmodelsᚐReservationStatusᚄ(ctx context.Context, sel ast.SelectionSet, v []models.ReservationStatus) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNReservationStatus2stockgraphᚋmodelsᚐReservationStatus(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalOSortDirection2ᚖstockgraphᚋgraphᚋmodelᚐSortDirection(ctx context.Context, v any) (*model.SortDirection, error) {
 	if v == nil {
 		return nil, nil
@@ -30081,6 +37489,13 @@ func (ec *executionContext) marshalOSortDirection2ᚖstockgraphᚋgraphᚋmodel�
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalOSourcingShortfall2ᚖstockgraphᚋinternalᚋordersᚐShortfall(ctx context.Context, sel ast.SelectionSet, v *orders.Shortfall) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._SourcingShortfall(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOStockEventFilter2ᚖstockgraphᚋgraphᚋmodelᚐStockEventFilter(ctx context.Context, v any) (*model.StockEventFilter, error) {

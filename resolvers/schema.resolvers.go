@@ -57,6 +57,12 @@ func (r *queryResolver) Node(ctx context.Context, id string) (models.Node, error
 	case relay.KindStockLevel:
 		sl, err := sourcing.StockLevelByID(ctx, r.DB.DB, storeID(ctx), nid)
 		return &sl, err
+	case relay.KindOrder:
+		o, err := l.OrderByID.Load(ctx, nid)()
+		return &o, err
+	case relay.KindReservation:
+		res, err := l.ReservationByID.Load(ctx, nid)()
+		return &res, err
 	}
 	return nil, apperr.New(apperr.NotFound, "no object with ID %q", id)
 }

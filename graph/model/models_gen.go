@@ -55,6 +55,16 @@ type AdjustInventoryItemInput struct {
 	ExpectedRevision *int `json:"expectedRevision,omitempty"`
 }
 
+type CancelOrderInput struct {
+	OrderID string `json:"orderId"`
+	// The lines whose open units to cancel; left out, every line.
+	LineIds []string `json:"lineIds,omitempty"`
+}
+
+type CancelOrderPayload struct {
+	Order *models.Order `json:"order,omitempty"`
+}
+
 type CreateInventoryModelInput struct {
 	Name      string            `json:"name"`
 	Reference *string           `json:"reference,omitempty"`
@@ -79,6 +89,30 @@ type CreateLocationInput struct {
 
 type CreateLocationPayload struct {
 	Location *models.Location `json:"location"`
+}
+
+// What createOrder takes. allowBackorder and allowPreorder default to true;
+// either way backorders and preorders are only made where the store's
+// switches and the item's settings allow them.
+type CreateOrderInput struct {
+	Reference *string `json:"reference,omitempty"`
+	// The model to source from; the store's default when left out.
+	InventoryModelID *string `json:"inventoryModelId,omitempty"`
+	// The lines; left out when converting a reservation, which brings its own.
+	Lines          []*OrderLineInput `json:"lines,omitempty"`
+	AllowBackorder *bool             `json:"allowBackorder,omitempty"`
+	AllowPreorder  *bool             `json:"allowPreorder,omitempty"`
+	Paid           *bool             `json:"paid,omitempty"`
+	// Converts this active reservation: the order takes its lines and the units they hold.
+	ReservationID *string `json:"reservationId,omitempty"`
+	// A retry with the same key returns the first result (replayed: true) instead of ordering twice.
+	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
+}
+
+type CreateOrderPayload struct {
+	Order *models.Order `json:"order,omitempty"`
+	// True when this is the stored result of an earlier request with the same idempotency key.
+	Replayed bool `json:"replayed"`
 }
 
 type CreateProductInput struct {
@@ -182,6 +216,32 @@ type DeleteWebhookInput struct {
 
 type DeleteWebhookPayload struct {
 	DeletedWebhookID string `json:"deletedWebhookId"`
+}
+
+// Which backorders and preorders to turn into stock: of one variant (by variantId or sku), at one location, or all.
+type FulfillBackordersInput struct {
+	VariantID  *string `json:"variantId,omitempty"`
+	Sku        *string `json:"sku,omitempty"`
+	LocationID *string `json:"locationId,omitempty"`
+}
+
+type FulfillBackordersPayload struct {
+	// The orders whose units turned into stock.
+	Orders []*models.Order `json:"orders"`
+	// How many units turned into stock.
+	Quantity int `json:"quantity"`
+}
+
+type FulfillOrderInput struct {
+	OrderID string `json:"orderId"`
+	// Units to ship per line; left out, everything that can ship now does.
+	Lines          []*OrderLineQuantityInput `json:"lines,omitempty"`
+	IdempotencyKey *string                   `json:"idempotencyKey,omitempty"`
+}
+
+type FulfillOrderPayload struct {
+	Order    *models.Order `json:"order,omitempty"`
+	Replayed bool          `json:"replayed"`
 }
 
 type InventoryConsistencyReport struct {
@@ -350,6 +410,48 @@ type MoveInventoryInput struct {
 type Mutation struct {
 }
 
+// A page of orders, newest first.
+type OrderConnection struct {
+	Edges    []*OrderEdge    `json:"edges"`
+	Nodes    []*models.Order `json:"nodes"`
+	PageInfo *PageInfo       `json:"pageInfo"`
+	// How many orders match the filter, across all pages.
+	TotalCount int `json:"totalCount"`
+}
+
+type OrderEdge struct {
+	Cursor string        `json:"cursor"`
+	Node   *models.Order `json:"node"`
+}
+
+// Narrows a listing of orders; the conditions given must all hold.
+type OrderFilter struct {
+	Ids []string `json:"ids,omitempty"`
+	// Any of these statuses.
+	Status    []models.OrderStatus `json:"status,omitempty"`
+	Reference *string              `json:"reference,omitempty"`
+	// Orders with a line of this SKU.
+	Sku *string `json:"sku,omitempty"`
+	// Orders with a line of this variant.
+	VariantID *string        `json:"variantId,omitempty"`
+	CreatedAt *DateTimeRange `json:"createdAt,omitempty"`
+	UpdatedAt *DateTimeRange `json:"updatedAt,omitempty"`
+}
+
+// One line of an order or reservation: a variant by `variantId` or `sku` (one of them), and a quantity.
+type OrderLineInput struct {
+	VariantID *string `json:"variantId,omitempty"`
+	Sku       *string `json:"sku,omitempty"`
+	// From 1 to 99999.
+	Quantity int `json:"quantity"`
+}
+
+// A line of an order and a number of its units.
+type OrderLineQuantityInput struct {
+	LineID   string `json:"lineId"`
+	Quantity int    `json:"quantity"`
+}
+
 // Relay pagination state of a connection.
 type PageInfo struct {
 	HasNextPage     bool    `json:"hasNextPage"`
@@ -425,6 +527,53 @@ type RedeliverWebhookPayload struct {
 	Delivery *webhooks.Delivery `json:"delivery"`
 }
 
+type ReleaseReservationInput struct {
+	ID string `json:"id"`
+}
+
+type ReleaseReservationPayload struct {
+	Reservation *models.Reservation `json:"reservation,omitempty"`
+}
+
+// A page of reservations, newest first.
+type ReservationConnection struct {
+	Edges    []*ReservationEdge    `json:"edges"`
+	Nodes    []*models.Reservation `json:"nodes"`
+	PageInfo *PageInfo             `json:"pageInfo"`
+	// How many reservations match the filter, across all pages.
+	TotalCount int `json:"totalCount"`
+}
+
+type ReservationEdge struct {
+	Cursor string              `json:"cursor"`
+	Node   *models.Reservation `json:"node"`
+}
+
+// Narrows a listing of reservations; the conditions given must all hold.
+type ReservationFilter struct {
+	Ids []string `json:"ids,omitempty"`
+	// Any of these statuses.
+	Status []models.ReservationStatus `json:"status,omitempty"`
+}
+
+// What reserveStock takes; allowBackorder and allowPreorder default to true
+// and work as for createOrder.
+type ReserveStockInput struct {
+	Reference        *string           `json:"reference,omitempty"`
+	InventoryModelID *string           `json:"inventoryModelId,omitempty"`
+	Lines            []*OrderLineInput `json:"lines"`
+	// How long the units are held: from 1 second to 7 days; 15 minutes by default.
+	TTLSeconds     *int    `json:"ttlSeconds,omitempty"`
+	AllowBackorder *bool   `json:"allowBackorder,omitempty"`
+	AllowPreorder  *bool   `json:"allowPreorder,omitempty"`
+	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
+}
+
+type ReserveStockPayload struct {
+	Reservation *models.Reservation `json:"reservation,omitempty"`
+	Replayed    bool                `json:"replayed"`
+}
+
 type ResumeWebhookInput struct {
 	ID string `json:"id"`
 }
@@ -443,6 +592,15 @@ type SetInventoryTrackingInput struct {
 type SetInventoryTrackingPayload struct {
 	// How many inventory items changed mode.
 	UpdatedItemCount int `json:"updatedItemCount"`
+}
+
+// What sourcingPreview takes: an order that is not placed.
+type SourcingPreviewInput struct {
+	InventoryModelID *string           `json:"inventoryModelId,omitempty"`
+	Lines            []*OrderLineInput `json:"lines"`
+	AllowBackorder   *bool             `json:"allowBackorder,omitempty"`
+	AllowPreorder    *bool             `json:"allowPreorder,omitempty"`
+	Paid             *bool             `json:"paid,omitempty"`
 }
 
 type StockEventConnection struct {
@@ -566,6 +724,21 @@ type UpdateLocationInput struct {
 
 type UpdateLocationPayload struct {
 	Location *models.Location `json:"location"`
+}
+
+// What updateOrder takes; allowBackorder and allowPreorder work as for createOrder.
+type UpdateOrderInput struct {
+	OrderID string `json:"orderId"`
+	// Each line's new quantity: more units are sourced as createOrder sources them, fewer are let go.
+	Lines          []*OrderLineQuantityInput `json:"lines"`
+	AllowBackorder *bool                     `json:"allowBackorder,omitempty"`
+	AllowPreorder  *bool                     `json:"allowPreorder,omitempty"`
+	IdempotencyKey *string                   `json:"idempotencyKey,omitempty"`
+}
+
+type UpdateOrderPayload struct {
+	Order    *models.Order `json:"order,omitempty"`
+	Replayed bool          `json:"replayed"`
 }
 
 type UpdateProductInput struct {

@@ -24,6 +24,7 @@ import (
 
 	"stockgraph/graph"
 	"stockgraph/graph/model"
+	"stockgraph/internal/api/relay"
 	"stockgraph/internal/apperr"
 	"stockgraph/internal/auth"
 	"stockgraph/internal/database"
@@ -263,6 +264,7 @@ func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 		if e, ok := apperr.As(err); ok {
 			gqlErr.Message = e.Message
 			gqlErr.Extensions = e.Extensions()
+			globalIDs(gqlErr.Extensions)
 			switch {
 			case e.Field != "":
 				qualify(ctx, gqlErr.Extensions)
@@ -296,6 +298,29 @@ func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 		gqlErr.Message = "internal error"
 		gqlErr.Extensions = map[string]any{"code": string(apperr.Internal)}
 		return gqlErr
+	}
+}
+
+// idKinds are the extensions that name objects: the domain puts their
+// database IDs there, clients get the global IDs they send back.
+var idKinds = map[string]relay.Kind{"variantId": relay.KindVariant, "locationId": relay.KindLocation}
+
+// globalIDs turns the object IDs in an error's extensions, and in those of
+// the errors it lists, into global IDs, so that every code (OUT_OF_STOCK,
+// NEGATIVE_STOCK) names objects the way the rest of the API does.
+func globalIDs(ext map[string]any) {
+	for key, kind := range idKinds {
+		switch id := ext[key].(type) {
+		case int64:
+			ext[key] = relay.ID(kind, id)
+		case int:
+			ext[key] = relay.ID(kind, int64(id))
+		}
+	}
+	if list, ok := ext["errors"].([]map[string]any); ok {
+		for _, e := range list {
+			globalIDs(e)
+		}
 	}
 }
 

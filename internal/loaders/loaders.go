@@ -20,6 +20,7 @@ import (
 	"stockgraph/internal/events"
 	"stockgraph/internal/inventory"
 	"stockgraph/internal/ledger"
+	"stockgraph/internal/orders"
 	"stockgraph/internal/page"
 	"stockgraph/internal/sourcing"
 	"stockgraph/models"
@@ -59,6 +60,12 @@ type Loaders struct {
 	StockEventByID     *dataloader.Loader[int64, models.StockEvent]
 	TokenNameByID      *dataloader.Loader[int64, string]
 	InventoryModelByID *dataloader.Loader[int64, models.InventoryModel]
+	OrderByID          *dataloader.Loader[int64, models.Order]
+	OrderByReservation *dataloader.Loader[int64, []models.Order]
+	ReservationByID    *dataloader.Loader[int64, models.Reservation]
+	LinesByOrder       *dataloader.Loader[int64, []models.OrderLine]
+	LinesByReservation *dataloader.Loader[int64, []models.OrderLine]
+	AllocationsByLine  *dataloader.Loader[int64, []models.Allocation]
 
 	// locations are loaded whole, once per operation until a write
 	// forgets them: a store has few, and every aggregate needs to know
@@ -124,7 +131,38 @@ func New(db *gorm.DB, storeID int64, wait time.Duration) *Loaders {
 	l.InventoryModelByID = newLoader(wait, byIDs(func(ctx context.Context, ids []int64) (map[int64]models.InventoryModel, error) {
 		return sourcing.InventoryModelsByIDs(ctx, db, storeID, ids)
 	}, "inventory model"))
+	l.newOrderLoaders(wait)
 	return l
+}
+
+// newOrderLoaders builds the loaders of orders, reservations, their lines
+// and allocations.
+func (l *Loaders) newOrderLoaders(wait time.Duration) {
+	db, storeID := l.db, l.storeID
+	l.OrderByID = newLoader(wait, byIDs(func(ctx context.Context, ids []int64) (map[int64]models.Order, error) {
+		return orders.OrdersByIDs(ctx, db, storeID, ids)
+	}, "order"))
+	// A reservation became one order at most: a list of zero or one.
+	l.OrderByReservation = newLoader(wait, listsByIDs(func(ctx context.Context, ids []int64) (map[int64][]models.Order, error) {
+		got, err := orders.OrdersByReservations(ctx, db, storeID, ids)
+		out := make(map[int64][]models.Order, len(got))
+		for id, o := range got {
+			out[id] = []models.Order{o}
+		}
+		return out, err
+	}))
+	l.ReservationByID = newLoader(wait, byIDs(func(ctx context.Context, ids []int64) (map[int64]models.Reservation, error) {
+		return orders.ReservationsByIDs(ctx, db, storeID, ids)
+	}, "reservation"))
+	l.LinesByOrder = newLoader(wait, listsByIDs(func(ctx context.Context, ids []int64) (map[int64][]models.OrderLine, error) {
+		return orders.LinesByOrders(ctx, db, storeID, ids)
+	}))
+	l.LinesByReservation = newLoader(wait, listsByIDs(func(ctx context.Context, ids []int64) (map[int64][]models.OrderLine, error) {
+		return orders.LinesByReservations(ctx, db, storeID, ids)
+	}))
+	l.AllocationsByLine = newLoader(wait, listsByIDs(func(ctx context.Context, ids []int64) (map[int64][]models.Allocation, error) {
+		return orders.AllocationsByLines(ctx, db, storeID, ids)
+	}))
 }
 
 // Locations returns all of the store's locations, highest priority first.
@@ -164,6 +202,12 @@ func (l *Loaders) ClearAll() {
 	l.StockEventByID.ClearAll()
 	l.TokenNameByID.ClearAll()
 	l.InventoryModelByID.ClearAll()
+	l.OrderByID.ClearAll()
+	l.OrderByReservation.ClearAll()
+	l.ReservationByID.ClearAll()
+	l.LinesByOrder.ClearAll()
+	l.LinesByReservation.ClearAll()
+	l.AllocationsByLine.ClearAll()
 	l.locations.Lock()
 	l.locations.rows, l.locations.loaded = nil, false
 	l.locations.Unlock()

@@ -23,6 +23,11 @@ var topics = []struct {
 	{"store/inventory/backorder_limit_reached", models.EventBackorderLimitReached},
 	{"store/inventory/preorder_limit_reached", models.EventPreorderLimitReached},
 	{"store/inventory/availability_changed", models.EventAvailabilityChanged},
+	{"store/inventory/allocated", models.EventAllocated},
+	{"store/inventory/backordered", models.EventBackordered},
+	{"store/inventory/preordered", models.EventPreordered},
+	{"store/inventory/released", models.EventReleased},
+	{"store/inventory/fulfilled", models.EventFulfilled},
 }
 
 // Topics lists every topic.

@@ -19,6 +19,11 @@ func TestTopicTable(t *testing.T) {
 		models.EventBackorderLimitReached: "store/inventory/backorder_limit_reached",
 		models.EventPreorderLimitReached:  "store/inventory/preorder_limit_reached",
 		models.EventAvailabilityChanged:   "store/inventory/availability_changed",
+		models.EventAllocated:             "store/inventory/allocated",
+		models.EventBackordered:           "store/inventory/backordered",
+		models.EventPreordered:            "store/inventory/preordered",
+		models.EventReleased:              "store/inventory/released",
+		models.EventFulfilled:             "store/inventory/fulfilled",
 	}
 	for _, typ := range models.StockEventTypes {
 		topic, ok := webhooks.TopicOf(typ)

@@ -26,11 +26,15 @@ const (
 	KindWebhookDelivery Kind = "WebhookDelivery"
 	KindInventoryModel  Kind = "InventoryModel"
 	KindStockLevel      Kind = "StockLevel"
+	KindOrder           Kind = "Order"
+	KindOrderLine       Kind = "OrderLine"
+	KindReservation     Kind = "Reservation"
 )
 
 var kinds = map[Kind]bool{
 	KindStore: true, KindLocation: true, KindProduct: true, KindVariant: true, KindInventoryItem: true, KindMovement: true,
 	KindStockEvent: true, KindWebhook: true, KindWebhookDelivery: true, KindInventoryModel: true, KindStockLevel: true,
+	KindOrder: true, KindOrderLine: true, KindReservation: true,
 }
 
 // ID encodes an object's global ID. Clients treat it as opaque; it is the
