@@ -12,11 +12,9 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/http/httptest"
 	"os"
 	"time"
 
-	"stockgraph/internal/api"
 	"stockgraph/internal/database"
 	"stockgraph/internal/inventory"
 	"stockgraph/internal/ledger"
@@ -70,30 +68,23 @@ func RunOrders(ctx context.Context, db *database.DB, o OrderOptions, progress io
 	if err != nil {
 		return rep, err
 	}
-	srv := httptest.NewServer(api.NewHandler(api.Config{DB: db}))
-	defer srv.Close()
-	w.client.URL = srv.URL + "/graphql"
+	defer serveAPI(db, w.client)()
 	if rep.LedgerBefore, err = ledger.Inconsistencies(ctx, db.DB, w.store); err != nil {
 		return rep, err
 	}
-	for _, workload := range []string{Spread, Hot} {
-		for k, n := range o.Clients {
-			skus := w.spread
-			if workload == Hot {
-				skus = w.hot[k : k+1]
-			}
-			res, err := w.measure(ctx, workload, n, skus, o)
-			if err != nil {
-				return rep, err
-			}
-			rep.Results = append(rep.Results, res)
+	rep.Results, err = eachRun(o.Clients, func(workload string, k, n int) (OrderResult, error) {
+		if workload == Hot {
+			return w.measure(ctx, workload, n, w.hot[k:k+1], o)
 		}
+		return w.measure(ctx, workload, n, w.spread, o)
+	})
+	if err != nil {
+		return rep, err
 	}
 	if err := w.runPgbench(ctx, o, &rep); err != nil {
 		return rep, err
 	}
-	w.say("checking the ledger of store %q", rep.StoreHandle)
-	rep.LedgerAfter, err = ledger.Inconsistencies(ctx, db.DB, w.store)
+	rep.LedgerAfter, err = checkLedger(ctx, db, w.progressLog, rep.StoreHandle, w.store)
 	return rep, err
 }
 
@@ -117,7 +108,7 @@ const SingleRowUpdate = "UPDATE pgbench_accounts SET abalance = abalance + 1 WHE
 // runPgbench initialises the pgbench database and runs its TPC-B-like
 // transaction and the single-row update with each client count.
 func (w *orderRun) runPgbench(ctx context.Context, o OrderOptions, rep *OrderReport) error {
-	script, err := os.CreateTemp("", "stockgraph-single-row-*.sql")
+	script, err := os.CreateTemp("", "stockgraph-single-row-update-*.sql")
 	if err != nil {
 		return fmt.Errorf("write the pgbench script: %w", err)
 	}
@@ -132,10 +123,10 @@ func (w *orderRun) runPgbench(ctx context.Context, o OrderOptions, rep *OrderRep
 		return err
 	}
 	for _, n := range o.Clients {
-		if rep.PgbenchTPS[n], err = o.Pgbench.tps(ctx, n, o.Duration, "", w.progressLog); err != nil {
+		if rep.PgbenchTPS[n], err = o.Pgbench.tps(ctx, n, o.Duration, pgbenchScript{}, w.progressLog); err != nil {
 			return err
 		}
-		if rep.SingleRowTPS[n], err = o.Pgbench.tps(ctx, n, o.Duration, script.Name(), w.progressLog); err != nil {
+		if rep.SingleRowTPS[n], err = o.Pgbench.tps(ctx, n, o.Duration, pgbenchScript{"single-row update", script.Name()}, w.progressLog); err != nil {
 			return err
 		}
 	}

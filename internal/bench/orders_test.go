@@ -1,16 +1,12 @@
 package bench
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"os"
 	"strings"
 	"testing"
 	"time"
-
-	"stockgraph/internal/database"
-	"stockgraph/internal/testsupport/testdb"
 )
 
 // TestRunOrdersSmall runs the orders benchmark at its smallest: 2
@@ -18,12 +14,7 @@ import (
 // scale 1. Every check must pass, the hot SKU must sell out exactly, and
 // every figure must be positive; no timing is asserted.
 func TestRunOrdersSmall(t *testing.T) {
-	url := testdb.MustCreate(t)
-	db, err := database.Open(context.Background(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db, url := openDB(t)
 	pg := PgbenchOptions{DatabaseURL: url, Database: fmt.Sprintf("bench_orders_test_%d", os.Getpid()), Scale: 1}
 	t.Cleanup(func() { db.Exec(`DROP DATABASE IF EXISTS "` + pg.Database + `"`) })
 	rep, err := RunOrders(t.Context(), db, OrderOptions{Clients: []int{2}, Duration: time.Second, SKUs: 20, HotStock: 5, Pgbench: pg}, io.Discard)

@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -60,7 +59,7 @@ func (w *writeRun) runPgbench(ctx context.Context, o WriteOptions, rep *WriteRep
 		return err
 	}
 	for _, n := range o.Clients {
-		tps, err := o.Pgbench.tps(ctx, n, o.Duration, "", &w.progressLog)
+		tps, err := o.Pgbench.tps(ctx, n, o.Duration, pgbenchScript{}, &w.progressLog)
 		if err != nil {
 			return err
 		}
@@ -80,14 +79,17 @@ func (o PgbenchOptions) prepare(ctx context.Context, db *database.DB, p *progres
 	return err
 }
 
+// pgbenchScript is a pgbench script file and what to call it; the zero
+// value is the builtin TPC-B-like transaction.
+type pgbenchScript struct{ Name, Path string }
+
 // tps runs pgbench with n clients for d (whole seconds, at least one) and
-// returns its transactions per second: of the script file when script is
-// a path, else of the builtin TPC-B-like transaction.
-func (o PgbenchOptions) tps(ctx context.Context, n int, d time.Duration, script string, p *progressLog) (float64, error) {
+// returns the script's transactions per second.
+func (o PgbenchOptions) tps(ctx context.Context, n int, d time.Duration, script pgbenchScript, p *progressLog) (float64, error) {
 	secs := max(1, int(d.Round(time.Second)/time.Second))
 	what, args := "TPC-B-like", []string{"-n", "-c", strconv.Itoa(n), "-j", strconv.Itoa(min(2, n)), "-T", strconv.Itoa(secs)}
-	if script != "" {
-		what, args = "script "+filepath.Base(script), append(args, "-f", script)
+	if script.Path != "" {
+		what, args = script.Name, append(args, "-f", script.Path)
 	}
 	p.sayStep("pgbench %s: %d clients for %ds…", what, n, secs)
 	out, err := o.run(ctx, args...)

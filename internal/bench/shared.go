@@ -9,12 +9,15 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"sync"
 	"time"
 
+	"stockgraph/internal/api"
 	"stockgraph/internal/auth"
 	"stockgraph/internal/database"
+	"stockgraph/internal/ledger"
 	"stockgraph/internal/seed"
 )
 
@@ -111,4 +114,35 @@ func validateClients(name string, clients []int, d time.Duration) error {
 		return fmt.Errorf("bench %s: the duration must be at least 1s, got %s", name, d)
 	}
 	return nil
+}
+
+// eachRun calls measure for each workload, spread then hot, with each
+// client count (k is its index), and collects the results.
+func eachRun[R any](clients []int, measure func(workload string, k, n int) (R, error)) ([]R, error) {
+	var results []R
+	for _, workload := range []string{Spread, Hot} {
+		for k, n := range clients {
+			res, err := measure(workload, k, n)
+			if err != nil {
+				return results, err
+			}
+			results = append(results, res)
+		}
+	}
+	return results, nil
+}
+
+// checkLedger lists the items of the store whose levels the ledger does
+// not explain, after a benchmark's runs.
+func checkLedger(ctx context.Context, db *database.DB, p *progressLog, handle string, storeID int64) ([]ledger.Mismatch, error) {
+	p.say("checking the ledger of store %q", handle)
+	return ledger.Inconsistencies(ctx, db.DB, storeID)
+}
+
+// serveAPI serves the API on a loopback port and points c at it; the
+// returned func stops the server.
+func serveAPI(db *database.DB, c *Client) func() {
+	srv := httptest.NewServer(api.NewHandler(api.Config{DB: db}))
+	c.URL = srv.URL + "/graphql"
+	return srv.Close
 }

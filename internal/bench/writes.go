@@ -11,12 +11,10 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net/http/httptest"
 	"slices"
 	"sync/atomic"
 	"time"
 
-	"stockgraph/internal/api"
 	"stockgraph/internal/api/relay"
 	"stockgraph/internal/auth"
 	"stockgraph/internal/database"
@@ -101,30 +99,23 @@ func RunWrites(ctx context.Context, db *database.DB, o WriteOptions, progress io
 	if err != nil {
 		return rep, err
 	}
-	srv := httptest.NewServer(api.NewHandler(api.Config{DB: db}))
-	defer srv.Close()
-	w.client.URL = srv.URL + "/graphql"
+	defer serveAPI(db, w.client)()
 	if rep.LedgerBefore, err = ledger.Inconsistencies(ctx, db.DB, w.storeID); err != nil {
 		return rep, err
 	}
-	for _, workload := range []string{Spread, Hot} {
-		set := targets
+	rep.Results, err = eachRun(o.Clients, func(workload string, _, n int) (WriteResult, error) {
 		if workload == Hot {
-			set = targets[:1]
+			return w.measure(ctx, workload, n, targets[:1], o.Duration)
 		}
-		for _, n := range o.Clients {
-			res, err := w.measure(ctx, workload, n, set, o.Duration)
-			if err != nil {
-				return rep, err
-			}
-			rep.Results = append(rep.Results, res)
-		}
+		return w.measure(ctx, workload, n, targets, o.Duration)
+	})
+	if err != nil {
+		return rep, err
 	}
 	if err := w.runPgbench(ctx, o, &rep); err != nil {
 		return rep, err
 	}
-	w.say("checking the ledger of store %q", rep.StoreHandle)
-	rep.LedgerAfter, err = ledger.Inconsistencies(ctx, db.DB, w.storeID)
+	rep.LedgerAfter, err = checkLedger(ctx, db, &w.progressLog, rep.StoreHandle, w.storeID)
 	return rep, err
 }
 
