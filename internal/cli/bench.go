@@ -88,7 +88,7 @@ levels and the ledger disagree afterwards.`,
 func benchOrders() *cobra.Command {
 	o := bench.OrderOptions{}
 	cmd := &cobra.Command{
-		Use:   "orders [--clients 32] [--duration 10s] [--skus 1000] [--hot-stock 2000]",
+		Use:   "orders [--clients 32] [--duration 10s] [--skus 1000] [--hot-stock 500]",
 		Short: "Orders per second through HTTP, next to pgbench's TPS, with the zero-oversell check",
 		Long: `Seed a fresh store whose default inventory model ships from two locations, then
 place orders of one unit through HTTP (createOrder) from each client count: to a
@@ -109,7 +109,7 @@ disagrees with the stored levels.`,
 	f.IntSliceVar(&o.Clients, "clients", []int{32}, "comma-separated concurrent client counts")
 	f.DurationVar(&o.Duration, "duration", 10*time.Second, "how long each workload, client count and pgbench run lasts")
 	f.IntVar(&o.SKUs, "skus", 1000, "SKUs of the spread workload, each stocked with plenty")
-	f.IntVar(&o.HotStock, "hot-stock", 2000, "units of the hot SKU (no backorders): the hot run sells them out")
+	f.IntVar(&o.HotStock, "hot-stock", 500, "units of the hot SKU (no backorders): the hot run sells them out")
 	pgbenchFlags(cmd, &o.Pgbench)
 	return cmd
 }
