@@ -42,11 +42,10 @@ func prepareOrders(ctx context.Context, db *database.DB, o OrderOptions, progres
 	if err != nil {
 		return nil, err
 	}
-	w.client = client
+	w.store, w.client = storeID, client
 	if w.actor.Store, err = catalog.StoreByHandle(db.DB, rep.StoreHandle); err != nil {
 		return nil, err
 	}
-	w.store = storeID
 	if err := w.rankLocations(ctx); err != nil {
 		return nil, err
 	}
