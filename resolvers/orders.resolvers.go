@@ -297,6 +297,9 @@ func (r *storeResolver) Orders(ctx context.Context, obj *models.Store, filter *m
 	if err != nil {
 		return nil, err
 	}
+	if err := primeOrderPage(ctx, p.Items); err != nil {
+		return nil, err
+	}
 	return orderConnection(p), nil
 }
 

@@ -107,3 +107,32 @@ func strArg(v any) *string {
 	}
 	return nil
 }
+
+// The types a page of orders is planned by.
+const (
+	typeOrder      = "Order"
+	typeOrderLine  = "OrderLine"
+	typeAllocation = "Allocation"
+)
+
+// lineTotalFields are OrderLine's fields computed from its allocations.
+var lineTotalFields = map[string]bool{"quantityAllocated": true, "quantityBackordered": true, "quantityPreordered": true, "onHold": true}
+
+// primeOrderPage tells the loaders what the query selects below a page of
+// orders: their lines, and the lines' allocations and variants.
+func primeOrderPage(ctx context.Context, orders []models.Order) error {
+	op := graphql.GetOperationContext(ctx)
+	var needs loaders.OrderPageNeeds
+	for _, lines := range ofType(nodeFields(op, graphql.GetFieldContext(ctx).Field, typeOrder), typeOrderLine) {
+		needs.Lines = true
+		for _, f := range subfields(op, lines) {
+			needs.Allocations = needs.Allocations || typeOf(f) == typeAllocation || lineTotalFields[f.Name]
+			needs.Variants = needs.Variants || typeOf(f) == typeVariant
+		}
+	}
+	ids := make([]int64, len(orders))
+	for i, o := range orders {
+		ids[i] = o.ID
+	}
+	return loaders.For(ctx).PrimeOrders(ctx, ids, needs)
+}

@@ -129,7 +129,8 @@ func TestOrderErrors(t *testing.T) {
 		{"reserveStock beyond stock", f.token, reserve, map[string]any{"lines": lines("sku-1", 99)}, "OUT_OF_STOCK", "input.lines[0].quantity"},
 		{"releaseReservation twice", f.token, release, map[string]any{"id": released}, "RESERVATION_ENDED", ""},
 		{"releaseReservation of none", f.token, release, map[string]any{"id": relay.ID(relay.KindReservation, 99999)}, "NOT_FOUND", ""},
-		{"fulfillBackorders of no variant", f.token, fill, map[string]any{"sku": "nope"}, "NOT_FOUND", ""},
+		{"fulfillBackorders of no variant", f.token, fill, map[string]any{"sku": "nope"}, "NOT_FOUND", "input.sku"},
+		{"fulfillBackorders of no variant ID", f.token, fill, map[string]any{"variantId": relay.ID(relay.KindVariant, 99999)}, "NOT_FOUND", "input.variantId"},
 		{"fulfillBackorders without write_inventory", readOnly, fill, map[string]any{}, "FORBIDDEN", ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {

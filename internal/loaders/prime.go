@@ -7,6 +7,7 @@ import (
 
 	"stockgraph/internal/catalog"
 	"stockgraph/internal/inventory"
+	"stockgraph/internal/orders"
 	"stockgraph/internal/page"
 	"stockgraph/models"
 )
@@ -92,4 +93,68 @@ func (l *Loaders) itemsOfVariants(ctx context.Context, productItems map[int64][]
 		}
 	}
 	return byVariant, nil
+}
+
+// OrderPageNeeds says what a query selects below a page of orders.
+type OrderPageNeeds struct {
+	Lines       bool
+	Allocations bool // a line's allocations or its totals
+	Variants    bool
+}
+
+// PrimeOrders fetches what a page of orders needs, one statement per
+// relation, and primes the loaders with it: the lines of all the orders,
+// then the allocations and variants of all their lines. Left to the
+// fields (or to LoadMany, whose keys may straddle the loader's wait),
+// forty lines' keys can split a batch under load.
+func (l *Loaders) PrimeOrders(ctx context.Context, orderIDs []int64, needs OrderPageNeeds) error {
+	if !needs.Lines || len(orderIDs) == 0 {
+		return nil
+	}
+	lines, err := orders.LinesByOrders(ctx, l.db, l.storeID, orderIDs)
+	if err != nil {
+		return err
+	}
+	var lineIDs, variantIDs []int64
+	for _, id := range orderIDs {
+		l.LinesByOrder.Prime(ctx, id, lines[id])
+		for _, line := range lines[id] {
+			lineIDs = append(lineIDs, line.ID)
+			variantIDs = append(variantIDs, line.VariantID)
+		}
+	}
+	if len(lineIDs) == 0 {
+		return nil
+	}
+	var (
+		g        errgroup.Group
+		allocs   map[int64][]models.Allocation
+		variants map[int64]models.Variant
+	)
+	if needs.Allocations {
+		g.Go(func() (err error) {
+			allocs, err = orders.AllocationsByLines(ctx, l.db, l.storeID, lineIDs)
+			return err
+		})
+	}
+	if needs.Variants {
+		g.Go(func() (err error) {
+			variants, err = catalog.VariantsByIDs(ctx, l.db, l.storeID, variantIDs)
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	for _, id := range lineIDs {
+		if needs.Allocations {
+			l.AllocationsByLine.Prime(ctx, id, allocs[id])
+		}
+	}
+	// A deleted variant is left to its loader, which reports NOT_FOUND:
+	// the line's variant is null.
+	for id, v := range variants {
+		l.VariantByID.Prime(ctx, id, v)
+	}
+	return nil
 }

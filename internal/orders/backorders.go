@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 
 	"gorm.io/gorm"
 
@@ -63,7 +64,10 @@ func fillBackorders(ctx context.Context, tx *gorm.DB, actor inventory.Actor, in 
 		return Filled{}, err
 	}
 	if errs := sale.Errors(); len(errs) > 0 {
-		return Filled{}, apperr.New(errs[0].Code, "%s", errs[0].Message).WithField("variant")
+		// The sale names lines ("line 0: …" at lines.sku); this input
+		// names one variant by its own variantId or sku field.
+		e := errs[0]
+		return Filled{}, apperr.New(e.Code, "%s", strings.TrimPrefix(e.Message, "line 0: ")).WithField(strings.TrimPrefix(e.Field, "lines."))
 	}
 	variantID, _, _ := sale.Variant(0)
 	candidates, err := waitingAllocations(ctx, tx, actor.Store.ID, variantID, in.LocationID, nil)
