@@ -16,7 +16,11 @@ import (
 func TestRunOrdersSmall(t *testing.T) {
 	db, url := openDB(t)
 	pg := PgbenchOptions{DatabaseURL: url, Database: fmt.Sprintf("bench_orders_test_%d", os.Getpid()), Scale: 1}
-	t.Cleanup(func() { db.Exec(`DROP DATABASE IF EXISTS "` + pg.Database + `"`) })
+	t.Cleanup(func() {
+		if err := db.Exec(`DROP DATABASE IF EXISTS "` + pg.Database + `"`).Error; err != nil {
+			t.Errorf("drop the pgbench database: %v", err)
+		}
+	})
 	rep, err := RunOrders(t.Context(), db, OrderOptions{Clients: []int{2}, Duration: time.Second, SKUs: 20, HotStock: 5, Pgbench: pg}, io.Discard)
 	if err != nil {
 		t.Fatalf("RunOrders: %v", err)
