@@ -92,6 +92,7 @@ bench: build
 	@$(BIN) migrate
 	$(BIN) bench --products 100 --variants 10 --locations 5 --requests 300 --clients 4
 	$(BIN) bench writes --clients 8,32 --duration 10s
+	$(BIN) bench orders --clients 32 --duration 10s --skus 1000
 	$(BIN) bench events --subscribers 100 --writers 8 --duration 10s
 	$(GO) test -run '^$$' -bench . -benchtime 50x ./internal/api/...
 	$(GO) test -run '^$$' -bench Deliveries -benchtime 5000x ./internal/webhooks/

@@ -12,7 +12,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"slices"
 	"sync"
 	"time"
 
@@ -35,8 +34,8 @@ type Options struct {
 // Report is what one run measured.
 type Report struct {
 	Options
-	Total                time.Duration
-	P50, P95, P99, Max   time.Duration
+	Total time.Duration
+	Percentiles
 	RequestsPerSecond    float64
 	StatementsPerRequest float64
 	ResponseBytes        int
@@ -108,9 +107,7 @@ func Run(ctx context.Context, db *database.DB, o Options, progress io.Writer) (R
 		return rep, firstErr
 	}
 	rep.StatementsPerRequest = float64(db.Statements()-before) / float64(o.Requests)
-	slices.Sort(latencies)
-	pct := func(p float64) time.Duration { return latencies[min(len(latencies)-1, int(p*float64(len(latencies))))] }
-	rep.P50, rep.P95, rep.P99, rep.Max = pct(0.50), pct(0.95), pct(0.99), latencies[len(latencies)-1]
+	rep.Percentiles = percentilesOf(latencies)
 	rep.RequestsPerSecond = float64(o.Requests) / rep.Total.Seconds()
 	return rep, nil
 }

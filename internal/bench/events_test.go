@@ -13,12 +13,7 @@ import (
 // TestRunEventsSmall runs the events benchmark at its smallest: every
 // subscriber on both replicas must receive every committed adjustment.
 func TestRunEventsSmall(t *testing.T) {
-	url := testdb.MustCreate(t)
-	db, err := database.Open(context.Background(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db, url := openDB(t)
 	rep, err := RunEvents(t.Context(), db, EventOptions{Subscribers: 4, Writers: 2, Duration: time.Second, Items: 10, DatabaseURL: url}, io.Discard)
 	if err != nil {
 		t.Fatalf("RunEvents: %v", err)
@@ -46,4 +41,17 @@ func TestEventOptionsValidate(t *testing.T) {
 			t.Errorf("validate(%+v) = nil, want an error", o)
 		}
 	}
+}
+
+// openDB opens a fresh database, closed when the test ends, and returns
+// it with its URL.
+func openDB(t *testing.T) (*database.DB, string) {
+	t.Helper()
+	url := testdb.MustCreate(t)
+	db, err := database.Open(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db, url
 }

@@ -55,29 +55,53 @@ func (o PgbenchOptions) binary() (string, error) {
 // runPgbench creates and initialises the pgbench database, then runs
 // pgbench with each client count and records its TPS in rep.
 func (w *writeRun) runPgbench(ctx context.Context, o WriteOptions, rep *WriteReport) error {
-	p := o.Pgbench
-	if err := ensureDatabase(ctx, w.db, p.Database); err != nil {
+	if err := o.Pgbench.prepare(ctx, w.db, &w.progressLog); err != nil {
 		return err
 	}
-	w.sayStep("pgbench: initialising database %q at scale %d…", p.Database, p.Scale)
-	if _, err := p.run(ctx, "-i", "-q", "-s", strconv.Itoa(p.Scale)); err != nil {
-		return err
-	}
-	secs := max(1, int(o.Duration.Round(time.Second)/time.Second))
 	for _, n := range o.Clients {
-		w.sayStep("pgbench: %d clients for %ds…", n, secs)
-		out, err := p.run(ctx, "-n", "-c", strconv.Itoa(n), "-j", strconv.Itoa(min(2, n)), "-T", strconv.Itoa(secs))
+		tps, err := o.Pgbench.tps(ctx, n, o.Duration, pgbenchScript{}, &w.progressLog)
 		if err != nil {
 			return err
 		}
-		tps, err := ParsePgbenchTPS(out)
-		if err != nil {
-			return fmt.Errorf("pgbench with %d clients: %w", n, err)
-		}
 		rep.PgbenchTPS[n] = tps
-		w.say("      %.1f TPS", tps)
 	}
 	return nil
+}
+
+// prepare creates the pgbench database when missing and initialises it
+// at the scale.
+func (o PgbenchOptions) prepare(ctx context.Context, db *database.DB, p *progressLog) error {
+	if err := ensureDatabase(ctx, db, o.Database); err != nil {
+		return err
+	}
+	p.sayStep("pgbench: initialising database %q at scale %d…", o.Database, o.Scale)
+	_, err := o.run(ctx, "-i", "-q", "-s", strconv.Itoa(o.Scale))
+	return err
+}
+
+// pgbenchScript is a pgbench script file and what to call it; the zero
+// value is the builtin TPC-B-like transaction.
+type pgbenchScript struct{ Name, Path string }
+
+// tps runs pgbench with n clients for d (whole seconds, at least one) and
+// returns the script's transactions per second.
+func (o PgbenchOptions) tps(ctx context.Context, n int, d time.Duration, script pgbenchScript, p *progressLog) (float64, error) {
+	secs := max(1, int(d.Round(time.Second)/time.Second))
+	what, args := "TPC-B-like", []string{"-n", "-c", strconv.Itoa(n), "-j", strconv.Itoa(min(2, n)), "-T", strconv.Itoa(secs)}
+	if script.Path != "" {
+		what, args = script.Name, append(args, "-f", script.Path)
+	}
+	p.sayStep("pgbench %s: %d clients for %ds…", what, n, secs)
+	out, err := o.run(ctx, args...)
+	if err != nil {
+		return 0, err
+	}
+	tps, err := ParsePgbenchTPS(out)
+	if err != nil {
+		return 0, fmt.Errorf("pgbench %s with %d clients: %w", what, n, err)
+	}
+	p.say("      %.1f TPS", tps)
+	return tps, nil
 }
 
 // ensureDatabase creates the database name when the server lacks it.

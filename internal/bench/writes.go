@@ -8,23 +8,17 @@ package bench
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net/http"
-	"net/http/httptest"
 	"slices"
-	"sync"
 	"sync/atomic"
 	"time"
 
-	"stockgraph/internal/api"
 	"stockgraph/internal/api/relay"
 	"stockgraph/internal/auth"
 	"stockgraph/internal/database"
 	"stockgraph/internal/ledger"
-	"stockgraph/internal/seed"
 )
 
 // The write workloads.
@@ -50,14 +44,14 @@ type Target struct {
 
 // WriteResult is what one workload measured with one client count.
 type WriteResult struct {
-	Workload             string
-	Clients              int
-	Requests             int // requests that succeeded
-	Errors               int
-	FirstError           error
-	Elapsed              time.Duration
-	RequestsPerSecond    float64
-	P50, P95, P99        time.Duration
+	Workload          string
+	Clients           int
+	Requests          int // requests that succeeded
+	Errors            int
+	FirstError        error
+	Elapsed           time.Duration
+	RequestsPerSecond float64
+	Percentiles
 	StatementsPerRequest float64
 	Check                LevelCheck
 }
@@ -85,12 +79,10 @@ type WriteReport struct {
 
 // writeRun is the state shared by the runs of one benchmark.
 type writeRun struct {
-	db       *database.DB
-	client   *Client
-	storeID  int64
-	progress io.Writer
-	steps    int
-	step     int
+	progressLog
+	db      *database.DB
+	client  *Client
+	storeID int64
 }
 
 // RunWrites seeds (once) a store with o.Items items at one location,
@@ -107,42 +99,31 @@ func RunWrites(ctx context.Context, db *database.DB, o WriteOptions, progress io
 	if err != nil {
 		return rep, err
 	}
-	srv := httptest.NewServer(api.NewHandler(api.Config{DB: db}))
-	defer srv.Close()
-	w.client.URL = srv.URL + "/graphql"
+	defer serveAPI(db, w.client)()
 	if rep.LedgerBefore, err = ledger.Inconsistencies(ctx, db.DB, w.storeID); err != nil {
 		return rep, err
 	}
-	for _, workload := range []string{Spread, Hot} {
-		set := targets
+	rep.Results, err = eachRun(o.Clients, func(workload string, _, n int) (WriteResult, error) {
 		if workload == Hot {
-			set = targets[:1]
+			return w.measure(ctx, workload, n, targets[:1], o.Duration)
 		}
-		for _, n := range o.Clients {
-			res, err := w.measure(ctx, workload, n, set, o.Duration)
-			if err != nil {
-				return rep, err
-			}
-			rep.Results = append(rep.Results, res)
-		}
+		return w.measure(ctx, workload, n, targets, o.Duration)
+	})
+	if err != nil {
+		return rep, err
 	}
 	if err := w.runPgbench(ctx, o, &rep); err != nil {
 		return rep, err
 	}
-	w.say("checking the ledger of store %q", rep.StoreHandle)
-	rep.LedgerAfter, err = ledger.Inconsistencies(ctx, db.DB, w.storeID)
+	rep.LedgerAfter, err = checkLedger(ctx, db, &w.progressLog, rep.StoreHandle, w.storeID)
 	return rep, err
 }
 
 func (o WriteOptions) validate() error {
-	switch {
-	case len(o.Clients) == 0:
-		return errors.New("bench writes: give at least one client count")
-	case slices.Min(o.Clients) < 1 || slices.Max(o.Clients) > 1000:
-		return fmt.Errorf("bench writes: client counts must be between 1 and 1000, got %v", o.Clients)
-	case o.Duration < time.Second:
-		return fmt.Errorf("bench writes: the duration must be at least 1s, got %s", o.Duration)
-	case o.Items < 1 || o.Items > 100000:
+	if err := validateClients("writes", o.Clients, o.Duration); err != nil {
+		return err
+	}
+	if o.Items < 1 || o.Items > 100000 {
 		return fmt.Errorf("bench writes: items must be between 1 and 100000, got %d", o.Items)
 	}
 	return nil
@@ -154,36 +135,18 @@ func prepareWrites(ctx context.Context, db *database.DB, o WriteOptions, progres
 	if _, err := o.Pgbench.binary(); err != nil {
 		return nil, nil, err
 	}
-	w := &writeRun{db: db, progress: progress, steps: 2*len(o.Clients) + 1 + len(o.Clients)}
-	products, variants := o.Items, 1
-	if o.Items%10 == 0 {
-		products, variants = o.Items/10, 10
-	}
+	w := &writeRun{db: db, progressLog: progressLog{out: progress, steps: 2*len(o.Clients) + 1 + len(o.Clients)}}
 	rep.StoreHandle = fmt.Sprintf("bench-writes-%d", o.Items)
-	w.say("preparing store %q (%d products × %d variants at one location)", rep.StoreHandle, products, variants)
-	res, err := seed.Run(ctx, db.DB, seed.Options{StoreHandle: rep.StoreHandle, Products: products, Variants: variants, Locations: 1, Progress: progress})
+	var err error
+	w.storeID, w.client, err = benchStore(ctx, db, rep.StoreHandle, o.Items, 1, slices.Max(o.Clients), &w.progressLog, auth.ReadInventory, auth.WriteInventory)
 	if err != nil {
-		return nil, nil, fmt.Errorf("seed the write benchmark store: %w", err)
+		return nil, nil, err
 	}
-	w.storeID = res.Store.ID
-	token, err := auth.CreateToken(ctx, db.DB, w.storeID, "bench writes", []auth.Scope{auth.ReadInventory, auth.WriteInventory})
-	if err != nil {
-		return nil, nil, fmt.Errorf("create the benchmark token: %w", err)
-	}
-	w.client = &Client{Token: token, HTTP: pooledHTTPClient(slices.Max(o.Clients))}
 	targets, err := loadTargets(ctx, db, w.storeID, o.Items)
 	if err != nil {
 		return nil, nil, err
 	}
 	return w, targets, nil
-}
-
-// pooledHTTPClient keeps a connection per client open; the default
-// transport keeps only two idle connections per host.
-func pooledHTTPClient(clients int) *http.Client {
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.MaxIdleConns, tr.MaxIdleConnsPerHost = clients+4, clients+4
-	return &http.Client{Transport: tr, Timeout: time.Minute}
 }
 
 // loadTargets returns up to n items of the store, lowest ID first.
@@ -202,17 +165,6 @@ func loadTargets(ctx context.Context, db *database.DB, storeID int64, n int) ([]
 		targets[i] = Target{ItemID: r.ID, VariantGID: relay.ID(relay.KindVariant, r.VariantID), LocationID: relay.ID(relay.KindLocation, r.LocationID)}
 	}
 	return targets, nil
-}
-
-// say writes a progress line.
-func (w *writeRun) say(format string, args ...any) {
-	fmt.Fprintf(w.progress, format+"\n", args...)
-}
-
-// sayStep writes a numbered progress line.
-func (w *writeRun) sayStep(format string, args ...any) {
-	w.step++
-	w.say(fmt.Sprintf("[%d/%d] ", w.step, w.steps)+format, args...)
 }
 
 // measure runs one workload with n clients for d and checks the levels of
@@ -270,30 +222,18 @@ func (w *writeRun) warmUp(ctx context.Context, t Target) error {
 // below where it found it and a finished run changes nothing. It returns
 // every request's latency and the sum of the deltas that were applied.
 func (w *writeRun) drive(ctx context.Context, n int, targets []Target, d time.Duration, res *WriteResult) ([]time.Duration, int64) {
-	var (
-		wg      sync.WaitGroup
-		mu      sync.Mutex
-		all     []time.Duration
-		applied atomic.Int64
-	)
-	start := time.Now()
-	deadline := start.Add(d)
-	for range n {
-		wg.Go(func() {
-			c := clientRun{}
-			c.loop(ctx, w.client, targets, deadline, &applied)
-			mu.Lock()
-			defer mu.Unlock()
-			all = append(all, c.latencies...)
-			res.Requests += c.ok
-			res.Errors += c.errors
-			if res.FirstError == nil {
-				res.FirstError = c.firstErr
-			}
-		})
+	var applied atomic.Int64
+	runs := make([]clientRun, n)
+	res.Elapsed = runClients(ctx, n, d, func(i int) { runs[i].pair(ctx, w.client, targets, &applied) })
+	var all []time.Duration
+	for _, c := range runs {
+		all = append(all, c.latencies...)
+		res.Requests += c.ok
+		res.Errors += c.errors
+		if res.FirstError == nil {
+			res.FirstError = c.firstErr
+		}
 	}
-	wg.Wait()
-	res.Elapsed = time.Since(start)
 	return all, applied.Load()
 }
 
@@ -304,24 +244,22 @@ type clientRun struct {
 	firstErr   error
 }
 
-// loop sends +1/−1 pairs until the deadline; a failed +1 skips its −1.
-func (c *clientRun) loop(ctx context.Context, client *Client, targets []Target, deadline time.Time, applied *atomic.Int64) {
-	for time.Now().Before(deadline) && ctx.Err() == nil {
-		t := targets[rand.IntN(len(targets))]
-		for _, q := range []int{1, -1} {
-			begin := time.Now()
-			err := adjustRelative(ctx, client, t, q)
-			c.latencies = append(c.latencies, time.Since(begin))
-			if err != nil {
-				c.errors++
-				if c.firstErr == nil {
-					c.firstErr = err
-				}
-				break
+// pair sends a +1/−1 pair to a random target; a failed +1 skips its −1.
+func (c *clientRun) pair(ctx context.Context, client *Client, targets []Target, applied *atomic.Int64) {
+	t := targets[rand.IntN(len(targets))]
+	for _, q := range []int{1, -1} {
+		begin := time.Now()
+		err := adjustRelative(ctx, client, t, q)
+		c.latencies = append(c.latencies, time.Since(begin))
+		if err != nil {
+			c.errors++
+			if c.firstErr == nil {
+				c.firstErr = err
 			}
-			c.ok++
-			applied.Add(int64(q))
+			return
 		}
+		c.ok++
+		applied.Add(int64(q))
 	}
 }
 
@@ -330,8 +268,6 @@ func (r *WriteResult) summarise(lat []time.Duration) {
 	if len(lat) == 0 {
 		return
 	}
-	slices.Sort(lat)
-	pct := func(p float64) time.Duration { return lat[min(len(lat)-1, int(p*float64(len(lat))))] }
-	r.P50, r.P95, r.P99 = pct(0.50), pct(0.95), pct(0.99)
+	r.Percentiles = percentilesOf(lat)
 	r.RequestsPerSecond = float64(r.Requests) / r.Elapsed.Seconds()
 }

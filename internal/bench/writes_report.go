@@ -10,6 +10,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"stockgraph/internal/ledger"
 )
 
 // AdjustRelativeMutation changes one item's on-hand level by $quantity.
@@ -81,21 +83,23 @@ func (r WriteReport) String() string {
 			fmt.Fprintf(&b, "    first error: %v\n", res.FirstError)
 		}
 	}
-	fmt.Fprintf(&b, "  ledger: %s\n", ledgerVerdict(r))
+	fmt.Fprintf(&b, "  ledger: %s\n", ledgerVerdict(r.LedgerBefore, r.LedgerAfter))
 	return b.String()
 }
 
 // ms prints a latency in milliseconds.
 func ms(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d)/float64(time.Millisecond)) }
 
-func ledgerVerdict(r WriteReport) string {
+// ledgerVerdict says whether the ledger explained every level before and
+// after a run.
+func ledgerVerdict(before, after []ledger.Mismatch) string {
 	switch {
-	case len(r.LedgerAfter) > 0:
-		m := r.LedgerAfter[0]
+	case len(after) > 0:
+		m := after[0]
 		return fmt.Sprintf("WRONG: %d item levels differ from the ledger (%d before the run); first: item %d %s stored %d, ledger %d",
-			len(r.LedgerAfter), len(r.LedgerBefore), m.ItemID, m.State, m.Stored, m.Ledger)
-	case len(r.LedgerBefore) > 0:
-		return fmt.Sprintf("consistent after the run, but %d item levels differed before it", len(r.LedgerBefore))
+			len(after), len(before), m.ItemID, m.State, m.Stored, m.Ledger)
+	case len(before) > 0:
+		return fmt.Sprintf("consistent after the run, but %d item levels differed before it", len(before))
 	}
 	return "consistent (every stored level equals the sum of its movements)"
 }

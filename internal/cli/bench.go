@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -9,10 +10,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"stockgraph/internal/bench"
+	"stockgraph/internal/database"
 )
 
 // Bench is `stockgraph bench`, which measures the seed query, with its
-// `writes` command.
+// `writes`, `orders` and `events` commands.
 func Bench() *cobra.Command {
 	o := bench.Options{}
 	cmd := &cobra.Command{
@@ -46,7 +48,7 @@ func Bench() *cobra.Command {
 	cmd.Flags().IntVar(&o.Locations, "locations", 5, "locations")
 	cmd.Flags().IntVar(&o.Requests, "requests", 200, "requests to send")
 	cmd.Flags().IntVar(&o.Clients, "clients", 4, "concurrent clients")
-	cmd.AddCommand(benchWrites(), benchEvents())
+	cmd.AddCommand(benchWrites(), benchOrders(), benchEvents())
 	return cmd
 }
 
@@ -65,52 +67,114 @@ client counts on the same PostgreSQL. Fails when a request fails or the
 levels and the ledger disagree afterwards.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := validateBenchWrites(o); err != nil {
-				return err
-			}
-			url, err := databaseURL()
-			if err != nil {
-				return err
-			}
-			o.Pgbench.DatabaseURL = url
-			db, err := openDB(cmd.Context(), true)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			rep, err := bench.RunWrites(cmd.Context(), db, o, os.Stderr)
-			if err != nil {
-				return fmt.Errorf("bench writes: %w", err)
-			}
-			fmt.Fprint(cmd.OutOrStdout(), rep)
-			if err := rep.Err(); err != nil {
-				return fmt.Errorf("bench writes failed:\n%w", err)
-			}
-			return nil
+			return runPgbenchBench(cmd, "writes", o.Clients, &o.Pgbench, func(ctx context.Context, db *database.DB) (bench.WriteReport, error) {
+				return bench.RunWrites(ctx, db, o, os.Stderr)
+			})
 		},
 	}
 	f := cmd.Flags()
 	f.IntSliceVar(&o.Clients, "clients", []int{8, 32}, "comma-separated concurrent client counts")
 	f.DurationVar(&o.Duration, "duration", 10*time.Second, "how long each workload, client count and pgbench run lasts")
 	f.IntVar(&o.Items, "items", 1000, "items of the spread workload, all at one location")
-	f.StringVar(&o.Pgbench.Path, "pgbench", "", "the pgbench binary (default "+bench.DefaultPgbench+" or $PATH's)")
-	f.StringVar(&o.Pgbench.Database, "pgbench-db", "stockgraph_pgbench", "the database pgbench initialises (created when missing)")
-	f.IntVar(&o.Pgbench.Scale, "pgbench-scale", 10, "pgbench's scale factor (-i -s)")
+	pgbenchFlags(cmd, &o.Pgbench)
 	return cmd
 }
 
-// validateBenchWrites checks what the flags' types do not.
-func validateBenchWrites(o bench.WriteOptions) error {
-	for _, n := range o.Clients {
+// benchOrders measures orders per second through HTTP (createOrder, one
+// unit each) over many SKUs and on one hot SKU that sells out, next to
+// pgbench's TPC-B-like and single-row TPS on the same server, and fails
+// when any unit is oversold or the orders, the stock and the ledger
+// disagree afterwards. Progress goes to stderr, the table to stdout.
+func benchOrders() *cobra.Command {
+	o := bench.OrderOptions{}
+	cmd := &cobra.Command{
+		Use:   "orders [--clients 32] [--duration 10s] [--skus 1000] [--hot-stock 500]",
+		Short: "Orders per second through HTTP, next to pgbench's TPS, with the zero-oversell check",
+		Long: `Seed a fresh store whose default inventory model ships from two locations, then
+place orders of one unit through HTTP (createOrder) from each client count: to a
+random SKU among --skus, each stocked with plenty at one or two locations, and to
+one hot SKU with --hot-stock units and no backorders, which the run sells out.
+Then run pgbench's TPC-B-like workload and a single-row update with the same
+client counts on the same PostgreSQL. Fails when a request fails, a unit is
+oversold, an order was written but not answered (or the reverse), or the ledger
+disagrees with the stored levels.`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runPgbenchBench(cmd, "orders", o.Clients, &o.Pgbench, func(ctx context.Context, db *database.DB) (bench.OrderReport, error) {
+				return bench.RunOrders(ctx, db, o, os.Stderr)
+			})
+		},
+	}
+	f := cmd.Flags()
+	f.IntSliceVar(&o.Clients, "clients", []int{32}, "comma-separated concurrent client counts")
+	f.DurationVar(&o.Duration, "duration", 10*time.Second, "how long each workload, client count and pgbench run lasts")
+	f.IntVar(&o.SKUs, "skus", 1000, "SKUs of the spread workload, each stocked with plenty")
+	f.IntVar(&o.HotStock, "hot-stock", 500, "units of the hot SKU (no backorders): the hot run sells them out")
+	pgbenchFlags(cmd, &o.Pgbench)
+	return cmd
+}
+
+// pgbenchFlags are the flags of the benchmarks that run pgbench.
+func pgbenchFlags(cmd *cobra.Command, o *bench.PgbenchOptions) {
+	f := cmd.Flags()
+	f.StringVar(&o.Path, "pgbench", "", "the pgbench binary (default "+bench.DefaultPgbench+" or $PATH's)")
+	f.StringVar(&o.Database, "pgbench-db", "stockgraph_pgbench", "the database pgbench initialises (created when missing)")
+	f.IntVar(&o.Scale, "pgbench-scale", 10, "pgbench's scale factor (-i -s)")
+}
+
+// validatePgbenchClients checks what the flags' types do not.
+func validatePgbenchClients(name string, clients []int, pg bench.PgbenchOptions) error {
+	for _, n := range clients {
 		if n < 1 {
-			return fmt.Errorf("bench writes: --clients %v must be positive integers separated by commas", o.Clients)
+			return fmt.Errorf("bench %s: --clients %v must be positive integers separated by commas", name, clients)
 		}
 	}
-	if len(o.Clients) == 0 {
-		return errors.New("bench writes: --clients needs at least one client count")
+	if len(clients) == 0 {
+		return fmt.Errorf("bench %s: --clients needs at least one client count", name)
 	}
-	if o.Pgbench.Scale < 1 {
-		return fmt.Errorf("bench writes: --pgbench-scale must be at least 1, got %d", o.Pgbench.Scale)
+	if pg.Scale < 1 {
+		return fmt.Errorf("bench %s: --pgbench-scale must be at least 1, got %d", name, pg.Scale)
+	}
+	return nil
+}
+
+// runPgbenchBench checks the client counts and pgbench's options, points
+// pgbench at DATABASE_URL's server and runs the benchmark as runBench.
+func runPgbenchBench[R benchReport](cmd *cobra.Command, name string, clients []int, pg *bench.PgbenchOptions, run func(context.Context, *database.DB) (R, error)) error {
+	if err := validatePgbenchClients(name, clients, *pg); err != nil {
+		return err
+	}
+	return runBench(cmd, name, func(ctx context.Context, db *database.DB, url string) (R, error) {
+		pg.DatabaseURL = url
+		return run(ctx, db)
+	})
+}
+
+// benchReport is what a benchmark prints and judges.
+type benchReport interface {
+	String() string
+	Err() error
+}
+
+// runBench opens the database, runs a benchmark with it and DATABASE_URL,
+// prints its report to stdout and fails when the report says it failed.
+func runBench[R benchReport](cmd *cobra.Command, name string, run func(context.Context, *database.DB, string) (R, error)) error {
+	url, err := databaseURL()
+	if err != nil {
+		return err
+	}
+	db, err := openDB(cmd.Context(), true)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	rep, err := run(cmd.Context(), db, url)
+	if err != nil {
+		return fmt.Errorf("bench %s: %w", name, err)
+	}
+	fmt.Fprint(cmd.OutOrStdout(), rep)
+	if err := rep.Err(); err != nil {
+		return fmt.Errorf("bench %s failed:\n%w", name, err)
 	}
 	return nil
 }
@@ -130,25 +194,10 @@ an event's writing (its occurredAt) to its receipt, events delivered per second,
 and dropped or incomplete subscribers; fails when a subscriber misses an event.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			url, err := databaseURL()
-			if err != nil {
-				return err
-			}
-			o.DatabaseURL = url
-			db, err := openDB(cmd.Context(), true)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			rep, err := bench.RunEvents(cmd.Context(), db, o, os.Stderr)
-			if err != nil {
-				return fmt.Errorf("bench events: %w", err)
-			}
-			fmt.Fprint(cmd.OutOrStdout(), rep)
-			if err := rep.Err(); err != nil {
-				return fmt.Errorf("bench events failed: %w", err)
-			}
-			return nil
+			return runBench(cmd, "events", func(ctx context.Context, db *database.DB, url string) (bench.EventReport, error) {
+				o.DatabaseURL = url
+				return bench.RunEvents(ctx, db, o, os.Stderr)
+			})
 		},
 	}
 	f := cmd.Flags()
