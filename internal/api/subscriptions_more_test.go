@@ -264,6 +264,9 @@ func TestRevokedTokenEndsSubscription(t *testing.T) {
 	c := dialWS(t, ctx, srv, "graphql-transport-ws", nil)
 	c.init(f.token)
 	c.subscribe("1", changedQuery, nil)
+	// Revoke only once the subscription runs: revoked before, it is
+	// refused at its start with a result rather than ended by the re-check.
+	le.waitLive(srv, f.token, 1)
 	if err := auth.RevokeToken(ctx, le.db.DB, f.token); err != nil {
 		t.Fatal(err)
 	}
