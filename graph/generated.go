@@ -5657,9 +5657,10 @@ enum Scope {
 
 """
 The field needs a token with this scope; without it the field resolves to
-an error with code FORBIDDEN. Reading needs READ_INVENTORY everywhere: on
-the root fields, and on the relations a mutation's payload could reach
-other data through.
+an error with code FORBIDDEN. Reading needs READ_INVENTORY, which every
+other scope includes: a token that may change stock, the catalog or
+webhooks reads what it changes (payloads, dry runs, deliveries), as
+Shopify's write scopes include their read scopes.
 """
 directive @requireScope(scope: Scope!) on FIELD_DEFINITION
 

@@ -107,20 +107,27 @@ func TestScopes(t *testing.T) {
 	var storeID int64
 	e.db.Raw(`SELECT id FROM stores WHERE handle = 'scoped'`).Scan(&storeID)
 	readOnly := e.token(storeID, auth.ReadInventory)
-	writeOnly := e.token(storeID, auth.WriteCatalog)
+	catalog := e.token(storeID, auth.WriteCatalog)
+	hooks := e.token(storeID, auth.ManageWebhooks)
 	create := `mutation { createLocation(input: {code: "X1", name: "X"}) { location { code } } }`
-	if r := e.do(readOnly, create, nil); r.code() != "FORBIDDEN" {
-		t.Errorf("createLocation with read_inventory only: code %q, want FORBIDDEN", r.code())
-	}
-	if r := e.do(writeOnly, `{ store { name } }`, nil); r.code() != "FORBIDDEN" {
-		t.Errorf("store with write_catalog only: code %q, want FORBIDDEN", r.code())
-	}
-	if r := e.do(writeOnly, create, nil); len(r.Errors) > 0 {
-		t.Errorf("createLocation with write_catalog: %+v, want no error", r.Errors)
-	}
-	// A payload is no way around READ_INVENTORY to the rest of the store.
-	peek := `mutation { createLocation(input: {code: "X2", name: "X"}) { location { code inventoryItems { totalCount } } } }`
-	if r := e.do(writeOnly, peek, nil); r.code() != "FORBIDDEN" {
-		t.Errorf("createLocation payload reading inventoryItems with write_catalog only: code %q, want FORBIDDEN", r.code())
+	adjust := `mutation { adjustInventoryRelative(input: {reason: "count", items: [{locationId: "TG9jYXRpb246MQ", sku: "x", quantity: 1}]}) { items { onHand } } }`
+	for _, tt := range []struct {
+		name, token, query, code string
+	}{
+		{"createLocation with read_inventory only", readOnly, create, "FORBIDDEN"},
+		{"adjust with write_catalog only", catalog, adjust, "FORBIDDEN"},
+		{"adjust with manage_webhooks only", hooks, adjust, "FORBIDDEN"},
+		{"createLocation with write_catalog", catalog, create, ""},
+		// Every scope includes reading: the payload may show the rest of
+		// the store, and so may a query.
+		{"payload reading inventoryItems with write_catalog", catalog,
+			`mutation { createLocation(input: {code: "X2", name: "X"}) { location { code inventoryItems { totalCount } } } }`, ""},
+		{"store with write_catalog", catalog, `{ store { name } }`, ""},
+		{"store with manage_webhooks", hooks, `{ store { name } }`, ""},
+	} {
+		r := e.do(tt.token, tt.query, nil)
+		if got := r.code(); got != tt.code {
+			t.Errorf("%s: code %q, want %q (%+v)", tt.name, got, tt.code, r.Errors)
+		}
 	}
 }

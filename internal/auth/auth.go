@@ -23,7 +23,8 @@ import (
 // Scope is a permission a token carries.
 type Scope string
 
-// The scopes. Reading anything needs ReadInventory.
+// The scopes. Reading anything needs ReadInventory, which every other
+// scope includes (see Principal.Has).
 const (
 	ReadInventory  Scope = "read_inventory"
 	WriteInventory Scope = "write_inventory"
@@ -71,8 +72,17 @@ type Principal struct {
 	Scopes  []Scope
 }
 
-// Has reports whether the principal's token carries scope.
-func (p *Principal) Has(scope Scope) bool { return slices.Contains(p.Scopes, scope) }
+// Has reports whether the principal's token carries scope. Every scope
+// includes ReadInventory, as Shopify's write scopes include their read
+// scopes: a token that changes stock, the catalog or webhooks sees what it
+// changes in payloads, dry runs, errors and deliveries, so the scopes say
+// so instead of pretending otherwise.
+func (p *Principal) Has(scope Scope) bool {
+	if scope == ReadInventory && len(p.Scopes) > 0 {
+		return true
+	}
+	return slices.Contains(p.Scopes, scope)
+}
 
 type principalKey struct{}
 
