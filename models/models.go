@@ -172,6 +172,7 @@ type APIToken struct {
 	TokenHash []byte
 	Scopes    StringArray `gorm:"type:text[]"`
 	CreatedAt time.Time
+	ExpiresAt *time.Time
 	RevokedAt *time.Time
 }
 
@@ -209,3 +210,21 @@ type StockLevel struct {
 	CreatedAt        time.Time
 	UpdatedAt        time.Time
 }
+
+// AuditEntry is one change of the catalog, the store's configuration, a
+// webhook or a token, as the audit log's triggers recorded it.
+type AuditEntry struct {
+	StoreID int64 `gorm:"primaryKey;autoIncrement:false"`
+	ID      int64 `gorm:"primaryKey;<-:false"`
+	// TokenID is the API token whose request made the change; nil for the
+	// command line or the server itself.
+	TokenID   *int64
+	Action    string
+	Subject   string
+	SubjectID int64
+	Changes   JSONObject `gorm:"type:jsonb"`
+	CreatedAt time.Time
+}
+
+// TableName is the audit log's table.
+func (AuditEntry) TableName() string { return "audit_log" }

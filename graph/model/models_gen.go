@@ -55,6 +55,27 @@ type AdjustInventoryItemInput struct {
 	ExpectedRevision *int `json:"expectedRevision,omitempty"`
 }
 
+// A page of the audit log, newest first.
+type AuditEntryConnection struct {
+	Edges    []*AuditEntryEdge    `json:"edges"`
+	Nodes    []*models.AuditEntry `json:"nodes"`
+	PageInfo *PageInfo            `json:"pageInfo"`
+	// How many entries match the filter, across all pages.
+	TotalCount int `json:"totalCount"`
+}
+
+type AuditEntryEdge struct {
+	Cursor string             `json:"cursor"`
+	Node   *models.AuditEntry `json:"node"`
+}
+
+// Which audit entries to list; every field narrows.
+type AuditLogFilter struct {
+	Subjects []AuditSubject `json:"subjects,omitempty"`
+	// Entries about one object, by its global ID.
+	SubjectID *string `json:"subjectId,omitempty"`
+}
+
 type CancelOrderInput struct {
 	OrderID string `json:"orderId"`
 	// The lines whose open units to cancel; left out, every line.
@@ -832,6 +853,132 @@ type WebhookFilterInput struct {
 	VariantIds  []string `json:"variantIds,omitempty"`
 	ProductIds  []string `json:"productIds,omitempty"`
 	LocationIds []string `json:"locationIds,omitempty"`
+}
+
+type AuditAction string
+
+const (
+	AuditActionCreate AuditAction = "CREATE"
+	AuditActionUpdate AuditAction = "UPDATE"
+	AuditActionDelete AuditAction = "DELETE"
+)
+
+var AllAuditAction = []AuditAction{
+	AuditActionCreate,
+	AuditActionUpdate,
+	AuditActionDelete,
+}
+
+func (e AuditAction) IsValid() bool {
+	switch e {
+	case AuditActionCreate, AuditActionUpdate, AuditActionDelete:
+		return true
+	}
+	return false
+}
+
+func (e AuditAction) String() string {
+	return string(e)
+}
+
+func (e *AuditAction) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = AuditAction(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid AuditAction", str)
+	}
+	return nil
+}
+
+func (e AuditAction) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *AuditAction) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e AuditAction) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// The kinds of object the audit log follows.
+type AuditSubject string
+
+const (
+	AuditSubjectProduct        AuditSubject = "PRODUCT"
+	AuditSubjectVariant        AuditSubject = "VARIANT"
+	AuditSubjectLocation       AuditSubject = "LOCATION"
+	AuditSubjectInventoryModel AuditSubject = "INVENTORY_MODEL"
+	AuditSubjectStockLevel     AuditSubject = "STOCK_LEVEL"
+	// The store's configuration (updateInventoryConfiguration).
+	AuditSubjectStore    AuditSubject = "STORE"
+	AuditSubjectWebhook  AuditSubject = "WEBHOOK"
+	AuditSubjectAPIToken AuditSubject = "API_TOKEN"
+)
+
+var AllAuditSubject = []AuditSubject{
+	AuditSubjectProduct,
+	AuditSubjectVariant,
+	AuditSubjectLocation,
+	AuditSubjectInventoryModel,
+	AuditSubjectStockLevel,
+	AuditSubjectStore,
+	AuditSubjectWebhook,
+	AuditSubjectAPIToken,
+}
+
+func (e AuditSubject) IsValid() bool {
+	switch e {
+	case AuditSubjectProduct, AuditSubjectVariant, AuditSubjectLocation, AuditSubjectInventoryModel, AuditSubjectStockLevel, AuditSubjectStore, AuditSubjectWebhook, AuditSubjectAPIToken:
+		return true
+	}
+	return false
+}
+
+func (e AuditSubject) String() string {
+	return string(e)
+}
+
+func (e *AuditSubject) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = AuditSubject(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid AuditSubject", str)
+	}
+	return nil
+}
+
+func (e AuditSubject) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *AuditSubject) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e AuditSubject) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }
 
 type InventoryModelSortField string

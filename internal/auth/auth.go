@@ -17,6 +17,7 @@ import (
 	"gorm.io/gorm"
 
 	"stockgraph/internal/apperr"
+	"stockgraph/internal/database"
 	"stockgraph/models"
 )
 
@@ -87,7 +88,11 @@ func (p *Principal) Has(scope Scope) bool {
 type principalKey struct{}
 
 // WithPrincipal returns a context carrying p.
+// Its writes are the token's: the audit log names it.
 func WithPrincipal(ctx context.Context, p *Principal) context.Context {
+	if p != nil {
+		ctx = database.WithActor(ctx, p.TokenID)
+	}
 	return context.WithValue(ctx, principalKey{}, p)
 }
 
@@ -114,8 +119,9 @@ func Require(ctx context.Context, scope Scope) (*Principal, error) {
 const tokenPrefix = "sgt_"
 
 // CreateToken makes a new token for a store and stores its hash. The token
-// is returned once and cannot be recovered later.
-func CreateToken(ctx context.Context, db *gorm.DB, storeID int64, name string, scopes []Scope) (string, error) {
+// is returned once and cannot be recovered later. A zero expiry never
+// expires.
+func CreateToken(ctx context.Context, db *gorm.DB, storeID int64, name string, scopes []Scope, expires ...time.Time) (string, error) {
 	secret := make([]byte, 24)
 	if _, err := rand.Read(secret); err != nil {
 		return "", fmt.Errorf("read random bytes: %w", err)
@@ -126,13 +132,25 @@ func CreateToken(ctx context.Context, db *gorm.DB, storeID int64, name string, s
 		names[i] = string(s)
 	}
 	row := models.APIToken{StoreID: storeID, Name: name, TokenHash: hash(token), Scopes: names}
-	if err := db.WithContext(ctx).Create(&row).Error; err != nil {
+	if len(expires) > 0 && !expires[0].IsZero() {
+		at := expires[0].UTC()
+		row.ExpiresAt = &at
+	}
+	err := database.Tx(ctx, db, func(tx *gorm.DB) error {
+		if err := tx.Create(&row).Error; err != nil {
+			return err
+		}
+		return tx.Exec(`INSERT INTO api_token_use (store_id, token_id) VALUES (?, ?)`, storeID, row.ID).Error
+	})
+	if err != nil {
 		return "", fmt.Errorf("store token: %w", err)
 	}
 	return token, nil
 }
 
-// Authenticate finds the principal behind a bearer token in one statement.
+// Authenticate finds the principal behind a bearer token in one statement,
+// which also notes the token's use (at most once a minute). A revoked or
+// expired token is unknown.
 func Authenticate(ctx context.Context, db *gorm.DB, token string) (*Principal, error) {
 	if !strings.HasPrefix(token, tokenPrefix) {
 		return nil, errBadToken
@@ -143,9 +161,14 @@ func Authenticate(ctx context.Context, db *gorm.DB, token string) (*Principal, e
 		TokenScopes models.StringArray
 	}
 	err := db.WithContext(ctx).Raw(`
+		WITH t AS (
+			SELECT store_id, id, scopes FROM api_tokens
+			WHERE token_hash = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())),
+		used AS (
+			UPDATE api_token_use u SET last_used_at = now() FROM t
+			WHERE u.store_id = t.store_id AND u.token_id = t.id AND u.last_used_at < now() - interval '1 minute')
 		SELECT s.*, t.id AS token_id, t.scopes AS token_scopes
-		FROM api_tokens t JOIN stores s ON s.id = t.store_id
-		WHERE t.token_hash = ? AND t.revoked_at IS NULL`, hash(token)).Scan(&row).Error
+		FROM t JOIN stores s ON s.id = t.store_id`, hash(token)).Scan(&row).Error
 	if err != nil {
 		return nil, fmt.Errorf("look up token: %w", err)
 	}
@@ -159,20 +182,54 @@ func Authenticate(ctx context.Context, db *gorm.DB, token string) (*Principal, e
 	return &Principal{Store: row.Store, TokenID: row.TokenID, Scopes: scopes}, nil
 }
 
+// TokenInfo is what can be said of a token without the token itself.
+type TokenInfo struct {
+	ID         int64
+	Name       string
+	Scopes     models.StringArray
+	CreatedAt  time.Time
+	ExpiresAt  *time.Time
+	LastUsedAt *time.Time
+	RevokedAt  *time.Time
+}
+
+// ListTokens returns the store's tokens, oldest first, revoked ones too.
+func ListTokens(ctx context.Context, db *gorm.DB, storeID int64) ([]TokenInfo, error) {
+	var out []TokenInfo
+	err := db.WithContext(ctx).Raw(`
+		SELECT t.id, t.name, t.scopes, t.created_at, t.expires_at, t.revoked_at,
+		       CASE WHEN u.last_used_at > '-infinity' THEN u.last_used_at END AS last_used_at
+		FROM api_tokens t LEFT JOIN api_token_use u ON u.store_id = t.store_id AND u.token_id = t.id
+		WHERE t.store_id = ? ORDER BY t.id`, storeID).Scan(&out).Error
+	if err != nil {
+		return nil, fmt.Errorf("list tokens: %w", err)
+	}
+	return out, nil
+}
+
+// RevokeTokenByID stops one of the store's tokens from working.
+func RevokeTokenByID(ctx context.Context, db *gorm.DB, storeID, id int64) error {
+	return revoke(ctx, db, "store_id = ? AND id = ?", storeID, id)
+}
+
 var errBadToken = apperr.New(apperr.Unauthenticated, "the API token is unknown or revoked")
 
 // RevokeToken stops a token from working.
 func RevokeToken(ctx context.Context, db *gorm.DB, token string) error {
-	res := db.WithContext(ctx).Model(&models.APIToken{}).
-		Where("token_hash = ? AND revoked_at IS NULL", hash(token)).
-		Update("revoked_at", time.Now().UTC())
-	if res.Error != nil {
-		return fmt.Errorf("revoke token: %w", res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return errors.New("no such active token")
-	}
-	return nil
+	return revoke(ctx, db, "token_hash = ?", hash(token))
+}
+
+func revoke(ctx context.Context, db *gorm.DB, where string, args ...any) error {
+	return database.Tx(ctx, db, func(tx *gorm.DB) error {
+		res := tx.Model(&models.APIToken{}).Where(where+" AND revoked_at IS NULL", args...).Update("revoked_at", time.Now().UTC())
+		if res.Error != nil {
+			return fmt.Errorf("revoke token: %w", res.Error)
+		}
+		if res.RowsAffected == 0 {
+			return errors.New("no such active token")
+		}
+		return nil
+	})
 }
 
 func hash(token string) []byte {

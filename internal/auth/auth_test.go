@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"testing"
+	"time"
 
 	"stockgraph/internal/apperr"
 	"stockgraph/internal/testsupport/testdb"
@@ -83,5 +84,53 @@ func TestTokenLifecycle(t *testing.T) {
 	}
 	if _, err := Authenticate(ctx, db.DB, "sgt_"+token[4:10]); apperr.CodeOf(err) != apperr.Unauthenticated {
 		t.Errorf("Authenticate(unknown) error = %v, want UNAUTHENTICATED", err)
+	}
+}
+
+// TestTokenExpiryAndUse: an expired token is unknown; a used one says when
+// it was last used (noted at most once a minute), and the list shows each
+// token without the token itself.
+func TestTokenExpiryAndUse(t *testing.T) {
+	db := testdb.MustOpenDB(t)
+	ctx := context.Background()
+	var storeID int64
+	if err := db.Raw(`INSERT INTO stores (handle, name) VALUES ('exp', 'Exp') RETURNING id`).Scan(&storeID).Error; err != nil {
+		t.Fatal(err)
+	}
+	live, err := CreateToken(ctx, db.DB, storeID, "live", []Scope{ReadInventory}, time.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	expired, err := CreateToken(ctx, db.DB, storeID, "expired", []Scope{ReadInventory}, time.Now().Add(-time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Authenticate(ctx, db.DB, expired); apperr.CodeOf(err) != apperr.Unauthenticated {
+		t.Errorf("Authenticate(expired) error = %v, want UNAUTHENTICATED", err)
+	}
+	before := time.Now().Add(-time.Second)
+	for range 3 {
+		if _, err := Authenticate(ctx, db.DB, live); err != nil {
+			t.Fatalf("Authenticate(live) = %v", err)
+		}
+	}
+	tokens, err := ListTokens(ctx, db.DB, storeID)
+	if err != nil || len(tokens) != 2 {
+		t.Fatalf("ListTokens = %+v, %v; want 2 tokens", tokens, err)
+	}
+	if l := tokens[0]; l.Name != "live" || l.LastUsedAt == nil || l.LastUsedAt.Before(before) || l.ExpiresAt == nil {
+		t.Errorf("live token = %+v, want last used just now and an expiry", l)
+	}
+	if e := tokens[1]; e.Name != "expired" || e.LastUsedAt != nil {
+		t.Errorf("expired token = %+v, want never used", e)
+	}
+	if err := RevokeTokenByID(ctx, db.DB, storeID, tokens[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := RevokeTokenByID(ctx, db.DB, storeID, tokens[0].ID); err == nil {
+		t.Errorf("revoking a revoked token: no error, want one")
+	}
+	if _, err := Authenticate(ctx, db.DB, live); apperr.CodeOf(err) != apperr.Unauthenticated {
+		t.Errorf("Authenticate(revoked by ID) error = %v, want UNAUTHENTICATED", err)
 	}
 }

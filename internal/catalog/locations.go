@@ -45,7 +45,10 @@ func CreateLocation(ctx context.Context, db *gorm.DB, storeID int64, patch Locat
 	if !loc.Type.IsPhysical() {
 		return loc, errBuiltIn("create another", string(loc.Type))
 	}
-	if err := db.WithContext(ctx).Create(&loc).Error; err != nil {
+	// In a transaction, as every audited write, so the audit log names
+	// the token (database.WithActor).
+	err := database.Tx(ctx, db, func(tx *gorm.DB) error { return tx.Create(&loc).Error })
+	if err != nil {
 		return loc, locationWriteError(err, loc.Code)
 	}
 	return loc, nil

@@ -126,7 +126,7 @@ func CreateVariant(ctx context.Context, db *gorm.DB, storeID, productID int64, f
 	if err := checkSKUsFree(ctx, db, storeID, "", []models.Variant{v}); err != nil {
 		return v, err
 	}
-	if err := db.WithContext(ctx).Create(&v).Error; err != nil {
+	if err := database.Tx(ctx, db, func(tx *gorm.DB) error { return tx.Create(&v).Error }); err != nil {
 		if database.IsForeignKeyViolation(err) {
 			return v, apperr.New(apperr.NotFound, "no product with ID %d", productID).WithField("productId")
 		}

@@ -153,7 +153,7 @@ func postGraphQL(t *testing.T, url, token string, body []byte) (int, []byte) {
 
 // stockgraphCall finds a bin/stockgraph command in a shell line, up to a
 // comment or the end of a command substitution.
-var stockgraphCall = regexp.MustCompile(`bin/stockgraph((?:\s+(?:"[^"]*"|[^\s#)"]+))*)`)
+var stockgraphCall = regexp.MustCompile(`bin/stockgraph((?:[ \t]+(?:"[^"]*"|[^\s#)"]+))*)`)
 
 // TestREADMECommands parses every bin/stockgraph command of the README's
 // shell blocks as the binary would, without running it: the command must

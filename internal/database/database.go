@@ -63,6 +63,9 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	if err := db.registerCounter(); err != nil {
 		return nil, err
 	}
+	if err := db.registerActor(); err != nil {
+		return nil, err
+	}
 	return db, nil
 }
 

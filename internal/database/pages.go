@@ -106,3 +106,29 @@ func pagesOf[T any](rows []childRow[T], w page.Window, idOf func(T) int64) map[i
 	}
 	return pages
 }
+
+// NewestFirst pages filtered rows by ID descending: IDs are issued in
+// creation order, so the keyset needs no other column.
+func NewestFirst[T any](filtered *gorm.DB, w page.Window, withTotal bool, idOf func(T) int64, what string) (page.Page[T], error) {
+	var out page.Page[T]
+	total := 0
+	if withTotal {
+		var n int64
+		if err := filtered.Session(&gorm.Session{}).Count(&n).Error; err != nil {
+			return out, fmt.Errorf("count %s: %w", what, err)
+		}
+		total = int(n)
+	}
+	cmp, dir := w.Order(true)
+	sel := filtered.Session(&gorm.Session{})
+	if w.From != nil {
+		sel = sel.Where("id "+cmp+" ?", w.From.ID)
+	}
+	var rows []T
+	if err := sel.Order("id " + dir).Limit(w.Limit + 1).Find(&rows).Error; err != nil {
+		return out, fmt.Errorf("list %s: %w", what, err)
+	}
+	out = page.FromRows(rows, w, page.ByID(idOf))
+	out.TotalCount = total
+	return out, nil
+}

@@ -71,7 +71,7 @@ func ListOrders(ctx context.Context, db *gorm.DB, storeID int64, q OrderQuery) (
 			sel = sel.Where(r.column+" < ?", *r.To)
 		}
 	}
-	return newestFirst(sel, q.Window, q.WithTotal, func(o models.Order) int64 { return o.ID }, "orders")
+	return database.NewestFirst(sel, q.Window, q.WithTotal, func(o models.Order) int64 { return o.ID }, "orders")
 }
 
 // ListReservations returns one page of the store's reservations, newest
@@ -84,33 +84,7 @@ func ListReservations(ctx context.Context, db *gorm.DB, storeID int64, q Reserva
 	if q.Statuses != nil {
 		sel = sel.Where("status IN ?", q.Statuses)
 	}
-	return newestFirst(sel, q.Window, q.WithTotal, func(r models.Reservation) int64 { return r.ID }, "reservations")
-}
-
-// newestFirst pages filtered rows by ID descending: IDs are issued in
-// creation order, so the keyset needs no other column.
-func newestFirst[T any](filtered *gorm.DB, w page.Window, withTotal bool, idOf func(T) int64, what string) (page.Page[T], error) {
-	var out page.Page[T]
-	total := 0
-	if withTotal {
-		var n int64
-		if err := filtered.Session(&gorm.Session{}).Count(&n).Error; err != nil {
-			return out, fmt.Errorf("count %s: %w", what, err)
-		}
-		total = int(n)
-	}
-	cmp, dir := w.Order(true)
-	sel := filtered.Session(&gorm.Session{})
-	if w.From != nil {
-		sel = sel.Where("id "+cmp+" ?", w.From.ID)
-	}
-	var rows []T
-	if err := sel.Order("id " + dir).Limit(w.Limit + 1).Find(&rows).Error; err != nil {
-		return out, fmt.Errorf("list %s: %w", what, err)
-	}
-	out = page.FromRows(rows, w, page.ByID(idOf))
-	out.TotalCount = total
-	return out, nil
+	return database.NewestFirst(sel, q.Window, q.WithTotal, func(r models.Reservation) int64 { return r.ID }, "reservations")
 }
 
 // OrdersByIDs reads orders of the store by ID, for a loader.

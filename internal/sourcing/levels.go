@@ -76,14 +76,16 @@ func UpdateStockLevel(ctx context.Context, db *gorm.DB, storeID, id int64, p Lev
 
 // DeleteStockLevel takes a location out of an inventory model.
 func DeleteStockLevel(ctx context.Context, db *gorm.DB, storeID, id int64) error {
-	res := db.WithContext(ctx).Where("store_id = ? AND id = ?", storeID, id).Delete(&models.StockLevel{})
-	if res.Error != nil {
-		return fmt.Errorf("delete stock level %d: %w", id, res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return apperr.New(apperr.NotFound, "no stock level with ID %d", id)
-	}
-	return nil
+	return database.Tx(ctx, db, func(tx *gorm.DB) error {
+		res := tx.Where("store_id = ? AND id = ?", storeID, id).Delete(&models.StockLevel{})
+		if res.Error != nil {
+			return fmt.Errorf("delete stock level %d: %w", id, res.Error)
+		}
+		if res.RowsAffected == 0 {
+			return apperr.New(apperr.NotFound, "no stock level with ID %d", id)
+		}
+		return nil
+	})
 }
 
 func applyLevel(l *models.StockLevel, p LevelPatch) {

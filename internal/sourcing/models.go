@@ -115,6 +115,9 @@ func takeDefault(tx *gorm.DB, storeID, keep int64) error {
 	if err := tx.Exec(`SELECT 1 FROM stores WHERE id = ? FOR NO KEY UPDATE`, storeID).Error; err != nil {
 		return fmt.Errorf("lock store %d: %w", storeID, err)
 	}
+	if err := database.SetActor(tx); err != nil { // the audit log names who moved the flag
+		return err
+	}
 	err := tx.Exec(`UPDATE inventory_models SET is_default = false, updated_at = now()
 		WHERE store_id = ? AND is_default AND id <> ?`, storeID, keep).Error
 	if err != nil {

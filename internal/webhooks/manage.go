@@ -52,7 +52,7 @@ func Create(ctx context.Context, db *gorm.DB, g Guard, storeID int64, in Input) 
 	// The position starts at the horizon (the column's default): every
 	// event below it committed before now; every event at or above it
 	// belongs to a transaction still running or yet to come.
-	err = db.WithContext(ctx).Clauses(clause.Returning{}).Create(&w).Error
+	err = database.Tx(ctx, db, func(tx *gorm.DB) error { return tx.Clauses(clause.Returning{}).Create(&w).Error })
 	if err != nil {
 		return w, fmt.Errorf("create webhook %s: %w", w.URL, err)
 	}
@@ -137,14 +137,16 @@ func change(ctx context.Context, db *gorm.DB, storeID, id int64, edit func(*Webh
 
 // Delete removes a webhook and its deliveries.
 func Delete(ctx context.Context, db *gorm.DB, storeID, id int64) error {
-	res := db.WithContext(ctx).Where("store_id = ? AND id = ?", storeID, id).Delete(&Webhook{})
-	if res.Error != nil {
-		return fmt.Errorf("delete webhook %d: %w", id, res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return notFound(gorm.ErrRecordNotFound, id)
-	}
-	return nil
+	return database.Tx(ctx, db, func(tx *gorm.DB) error {
+		res := tx.Where("store_id = ? AND id = ?", storeID, id).Delete(&Webhook{})
+		if res.Error != nil {
+			return fmt.Errorf("delete webhook %d: %w", id, res.Error)
+		}
+		if res.RowsAffected == 0 {
+			return notFound(gorm.ErrRecordNotFound, id)
+		}
+		return nil
+	})
 }
 
 // Get returns one of the store's webhooks.

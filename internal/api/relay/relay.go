@@ -29,12 +29,14 @@ const (
 	KindOrder           Kind = "Order"
 	KindOrderLine       Kind = "OrderLine"
 	KindReservation     Kind = "Reservation"
+	KindAPIToken        Kind = "ApiToken"
+	KindAuditEntry      Kind = "AuditEntry"
 )
 
 var kinds = map[Kind]bool{
 	KindStore: true, KindLocation: true, KindProduct: true, KindVariant: true, KindInventoryItem: true, KindMovement: true,
 	KindStockEvent: true, KindWebhook: true, KindWebhookDelivery: true, KindInventoryModel: true, KindStockLevel: true,
-	KindOrder: true, KindOrderLine: true, KindReservation: true,
+	KindOrder: true, KindOrderLine: true, KindReservation: true, KindAPIToken: true, KindAuditEntry: true,
 }
 
 // ID encodes an object's global ID. Clients treat it as opaque; it is the
