@@ -50,7 +50,11 @@ func TestAuditLogThroughGraphQL(t *testing.T) {
 		t.Errorf("oldest entry = %+v, want the CREATE with the name Mug", create)
 	}
 	var stores struct {
-		Store struct{ AuditLog struct{ Nodes []struct{ Action, Subject string } } }
+		Store struct {
+			AuditLog struct {
+				Nodes []struct{ Action, Subject string }
+			}
+		}
 	}
 	e.mustData(token, `{ store { auditLog(first: 1, filter: { subjects: [STORE] }) { nodes { action subject } } } }`, nil, &stores)
 	if n := stores.Store.AuditLog.Nodes; len(n) != 1 || n[0].Action != "UPDATE" {

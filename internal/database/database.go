@@ -81,9 +81,29 @@ func (db *DB) Close() error {
 // Statements returns how many SQL statements the pool has run so far.
 func (db *DB) Statements() int64 { return db.statements.Load() }
 
+// statementHook, when set, sees the context and SQL of every statement
+// GORM sends through any pool (RecordStatements).
+var statementHook atomic.Pointer[func(ctx context.Context, sql string)]
+
+// RecordStatements makes every pool hand the SQL of each statement it sends
+// to record, until it is called again with nil. Tests use it to check
+// what the API sends (every statement names its store).
+func RecordStatements(record func(ctx context.Context, sql string)) {
+	if record == nil {
+		statementHook.Store(nil)
+		return
+	}
+	statementHook.Store(&record)
+}
+
 // registerCounter counts every statement GORM sends, whatever its kind.
 func (db *DB) registerCounter() error {
-	count := func(*gorm.DB) { db.statements.Add(1) }
+	count := func(tx *gorm.DB) {
+		db.statements.Add(1)
+		if record := statementHook.Load(); record != nil {
+			(*record)(tx.Statement.Context, tx.Statement.SQL.String())
+		}
+	}
 	cb := db.Callback()
 	for _, err := range []error{
 		cb.Query().After("gorm:query").Register("stockgraph:count", count),
