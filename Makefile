@@ -47,6 +47,11 @@ check-port:
 	  exit 1; \
 	fi
 
+# The fuzz targets make test runs briefly, as package:Target.
+FUZZ_TARGETS = ./internal/api/relay:FuzzParseID ./internal/api/relay:FuzzCursors ./internal/orders:FuzzPlan \
+	./internal/transfer:FuzzImportCSV ./internal/transfer:FuzzImportJSONL
+FUZZTIME ?= 5s
+
 ## test: everything CI runs
 test: deps-test vet check-generated
 	@$(DB_START)
@@ -56,6 +61,12 @@ test: deps-test vet check-generated
 	$(GO) test -race -count=1 -timeout 12m ./...
 	@echo "== the flash sale, 20 times in a row (64 orders race for 10 units and 5 backorders)"
 	$(GO) test -race -count=20 -timeout 5m -run '^TestFlashSale$$' ./internal/orders/
+	@echo "== each fuzz target for $(FUZZTIME) (a crasher is saved under testdata/fuzz and replays in every later go test)"
+	@set -e; for target in $(FUZZ_TARGETS); do \
+	  pkg=$${target%%:*}; name=$${target##*:}; echo "   $$name ($$pkg)"; \
+	  $(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) $$pkg >/dev/null || \
+	    { $(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) $$pkg | tail -20; exit 1; }; \
+	done
 
 vet:
 	@echo "== go vet and gofmt (the first run compiles the dependencies: a minute or two)"

@@ -84,7 +84,9 @@ func newJSONLEncoder(w io.Writer) *jsonlEncoder {
 }
 
 // write writes the object with its keys in column order, numbers and
-// booleans unquoted and an empty date as null.
+// booleans unquoted, an empty number, boolean or date as null, and a cell
+// that is no JSON number or boolean (a bad value read from a file) as a
+// string, so that the line stays JSON.
 func (e *jsonlEncoder) write(c *cells) error {
 	b := append(e.buf[:0], '{')
 	for i, col := range columns {
@@ -95,10 +97,10 @@ func (e *jsonlEncoder) write(c *cells) error {
 		b = append(b, col.name...)
 		b = append(b, `":`...)
 		switch {
-		case col.kind == intKind || col.kind == boolKind:
-			b = append(b, c[i]...)
-		case col.kind == timeKind && c[i] == "":
+		case c[i] == "" && col.kind != textKind:
 			b = append(b, "null"...)
+		case (col.kind == intKind || col.kind == boolKind) && jsonLiteral(c[i]):
+			b = append(b, c[i]...)
 		default:
 			q, err := json.Marshal(c[i])
 			if err != nil {
@@ -114,3 +116,12 @@ func (e *jsonlEncoder) write(c *cells) error {
 }
 
 func (e *jsonlEncoder) flush() error { return e.w.Flush() }
+
+// jsonLiteral reports whether s is a JSON number, true or false.
+func jsonLiteral(s string) bool {
+	if s == "true" || s == "false" {
+		return true
+	}
+	var n json.Number
+	return json.Unmarshal([]byte(s), &n) == nil && s[0] != '"'
+}

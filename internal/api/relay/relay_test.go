@@ -2,13 +2,13 @@ package relay
 
 import (
 	"encoding/base64"
+	"reflect"
 	"strings"
-
-	paging "stockgraph/internal/page"
-
 	"testing"
 
 	"stockgraph/internal/apperr"
+	"stockgraph/internal/events"
+	paging "stockgraph/internal/page"
 )
 
 func TestIDRoundTrip(t *testing.T) {
@@ -114,4 +114,26 @@ func TestValidate(t *testing.T) {
 			t.Errorf("%s: Validate() = %+v, %v, want limit %d backward %v", tt.name, w, err, tt.limit, tt.backward)
 		}
 	}
+}
+
+// FuzzCursors: any string either fails to decode as a page or an event
+// cursor, or decodes to a position that encodes and decodes to itself; an
+// event cursor is accepted only in its one canonical spelling.
+func FuzzCursors(f *testing.F) {
+	f.Add(EncodeCursor(paging.Position{Key: "Tee", ID: 7}))
+	f.Add(EncodeEventCursor(events.Position{Xid: 900, ID: 12}))
+	f.Add("eyJrIjpudWxsfQ")
+	f.Fuzz(func(t *testing.T, s string) {
+		if p, err := DecodeCursor(s); err == nil {
+			again, err := DecodeCursor(EncodeCursor(p))
+			if err != nil || !reflect.DeepEqual(again, p) {
+				t.Fatalf("DecodeCursor(EncodeCursor(%+v)) = %+v, %v", p, again, err)
+			}
+		}
+		if p, err := DecodeEventCursor("after", s); err == nil && EncodeEventCursor(p) != s {
+			t.Fatalf("DecodeEventCursor(%q) accepted a non-canonical cursor of %+v", s, p)
+		} else if err != nil && apperr.CodeOf(err) != apperr.BadUserInput {
+			t.Fatalf("DecodeEventCursor(%q) error code = %s, want BAD_USER_INPUT", s, apperr.CodeOf(err))
+		}
+	})
 }
