@@ -41,8 +41,8 @@ func TestTokenListAndRevokeByID(t *testing.T) {
 		t.Fatalf("token list =\n%s\nwant a header and two tokens, without the tokens themselves", out)
 	}
 	date := `\d{4}-\d\d-\d\dT`
-	if !regexp.MustCompile(`^\d+ +forever +read_inventory +` + date + `\S+ +- +- +-$`).MatchString(lines[1]) ||
-		!regexp.MustCompile(`^\d+ +month +read_inventory +` + date + `\S+ +` + date + `\S+ +- +-$`).MatchString(lines[2]) {
+	if !regexp.MustCompile(`^\d+ +forever +read_inventory +`+date+`\S+ +- +- +-$`).MatchString(lines[1]) ||
+		!regexp.MustCompile(`^\d+ +month +read_inventory +`+date+`\S+ +`+date+`\S+ +- +-$`).MatchString(lines[2]) {
 		t.Errorf("token list rows =\n%s\n%s\nwant forever without an expiry and month with one, neither used nor revoked", lines[1], lines[2])
 	}
 	id := strings.Fields(lines[1])[0]
