@@ -19,6 +19,7 @@ import (
 
 	"stockgraph/internal/auth"
 	"stockgraph/internal/database"
+	"stockgraph/internal/ledger"
 	"stockgraph/internal/seed"
 	"stockgraph/internal/testsupport/testdb"
 )
@@ -140,6 +141,9 @@ func TestKill9LosesNoDelivery(t *testing.T) {
 	}
 	checkEveryChangeHasItsEvents(t, db, ok)
 	checkEveryEventDelivered(t, db, recv)
+	if bad, err := ledger.Inconsistencies(context.Background(), db.DB, res.Store.ID); err != nil || len(bad) > 0 {
+		t.Errorf("after the kill the ledger and the levels disagree: %v %v", bad, err)
+	}
 }
 
 // checkEveryChangeHasItsEvents checks that the kill left every committed
