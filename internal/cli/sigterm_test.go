@@ -21,11 +21,11 @@ import (
 )
 
 // TestSIGTERMFinishesInFlightWrites sends SIGTERM to `stockgraph serve`
-// while 8 clients write: every request the server had accepted gets its
-// whole answer (clients open a connection per request, so a request cut
-// short shows as a broken answer, and a request after the listener closed
-// as a refused connection), the process exits 0, and every answered write
-// is in the ledger, which equals the levels.
+// while 8 clients write: every request the server had accepted runs to
+// its end and gets its whole answer (clients open a connection per
+// request, so a request cut short shows as a broken answer, or as a write
+// in the ledger that nobody was told of), later ones find the listener
+// closed, the process exits 0, and the ledger equals the levels.
 func TestSIGTERMFinishesInFlightWrites(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and runs it")
@@ -57,7 +57,11 @@ func TestSIGTERMFinishesInFlightWrites(t *testing.T) {
 				switch err := adjustOnce(client, srv.url, token, loc, fmt.Sprintf("P%05d-01", 1+(c*5+i)%20)); {
 				case err == nil:
 					answered.Add(1)
-				case errors.Is(err, syscall.ECONNREFUSED):
+				case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET):
+					// Refused once the listener closed; reset when the
+					// connection waited in the kernel's backlog, never
+					// accepted. Either way no request ran: the ledger
+					// check below says so (every movement was answered).
 					refused.Add(1)
 					return
 				default:
@@ -83,8 +87,8 @@ func TestSIGTERMFinishesInFlightWrites(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("answered %d, refused %d, broken %d, %d movements", answered.Load(), refused.Load(), broken.Load(), moved)
-	if answered.Load() < 10 || refused.Load() == 0 || broken.Load() != 0 || moved < answered.Load() || len(bad) > 0 {
-		t.Errorf("answered %d, refused %d, broken %d, %d movements, ledger mismatches %v; want some answered, then refused, none broken, every answer in a consistent ledger",
+	if answered.Load() < 10 || refused.Load() == 0 || broken.Load() != 0 || moved != answered.Load() || len(bad) > 0 {
+		t.Errorf("answered %d, refused %d, broken %d, %d movements, ledger mismatches %v; want some answered, then refused, none broken, exactly the answered writes in a consistent ledger",
 			answered.Load(), refused.Load(), broken.Load(), moved, bad)
 	}
 }
