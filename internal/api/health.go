@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql/handler/transport"
@@ -101,6 +102,8 @@ type Websockets struct {
 	mu      sync.Mutex
 	conns   map[*trackedConn]struct{}
 	closing bool
+	// running counts the operations in progress on all websockets.
+	running atomic.Int64
 }
 
 // NewWebsockets returns an empty set, for Config.Websockets.
@@ -108,11 +111,27 @@ func NewWebsockets() *Websockets {
 	return &Websockets{conns: map[*trackedConn]struct{}{}}
 }
 
+// maxOperationDrain bounds how long GoingAway waits for websocket
+// operations to end before closing their connections.
+const maxOperationDrain = 2 * time.Second
+
 // GoingAway refuses new websockets and closes the open ones with 1001,
-// waiting for their closing handshakes until ctx ends.
+// waiting for their closing handshakes until ctx ends. It first lets the
+// operations in progress end (a subscription whose events end sends its
+// complete; a query its result), for up to maxOperationDrain.
 func (s *Websockets) GoingAway(ctx context.Context) {
 	s.mu.Lock()
 	s.closing = true
+	s.mu.Unlock()
+	drain, cancel := context.WithTimeout(ctx, maxOperationDrain)
+	defer cancel()
+	for s.running.Load() > 0 && drain.Err() == nil {
+		select {
+		case <-drain.Done():
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	s.mu.Lock()
 	conns := make([]*trackedConn, 0, len(s.conns))
 	for c := range s.conns {
 		conns = append(conns, c)
@@ -128,6 +147,14 @@ func (s *Websockets) GoingAway(ctx context.Context) {
 	case <-done:
 	case <-ctx.Done():
 	}
+}
+
+// operation counts an operation on a websocket until ctx, the
+// operation's own, ends: gqlgen cancels it after the operation's last
+// message (complete or error) is written.
+func (s *Websockets) operation(ctx context.Context) {
+	s.running.Add(1)
+	context.AfterFunc(ctx, func() { s.running.Add(-1) })
 }
 
 // Open returns how many websockets are open.

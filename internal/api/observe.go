@@ -210,6 +210,9 @@ func observeOperation(cfg Config) graphql.OperationMiddleware {
 		}
 		rec := recordFrom(ctx)
 		_, websocket := ctx.Value(websocketAuthKey{}).(string)
+		if websocket {
+			cfg.Websockets.operation(ctx)
+		}
 		if rec != nil && !websocket {
 			rec.mu.Lock()
 			rec.operation, rec.opType, rec.tokenID = name, typ, tokenID

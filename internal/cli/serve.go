@@ -44,11 +44,21 @@ func runServe(cmd *cobra.Command, _ []string) error {
 		return err
 	}
 	defer db.Close()
-	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	logger := api.NewLogger(os.Stderr)
+	slog.SetDefault(logger) // libraries' log.Printf lines become bounded JSON too
+	m, err := newMetrics(db)
+	if err != nil {
+		return err
+	}
+	public, err := publicMetrics()
+	if err != nil {
+		return err
+	}
 	hooks, err := webhookConfig(logger)
 	if err != nil {
 		return err
 	}
+	hooks.OnAttempt = webhookAttempts(m)
 	wakeHooks, stopHooks := startWebhooks(ctx, db, hooks)
 	defer stopHooks()
 	hub, stopHub, err := startEvents(ctx, db, logger, wakeHooks)
@@ -56,11 +66,19 @@ func runServe(cmd *cobra.Command, _ []string) error {
 		return err
 	}
 	defer stopHub()
-	defer startExpirer(ctx, db, logger)()
+	watchHub(m, hub)
+	defer startExpirer(ctx, db, logger, m.ReservationsExpired)()
+	sockets := api.NewWebsockets()
+	cfg := api.Config{DB: db, DevToken: os.Getenv("STOCKGRAPH_DEV_TOKEN"), LoaderWait: wait, Logger: logger,
+		WebhookGuard: hooks.Guard, Events: hub, Metrics: m, PublicMetrics: public, Websockets: sockets}
+	stopAdmin, err := startAdmin(cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer stopAdmin()
 	srv := &http.Server{
-		Addr: addr,
-		Handler: api.NewHandler(api.Config{DB: db, DevToken: os.Getenv("STOCKGRAPH_DEV_TOKEN"), LoaderWait: wait, Logger: logger,
-			WebhookGuard: hooks.Guard, Events: hub}),
+		Addr:              addr,
+		Handler:           api.NewHandler(cfg),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	ln, err := net.Listen("tcp", addr)
@@ -75,11 +93,14 @@ func runServe(cmd *cobra.Command, _ []string) error {
 		return err
 	case <-ctx.Done():
 	}
-	// Subscriptions end first (each client gets complete), then requests
-	// in flight finish; Shutdown does not wait for websockets.
+	// Subscriptions end first (each client gets complete), then the
+	// websockets close with 1001 (going away: clients reconnect to another
+	// replica), then requests in flight finish; Shutdown does not wait for
+	// websockets. Transactions in flight belong to those requests.
 	stopHub()
 	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	sockets.GoingAway(shutdown)
 	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
@@ -105,13 +126,14 @@ func startEvents(ctx context.Context, db *database.DB, logger *slog.Logger, door
 
 // startExpirer lets reservations lapse by themselves: every second it
 // returns the units of reservations past their ttl. Several servers may
-// run it on one database (see orders.ExpireDue). stop ends it and waits.
-func startExpirer(ctx context.Context, db *database.DB, logger *slog.Logger) (stop func()) {
+// run it on one database (see orders.ExpireDue); expired hears how many
+// lapsed. stop ends it and waits.
+func startExpirer(ctx context.Context, db *database.DB, logger *slog.Logger, expired func(int)) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		orders.RunExpirer(ctx, db.DB, time.Second, logger)
+		orders.RunExpirer(ctx, db.DB, time.Second, logger, expired)
 	}()
 	return func() { cancel(); <-done }
 }
