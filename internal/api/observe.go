@@ -35,9 +35,37 @@ const (
 const MaxLoggedString = 200
 
 // NewLogger returns the server's structured logger: JSON lines on w,
-// every string and error value cut to MaxLoggedString bytes.
+// every string and error value cut to MaxLoggedString bytes, and the
+// request's id on every line logged with a request's context.
 func NewLogger(w interface{ Write([]byte) (int, error) }) *slog.Logger {
-	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{ReplaceAttr: boundAttr}))
+	return slog.New(requestIDHandler{slog.NewJSONHandler(w, &slog.HandlerOptions{ReplaceAttr: boundAttr})})
+}
+
+// requestIDHandler adds the request's id to records that lack one, so
+// that an error logged deep in a request leads to its request line.
+// (Under WithGroup the id lands in the group; the server logs no groups.)
+type requestIDHandler struct{ slog.Handler }
+
+func (h requestIDHandler) Handle(ctx context.Context, r slog.Record) error {
+	if id := RequestID(ctx); id != "" {
+		has := false
+		r.Attrs(func(a slog.Attr) bool {
+			has = a.Key == "requestId"
+			return !has
+		})
+		if !has {
+			r.AddAttrs(slog.String("requestId", id))
+		}
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h requestIDHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return requestIDHandler{h.Handler.WithAttrs(attrs)}
+}
+
+func (h requestIDHandler) WithGroup(name string) slog.Handler {
+	return requestIDHandler{h.Handler.WithGroup(name)}
 }
 
 func boundAttr(_ []string, a slog.Attr) slog.Attr {

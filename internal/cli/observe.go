@@ -29,6 +29,8 @@ func newMetrics(db *database.DB) (*metrics.Metrics, error) {
 	m.Database(sqlDB)
 	m.CounterFunc("db_statements_total", "SQL statements sent to PostgreSQL.",
 		func() float64 { return float64(db.Statements()) })
+	m.CounterFunc("db_statement_seconds_total", "Time SQL statements took, from sending to PostgreSQL's answer.",
+		func() float64 { return db.StatementTime().Seconds() })
 	m.CounterFunc("db_deadlocks_total", "Deadlocks met and retried (writes lock in one order: this should stay at zero).",
 		func() float64 { return float64(database.Deadlocks()) })
 	return m, nil

@@ -96,6 +96,7 @@ func TestServeAdminListener(t *testing.T) {
 		`go_sql_wait_duration_seconds_total{db_name="stockgraph"}`,
 		`stockgraph_db_statements_total`,
 		`stockgraph_db_deadlocks_total 0`,
+		`stockgraph_db_statement_seconds_total`,
 		`stockgraph_events_subscribers_dropped_total 0`,
 		`stockgraph_webhook_attempts_total{result="failed"} 0`,
 		`stockgraph_reservations_expired_total 1`,
