@@ -98,6 +98,7 @@ func TestServeAdminListener(t *testing.T) {
 		`stockgraph_db_deadlocks_total 0`,
 		`stockgraph_db_statement_seconds_total`,
 		`stockgraph_events_subscribers_dropped_total 0`,
+		`stockgraph_events_lag_seconds_count`,
 		`stockgraph_webhook_attempts_total{result="failed"} 0`,
 		`stockgraph_reservations_expired_total 1`,
 		`process_resident_memory_bytes`,

@@ -61,7 +61,7 @@ func runServe(cmd *cobra.Command, _ []string) error {
 	hooks.OnAttempt = webhookAttempts(m)
 	wakeHooks, stopHooks := startWebhooks(ctx, db, hooks)
 	defer stopHooks()
-	hub, stopHub, err := startEvents(ctx, db, logger, wakeHooks)
+	hub, stopHub, err := startEvents(ctx, db, logger, wakeHooks, m.EventsLag)
 	if err != nil {
 		return err
 	}
@@ -109,12 +109,12 @@ func runServe(cmd *cobra.Command, _ []string) error {
 
 // startEvents starts the hub that delivers stock events to subscriptions,
 // with its LISTEN connection; stop ends it and waits for it.
-func startEvents(ctx context.Context, db *database.DB, logger *slog.Logger, doorbell func()) (*events.Hub, func(), error) {
+func startEvents(ctx context.Context, db *database.DB, logger *slog.Logger, doorbell func(), lag func(time.Duration)) (*events.Hub, func(), error) {
 	url, err := databaseURL()
 	if err != nil {
 		return nil, nil, err
 	}
-	hub := events.NewHub(db.DB, events.HubOptions{Logger: logger, Doorbell: doorbell})
+	hub := events.NewHub(db.DB, events.HubOptions{Logger: logger, Doorbell: doorbell, Lag: lag})
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {

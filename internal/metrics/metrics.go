@@ -46,6 +46,7 @@ type Metrics struct {
 	errors     *prometheus.CounterVec
 	webhooks   *prometheus.CounterVec
 	expired    prometheus.Counter
+	eventsLag  prometheus.Histogram
 
 	mu    sync.Mutex
 	names map[string]bool
@@ -70,12 +71,15 @@ func New() *Metrics {
 		Help: "Webhook delivery attempts, by result: succeeded, retrying (failed, tried again later) or failed (given up)."}, []string{"result"})
 	m.expired = prometheus.NewCounter(prometheus.CounterOpts{Namespace: Namespace, Name: "reservations_expired_total",
 		Help: "Reservations that lapsed by their ttl and returned their units."})
+	m.eventsLag = prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: Namespace, Name: "events_lag_seconds",
+		Help:    "Age of the oldest event in each read of the shared subscription feeds: how far they run behind the writes.",
+		Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}})
 	// Zero series from the start, so that a rate() sees the first one.
 	for _, result := range []string{"succeeded", "retrying", "failed"} {
 		m.webhooks.WithLabelValues(result)
 	}
 	m.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		m.httpReqs, m.httpTime, m.operations, m.opTime, m.errors, m.webhooks, m.expired)
+		m.httpReqs, m.httpTime, m.operations, m.opTime, m.errors, m.webhooks, m.expired, m.eventsLag)
 	return m
 }
 
@@ -151,6 +155,14 @@ func (m *Metrics) ReservationsExpired(n int) {
 		return
 	}
 	m.expired.Add(float64(n))
+}
+
+// EventsLag records how old the oldest event of a shared feed's read was.
+func (m *Metrics) EventsLag(age time.Duration) {
+	if m == nil {
+		return
+	}
+	m.eventsLag.Observe(age.Seconds())
 }
 
 // Database registers the pool's statistics (open, in use, idle

@@ -42,6 +42,7 @@ func TestFamiliesExposed(t *testing.T) {
 	m.Error("FORBIDDEN")
 	m.WebhookAttempt("failed")
 	m.ReservationsExpired(3)
+	m.EventsLag(20 * time.Millisecond)
 	got := scrape(t, m)
 	for _, want := range []string{
 		`stockgraph_http_requests_total{path="/graphql",status="200"} 1`,
@@ -53,6 +54,8 @@ func TestFamiliesExposed(t *testing.T) {
 		`stockgraph_webhook_attempts_total{result="failed"} 1`,
 		`stockgraph_webhook_attempts_total{result="succeeded"} 0`,
 		`stockgraph_reservations_expired_total 3`,
+		`stockgraph_events_lag_seconds_bucket{le="0.025"} 1`,
+		`stockgraph_events_lag_seconds_count 1`,
 		`stockgraph_db_statements_total 42`,
 		`stockgraph_some_gauge 7`,
 		`go_sql_max_open_connections{db_name="stockgraph"}`,
@@ -90,6 +93,7 @@ func TestNilRecordsNothing(t *testing.T) {
 	m.Error("X")
 	m.WebhookAttempt("failed")
 	m.ReservationsExpired(1)
+	m.EventsLag(time.Second)
 	m.Database(nil)
 	m.CounterFunc("x", "x", nil)
 }
