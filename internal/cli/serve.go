@@ -86,6 +86,15 @@ func runServe(cmd *cobra.Command, _ []string) error {
 		return fmt.Errorf("LISTEN_ADDR %q: %w (pick another with LISTEN_ADDR=127.0.0.1:PORT)", addr, err)
 	}
 	logger.Info("serving", "graphiql", "http://"+ln.Addr().String()+"/", "graphql", "http://"+ln.Addr().String()+"/graphql")
+	return serveUntilDone(ctx, srv, ln, stopHub, sockets)
+}
+
+// serveUntilDone serves on ln until ctx ends, then shuts down gracefully:
+// subscriptions end first (each client gets complete), then the
+// websockets close with 1001 (going away: clients reconnect to another
+// replica), then requests in flight finish, with their transactions;
+// Shutdown does not wait for websockets.
+func serveUntilDone(ctx context.Context, srv *http.Server, ln net.Listener, stopHub func(), sockets *api.Websockets) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -93,10 +102,6 @@ func runServe(cmd *cobra.Command, _ []string) error {
 		return err
 	case <-ctx.Done():
 	}
-	// Subscriptions end first (each client gets complete), then the
-	// websockets close with 1001 (going away: clients reconnect to another
-	// replica), then requests in flight finish; Shutdown does not wait for
-	// websockets. Transactions in flight belong to those requests.
 	stopHub()
 	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
