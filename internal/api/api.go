@@ -30,6 +30,7 @@ import (
 	"stockgraph/internal/database"
 	"stockgraph/internal/events"
 	"stockgraph/internal/loaders"
+	"stockgraph/internal/metrics"
 	"stockgraph/internal/web"
 	"stockgraph/internal/webhooks"
 	"stockgraph/resolvers"
@@ -55,6 +56,14 @@ type Config struct {
 	// InitTimeout is how long a websocket may take to send connection_init
 	// before it is closed with 4408 (DefaultInitTimeout when zero).
 	InitTimeout time.Duration
+	// Metrics records requests, operations and errors (nothing when nil).
+	// PublicMetrics also serves it at /metrics on this handler; otherwise
+	// only AdminHandler does.
+	Metrics       *metrics.Metrics
+	PublicMetrics bool
+	// Websockets tracks open websockets for a graceful shutdown
+	// (NewHandler makes one when nil).
+	Websockets *Websockets
 }
 
 // NewHandler returns the server's HTTP handler.
@@ -71,17 +80,18 @@ func NewHandler(cfg Config) http.Handler {
 	if cfg.InitTimeout == 0 {
 		cfg.InitTimeout = DefaultInitTimeout
 	}
+	if cfg.Websockets == nil {
+		cfg.Websockets = NewWebsockets()
+	}
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", authenticate(cfg, newGraphQL(cfg)))
-	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
-		if err := cfg.DB.WithContext(r.Context()).Exec("SELECT 1").Error; err != nil {
-			http.Error(w, "database unreachable", http.StatusServiceUnavailable)
-			return
-		}
-		_, _ = w.Write([]byte("ok\n"))
-	})
+	mux.HandleFunc("/healthz", healthz)
+	mux.HandleFunc("/readyz", readyz(cfg))
+	if cfg.PublicMetrics && cfg.Metrics != nil {
+		mux.Handle("/metrics", cfg.Metrics.Handler())
+	}
 	mux.Handle("/", web.Handler(web.Options{Endpoint: "/graphql", DevToken: cfg.DevToken}))
-	return mux
+	return observe(cfg, mux)
 }
 
 func newGraphQL(cfg Config) *handler.Server {
@@ -91,7 +101,7 @@ func newGraphQL(cfg Config) *handler.Server {
 		Directives: graph.DirectiveRoot{RequireScope: requireScope},
 		Complexity: complexity(),
 	})
-	present := presentError(cfg.Logger)
+	present := observeErrors(presentError(cfg.Logger))
 	srv := handler.New(schema)
 	srv.AddTransport(transport.Websocket{
 		// Keep-alives: "ka" messages for the legacy graphql-ws protocol,
@@ -105,7 +115,7 @@ func newGraphQL(cfg Config) *handler.Server {
 		// wrapper closes a connection that sends no connection_init in
 		// time with 4408, as graphql-transport-ws says (gqlgen's own
 		// InitTimeout closes with 1002).
-		Implementation: initDeadline{inner: transport.CoderWebsocketImplementation{}, timeout: cfg.InitTimeout},
+		Implementation: initDeadline{inner: transport.CoderWebsocketImplementation{}, timeout: cfg.InitTimeout, conns: cfg.Websockets},
 		InitFunc: func(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
 			return websocketInit(ctx, cfg, present, payload)
 		},
@@ -119,6 +129,7 @@ func newGraphQL(cfg Config) *handler.Server {
 	srv.Use(listLimit{})
 	srv.Use(extension.FixedComplexityLimit(MaxComplexity))
 	srv.AroundOperations(perOperation(cfg, present))
+	srv.AroundOperations(observeOperation(cfg))
 	srv.AroundResponses(perEvent(cfg))
 	srv.SetErrorPresenter(present)
 	srv.SetRecoverFunc(func(ctx context.Context, p any) error {
@@ -244,10 +255,12 @@ func writeError(w http.ResponseWriter, logger *slog.Logger, r *http.Request, err
 	if e.Code == apperr.Unauthenticated {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="stockgraph"`)
 	}
+	ext := e.Extensions()
+	noteError(r.Context(), ext)
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(map[string]any{
-		"errors": []any{map[string]any{"message": e.Message, "extensions": e.Extensions()}},
+		"errors": []any{map[string]any{"message": e.Message, "extensions": ext}},
 	})
 }
 

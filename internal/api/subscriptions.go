@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"sync"
@@ -62,16 +63,26 @@ func perEvent(cfg Config) graphql.ResponseMiddleware {
 type initDeadline struct {
 	inner   transport.WebsocketImplementation
 	timeout time.Duration
+	conns   *Websockets
 }
 
 func (d initDeadline) Accept(w http.ResponseWriter, r *http.Request, opts transport.WebsocketAcceptOptions) (transport.WebsocketConn, error) {
+	if d.conns.shuttingDown() {
+		refuseShuttingDown(w, r)
+		return nil, errors.New("websocket refused: shutting down")
+	}
 	conn, err := d.inner.Accept(w, r, opts)
 	if err != nil {
 		return nil, err
 	}
 	c := &deadlineConn{WebsocketConn: conn}
 	c.timer = time.AfterFunc(d.timeout, c.expire)
-	return c, nil
+	tracked, ok := d.conns.track(c)
+	if !ok {
+		_ = c.WriteClose(closeGoingAway, "server shutting down")
+		return nil, errors.New("websocket refused: shutting down")
+	}
+	return tracked, nil
 }
 
 // deadlineConn is a websocket connection waiting for its first message.

@@ -20,6 +20,10 @@ const environment = `Environment:
                           cluster of scripts/pg.sh (127.0.0.1:$STOCKGRAPH_PGPORT,
                           default 55432, database stockgraph) when it answers
   LISTEN_ADDR             where serve listens (default 127.0.0.1:8080)
+  STOCKGRAPH_ADMIN_ADDR   where serve's admin listener (pprof, /metrics) listens
+                          (off when unset; bind it to a private address)
+  STOCKGRAPH_PUBLIC_METRICS=1
+                          serve /metrics on LISTEN_ADDR too
   STOCKGRAPH_DEV_TOKEN    a token prefilled in GraphiQL's headers (development)
   STOCKGRAPH_LOADER_WAIT  how long dataloaders collect keys (default 1ms)
   STOCKGRAPH_PGPORT       the private cluster's port (default 55432)

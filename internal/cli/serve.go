@@ -44,23 +44,41 @@ func runServe(cmd *cobra.Command, _ []string) error {
 		return err
 	}
 	defer db.Close()
-	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	logger := api.NewLogger(os.Stderr)
+	slog.SetDefault(logger) // libraries' log.Printf lines become bounded JSON too
+	m, err := newMetrics(db)
+	if err != nil {
+		return err
+	}
+	public, err := publicMetrics()
+	if err != nil {
+		return err
+	}
 	hooks, err := webhookConfig(logger)
 	if err != nil {
 		return err
 	}
+	hooks.OnAttempt = webhookAttempts(m)
 	wakeHooks, stopHooks := startWebhooks(ctx, db, hooks)
 	defer stopHooks()
-	hub, stopHub, err := startEvents(ctx, db, logger, wakeHooks)
+	hub, stopHub, err := startEvents(ctx, db, logger, wakeHooks, m.EventsLag)
 	if err != nil {
 		return err
 	}
 	defer stopHub()
-	defer startExpirer(ctx, db, logger)()
+	watchHub(m, hub)
+	defer startExpirer(ctx, db, logger, m.ReservationsExpired)()
+	sockets := api.NewWebsockets()
+	cfg := api.Config{DB: db, DevToken: os.Getenv("STOCKGRAPH_DEV_TOKEN"), LoaderWait: wait, Logger: logger,
+		WebhookGuard: hooks.Guard, Events: hub, Metrics: m, PublicMetrics: public, Websockets: sockets}
+	stopAdmin, err := startAdmin(cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer stopAdmin()
 	srv := &http.Server{
-		Addr: addr,
-		Handler: api.NewHandler(api.Config{DB: db, DevToken: os.Getenv("STOCKGRAPH_DEV_TOKEN"), LoaderWait: wait, Logger: logger,
-			WebhookGuard: hooks.Guard, Events: hub}),
+		Addr:              addr,
+		Handler:           api.NewHandler(cfg),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	ln, err := net.Listen("tcp", addr)
@@ -68,6 +86,15 @@ func runServe(cmd *cobra.Command, _ []string) error {
 		return fmt.Errorf("LISTEN_ADDR %q: %w (pick another with LISTEN_ADDR=127.0.0.1:PORT)", addr, err)
 	}
 	logger.Info("serving", "graphiql", "http://"+ln.Addr().String()+"/", "graphql", "http://"+ln.Addr().String()+"/graphql")
+	return serveUntilDone(ctx, srv, ln, stopHub, sockets)
+}
+
+// serveUntilDone serves on ln until ctx ends, then shuts down gracefully:
+// subscriptions end first (each client gets complete), then the
+// websockets close with 1001 (going away: clients reconnect to another
+// replica), then requests in flight finish, with their transactions;
+// Shutdown does not wait for websockets.
+func serveUntilDone(ctx context.Context, srv *http.Server, ln net.Listener, stopHub func(), sockets *api.Websockets) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -75,11 +102,10 @@ func runServe(cmd *cobra.Command, _ []string) error {
 		return err
 	case <-ctx.Done():
 	}
-	// Subscriptions end first (each client gets complete), then requests
-	// in flight finish; Shutdown does not wait for websockets.
 	stopHub()
 	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	sockets.GoingAway(shutdown)
 	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
@@ -88,12 +114,12 @@ func runServe(cmd *cobra.Command, _ []string) error {
 
 // startEvents starts the hub that delivers stock events to subscriptions,
 // with its LISTEN connection; stop ends it and waits for it.
-func startEvents(ctx context.Context, db *database.DB, logger *slog.Logger, doorbell func()) (*events.Hub, func(), error) {
+func startEvents(ctx context.Context, db *database.DB, logger *slog.Logger, doorbell func(), lag func(time.Duration)) (*events.Hub, func(), error) {
 	url, err := databaseURL()
 	if err != nil {
 		return nil, nil, err
 	}
-	hub := events.NewHub(db.DB, events.HubOptions{Logger: logger, Doorbell: doorbell})
+	hub := events.NewHub(db.DB, events.HubOptions{Logger: logger, Doorbell: doorbell, Lag: lag})
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
@@ -105,13 +131,14 @@ func startEvents(ctx context.Context, db *database.DB, logger *slog.Logger, door
 
 // startExpirer lets reservations lapse by themselves: every second it
 // returns the units of reservations past their ttl. Several servers may
-// run it on one database (see orders.ExpireDue). stop ends it and waits.
-func startExpirer(ctx context.Context, db *database.DB, logger *slog.Logger) (stop func()) {
+// run it on one database (see orders.ExpireDue); expired hears how many
+// lapsed. stop ends it and waits.
+func startExpirer(ctx context.Context, db *database.DB, logger *slog.Logger, expired func(int)) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		orders.RunExpirer(ctx, db.DB, time.Second, logger)
+		orders.RunExpirer(ctx, db.DB, time.Second, logger, expired)
 	}()
 	return func() { cancel(); <-done }
 }

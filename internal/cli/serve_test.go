@@ -19,7 +19,8 @@ import (
 
 // TestServeShutsDownSubscriptions runs `serve`, opens a subscription and
 // cancels the command's context, as SIGTERM does: the subscription ends
-// with complete and the command returns nil.
+// with complete, the websocket closes with 1001 and the command returns
+// nil.
 func TestServeShutsDownSubscriptions(t *testing.T) {
 	url := testdb.MustCreate(t)
 	db, err := database.Open(context.Background(), url)
@@ -67,6 +68,11 @@ func TestServeShutsDownSubscriptions(t *testing.T) {
 		if err := wsjson.Read(wctx, conn, &m); err != nil {
 			t.Fatalf("after shutdown began: %v, want complete", err)
 		}
+	}
+	// Then the connection closes with 1001: the server is going away.
+	err = wsjson.Read(wctx, conn, &m)
+	if got := websocket.CloseStatus(err); got != websocket.StatusGoingAway {
+		t.Errorf("after complete: close status %d (%v), want 1001", got, err)
 	}
 	select {
 	case err := <-done:

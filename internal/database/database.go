@@ -22,6 +22,8 @@ import (
 type DB struct {
 	*gorm.DB
 	statements atomic.Int64
+	// statementTime sums the statements' durations, in nanoseconds.
+	statementTime atomic.Int64
 }
 
 // Open connects to url, checks the server answers within 10 seconds, and
@@ -96,16 +98,34 @@ func RecordStatements(record func(ctx context.Context, sql string)) {
 	statementHook.Store(&record)
 }
 
-// registerCounter counts every statement GORM sends, whatever its kind.
+// StatementTime returns the time the pool's statements have taken so far
+// (sent until answered; rows read later are not in it).
+func (db *DB) StatementTime() time.Duration { return time.Duration(db.statementTime.Load()) }
+
+// statementStart is where a statement's start time waits for its end.
+const statementStart = "stockgraph:start"
+
+// registerCounter counts and times every statement GORM sends, whatever
+// its kind, and shows it to the statement hook.
 func (db *DB) registerCounter() error {
 	count := func(tx *gorm.DB) {
 		db.statements.Add(1)
+		if start, ok := tx.InstanceGet(statementStart); ok {
+			db.statementTime.Add(int64(time.Since(start.(time.Time))))
+		}
 		if record := statementHook.Load(); record != nil {
 			(*record)(tx.Statement.Context, tx.Statement.SQL.String())
 		}
 	}
+	start := func(tx *gorm.DB) { tx.InstanceSet(statementStart, time.Now()) }
 	cb := db.Callback()
 	for _, err := range []error{
+		cb.Query().Before("gorm:query").Register("stockgraph:start", start),
+		cb.Create().Before("gorm:create").Register("stockgraph:start", start),
+		cb.Update().Before("gorm:update").Register("stockgraph:start", start),
+		cb.Delete().Before("gorm:delete").Register("stockgraph:start", start),
+		cb.Row().Before("gorm:row").Register("stockgraph:start", start),
+		cb.Raw().Before("gorm:raw").Register("stockgraph:start", start),
 		cb.Query().After("gorm:query").Register("stockgraph:count", count),
 		cb.Create().After("gorm:create").Register("stockgraph:count", count),
 		cb.Update().After("gorm:update").Register("stockgraph:count", count),

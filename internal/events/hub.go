@@ -40,6 +40,10 @@ type HubOptions struct {
 	// (re)connection of the listener, so that other readers of the events
 	// table in the process (the webhook worker) share its one connection.
 	Doorbell func()
+	// Lag, when set, hears on each shared read that found events how old
+	// the oldest of them was: how far the feeds run behind the writes (the
+	// server's metrics). Subscribers' own catch-up reads are not in it.
+	Lag func(time.Duration)
 }
 
 // Hub delivers stores' events live: one feed per store with subscribers
@@ -390,6 +394,9 @@ func (f *feed) advance(ctx context.Context) (int, bool, error) {
 		read += len(evs)
 		if len(evs) > 0 {
 			pos = Of(evs[len(evs)-1])
+			if f.hub.opts.Lag != nil {
+				f.hub.opts.Lag(time.Since(evs[0].CreatedAt))
+			}
 		}
 		if len(evs) < batch && pos.Less(horizon) {
 			pos = horizon

@@ -219,8 +219,8 @@ func expireOne(ctx context.Context, db *gorm.DB, storeID, id int64) (bool, error
 
 // RunExpirer ends due reservations every interval until ctx ends: the
 // server runs it, so reservations lapse with no job for the merchant to
-// schedule.
-func RunExpirer(ctx context.Context, db *gorm.DB, interval time.Duration, logger *slog.Logger) {
+// schedule. expired, when not nil, hears how many each pass ended.
+func RunExpirer(ctx context.Context, db *gorm.DB, interval time.Duration, logger *slog.Logger, expired func(n int)) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -228,6 +228,9 @@ func RunExpirer(ctx context.Context, db *gorm.DB, interval time.Duration, logger
 			n, err := ExpireDue(ctx, db, 100)
 			if err != nil && !errors.Is(err, context.Canceled) {
 				logger.Error("expire reservations", "err", err)
+			}
+			if expired != nil && n > 0 {
+				expired(n)
 			}
 			if err != nil || n < 100 {
 				break

@@ -171,7 +171,7 @@ func TestRunExpirerLapsesByItself(t *testing.T) {
 	}
 	loopCtx, stop := contextWithCancel()
 	done := make(chan struct{})
-	go func() { orders.RunExpirer(loopCtx, f.db, 100*time.Millisecond, discardLogger()); close(done) }()
+	go func() { orders.RunExpirer(loopCtx, f.db, 100*time.Millisecond, discardLogger(), nil); close(done) }()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) && f.levelsOf(t, "SKU-1", "WH-A") != "5/0/0/0" {
 		time.Sleep(50 * time.Millisecond)

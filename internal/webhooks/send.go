@@ -78,6 +78,9 @@ func (w *Worker) deliver(ctx context.Context, c claimed) error {
 	if ctx.Err() != nil && !res.ok() {
 		return nil // cut short by shutdown: the lease runs out and the delivery is tried again
 	}
+	if w.cfg.OnAttempt != nil {
+		w.cfg.OnAttempt(w.statusAfter(d, res))
+	}
 	// A success is recorded even while shutting down, so that it is not
 	// sent again.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
@@ -140,13 +143,7 @@ func (w *Worker) post(ctx context.Context, hook Webhook, msgID string, body []by
 // attempt, or has finally failed; the webhook's failure record follows in
 // the same transaction.
 func (w *Worker) record(ctx context.Context, hook Webhook, d Delivery, o outcome) error {
-	status := Pending
-	switch {
-	case o.ok():
-		status = Succeeded
-	case d.RoundAttempts > len(w.cfg.Schedule):
-		status = Failed
-	}
+	status := w.statusAfter(d, o)
 	return database.Tx(ctx, w.db, func(tx *gorm.DB) error {
 		saved, err := w.saveAttempt(tx, d, o, status)
 		if err != nil || !saved {
@@ -154,6 +151,17 @@ func (w *Worker) record(ctx context.Context, hook Webhook, d Delivery, o outcome
 		}
 		return w.track(tx, hook, status, o)
 	})
+}
+
+// statusAfter is the delivery's status after an attempt with outcome o.
+func (w *Worker) statusAfter(d Delivery, o outcome) DeliveryStatus {
+	switch {
+	case o.ok():
+		return Succeeded
+	case d.RoundAttempts > len(w.cfg.Schedule):
+		return Failed
+	}
+	return Pending
 }
 
 // saveAttemptSQL adds the attempt's row and updates the delivery, in one

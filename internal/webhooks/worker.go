@@ -42,6 +42,10 @@ type Config struct {
 	// Names gives the body its global IDs and cursor; numbers only when nil.
 	Names  Names
 	Logger *slog.Logger
+	// OnAttempt, when set, hears each attempt's result: the delivery's
+	// status after it (PENDING: failed, to be tried again). The server
+	// counts them in its metrics.
+	OnAttempt func(DeliveryStatus)
 }
 
 // DefaultSchedule retries for about a day: after 5 s, 5 min, 30 min,
