@@ -146,7 +146,7 @@ func TestBadInputIsTheClientsError(t *testing.T) {
 		{"variables not an object", httpRequest{body: `{"query": "{ store { name } }", "variables": [1]}`}, 400, "BAD_REQUEST", "", false},
 		{"no query", httpRequest{body: `{"variables": {}}`}, 400, "BAD_REQUEST", "", false},
 		{"data after the object", httpRequest{body: `{"query": "{ store { name } }"} {}`}, 400, "BAD_REQUEST", "", false},
-		{"body too large", httpRequest{body: `{"query": "` + strings.Repeat(" ", api.MaxBodyBytes) + `{ store { name } }"}`}, 413, "BAD_REQUEST", "", false},
+		{"body too large", httpRequest{body: `{"query": "` + strings.Repeat(" ", api.DefaultMaxBodyBytes) + `{ store { name } }"}`}, 413, "BAD_REQUEST", "", false},
 		{"PUT", httpRequest{method: http.MethodPut, body: gqlBody(`{ store { name } }`, nil)}, 405, "BAD_REQUEST", "", false},
 		{"mutation over GET", httpRequest{method: http.MethodGet, params: url.Values{"query": {`mutation { deleteProduct(input: {id: "x"}) { deletedProductId } }`}}}, 405, "BAD_REQUEST", "", false},
 		{"GET with malformed variables", httpRequest{method: http.MethodGet, params: url.Values{"query": {`{ store { name } }`}, "variables": {"{"}}}, 400, "BAD_REQUEST", "", false},
