@@ -21,7 +21,7 @@ import (
 
 // Serve is `stockgraph serve`, also what stockgraph does without a command.
 func Serve() *cobra.Command {
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve GraphiQL at / and GraphQL at /graphql (the default)",
 		Long: `Serve GraphiQL at / and the GraphQL API at /graphql on LISTEN_ADDR
@@ -30,6 +30,8 @@ number of replicas may serve one database). The database must be migrated.`,
 		Args: noArgs,
 		RunE: runServe,
 	}
+	cmd.Flags().Bool("dev", false, "development mode: GraphiQL prefills STOCKGRAPH_DEV_TOKEN for pages loaded from this machine (make run)")
+	return cmd
 }
 
 func runServe(cmd *cobra.Command, _ []string) error {
@@ -39,7 +41,12 @@ func runServe(cmd *cobra.Command, _ []string) error {
 	if err != nil {
 		return err
 	}
-	db, err := openDB(ctx, true)
+	lim, err := serveLimits()
+	if err != nil {
+		return err
+	}
+	dev, _ := cmd.Flags().GetBool("dev")
+	db, err := openDBWith(ctx, true, lim.db)
 	if err != nil {
 		return err
 	}
@@ -57,12 +64,9 @@ func runServe(cmd *cobra.Command, _ []string) error {
 	}
 	defer stopHub()
 	defer startExpirer(ctx, db, logger)()
-	srv := &http.Server{
-		Addr: addr,
-		Handler: api.NewHandler(api.Config{DB: db, DevToken: os.Getenv("STOCKGRAPH_DEV_TOKEN"), LoaderWait: wait, Logger: logger,
-			WebhookGuard: hooks.Guard, Events: hub}),
-		ReadHeaderTimeout: 10 * time.Second,
-	}
+	srv := lim.server(addr, api.NewHandler(api.Config{DB: db, DevToken: os.Getenv("STOCKGRAPH_DEV_TOKEN"), DevMode: devMode(dev),
+		LoaderWait: wait, Logger: logger, WebhookGuard: hooks.Guard, Events: hub,
+		RequestTimeout: lim.request, MaxBodyBytes: lim.maxBody}))
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("LISTEN_ADDR %q: %w (pick another with LISTEN_ADDR=127.0.0.1:PORT)", addr, err)
