@@ -62,6 +62,10 @@ type Config struct {
 	// RequestTimeout is the deadline of a query or mutation over HTTP
 	// (DefaultRequestTimeout when zero).
 	RequestTimeout time.Duration
+	// AcquireTimeout bounds the token's lookup, a request's first use of
+	// the pool: UNAVAILABLE when no connection is free by then
+	// (DefaultAcquireTimeout when zero).
+	AcquireTimeout time.Duration
 	// MaxBodyBytes is the largest request body (DefaultMaxBodyBytes when zero).
 	MaxBodyBytes int64
 }
@@ -82,6 +86,9 @@ func NewHandler(cfg Config) http.Handler {
 	}
 	if cfg.RequestTimeout == 0 {
 		cfg.RequestTimeout = DefaultRequestTimeout
+	}
+	if cfg.AcquireTimeout == 0 {
+		cfg.AcquireTimeout = DefaultAcquireTimeout
 	}
 	if cfg.MaxBodyBytes == 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
@@ -167,7 +174,7 @@ func authenticate(cfg Config, next http.Handler) http.Handler {
 		}
 		r, cancel := withDeadline(r, cfg.RequestTimeout)
 		defer cancel()
-		p, err := principalFor(r.Context(), cfg, r.Header.Get("Authorization"))
+		p, err := authenticateWithin(r.Context(), cfg, r.Header.Get("Authorization"))
 		if err != nil {
 			refuseUnread(w, r)
 			writeError(w, cfg.Logger, r, err)
@@ -258,12 +265,16 @@ func isWebsocketUpgrade(r *http.Request) bool {
 // error shape; UNAUTHENTICATED is HTTP 401.
 func writeError(w http.ResponseWriter, logger *slog.Logger, r *http.Request, err error) {
 	e, ok := apperr.As(err)
-	status := http.StatusUnauthorized
 	if down, isOutage := outage(err); isOutage && !ok {
-		e, ok, status = down, true, http.StatusServiceUnavailable
-		if down.Code == apperr.Unavailable {
-			w.Header().Set("Retry-After", retryAfterSeconds)
-		}
+		e, ok = down, true
+	}
+	status := http.StatusUnauthorized
+	switch {
+	case ok && e.Code == apperr.Unavailable:
+		status = http.StatusServiceUnavailable
+		w.Header().Set("Retry-After", retryAfterSeconds)
+	case ok && e.Code == apperr.Timeout:
+		status = http.StatusServiceUnavailable
 	}
 	if !ok {
 		logger.ErrorContext(r.Context(), "request failed", "err", err)

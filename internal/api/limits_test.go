@@ -334,3 +334,43 @@ func (p *tcpProxy) stop() {
 		}
 	}
 }
+
+// TestPoolExhausted: when no pool connection comes free within the
+// acquire timeout, a request answers UNAVAILABLE (HTTP 503, Retry-After)
+// then, rather than queueing until its deadline.
+func TestPoolExhausted(t *testing.T) {
+	db, err := database.OpenWith(context.Background(), testdb.MustCreate(t), database.Options{MaxConns: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	srv := httptest.NewServer(api.NewHandler(api.Config{DB: db, AcquireTimeout: 300 * time.Millisecond}))
+	t.Cleanup(srv.Close)
+	e := &env{t: t, db: db, srv: srv}
+	token := e.seedStore("busy", 1, 1, 1)
+	tx := db.Begin() // holds the pool's only connection
+	if tx.Error != nil {
+		t.Fatal(tx.Error)
+	}
+	start := time.Now()
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/graphql", strings.NewReader(`{"query": "{ store { name } }"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	took := time.Since(start)
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" || took > 3*time.Second {
+		t.Errorf("with the pool exhausted: HTTP %d, Retry-After %q after %v, want 503 with a Retry-After after about 300ms",
+			resp.StatusCode, resp.Header.Get("Retry-After"), took)
+	}
+	if r := e.do(token, `{ store { name } }`, nil); r.code() != "UNAVAILABLE" {
+		t.Errorf("with the pool exhausted: code %s, want UNAVAILABLE", r.code())
+	}
+	tx.Rollback()
+	if r := e.do(token, `{ store { name } }`, nil); r.code() != "" {
+		t.Errorf("once a connection is free: code %s (%+v), want an answer", r.code(), r.Errors)
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"stockgraph/internal/apperr"
+	"stockgraph/internal/auth"
 )
 
 // DefaultRequestTimeout is how long a query or mutation over HTTP may run
@@ -92,4 +93,23 @@ func refuseUnread(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Connection", "close")
 	_ = http.NewResponseController(w).SetReadDeadline(time.Now())
+}
+
+// DefaultAcquireTimeout is how long a request waits for the token's
+// lookup, and so for a free connection of the pool (Config.AcquireTimeout).
+const DefaultAcquireTimeout = 5 * time.Second
+
+// authenticateWithin looks the token up within cfg.AcquireTimeout. The
+// lookup is one indexed read, so running out of time means no connection
+// came free (the pool is exhausted by slow work, or the database is
+// gone): UNAVAILABLE at once, rather than queueing behind the others
+// until the request's deadline.
+func authenticateWithin(ctx context.Context, cfg Config, header string) (*auth.Principal, error) {
+	lookup, cancel := context.WithTimeout(ctx, cfg.AcquireTimeout)
+	defer cancel()
+	p, err := principalFor(lookup, cfg, header)
+	if err != nil && lookup.Err() != nil && ctx.Err() == nil {
+		return nil, apperr.New(apperr.Unavailable, "no database connection came free within %s: retry in a few seconds", cfg.AcquireTimeout)
+	}
+	return p, err
 }

@@ -25,6 +25,7 @@ func TestServeLimits(t *testing.T) {
 		{"STOCKGRAPH_STATEMENT_TIMEOUT", "2s", func(l limits) any { return l.db.StatementTimeout }, 2 * time.Second},
 		{"STOCKGRAPH_LOCK_TIMEOUT", "250ms", func(l limits) any { return l.db.LockTimeout }, 250 * time.Millisecond},
 		{"STOCKGRAPH_REQUEST_TIMEOUT", "1m", func(l limits) any { return l.request }, time.Minute},
+		{"STOCKGRAPH_ACQUIRE_TIMEOUT", "2s", func(l limits) any { return l.acquire }, 2 * time.Second},
 		{"STOCKGRAPH_READ_HEADER_TIMEOUT", "3s", func(l limits) any { return l.server("", nil).ReadHeaderTimeout }, 3 * time.Second},
 		{"STOCKGRAPH_READ_TIMEOUT", "4s", func(l limits) any { return l.server("", nil).ReadTimeout }, 4 * time.Second},
 		{"STOCKGRAPH_WRITE_TIMEOUT", "5s", func(l limits) any { return l.server("", nil).WriteTimeout }, 5 * time.Second},

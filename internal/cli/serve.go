@@ -66,7 +66,7 @@ func runServe(cmd *cobra.Command, _ []string) error {
 	defer startExpirer(ctx, db, logger)()
 	srv := lim.server(addr, api.NewHandler(api.Config{DB: db, DevToken: os.Getenv("STOCKGRAPH_DEV_TOKEN"), DevMode: devMode(dev),
 		LoaderWait: wait, Logger: logger, WebhookGuard: hooks.Guard, Events: hub,
-		RequestTimeout: lim.request, MaxBodyBytes: lim.maxBody}))
+		RequestTimeout: lim.request, AcquireTimeout: lim.acquire, MaxBodyBytes: lim.maxBody}))
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("LISTEN_ADDR %q: %w (pick another with LISTEN_ADDR=127.0.0.1:PORT)", addr, err)

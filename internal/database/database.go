@@ -43,7 +43,13 @@ type Options struct {
 	StatementTimeout time.Duration
 	// LockTimeout is PostgreSQL's lock_timeout on every connection.
 	LockTimeout time.Duration
+	// MaxConns is the most connections the pool opens (DefaultMaxConns
+	// when zero).
+	MaxConns int
 }
+
+// DefaultMaxConns is the pool's size unless Options say otherwise.
+const DefaultMaxConns = 40
 
 // Open connects to url with no limits (see OpenWith).
 func Open(ctx context.Context, dsn string) (*DB, error) {
@@ -86,8 +92,11 @@ func OpenWith(ctx context.Context, dsn string, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	sqlDB.SetMaxOpenConns(40)
-	sqlDB.SetMaxIdleConns(40)
+	if opts.MaxConns == 0 {
+		opts.MaxConns = DefaultMaxConns
+	}
+	sqlDB.SetMaxOpenConns(opts.MaxConns)
+	sqlDB.SetMaxIdleConns(opts.MaxConns)
 	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
