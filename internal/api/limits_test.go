@@ -18,6 +18,7 @@ import (
 	"stockgraph/internal/api/relay"
 	"stockgraph/internal/auth"
 	"stockgraph/internal/database"
+	"stockgraph/internal/events"
 	"stockgraph/internal/seed"
 	"stockgraph/internal/testsupport/testdb"
 )
@@ -372,5 +373,36 @@ func TestPoolExhausted(t *testing.T) {
 	tx.Rollback()
 	if r := e.do(token, `{ store { name } }`, nil); r.code() != "" {
 		t.Errorf("once a connection is free: code %s (%+v), want an answer", r.code(), r.Errors)
+	}
+}
+
+// TestSubscriptionOutlivesServerTimeouts: a subscription keeps
+// delivering long after the HTTP server's read, write and idle timeouts,
+// which end at the websocket upgrade (net/http clears the connection's
+// deadlines when it is taken over).
+func TestSubscriptionOutlivesServerTimeouts(t *testing.T) {
+	le := newLiveEnv(t)
+	f := le.subsFixture("long", 1, 1, 1)
+	hub := events.NewHub(le.db.DB, events.HubOptions{})
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	done := make(chan struct{})
+	go func() { defer close(done); hub.Run(ctx, le.url) }()
+	srv := httptest.NewUnstartedServer(api.NewHandler(api.Config{DB: le.db, Events: hub}))
+	const short = 200 * time.Millisecond
+	srv.Config.ReadHeaderTimeout, srv.Config.ReadTimeout, srv.Config.WriteTimeout, srv.Config.IdleTimeout = short, short, short, short
+	srv.Start()
+	t.Cleanup(func() { srv.CloseClientConnections(); srv.Close(); cancel(); <-done })
+
+	loc, v := f.locations[0], f.variants[0]
+	c := dialWS(t, ctx, srv, "graphql-transport-ws", nil)
+	c.init(f.token)
+	c.subscribe("1", changedQuery, map[string]any{"after": le.horizon(f.token),
+		"f": map[string]any{"types": []string{"STOCK_CHANGED"}, "variantIds": []string{v}}})
+	for i := range 2 {
+		time.Sleep(5 * short)
+		le.bump(le.srv, f.token, loc, 1, v)
+		if got := c.events("1", "inventoryChanged", 1); len(got) != 1 {
+			t.Fatalf("event %d, %v after the subscription started: got %d events, want 1", i+1, time.Duration(i+1)*5*short, len(got))
+		}
 	}
 }
