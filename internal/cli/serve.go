@@ -56,6 +56,9 @@ func runServe(cmd *cobra.Command, _ []string) error {
 	if err != nil {
 		return err
 	}
+	if os.Getenv("STOCKGRAPH_DEV_TOKEN") != "" && !devMode(dev) {
+		logger.Warn("STOCKGRAPH_DEV_TOKEN is ignored outside development mode (serve --dev or STOCKGRAPH_DEV_MODE=1)")
+	}
 	wakeHooks, stopHooks := startWebhooks(ctx, db, hooks)
 	defer stopHooks()
 	hub, stopHub, err := startEvents(ctx, db, logger, wakeHooks)
