@@ -34,7 +34,7 @@ run: build
 	echo "  Token:     $$token"; \
 	echo "  Try:       curl -s http://$(LISTEN_ADDR)/graphql -H 'Authorization: Bearer $$token' -H 'Content-Type: application/json' -d '{\"query\":\"{ store { name } }\"}'"; \
 	echo; \
-	STOCKGRAPH_DEV_TOKEN=$$token LISTEN_ADDR=$(LISTEN_ADDR) exec $(BIN) serve
+	STOCKGRAPH_DEV_TOKEN=$$token LISTEN_ADDR=$(LISTEN_ADDR) exec $(BIN) serve --dev
 
 # check-port fails when something already answers on LISTEN_ADDR, so that
 # run stops before it migrates, seeds and mints a token it cannot serve.

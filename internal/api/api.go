@@ -39,8 +39,12 @@ import (
 // Config is what the server needs.
 type Config struct {
 	DB *database.DB
-	// DevToken, when set, is prefilled into GraphiQL's request headers.
+	// DevToken, when set and DevMode is on, is prefilled into GraphiQL's
+	// request headers for pages loaded straight from this machine.
 	DevToken string
+	// DevMode is the explicit development mode (serve --dev, make run):
+	// without it DevToken is never handed out.
+	DevMode bool
 	// LoaderWait is how long dataloaders collect keys; loaders.DefaultWait when zero.
 	LoaderWait time.Duration
 	Logger     *slog.Logger
@@ -64,6 +68,15 @@ type Config struct {
 	// Websockets tracks open websockets for a graceful shutdown
 	// (NewHandler makes one when nil).
 	Websockets *Websockets
+	// RequestTimeout is the deadline of a query or mutation over HTTP
+	// (DefaultRequestTimeout when zero).
+	RequestTimeout time.Duration
+	// AcquireTimeout bounds the token's lookup, a request's first use of
+	// the pool: UNAVAILABLE when no connection is free by then
+	// (DefaultAcquireTimeout when zero).
+	AcquireTimeout time.Duration
+	// MaxBodyBytes is the largest request body (DefaultMaxBodyBytes when zero).
+	MaxBodyBytes int64
 }
 
 // NewHandler returns the server's HTTP handler.
@@ -83,6 +96,15 @@ func NewHandler(cfg Config) http.Handler {
 	if cfg.Websockets == nil {
 		cfg.Websockets = NewWebsockets()
 	}
+	if cfg.RequestTimeout == 0 {
+		cfg.RequestTimeout = DefaultRequestTimeout
+	}
+	if cfg.AcquireTimeout == 0 {
+		cfg.AcquireTimeout = DefaultAcquireTimeout
+	}
+	if cfg.MaxBodyBytes == 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", authenticate(cfg, newGraphQL(cfg)))
 	mux.HandleFunc("/healthz", healthz)
@@ -90,7 +112,11 @@ func NewHandler(cfg Config) http.Handler {
 	if cfg.PublicMetrics && cfg.Metrics != nil {
 		mux.Handle("/metrics", cfg.Metrics.Handler())
 	}
-	mux.Handle("/", web.Handler(web.Options{Endpoint: "/graphql", DevToken: cfg.DevToken}))
+	devToken := ""
+	if cfg.DevMode {
+		devToken = cfg.DevToken
+	}
+	mux.Handle("/", web.Handler(web.Options{Endpoint: "/graphql", DevToken: devToken}))
 	return observe(cfg, mux)
 }
 
@@ -121,7 +147,7 @@ func newGraphQL(cfg Config) *handler.Server {
 		},
 	})
 	srv.AddTransport(transport.Options{})
-	srv.AddTransport(httpTransport{})
+	srv.AddTransport(httpTransport{maxBody: cfg.MaxBodyBytes})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	// An admin API documents itself: introspection stays on for GraphiQL
 	// and code generators, behind the token like everything else.
@@ -148,17 +174,20 @@ func requireScope(ctx context.Context, _ any, next graphql.Resolver, scope model
 }
 
 // authenticate resolves the bearer token of every GraphQL request over HTTP
-// (401 without a valid one) and gives the request its loaders. Websocket
-// upgrades authenticate in their connection_init message instead, since
-// browsers cannot set headers on them.
+// (401 without a valid one, before its body is read) and gives the request
+// its deadline. Websocket upgrades authenticate in their connection_init
+// message instead, since browsers cannot set headers on them.
 func authenticate(cfg Config, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodOptions || isWebsocketUpgrade(r) {
 			next.ServeHTTP(w, r)
 			return
 		}
-		p, err := principalFor(r.Context(), cfg, r.Header.Get("Authorization"))
+		r, cancel := withDeadline(r, cfg.RequestTimeout)
+		defer cancel()
+		p, err := authenticateWithin(r.Context(), cfg, r.Header.Get("Authorization"))
 		if err != nil {
+			refuseUnread(w, r)
 			writeError(w, cfg.Logger, r, err)
 			return
 		}
@@ -247,7 +276,17 @@ func isWebsocketUpgrade(r *http.Request) bool {
 // error shape; UNAUTHENTICATED is HTTP 401.
 func writeError(w http.ResponseWriter, logger *slog.Logger, r *http.Request, err error) {
 	e, ok := apperr.As(err)
+	if down, isOutage := outage(err); isOutage && !ok {
+		e, ok = down, true
+	}
 	status := http.StatusUnauthorized
+	switch {
+	case ok && e.Code == apperr.Unavailable:
+		status = http.StatusServiceUnavailable
+		w.Header().Set("Retry-After", retryAfterSeconds)
+	case ok && e.Code == apperr.Timeout:
+		status = http.StatusServiceUnavailable
+	}
 	if !ok {
 		logger.ErrorContext(r.Context(), "request failed", "err", err)
 		e, status = apperr.New(apperr.Internal, "internal error"), http.StatusInternalServerError
@@ -305,6 +344,11 @@ func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 			if pgErr := (*pgconn.PgError)(nil); errors.As(err, &pgErr) {
 				gqlErr.Message = "a value in the input cannot be stored: " + pgErr.Message
 			}
+			return gqlErr
+		}
+		if e, ok := outage(err); ok {
+			logger.WarnContext(ctx, "request failed", "code", e.Code, "err", err)
+			gqlErr.Message, gqlErr.Extensions = e.Message, e.Extensions()
 			return gqlErr
 		}
 		logger.ErrorContext(ctx, "internal error", "err", err, "path", fmt.Sprint(graphql.GetPath(ctx)))

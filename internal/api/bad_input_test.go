@@ -12,6 +12,7 @@ import (
 
 	"stockgraph/internal/api"
 	"stockgraph/internal/api/relay"
+	"stockgraph/internal/catalog"
 )
 
 // httpResult is a response read without assuming its shape.
@@ -146,7 +147,7 @@ func TestBadInputIsTheClientsError(t *testing.T) {
 		{"variables not an object", httpRequest{body: `{"query": "{ store { name } }", "variables": [1]}`}, 400, "BAD_REQUEST", "", false},
 		{"no query", httpRequest{body: `{"variables": {}}`}, 400, "BAD_REQUEST", "", false},
 		{"data after the object", httpRequest{body: `{"query": "{ store { name } }"} {}`}, 400, "BAD_REQUEST", "", false},
-		{"body too large", httpRequest{body: `{"query": "` + strings.Repeat(" ", api.MaxBodyBytes) + `{ store { name } }"}`}, 413, "BAD_REQUEST", "", false},
+		{"body too large", httpRequest{body: `{"query": "` + strings.Repeat(" ", api.DefaultMaxBodyBytes) + `{ store { name } }"}`}, 413, "BAD_REQUEST", "", false},
 		{"PUT", httpRequest{method: http.MethodPut, body: gqlBody(`{ store { name } }`, nil)}, 405, "BAD_REQUEST", "", false},
 		{"mutation over GET", httpRequest{method: http.MethodGet, params: url.Values{"query": {`mutation { deleteProduct(input: {id: "x"}) { deletedProductId } }`}}}, 405, "BAD_REQUEST", "", false},
 		{"GET with malformed variables", httpRequest{method: http.MethodGet, params: url.Values{"query": {`{ store { name } }`}, "variables": {"{"}}}, 400, "BAD_REQUEST", "", false},
@@ -179,6 +180,14 @@ func TestBadInputIsTheClientsError(t *testing.T) {
 		{"metadata as an inline array", httpRequest{body: gqlBody(`mutation { stockVariant(input: {variantId: "`+variant+`", locationId: "`+location+`", metadata: [1]}) { inventoryItem { id } } }`, nil)}, 200, "BAD_USER_INPUT", "input.metadata", true},
 		{"metadata as a number", httpRequest{body: gqlBody(stock, map[string]any{"v": variant, "l": location, "m": 7})}, 200, "BAD_USER_INPUT", "input.metadata", true},
 		{"metadata as a string of an array", httpRequest{body: gqlBody(stock, map[string]any{"v": variant, "l": location, "m": "[1]"})}, 200, "BAD_USER_INPUT", "input.metadata", true},
+
+		// Sizes: every string, list and JSON input is bounded.
+		{"search of 201 characters", httpRequest{body: gqlBody(products, map[string]any{"f": map[string]any{"search": strings.Repeat("é", catalog.MaxSearchLen+1)}})}, 200, "BAD_USER_INPUT", "filter.search", true},
+		{"search of 100,000 characters", httpRequest{body: gqlBody(products, map[string]any{"f": map[string]any{"search": strings.Repeat("a", 100_000)}})}, 200, "BAD_USER_INPUT", "filter.search", false},
+		{"metadata over 16 KiB", httpRequest{body: gqlBody(stock, map[string]any{"v": variant, "l": location, "m": map[string]any{"note": strings.Repeat("x", api.MaxMetadataBytes)}})}, 200, "BAD_USER_INPUT", "input.metadata", false},
+		{"metadata of many small keys", httpRequest{body: gqlBody(stock, map[string]any{"v": variant, "l": location, "m": manyKeys(2000)})}, 200, "BAD_USER_INPUT", "input.metadata", false},
+		{"description over 64 KiB", httpRequest{body: gqlBody(`mutation($d: String) { createProduct(input: {name: "Big", description: $d}) { product { id } } }`, map[string]any{"d": strings.Repeat("x", api.MaxStringBytes+1)})}, 200, "BAD_USER_INPUT", "input.description", false},
+		{"101 variants in createProduct", httpRequest{body: gqlBody(`mutation($v: [VariantFieldsInput!]) { createProduct(input: {name: "Many", variants: $v}) { product { id } } }`, map[string]any{"v": variantInputs(catalog.MaxVariants + 1)})}, 200, "BAD_USER_INPUT", "input.variants", true},
 
 		// Non-canonical global IDs name no object; ID errors name the
 		// argument that held the ID.
@@ -221,6 +230,24 @@ func TestBadInputIsTheClientsError(t *testing.T) {
 			}
 		})
 	}
+}
+
+// manyKeys is a metadata object of n short keys.
+func manyKeys(n int) map[string]any {
+	m := map[string]any{}
+	for i := range n {
+		m[fmt.Sprintf("key-%d", i)] = i
+	}
+	return m
+}
+
+// variantInputs is n variants with distinct SKUs.
+func variantInputs(n int) []map[string]any {
+	out := make([]map[string]any, n)
+	for i := range out {
+		out[i] = map[string]any{"sku": fmt.Sprintf("many-%d", i)}
+	}
+	return out
 }
 
 func base64URL(s string) string {

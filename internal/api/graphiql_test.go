@@ -26,7 +26,7 @@ func TestGraphiQLInChromium(t *testing.T) {
 	}
 	e := newEnv(t)
 	token := e.seedStore("browser", 3, 2, 2)
-	srv := httptest.NewServer(api.NewHandler(api.Config{DB: e.db, DevToken: token}))
+	srv := httptest.NewServer(api.NewHandler(api.Config{DB: e.db, DevToken: token, DevMode: true}))
 	t.Cleanup(srv.Close)
 
 	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
@@ -87,7 +87,7 @@ func TestGraphiQLSubscriptionUpdatesLive(t *testing.T) {
 		}
 	}
 	e.mustData(token, `{ store { locations(filter: {types: [STORE, WAREHOUSE]}) { nodes { id } } } }`, nil, &loc)
-	srv := httptest.NewServer(api.NewHandler(api.Config{DB: e.db, DevToken: token}))
+	srv := httptest.NewServer(api.NewHandler(api.Config{DB: e.db, DevToken: token, DevMode: true}))
 	t.Cleanup(srv.Close)
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()

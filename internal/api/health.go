@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/pprof"
+	"stockgraph/internal/apperr"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -175,7 +176,7 @@ func (s *Websockets) shuttingDown() bool {
 // another replica). The code is UNAVAILABLE, issue 9's code for "try
 // again shortly" (apperr gains it with the database outage work).
 func refuseShuttingDown(w http.ResponseWriter, r *http.Request) {
-	ext := map[string]any{"code": "UNAVAILABLE"}
+	ext := map[string]any{"code": string(apperr.Unavailable)}
 	noteError(r.Context(), ext)
 	w.Header().Set("Retry-After", "1")
 	writeHealth(w, http.StatusServiceUnavailable, map[string]any{

@@ -2,7 +2,10 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -18,9 +21,19 @@ import (
 // own, lower limit (1,000 items).
 const MaxListLength = 10_000
 
+// MaxStringBytes is the longest string any argument may hold (a product's
+// description, up to 64 KiB, is the longest the API stores); fields have
+// their own, lower limits, such as 255 characters for a name.
+const MaxStringBytes = 64 << 10
+
+// MaxMetadataBytes is the largest `metadata` object, serialized as JSON:
+// metadata is stored whole on its row and read back with it.
+const MaxMetadataBytes = 16 << 10
+
 // listLimit refuses an operation whose arguments hold a list longer than
-// MaxListLength, with BAD_USER_INPUT naming the list ("filter.skus"),
-// before anything runs.
+// MaxListLength, a string longer than MaxStringBytes or a `metadata`
+// larger than MaxMetadataBytes, with BAD_USER_INPUT naming the input
+// ("filter.skus", "input.metadata"), before anything runs.
 type listLimit struct{}
 
 var (
@@ -80,16 +93,21 @@ func (w listWalker) field(f *ast.Field) *apperr.Error {
 
 // checkLists walks one argument's value; path is its input path.
 func checkLists(path string, v any) *apperr.Error {
+	if path == "metadata" || strings.HasSuffix(path, ".metadata") {
+		return checkMetadata(path, v)
+	}
 	switch v := v.(type) {
+	case string:
+		if len(v) > MaxStringBytes {
+			return apperr.New(apperr.BadUserInput, "%s is %d bytes long; a string holds at most %d", path, len(v), MaxStringBytes).WithField(path)
+		}
 	case []any:
 		if len(v) > MaxListLength {
 			return apperr.New(apperr.BadUserInput, "%s holds %d values; a list holds at most %d", path, len(v), MaxListLength).WithField(path)
 		}
 		for i, el := range v {
-			if !isScalar(el) {
-				if err := checkLists(fmt.Sprintf("%s[%d]", path, i), el); err != nil {
-					return err
-				}
+			if err := checkLists(fmt.Sprintf("%s[%d]", path, i), el); err != nil {
+				return err
 			}
 		}
 	case map[string]any:
@@ -102,10 +120,15 @@ func checkLists(path string, v any) *apperr.Error {
 	return nil
 }
 
-func isScalar(v any) bool {
-	switch v.(type) {
-	case []any, map[string]any:
-		return false
+// checkMetadata bounds a metadata value by its size as JSON, whatever
+// its shape, rather than list by list and string by string.
+func checkMetadata(path string, v any) *apperr.Error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil // the JSON scalar refuses it with its own message
 	}
-	return true
+	if len(b) > MaxMetadataBytes {
+		return apperr.New(apperr.BadUserInput, "%s is %d bytes as JSON; metadata holds at most %d", path, len(b), MaxMetadataBytes).WithField(path)
+	}
+	return nil
 }

@@ -24,7 +24,7 @@ func TestOrdersFromGraphiQL(t *testing.T) {
 	}
 	f := newOrderFixture(t)
 	f.stock("sku-1", 1, 10, 45)
-	srv := httptest.NewServer(api.NewHandler(api.Config{DB: f.e.db, DevToken: f.token}))
+	srv := httptest.NewServer(api.NewHandler(api.Config{DB: f.e.db, DevToken: f.token, DevMode: true}))
 	t.Cleanup(srv.Close)
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()

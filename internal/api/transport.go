@@ -22,8 +22,9 @@ import (
 // are refused with BAD_REQUEST before anything is parsed, so that no
 // client can make the server hold or walk an unbounded document.
 const (
-	// MaxBodyBytes is the largest request body accepted (HTTP 413 above).
-	MaxBodyBytes = 8 << 20
+	// DefaultMaxBodyBytes is the largest request body accepted (HTTP 413
+	// above) unless Config.MaxBodyBytes says otherwise.
+	DefaultMaxBodyBytes = 8 << 20
 	// MaxJSONDepth is the deepest nesting of arrays and objects accepted in
 	// a request body or in GET's variables and extensions.
 	MaxJSONDepth = 64
@@ -49,7 +50,9 @@ const (
 //     application/graphql-response+json, and the response has no "data".
 //
 // Every error goes through the executor, and so through presentError.
-type httpTransport struct{}
+type httpTransport struct {
+	maxBody int64 // the largest body accepted
+}
 
 var _ graphql.Transport = httpTransport{}
 
@@ -60,12 +63,12 @@ func (httpTransport) Supports(r *http.Request) bool {
 	return r.Header.Get("Upgrade") == "" && r.Method != http.MethodOptions && r.Method != http.MethodHead
 }
 
-func (httpTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+func (t httpTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
 	ctx := r.Context()
 	media := responseMediaType(r.Header.Get("Accept"))
 	w.Header().Set("Content-Type", media)
 	start := graphql.Now()
-	params, status, err := readParams(w, r)
+	params, status, err := readParams(w, r, t.maxBody)
 	if err != nil {
 		writeRequestError(w, status, exec.DispatchError(ctx, gqlerror.List{asGraphQLError(err)}))
 		return
@@ -89,33 +92,40 @@ func (httpTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 		return
 	}
 	responses, ctx := exec.DispatchOperation(ctx, opCtx)
-	writeJSON(w, http.StatusOK, responses(ctx))
+	resp := responses(ctx)
+	writeJSON(w, outageStatus(w, resp, http.StatusOK), resp)
 }
 
 // readParams reads the request's GraphQL parameters. On failure it returns
 // a BAD_REQUEST error and the HTTP status to answer with.
-func readParams(w http.ResponseWriter, r *http.Request) (*graphql.RawParams, int, error) {
+func readParams(w http.ResponseWriter, r *http.Request, maxBody int64) (*graphql.RawParams, int, error) {
 	switch r.Method {
 	case http.MethodGet:
 		return getParams(r)
 	case http.MethodPost:
-		return postParams(w, r)
+		return postParams(w, r, maxBody)
 	}
 	w.Header().Set("Allow", "GET, POST, OPTIONS")
 	return nil, http.StatusMethodNotAllowed, badRequest("method %s is not supported: send GraphQL with POST (or queries with GET)", r.Method)
 }
 
-func postParams(w http.ResponseWriter, r *http.Request) (*graphql.RawParams, int, error) {
+func postParams(w http.ResponseWriter, r *http.Request, maxBody int64) (*graphql.RawParams, int, error) {
 	media, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || media != mediaJSON {
+		refuseUnread(w, r)
 		w.Header().Set("Accept-Post", mediaJSON)
 		return nil, http.StatusUnsupportedMediaType, badRequest("send the request body as Content-Type: %s, got %q", mediaJSON, r.Header.Get("Content-Type"))
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	if r.ContentLength > maxBody {
+		// Refused on its announced length, before a byte is read.
+		refuseUnread(w, r)
+		return nil, http.StatusRequestEntityTooLarge, badRequest("the request body is larger than %d bytes", maxBody)
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 	var tooLarge *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooLarge):
-		return nil, http.StatusRequestEntityTooLarge, badRequest("the request body is larger than %d bytes", MaxBodyBytes)
+		return nil, http.StatusRequestEntityTooLarge, badRequest("the request body is larger than %d bytes", maxBody)
 	case err != nil:
 		return nil, http.StatusBadRequest, badRequest("the request body could not be read")
 	}

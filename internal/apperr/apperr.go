@@ -60,6 +60,15 @@ const (
 	// buffer holds and was ended; extensions.cursor is the last event it
 	// delivered, to pass as `after` when subscribing again.
 	SubscriberTooSlow Code = "SUBSCRIBER_TOO_SLOW"
+	// Timeout: the request ran past its deadline, or one of its SQL
+	// statements past statement_timeout; its changes were rolled back.
+	Timeout Code = "TIMEOUT"
+	// LockTimeout: a row the change needs stayed locked by another
+	// transaction past lock_timeout; nothing was changed, retry later.
+	LockTimeout Code = "LOCK_TIMEOUT"
+	// Unavailable: the database cannot be reached or is shutting down
+	// (HTTP 503 with Retry-After); nothing was changed, retry later.
+	Unavailable Code = "UNAVAILABLE"
 	// Internal: something failed on our side; the message says no more.
 	Internal Code = "INTERNAL"
 )

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"gorm.io/gorm"
 
@@ -108,6 +109,11 @@ type ProductQuery struct {
 	WithTotal bool
 }
 
+// MaxSearchLen is the longest product search, in characters: a search
+// is a name or a SKU, and each character of a pattern costs ILIKE time on
+// every row it scans.
+const MaxSearchLen = 200
+
 // ListProducts returns one page of the store's products, using keyset
 // pagination on the sort column and then the ID.
 func ListProducts(ctx context.Context, db *gorm.DB, storeID int64, q ProductQuery) (page.Page[models.Product], error) {
@@ -115,6 +121,9 @@ func ListProducts(ctx context.Context, db *gorm.DB, storeID int64, q ProductQuer
 	column, ok := sortColumns[q.Sort]
 	if !ok {
 		return out, apperr.New(apperr.BadUserInput, "cannot sort products by %q", q.Sort).WithField("sortBy.field")
+	}
+	if n := utf8.RuneCountInString(q.Search); n > MaxSearchLen {
+		return out, apperr.New(apperr.BadUserInput, "a search has at most %d characters, got %d", MaxSearchLen, n).WithField("filter.search")
 	}
 	filtered := filterProducts(db.WithContext(ctx).Model(&models.Product{}), storeID, q)
 	if q.WithTotal {

@@ -18,6 +18,8 @@ const (
 	maxNameLen = 255
 	maxSKULen  = 255
 	maxText    = 65535
+	// MaxVariants is the most variants one createProduct may create.
+	MaxVariants = 100
 )
 
 // ProductFields are a new product's fields.
@@ -204,6 +206,9 @@ func validateProduct(p models.Product) error {
 // ("variants" of createProduct), or of one variant's own input when list
 // is "".
 func validateVariants(list string, variants []VariantFields) error {
+	if list != "" && len(variants) > MaxVariants {
+		return apperr.New(apperr.BadUserInput, "a product is created with at most %d variants, got %d; add more with createVariant", MaxVariants, len(variants)).WithField(list)
+	}
 	seen := map[string]int{}
 	for i, v := range variants {
 		sku := strings.TrimSpace(v.SKU)

@@ -43,11 +43,16 @@ func databaseURL() (string, error) {
 // openDB opens the database and, when requireMigrated, refuses to go on
 // with pending migrations.
 func openDB(ctx context.Context, requireMigrated bool) (*database.DB, error) {
+	return openDBWith(ctx, requireMigrated, database.Options{})
+}
+
+// openDBWith is openDB with the pool's limits.
+func openDBWith(ctx context.Context, requireMigrated bool, opts database.Options) (*database.DB, error) {
 	url, err := databaseURL()
 	if err != nil {
 		return nil, err
 	}
-	db, err := database.Open(ctx, url)
+	db, err := database.OpenWith(ctx, url, opts)
 	if err != nil {
 		return nil, err
 	}

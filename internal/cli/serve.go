@@ -21,7 +21,7 @@ import (
 
 // Serve is `stockgraph serve`, also what stockgraph does without a command.
 func Serve() *cobra.Command {
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve GraphiQL at / and GraphQL at /graphql (the default)",
 		Long: `Serve GraphiQL at / and the GraphQL API at /graphql on LISTEN_ADDR
@@ -30,6 +30,8 @@ number of replicas may serve one database). The database must be migrated.`,
 		Args: noArgs,
 		RunE: runServe,
 	}
+	cmd.Flags().Bool("dev", false, "development mode: GraphiQL prefills STOCKGRAPH_DEV_TOKEN for pages loaded from this machine (make run)")
+	return cmd
 }
 
 func runServe(cmd *cobra.Command, _ []string) error {
@@ -39,7 +41,12 @@ func runServe(cmd *cobra.Command, _ []string) error {
 	if err != nil {
 		return err
 	}
-	db, err := openDB(ctx, true)
+	lim, err := serveLimits()
+	if err != nil {
+		return err
+	}
+	dev, _ := cmd.Flags().GetBool("dev")
+	db, err := openDBWith(ctx, true, lim.db)
 	if err != nil {
 		return err
 	}
@@ -59,6 +66,9 @@ func runServe(cmd *cobra.Command, _ []string) error {
 		return err
 	}
 	hooks.OnAttempt = webhookAttempts(m)
+	if os.Getenv("STOCKGRAPH_DEV_TOKEN") != "" && !devMode(dev) {
+		logger.Warn("STOCKGRAPH_DEV_TOKEN is ignored outside development mode (serve --dev or STOCKGRAPH_DEV_MODE=1)")
+	}
 	wakeHooks, stopHooks := startWebhooks(ctx, db, hooks)
 	defer stopHooks()
 	hub, stopHub, err := startEvents(ctx, db, logger, wakeHooks, m.EventsLag)
@@ -69,18 +79,15 @@ func runServe(cmd *cobra.Command, _ []string) error {
 	watchHub(m, hub)
 	defer startExpirer(ctx, db, logger, m.ReservationsExpired)()
 	sockets := api.NewWebsockets()
-	cfg := api.Config{DB: db, DevToken: os.Getenv("STOCKGRAPH_DEV_TOKEN"), LoaderWait: wait, Logger: logger,
-		WebhookGuard: hooks.Guard, Events: hub, Metrics: m, PublicMetrics: public, Websockets: sockets}
+	cfg := api.Config{DB: db, DevToken: os.Getenv("STOCKGRAPH_DEV_TOKEN"), DevMode: devMode(dev), LoaderWait: wait, Logger: logger,
+		WebhookGuard: hooks.Guard, Events: hub, Metrics: m, PublicMetrics: public, Websockets: sockets,
+		RequestTimeout: lim.request, AcquireTimeout: lim.acquire, MaxBodyBytes: lim.maxBody}
 	stopAdmin, err := startAdmin(cfg, logger)
 	if err != nil {
 		return err
 	}
 	defer stopAdmin()
-	srv := &http.Server{
-		Addr:              addr,
-		Handler:           api.NewHandler(cfg),
-		ReadHeaderTimeout: 10 * time.Second,
-	}
+	srv := lim.server(addr, api.NewHandler(cfg))
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("LISTEN_ADDR %q: %w (pick another with LISTEN_ADDR=127.0.0.1:PORT)", addr, err)

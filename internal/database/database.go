@@ -12,7 +12,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -26,16 +28,56 @@ type DB struct {
 	statementTime atomic.Int64
 }
 
-// Open connects to url, checks the server answers within 10 seconds, and
-// returns the pool. The error says what to fix when it does not.
+// The server's limits (stockgraph serve; STOCKGRAPH_STATEMENT_TIMEOUT and
+// STOCKGRAPH_LOCK_TIMEOUT). A statement or a lock wait beyond them fails
+// (SQLSTATE 57014 or 55P03) and its transaction rolls back, so that one
+// slow query or one held row cannot hold a connection, and with it the
+// pool, for ever.
+const (
+	DefaultStatementTimeout = 10 * time.Second
+	DefaultLockTimeout      = 5 * time.Second
+)
+
+// Options are the pool's limits; a zero value is no limit (PostgreSQL's
+// own default), as migrations, imports and benchmarks want.
+type Options struct {
+	// StatementTimeout is PostgreSQL's statement_timeout on every connection.
+	StatementTimeout time.Duration
+	// LockTimeout is PostgreSQL's lock_timeout on every connection.
+	LockTimeout time.Duration
+	// MaxConns is the most connections the pool opens (DefaultMaxConns
+	// when zero).
+	MaxConns int
+}
+
+// DefaultMaxConns is the pool's size unless Options say otherwise.
+const DefaultMaxConns = 40
+
+// Open connects to url with no limits (see OpenWith).
 func Open(ctx context.Context, dsn string) (*DB, error) {
+	return OpenWith(ctx, dsn, Options{})
+}
+
+// OpenWith connects to url, checks the server answers within 10 seconds,
+// and returns the pool, whose connections carry opts' timeouts. The error
+// says what to fix when it does not.
+func OpenWith(ctx context.Context, dsn string, opts Options) (*DB, error) {
 	if strings.TrimSpace(dsn) == "" {
 		return nil, errors.New("DATABASE_URL is empty: set it to postgres://user@host:port/dbname, or run `make run`, which starts a private PostgreSQL")
 	}
-	if _, err := pgconn.ParseConfig(dsn); err != nil {
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
 		return nil, fmt.Errorf("DATABASE_URL %q is not a PostgreSQL URL: %w", Redact(dsn), err)
 	}
-	gdb, err := gorm.Open(postgres.New(postgres.Config{DSN: dsn}), &gorm.Config{
+	// Run-time parameters travel in the startup message: every connection
+	// the pool opens has them, with no extra round trip.
+	if opts.StatementTimeout > 0 {
+		cfg.RuntimeParams["statement_timeout"] = fmt.Sprint(opts.StatementTimeout.Milliseconds())
+	}
+	if opts.LockTimeout > 0 {
+		cfg.RuntimeParams["lock_timeout"] = fmt.Sprint(opts.LockTimeout.Milliseconds())
+	}
+	gdb, err := gorm.Open(postgres.New(postgres.Config{Conn: stdlib.OpenDB(*cfg)}), &gorm.Config{
 		// Single writes need no transaction of their own; the domain opens
 		// one wherever several statements must hold together.
 		SkipDefaultTransaction: true,
@@ -52,8 +94,11 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	sqlDB.SetMaxOpenConns(40)
-	sqlDB.SetMaxIdleConns(40)
+	if opts.MaxConns == 0 {
+		opts.MaxConns = DefaultMaxConns
+	}
+	sqlDB.SetMaxOpenConns(opts.MaxConns)
+	sqlDB.SetMaxIdleConns(opts.MaxConns)
 	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()

@@ -211,9 +211,7 @@ func (h *handler) serveIndex(w http.ResponseWriter, r *http.Request) {
 	nonce := rand.Text()
 	data := indexData{Assets: pageAssets, Config: h.cfg}
 	data.Config.Nonce = nonce
-	if !isLoopbackHost(r.Host) {
-		// A page reached by another name (DNS rebinding, a proxy) does
-		// not get the dev token; it is meant for the developer's own machine.
+	if !fromThisMachine(r) {
 		data.Config.Headers = ""
 	}
 
@@ -277,6 +275,29 @@ func serveAsset(w http.ResponseWriter, r *http.Request, name string) {
 	}
 	// ServeContent handles HEAD, Range and If-None-Match against the ETag.
 	http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(a.body))
+}
+
+// fromThisMachine reports whether a request may get the dev token: it
+// comes straight from this machine and names it. The peer address must be
+// a loopback one (the Host header is the client's to choose), no proxy
+// may have handled it (a forwarding header says one did: a proxy on this
+// machine would pass the world's requests on from a loopback address), the
+// request line must be origin-form ("GET / HTTP/1.1", as browsers send
+// to a server, not "GET http://host/" as to a proxy), and the Host must
+// be loopback too, so that a page reached by another name (DNS
+// rebinding) does not get it either.
+func fromThisMachine(r *http.Request) bool {
+	for _, h := range []string{"Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Real-Ip"} {
+		if _, ok := r.Header[h]; ok {
+			return false
+		}
+	}
+	peer, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return false
+	}
+	ip := net.ParseIP(peer)
+	return ip != nil && ip.IsLoopback() && strings.HasPrefix(r.RequestURI, "/") && isLoopbackHost(r.Host)
 }
 
 // isLoopbackHost reports whether a Host header names this machine by a

@@ -292,10 +292,53 @@ func TestDevTokenOnlyForLoopbackHosts(t *testing.T) {
 	} {
 		req := httptest.NewRequest(http.MethodGet, "/", nil)
 		req.Host = host
+		req.RemoteAddr = "127.0.0.1:40000"
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
 		if got := strings.Contains(rec.Body.String(), "tok123"); got != want {
 			t.Errorf("page for Host %s has the token = %v, want %v", host, got, want)
+		}
+	}
+}
+
+// TestDevTokenOnlyStraightFromThisMachine: the dev token goes only to a
+// loopback peer whose request no proxy handled, with an origin-form
+// request line; the Host header alone decides nothing.
+func TestDevTokenOnlyStraightFromThisMachine(t *testing.T) {
+	h := Handler(Options{Endpoint: "/graphql", DevToken: "tok123"})
+	tests := []struct {
+		name   string
+		target string // the request line's target
+		peer   string
+		header map[string]string
+		want   bool
+	}{
+		{"loopback peer", "/", "127.0.0.1:40000", nil, true},
+		{"IPv6 loopback peer", "/", "[::1]:40000", nil, true},
+		{"remote peer", "/", "203.0.113.9:40000", nil, false},
+		{"private peer", "/", "192.168.1.5:40000", nil, false},
+		{"X-Forwarded-For", "/", "127.0.0.1:40000", map[string]string{"X-Forwarded-For": "203.0.113.9"}, false},
+		{"X-Forwarded-For of loopback", "/", "127.0.0.1:40000", map[string]string{"X-Forwarded-For": "127.0.0.1"}, false},
+		{"Forwarded", "/", "127.0.0.1:40000", map[string]string{"Forwarded": "for=203.0.113.9"}, false},
+		{"X-Real-IP", "/", "127.0.0.1:40000", map[string]string{"X-Real-IP": "203.0.113.9"}, false},
+		{"X-Forwarded-Host", "/", "127.0.0.1:40000", map[string]string{"X-Forwarded-Host": "127.0.0.1"}, false},
+		{"absolute-form request line", "http://127.0.0.1:8080/", "127.0.0.1:40000", nil, false},
+		{"no peer address", "/", "", nil, false},
+	}
+	for _, tt := range tests {
+		req := httptest.NewRequest(http.MethodGet, tt.target, nil)
+		req.Host = "127.0.0.1:8080"
+		req.RemoteAddr = tt.peer
+		for k, v := range tt.header {
+			req.Header.Set(k, v)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			t.Fatalf("%s: status %d, want 200", tt.name, rec.Code)
+		}
+		if got := strings.Contains(rec.Body.String(), "tok123"); got != tt.want {
+			t.Errorf("page for %s has the token = %v, want %v", tt.name, got, tt.want)
 		}
 	}
 }

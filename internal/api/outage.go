@@ -1,0 +1,115 @@
+package api
+
+import (
+	"context"
+	"database/sql/driver"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"stockgraph/internal/apperr"
+	"stockgraph/internal/auth"
+)
+
+// DefaultRequestTimeout is how long a query or mutation over HTTP may run
+// (Config.RequestTimeout); its context, and so its SQL, is cancelled then.
+// Subscriptions over websockets have no such deadline.
+const DefaultRequestTimeout = 30 * time.Second
+
+// retryAfterSeconds is the Retry-After of an UNAVAILABLE answer: long
+// enough for a restarting PostgreSQL, short enough not to lose a client.
+const retryAfterSeconds = "2"
+
+// outage turns the errors of an overloaded or unreachable database into
+// the codes a client can act on: TIMEOUT (the request's deadline or
+// statement_timeout, SQLSTATE 57014), LOCK_TIMEOUT (55P03) and
+// UNAVAILABLE (no connection: refused, broken, the server shutting down,
+// 57P01–57P03 and class 08). Each failed inside its transaction, which
+// rolled back, so nothing was half written. (Only a connection lost while
+// its COMMIT was under way leaves the outcome unknown: the message points
+// to idempotency keys, with which a retry applies a change once.)
+func outage(err error) (*apperr.Error, bool) {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch {
+		case pgErr.Code == "57014":
+			return apperr.New(apperr.Timeout, "the request took too long and was stopped; nothing was changed"), true
+		case pgErr.Code == "55P03":
+			return apperr.New(apperr.LockTimeout, "the items are locked by another change; nothing was changed, try again"), true
+		case strings.HasPrefix(pgErr.Code, "57P"), strings.HasPrefix(pgErr.Code, "08"):
+			return unavailable(), true
+		}
+		return nil, false
+	}
+	var connectErr *pgconn.ConnectError
+	var netErr *net.OpError
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return apperr.New(apperr.Timeout, "the request took longer than its deadline and was stopped; nothing was changed"), true
+	case errors.As(err, &connectErr), errors.As(err, &netErr), errors.Is(err, driver.ErrBadConn),
+		errors.Is(err, io.ErrUnexpectedEOF): // the connection broke mid-statement
+		return unavailable(), true
+	}
+	return nil, false
+}
+
+func unavailable() *apperr.Error {
+	return apperr.New(apperr.Unavailable, "the database is unavailable: retry in a few seconds (a change retried with its idempotencyKey is applied once)")
+}
+
+// withDeadline gives a query or mutation over HTTP its deadline.
+func withDeadline(r *http.Request, d time.Duration) (*http.Request, context.CancelFunc) {
+	ctx, cancel := context.WithTimeout(r.Context(), d)
+	return r.WithContext(ctx), cancel
+}
+
+// outageStatus is the HTTP status of a response: 503 with Retry-After
+// when an error in it is UNAVAILABLE, ok otherwise.
+func outageStatus(w http.ResponseWriter, resp *graphql.Response, ok int) int {
+	for _, e := range resp.Errors {
+		if e.Extensions["code"] == string(apperr.Unavailable) {
+			w.Header().Set("Retry-After", retryAfterSeconds)
+			return http.StatusServiceUnavailable
+		}
+	}
+	return ok
+}
+
+// refuseUnread prepares the answer to a request refused before its body
+// was read (no token, a body too large): the connection closes after the
+// answer, and no read waits for the rest of the body, so a client that
+// sends slowly, or never, holds nothing once it has its answer. Without
+// this, net/http reads up to 256 KiB of the leftover body, before the
+// answer for a body of unknown length, to keep the connection alive.
+func refuseUnread(w http.ResponseWriter, r *http.Request) {
+	if r.ContentLength == 0 {
+		return // no body: the connection can serve the next request
+	}
+	w.Header().Set("Connection", "close")
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now())
+}
+
+// DefaultAcquireTimeout is how long a request waits for the token's
+// lookup, and so for a free connection of the pool (Config.AcquireTimeout).
+const DefaultAcquireTimeout = 5 * time.Second
+
+// authenticateWithin looks the token up within cfg.AcquireTimeout. The
+// lookup is one indexed read, so running out of time means no connection
+// came free (the pool is exhausted by slow work, or the database is
+// gone): UNAVAILABLE at once, rather than queueing behind the others
+// until the request's deadline.
+func authenticateWithin(ctx context.Context, cfg Config, header string) (*auth.Principal, error) {
+	lookup, cancel := context.WithTimeout(ctx, cfg.AcquireTimeout)
+	defer cancel()
+	p, err := principalFor(lookup, cfg, header)
+	if err != nil && lookup.Err() != nil && ctx.Err() == nil {
+		return nil, apperr.New(apperr.Unavailable, "no database connection came free within %s: retry in a few seconds", cfg.AcquireTimeout)
+	}
+	return p, err
+}
