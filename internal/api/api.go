@@ -89,7 +89,6 @@ func newGraphQL(cfg Config) *handler.Server {
 		Resolvers: &resolvers.Resolver{DB: cfg.DB, WebhookGuard: cfg.WebhookGuard, Events: cfg.Events,
 			Reauthorize: reauthorize(cfg), ReauthorizeEvery: cfg.ReauthorizeEvery},
 		Directives: graph.DirectiveRoot{RequireScope: requireScope},
-		Complexity: complexity(),
 	})
 	present := presentError(cfg.Logger)
 	srv := handler.New(schema)
@@ -117,9 +116,10 @@ func newGraphQL(cfg Config) *handler.Server {
 	// and code generators, behind the token like everything else.
 	srv.Use(extension.Introspection{})
 	srv.Use(listLimit{})
-	srv.Use(extension.FixedComplexityLimit(MaxComplexity))
+	srv.Use(costExtension{db: cfg.DB.DB, wait: cfg.LoaderWait})
 	srv.AroundOperations(perOperation(cfg, present))
 	srv.AroundResponses(perEvent(cfg))
+	srv.AroundResponses(withCost)
 	srv.SetErrorPresenter(present)
 	srv.SetRecoverFunc(func(ctx context.Context, p any) error {
 		cfg.Logger.ErrorContext(ctx, "panic in resolver", "panic", p)
@@ -222,7 +222,11 @@ func perOperation(cfg Config, present graphql.ErrorPresenterFunc) graphql.Operat
 			ctx = auth.WithPrincipal(ctx, p)
 		}
 		if p := auth.FromContext(ctx); p != nil {
-			ctx = loaders.With(ctx, loaders.New(cfg.DB.DB, p.Store.ID, cfg.LoaderWait))
+			l := operationLoaders(ctx, p.Store.ID)
+			if l == nil {
+				l = loaders.New(cfg.DB.DB, p.Store.ID, cfg.LoaderWait)
+			}
+			ctx = loaders.With(ctx, l)
 		}
 		return next(ctx)
 	}

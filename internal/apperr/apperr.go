@@ -60,6 +60,16 @@ const (
 	// buffer holds and was ended; extensions.cursor is the last event it
 	// delivered, to pass as `after` when subscribing again.
 	SubscriberTooSlow Code = "SUBSCRIBER_TOO_SLOW"
+	// ComplexityLimitExceeded: the operation's cost passes the limit
+	// (extensions.limit); nothing ran.
+	ComplexityLimitExceeded Code = "COMPLEXITY_LIMIT_EXCEEDED"
+	// DepthLimitExceeded: fields nested deeper than the limit; nothing ran.
+	DepthLimitExceeded Code = "DEPTH_LIMIT_EXCEEDED"
+	// AliasLimitExceeded: more aliases than the limit; nothing ran.
+	AliasLimitExceeded Code = "ALIAS_LIMIT_EXCEEDED"
+	// FieldLimitExceeded: more fields, fragments expanded, than the
+	// limit; nothing ran.
+	FieldLimitExceeded Code = "FIELD_LIMIT_EXCEEDED"
 	// Internal: something failed on our side; the message says no more.
 	Internal Code = "INTERNAL"
 )
