@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -25,6 +26,7 @@ import (
 	"stockgraph/graph"
 	"stockgraph/graph/model"
 	"stockgraph/internal/api/relay"
+	"stockgraph/internal/api/throttle"
 	"stockgraph/internal/apperr"
 	"stockgraph/internal/auth"
 	"stockgraph/internal/database"
@@ -52,6 +54,10 @@ type Config struct {
 	// ReauthorizeEvery is how often a subscription checks its token again
 	// (5s when zero), so that a revoked token's subscriptions end.
 	ReauthorizeEvery time.Duration
+	// Throttle is each token's bucket of cost points (DefaultThrottle
+	// when zero); AddressThrottle each client address's, charged a point
+	// per request without a valid token (DefaultAddressThrottle when zero).
+	Throttle, AddressThrottle throttle.Config
 	// InitTimeout is how long a websocket may take to send connection_init
 	// before it is closed with 4408 (DefaultInitTimeout when zero).
 	InitTimeout time.Duration
@@ -71,8 +77,14 @@ func NewHandler(cfg Config) http.Handler {
 	if cfg.InitTimeout == 0 {
 		cfg.InitTimeout = DefaultInitTimeout
 	}
+	if cfg.Throttle == (throttle.Config{}) {
+		cfg.Throttle = DefaultThrottle
+	}
+	if cfg.AddressThrottle == (throttle.Config{}) {
+		cfg.AddressThrottle = DefaultAddressThrottle
+	}
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", authenticate(cfg, newGraphQL(cfg)))
+	mux.Handle("/graphql", authenticate(cfg, throttle.New(cfg.AddressThrottle), newGraphQL(cfg)))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
 		if err := cfg.DB.WithContext(r.Context()).Exec("SELECT 1").Error; err != nil {
 			http.Error(w, "database unreachable", http.StatusServiceUnavailable)
@@ -116,7 +128,7 @@ func newGraphQL(cfg Config) *handler.Server {
 	// and code generators, behind the token like everything else.
 	srv.Use(extension.Introspection{})
 	srv.Use(listLimit{})
-	srv.Use(costExtension{db: cfg.DB.DB, wait: cfg.LoaderWait})
+	srv.Use(costExtension{db: cfg.DB.DB, wait: cfg.LoaderWait, buckets: throttle.New(cfg.Throttle)})
 	srv.AroundOperations(perOperation(cfg, present))
 	srv.AroundResponses(perEvent(cfg))
 	srv.AroundResponses(withCost)
@@ -140,7 +152,11 @@ func requireScope(ctx context.Context, _ any, next graphql.Resolver, scope model
 // (401 without a valid one) and gives the request its loaders. Websocket
 // upgrades authenticate in their connection_init message instead, since
 // browsers cannot set headers on them.
-func authenticate(cfg Config, next http.Handler) http.Handler {
+//
+// A request without a valid token costs its client address a point of a
+// small budget (the peer's address: forwarding headers can be forged);
+// once it is spent, such requests get THROTTLED (HTTP 429) instead.
+func authenticate(cfg Config, addresses *throttle.Buckets, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodOptions || isWebsocketUpgrade(r) {
 			next.ServeHTTP(w, r)
@@ -148,6 +164,9 @@ func authenticate(cfg Config, next http.Handler) http.Handler {
 		}
 		p, err := principalFor(r.Context(), cfg, r.Header.Get("Authorization"))
 		if err != nil {
+			if st, ok := addresses.Take(clientAddress(r), 1); !ok {
+				err = throttled(st)
+			}
 			writeError(w, cfg.Logger, r, err)
 			return
 		}
@@ -236,11 +255,24 @@ func isWebsocketUpgrade(r *http.Request) bool {
 	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
 }
 
+// clientAddress is the request's peer address without its port.
+func clientAddress(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
 // writeError answers a request that never reached GraphQL, in GraphQL's
-// error shape; UNAUTHENTICATED is HTTP 401.
+// error shape; UNAUTHENTICATED is HTTP 401, THROTTLED 429.
 func writeError(w http.ResponseWriter, logger *slog.Logger, r *http.Request, err error) {
 	e, ok := apperr.As(err)
 	status := http.StatusUnauthorized
+	if ok && e.Code == apperr.Throttled {
+		status = http.StatusTooManyRequests
+		setRetryAfter(w, e)
+	}
 	if !ok {
 		logger.ErrorContext(r.Context(), "request failed", "err", err)
 		e, status = apperr.New(apperr.Internal, "internal error"), http.StatusInternalServerError

@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math"
+	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
@@ -12,6 +15,7 @@ import (
 	"gorm.io/gorm"
 
 	"stockgraph/internal/api/cost"
+	"stockgraph/internal/api/throttle"
 	"stockgraph/internal/apperr"
 	"stockgraph/internal/auth"
 	"stockgraph/internal/inventory"
@@ -40,8 +44,47 @@ var limitCodes = map[cost.Limit]apperr.Code{
 // cost), refuses it when it passes a limit, and keeps the figures for the
 // response's extensions.cost.
 type costExtension struct {
-	db   *gorm.DB
-	wait time.Duration // the loaders'
+	db      *gorm.DB
+	wait    time.Duration     // the loaders'
+	buckets *throttle.Buckets // by token
+}
+
+// DefaultThrottle is a token's bucket: five operations of the highest
+// cost at once, restored at a quarter of that a second. Costs are upper
+// bounds (an order's lines priced at 250 each), so a client placing
+// orders one after another spends far more points than it uses.
+var DefaultThrottle = throttle.Config{Size: 5 * float64(Limits.Cost), Rate: float64(Limits.Cost) / 4}
+
+// DefaultAddressThrottle is a client address's budget of requests without
+// a valid token: 20 at once, one more a second.
+var DefaultAddressThrottle = throttle.Config{Size: 20, Rate: 1}
+
+// costStats is what the response's extensions.cost reports.
+type costStats struct {
+	result   cost.Result
+	throttle *throttle.Status // nil without a token
+}
+
+func (s costStats) extension() map[string]any {
+	ext := map[string]any{"requestedQueryCost": s.result.Cost, "actualQueryCost": s.result.Cost}
+	if st := s.throttle; st != nil {
+		ext["throttleStatus"] = map[string]any{"maximumAvailable": st.Maximum, "currentlyAvailable": st.Available, "restoreRate": st.Rate}
+	}
+	return ext
+}
+
+// throttled is the THROTTLED error for a bucket's status.
+func throttled(st throttle.Status) *apperr.Error {
+	secs := int64(math.Ceil(st.RetryAfter.Seconds()))
+	return apperr.New(apperr.Throttled, "too many requests: the budget of cost points is spent; retry in %d s", secs).
+		With("retryAfterSeconds", secs)
+}
+
+// setRetryAfter copies a THROTTLED error's wait into the Retry-After header.
+func setRetryAfter(w http.ResponseWriter, e *apperr.Error) {
+	if secs, ok := e.Extra["retryAfterSeconds"].(int64); ok {
+		w.Header().Set("Retry-After", strconv.FormatInt(max(secs, 1), 10))
+	}
 }
 
 var (
@@ -75,7 +118,16 @@ func (c costExtension) MutateOperationContext(ctx context.Context, op *graphql.O
 	case err != nil:
 		return &gqlerror.Error{Message: "the request was cancelled", Err: err}
 	}
-	op.Stats.SetExtension(costStatsKey, r)
+	stats := costStats{result: r}
+	if p := auth.FromContext(ctx); p != nil {
+		st, ok := c.buckets.Take(strconv.FormatInt(p.TokenID, 10), float64(r.Cost))
+		if !ok {
+			e := throttled(st).With("cost", costStats{result: r, throttle: &st}.extension())
+			return &gqlerror.Error{Message: e.Message, Err: e}
+		}
+		stats.throttle = &st
+	}
+	op.Stats.SetExtension(costStatsKey, stats)
 	return nil
 }
 
@@ -111,21 +163,22 @@ func operationLoaders(ctx context.Context, storeID int64) *loaders.Loaders {
 	return l.loaders
 }
 
-// withCost puts extensions.cost { requestedQueryCost } on every response
-// of an operation that was priced.
+// withCost puts extensions.cost { requestedQueryCost actualQueryCost
+// throttleStatus } on every response of an operation that was priced. The
+// actual cost is the requested one: the bucket is charged what was asked.
 func withCost(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 	resp := next(ctx)
 	if resp == nil || !graphql.HasOperationContext(ctx) {
 		return resp
 	}
-	r, ok := graphql.GetOperationContext(ctx).Stats.GetExtension(costStatsKey).(cost.Result)
+	stats, ok := graphql.GetOperationContext(ctx).Stats.GetExtension(costStatsKey).(costStats)
 	if !ok {
 		return resp
 	}
 	if resp.Extensions == nil {
 		resp.Extensions = map[string]any{}
 	}
-	resp.Extensions["cost"] = map[string]any{"requestedQueryCost": r.Cost}
+	resp.Extensions["cost"] = stats.extension()
 	return resp
 }
 

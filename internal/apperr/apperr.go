@@ -70,6 +70,10 @@ const (
 	// FieldLimitExceeded: more fields, fragments expanded, than the
 	// limit; nothing ran.
 	FieldLimitExceeded Code = "FIELD_LIMIT_EXCEEDED"
+	// Throttled: the token's bucket of cost points (or, without a valid
+	// token, the client address's) holds less than the operation costs;
+	// HTTP 429 with Retry-After.
+	Throttled Code = "THROTTLED"
 	// Internal: something failed on our side; the message says no more.
 	Internal Code = "INTERNAL"
 )

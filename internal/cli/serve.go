@@ -5,14 +5,17 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"stockgraph/internal/api"
+	"stockgraph/internal/api/throttle"
 	"stockgraph/internal/database"
 	"stockgraph/internal/events"
 	"stockgraph/internal/loaders"
@@ -39,6 +42,14 @@ func runServe(cmd *cobra.Command, _ []string) error {
 	if err != nil {
 		return err
 	}
+	tokens, err := throttleConfig("STOCKGRAPH_COST", api.DefaultThrottle)
+	if err != nil {
+		return err
+	}
+	addresses, err := throttleConfig("STOCKGRAPH_ADDRESS", api.DefaultAddressThrottle)
+	if err != nil {
+		return err
+	}
 	db, err := openDB(ctx, true)
 	if err != nil {
 		return err
@@ -60,7 +71,7 @@ func runServe(cmd *cobra.Command, _ []string) error {
 	srv := &http.Server{
 		Addr: addr,
 		Handler: api.NewHandler(api.Config{DB: db, DevToken: os.Getenv("STOCKGRAPH_DEV_TOKEN"), LoaderWait: wait, Logger: logger,
-			WebhookGuard: hooks.Guard, Events: hub}),
+			WebhookGuard: hooks.Guard, Events: hub, Throttle: tokens, AddressThrottle: addresses}),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	ln, err := net.Listen("tcp", addr)
@@ -127,4 +138,22 @@ func loaderWait() (time.Duration, error) {
 		return 0, fmt.Errorf("STOCKGRAPH_LOADER_WAIT %q must be a duration between 0 and 1s, such as 1ms", v)
 	}
 	return d, nil
+}
+
+// throttleConfig reads a bucket's PREFIX_BUCKET_SIZE (points) and
+// PREFIX_RESTORE_RATE (points a second), each def's when unset.
+func throttleConfig(prefix string, def throttle.Config) (throttle.Config, error) {
+	cfg := def
+	for name, dst := range map[string]*float64{prefix + "_BUCKET_SIZE": &cfg.Size, prefix + "_RESTORE_RATE": &cfg.Rate} {
+		v := os.Getenv(name)
+		if v == "" {
+			continue
+		}
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f <= 0 || math.IsInf(f, 0) {
+			return cfg, fmt.Errorf("%s %q must be a positive number", name, v)
+		}
+		*dst = f
+	}
+	return cfg, nil
 }
