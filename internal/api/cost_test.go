@@ -92,3 +92,20 @@ func TestCostLimits(t *testing.T) {
 		})
 	}
 }
+
+// TestIntrospectionWithinLimits: GraphiQL's introspection query, whose
+// deepest path is __schema types fields args type and nine ofType levels
+// (depth 15), passes the limits.
+func TestIntrospectionWithinLimits(t *testing.T) {
+	e := newEnv(t)
+	token := e.seedStore("introspect", 1, 1, 1)
+	typeRef := "kind name " + strings.Repeat("ofType { kind name ", 9) + strings.Repeat("} ", 9)
+	query := `{ __schema { types { name fields(includeDeprecated: true) { name args { name type { ...TypeRef } } type { ...TypeRef } }
+		inputFields { name type { ...TypeRef } } interfaces { ...TypeRef } enumValues(includeDeprecated: true) { name } possibleTypes { ...TypeRef } }
+		directives { name args { name type { ...TypeRef } } } } }
+		fragment TypeRef on __Type { ` + typeRef + `}`
+	r := e.do(token, query, nil)
+	if r.Status != http.StatusOK || len(r.Errors) > 0 {
+		t.Errorf("introspection: HTTP %d, errors %+v, want 200 and none", r.Status, r.Errors)
+	}
+}
