@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -25,6 +26,7 @@ import (
 	"stockgraph/graph"
 	"stockgraph/graph/model"
 	"stockgraph/internal/api/relay"
+	"stockgraph/internal/api/throttle"
 	"stockgraph/internal/apperr"
 	"stockgraph/internal/auth"
 	"stockgraph/internal/database"
@@ -57,6 +59,10 @@ type Config struct {
 	// ReauthorizeEvery is how often a subscription checks its token again
 	// (5s when zero), so that a revoked token's subscriptions end.
 	ReauthorizeEvery time.Duration
+	// Throttle is each token's bucket of cost points (DefaultThrottle
+	// when zero); AddressThrottle each client address's, charged a point
+	// per request without a valid token (DefaultAddressThrottle when zero).
+	Throttle, AddressThrottle throttle.Config
 	// InitTimeout is how long a websocket may take to send connection_init
 	// before it is closed with 4408 (DefaultInitTimeout when zero).
 	InitTimeout time.Duration
@@ -105,8 +111,14 @@ func NewHandler(cfg Config) http.Handler {
 	if cfg.MaxBodyBytes == 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
 	}
+	if cfg.Throttle == (throttle.Config{}) {
+		cfg.Throttle = DefaultThrottle
+	}
+	if cfg.AddressThrottle == (throttle.Config{}) {
+		cfg.AddressThrottle = DefaultAddressThrottle
+	}
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", authenticate(cfg, newGraphQL(cfg)))
+	mux.Handle("/graphql", authenticate(cfg, throttle.New(cfg.AddressThrottle), newGraphQL(cfg)))
 	mux.HandleFunc("/healthz", healthz)
 	mux.HandleFunc("/readyz", readyz(cfg))
 	if cfg.PublicMetrics && cfg.Metrics != nil {
@@ -125,7 +137,6 @@ func newGraphQL(cfg Config) *handler.Server {
 		Resolvers: &resolvers.Resolver{DB: cfg.DB, WebhookGuard: cfg.WebhookGuard, Events: cfg.Events,
 			Reauthorize: reauthorize(cfg), ReauthorizeEvery: cfg.ReauthorizeEvery},
 		Directives: graph.DirectiveRoot{RequireScope: requireScope},
-		Complexity: complexity(),
 	})
 	present := observeErrors(presentError(cfg.Logger))
 	srv := handler.New(schema)
@@ -153,10 +164,11 @@ func newGraphQL(cfg Config) *handler.Server {
 	// and code generators, behind the token like everything else.
 	srv.Use(extension.Introspection{})
 	srv.Use(listLimit{})
-	srv.Use(extension.FixedComplexityLimit(MaxComplexity))
+	srv.Use(costExtension{db: cfg.DB.DB, wait: cfg.LoaderWait, buckets: throttle.New(cfg.Throttle)})
 	srv.AroundOperations(perOperation(cfg, present))
 	srv.AroundOperations(observeOperation(cfg))
 	srv.AroundResponses(perEvent(cfg))
+	srv.AroundResponses(withCost)
 	srv.SetErrorPresenter(present)
 	srv.SetRecoverFunc(func(ctx context.Context, p any) error {
 		cfg.Logger.ErrorContext(ctx, "panic in resolver", "panic", p)
@@ -177,7 +189,11 @@ func requireScope(ctx context.Context, _ any, next graphql.Resolver, scope model
 // (401 without a valid one, before its body is read) and gives the request
 // its deadline. Websocket upgrades authenticate in their connection_init
 // message instead, since browsers cannot set headers on them.
-func authenticate(cfg Config, next http.Handler) http.Handler {
+//
+// A request without a valid token costs its client address a point of a
+// small budget (the peer's address: forwarding headers can be forged);
+// once it is spent, such requests get THROTTLED (HTTP 429) instead.
+func authenticate(cfg Config, addresses *throttle.Buckets, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodOptions || isWebsocketUpgrade(r) {
 			next.ServeHTTP(w, r)
@@ -188,6 +204,9 @@ func authenticate(cfg Config, next http.Handler) http.Handler {
 		p, err := authenticateWithin(r.Context(), cfg, r.Header.Get("Authorization"))
 		if err != nil {
 			refuseUnread(w, r)
+			if st, ok := addresses.Take(clientAddress(r), 1); !ok {
+				err = throttled(st)
+			}
 			writeError(w, cfg.Logger, r, err)
 			return
 		}
@@ -262,7 +281,11 @@ func perOperation(cfg Config, present graphql.ErrorPresenterFunc) graphql.Operat
 			ctx = auth.WithPrincipal(ctx, p)
 		}
 		if p := auth.FromContext(ctx); p != nil {
-			ctx = loaders.With(ctx, loaders.New(cfg.DB.DB, p.Store.ID, cfg.LoaderWait))
+			l := operationLoaders(ctx, p.Store.ID)
+			if l == nil {
+				l = loaders.New(cfg.DB.DB, p.Store.ID, cfg.LoaderWait)
+			}
+			ctx = loaders.With(ctx, l)
 		}
 		return next(ctx)
 	}
@@ -272,8 +295,17 @@ func isWebsocketUpgrade(r *http.Request) bool {
 	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
 }
 
+// clientAddress is the request's peer address without its port.
+func clientAddress(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
 // writeError answers a request that never reached GraphQL, in GraphQL's
-// error shape; UNAUTHENTICATED is HTTP 401.
+// error shape; UNAUTHENTICATED is HTTP 401, THROTTLED 429.
 func writeError(w http.ResponseWriter, logger *slog.Logger, r *http.Request, err error) {
 	e, ok := apperr.As(err)
 	if down, isOutage := outage(err); isOutage && !ok {
@@ -286,6 +318,9 @@ func writeError(w http.ResponseWriter, logger *slog.Logger, r *http.Request, err
 		w.Header().Set("Retry-After", retryAfterSeconds)
 	case ok && e.Code == apperr.Timeout:
 		status = http.StatusServiceUnavailable
+	case ok && e.Code == apperr.Throttled:
+		status = http.StatusTooManyRequests
+		setRetryAfter(w, e)
 	}
 	if !ok {
 		logger.ErrorContext(r.Context(), "request failed", "err", err)

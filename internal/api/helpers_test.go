@@ -62,6 +62,8 @@ type response struct {
 	Status int
 	Data   json.RawMessage `json:"data"`
 	Errors []gqlError      `json:"errors"`
+	// Extensions are the response's, such as cost.
+	Extensions map[string]any `json:"extensions"`
 }
 
 // code returns the first error's code, or "" when there is none.

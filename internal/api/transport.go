@@ -81,6 +81,10 @@ func (t httpTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.G
 		if media == mediaGraphQLResponse {
 			status = http.StatusBadRequest
 		}
+		if e := throttledError(errs); e != nil {
+			status = http.StatusTooManyRequests
+			setRetryAfter(w, e)
+		}
 		writeRequestError(w, status, exec.DispatchError(graphql.WithOperationContext(ctx, opCtx), errs))
 		return
 	}
@@ -285,4 +289,14 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	}
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
+}
+
+// throttledError is the THROTTLED error among errs, if there is one.
+func throttledError(errs gqlerror.List) *apperr.Error {
+	for _, err := range errs {
+		if e, ok := apperr.As(err); ok && e.Code == apperr.Throttled {
+			return e
+		}
+	}
+	return nil
 }

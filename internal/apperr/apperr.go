@@ -69,6 +69,20 @@ const (
 	// Unavailable: the database cannot be reached or is shutting down
 	// (HTTP 503 with Retry-After); nothing was changed, retry later.
 	Unavailable Code = "UNAVAILABLE"
+	// ComplexityLimitExceeded: the operation's cost passes the limit
+	// (extensions.limit); nothing ran.
+	ComplexityLimitExceeded Code = "COMPLEXITY_LIMIT_EXCEEDED"
+	// DepthLimitExceeded: fields nested deeper than the limit; nothing ran.
+	DepthLimitExceeded Code = "DEPTH_LIMIT_EXCEEDED"
+	// AliasLimitExceeded: more aliases than the limit; nothing ran.
+	AliasLimitExceeded Code = "ALIAS_LIMIT_EXCEEDED"
+	// FieldLimitExceeded: more fields, fragments expanded, than the
+	// limit; nothing ran.
+	FieldLimitExceeded Code = "FIELD_LIMIT_EXCEEDED"
+	// Throttled: the token's bucket of cost points (or, without a valid
+	// token, the client address's) holds less than the operation costs;
+	// HTTP 429 with Retry-After.
+	Throttled Code = "THROTTLED"
 	// Internal: something failed on our side; the message says no more.
 	Internal Code = "INTERNAL"
 )

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"stockgraph/internal/api"
+	"stockgraph/internal/api/throttle"
 	"stockgraph/internal/database"
 )
 
@@ -19,6 +20,9 @@ type limits struct {
 	db                            database.Options
 	maxBody                       int64
 	maxHeader                     int
+	// tokens and addresses are the cost buckets per token and per
+	// client address without a valid token.
+	tokens, addresses throttle.Config
 }
 
 // The defaults of serve's limits. A query or mutation has 30 s; writing
@@ -72,7 +76,12 @@ func serveLimits() (limits, error) {
 			*n.dst = parsed
 		}
 	}
-	return l, nil
+	var err error
+	if l.tokens, err = throttleConfig("STOCKGRAPH_COST", api.DefaultThrottle); err != nil {
+		return l, err
+	}
+	l.addresses, err = throttleConfig("STOCKGRAPH_ADDRESS", api.DefaultAddressThrottle)
+	return l, err
 }
 
 // server returns the HTTP server with l's timeouts.

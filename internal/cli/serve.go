@@ -5,14 +5,17 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"stockgraph/internal/api"
+	"stockgraph/internal/api/throttle"
 	"stockgraph/internal/database"
 	"stockgraph/internal/events"
 	"stockgraph/internal/loaders"
@@ -81,7 +84,8 @@ func runServe(cmd *cobra.Command, _ []string) error {
 	sockets := api.NewWebsockets()
 	cfg := api.Config{DB: db, DevToken: os.Getenv("STOCKGRAPH_DEV_TOKEN"), DevMode: devMode(dev), LoaderWait: wait, Logger: logger,
 		WebhookGuard: hooks.Guard, Events: hub, Metrics: m, PublicMetrics: public, Websockets: sockets,
-		RequestTimeout: lim.request, AcquireTimeout: lim.acquire, MaxBodyBytes: lim.maxBody}
+		RequestTimeout: lim.request, AcquireTimeout: lim.acquire, MaxBodyBytes: lim.maxBody,
+		Throttle: lim.tokens, AddressThrottle: lim.addresses}
 	stopAdmin, err := startAdmin(cfg, logger)
 	if err != nil {
 		return err
@@ -161,4 +165,22 @@ func loaderWait() (time.Duration, error) {
 		return 0, fmt.Errorf("STOCKGRAPH_LOADER_WAIT %q must be a duration between 0 and 1s, such as 1ms", v)
 	}
 	return d, nil
+}
+
+// throttleConfig reads a bucket's PREFIX_BUCKET_SIZE (points) and
+// PREFIX_RESTORE_RATE (points a second), each def's when unset.
+func throttleConfig(prefix string, def throttle.Config) (throttle.Config, error) {
+	cfg := def
+	for name, dst := range map[string]*float64{prefix + "_BUCKET_SIZE": &cfg.Size, prefix + "_RESTORE_RATE": &cfg.Rate} {
+		v := os.Getenv(name)
+		if v == "" {
+			continue
+		}
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f <= 0 || math.IsInf(f, 0) {
+			return cfg, fmt.Errorf("%s %q must be a positive number", name, v)
+		}
+		*dst = f
+	}
+	return cfg, nil
 }

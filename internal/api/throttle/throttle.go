@@ -1,0 +1,99 @@
+// Package throttle holds leaky buckets of cost points, one per key (an API
+// token, a client address), in the manner of Shopify's GraphQL Admin API:
+// a bucket holds at most Size points, refills at Rate points a second,
+// and a request is let through only when its cost is available. Buckets
+// live in the process's memory: each replica has its own.
+package throttle
+
+import (
+	"math"
+	"sync"
+	"time"
+)
+
+// Config is a bucket's size in points and its restore rate in points a
+// second.
+type Config struct {
+	Size, Rate float64
+}
+
+// Status is a bucket's state after a request, as extensions.cost's
+// throttleStatus reports it.
+type Status struct {
+	Maximum, Available, Rate float64
+	// RetryAfter is how long until the refused cost is available; zero
+	// when the request was let through.
+	RetryAfter time.Duration
+}
+
+// Buckets are the buckets of one kind of key.
+type Buckets struct {
+	cfg Config
+	// Now is the clock; tests set it.
+	Now func() time.Time
+
+	mu    sync.Mutex
+	level map[string]bucket
+}
+
+type bucket struct {
+	available float64
+	at        time.Time
+}
+
+// sweepAbove is the number of buckets above which a Take forgets the
+// full ones, so that keys seen once do not hold memory for ever.
+const sweepAbove = 10_000
+
+// New returns empty buckets; a key's bucket starts full.
+func New(cfg Config) *Buckets {
+	return &Buckets{cfg: cfg, Now: time.Now, level: map[string]bucket{}}
+}
+
+// Take takes cost points from key's bucket when it holds them, and says
+// whether it did. A cost above the bucket's size is refused for ever; the
+// caller refuses it for its cost before (COMPLEXITY_LIMIT_EXCEEDED).
+func (b *Buckets) Take(key string, cost float64) (Status, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	now := b.Now()
+	cur := b.current(key, now)
+	st := Status{Maximum: b.cfg.Size, Rate: b.cfg.Rate}
+	if cost > cur {
+		st.Available = cur
+		st.RetryAfter = b.wait(cost - cur)
+		b.level[key] = bucket{available: cur, at: now}
+		return st, false
+	}
+	st.Available = cur - cost
+	b.level[key] = bucket{available: st.Available, at: now}
+	if len(b.level) > sweepAbove {
+		b.sweep(now)
+	}
+	return st, true
+}
+
+// current is key's points at now, restored since its last request.
+func (b *Buckets) current(key string, now time.Time) float64 {
+	l, ok := b.level[key]
+	if !ok {
+		return b.cfg.Size
+	}
+	return min(b.cfg.Size, l.available+now.Sub(l.at).Seconds()*b.cfg.Rate)
+}
+
+// wait is how long the bucket takes to restore missing points.
+func (b *Buckets) wait(missing float64) time.Duration {
+	if b.cfg.Rate <= 0 {
+		return time.Hour
+	}
+	return time.Duration(math.Ceil(missing/b.cfg.Rate*1000)) * time.Millisecond
+}
+
+func (b *Buckets) sweep(now time.Time) {
+	for key := range b.level {
+		if b.current(key, now) >= b.cfg.Size {
+			delete(b.level, key)
+		}
+	}
+}

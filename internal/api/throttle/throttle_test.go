@@ -1,0 +1,64 @@
+package throttle_test
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"stockgraph/internal/api/throttle"
+)
+
+func TestTake(t *testing.T) {
+	b := throttle.New(throttle.Config{Size: 10, Rate: 2})
+	now := time.Unix(1_000_000, 0)
+	b.Now = func() time.Time { return now }
+	steps := []struct {
+		advance   time.Duration
+		key       string
+		cost      float64
+		ok        bool
+		available float64
+		retry     time.Duration
+	}{
+		{0, "a", 6, true, 4, 0},
+		{0, "a", 5, false, 4, 500 * time.Millisecond},
+		{0, "b", 10, true, 0, 0}, // each key its own bucket
+		{time.Second, "a", 5, true, 1, 0},
+		{10 * time.Second, "a", 0, true, 10, 0}, // restored up to the size only
+		{0, "a", 11, false, 10, 500 * time.Millisecond},
+	}
+	for i, s := range steps {
+		now = now.Add(s.advance)
+		st, ok := b.Take(s.key, s.cost)
+		if ok != s.ok || st.Available != s.available || st.RetryAfter != s.retry || st.Maximum != 10 || st.Rate != 2 {
+			t.Errorf("step %d: Take(%q, %v) = %+v, %v, want available %v, retry %v, %v", i, s.key, s.cost, st, ok, s.available, s.retry, s.ok)
+		}
+	}
+}
+
+// TestTakeConcurrently: concurrent requests never take more than the
+// bucket holds.
+func TestTakeConcurrently(t *testing.T) {
+	b := throttle.New(throttle.Config{Size: 100, Rate: 0})
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	taken := 0
+	for i := range 50 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 10 {
+				if _, ok := b.Take(fmt.Sprint("k", i%2), 1); ok {
+					mu.Lock()
+					taken++
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if taken != 200 {
+		t.Errorf("points taken from two buckets of 100 = %d, want 200", taken)
+	}
+}
