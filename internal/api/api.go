@@ -204,8 +204,12 @@ func authenticate(cfg Config, addresses *throttle.Buckets, next http.Handler) ht
 		p, err := authenticateWithin(r.Context(), cfg, r.Header.Get("Authorization"))
 		if err != nil {
 			refuseUnread(w, r)
-			if st, ok := addresses.Take(clientAddress(r), 1); !ok {
-				err = throttled(st)
+			// Only a token refused costs the address: an outage is not
+			// the client's doing, and must keep answering UNAVAILABLE.
+			if apperr.CodeOf(err) == apperr.Unauthenticated {
+				if st, ok := addresses.Take(clientAddress(r), 1); !ok {
+					err = throttled(st)
+				}
 			}
 			writeError(w, cfg.Logger, r, err)
 			return
