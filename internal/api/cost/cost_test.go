@@ -149,3 +149,33 @@ func TestAnalyzeCancelled(t *testing.T) {
 		t.Errorf("Analyze(cancelled) steps = %d, want at most 300", got.Steps)
 	}
 }
+
+// FuzzAnalyze prices any document the schema accepts: the walk never
+// panics, visits at most a few steps per selection and spread written in
+// the document (each fragment is walked once), and either stays within
+// every limit or says which it passed.
+func FuzzAnalyze(f *testing.F) {
+	f.Add(doubling(12))
+	f.Add(aliases(120))
+	f.Add(nested(9))
+	f.Add("{ store { ... on Store { item { store { items { id } } } } } }")
+	schema := gqlparser.MustLoadSchema(&ast.Source{Input: testSchema})
+	f.Fuzz(func(t *testing.T, query string) {
+		doc, errs := gqlparser.LoadQuery(schema, query)
+		if errs != nil || len(doc.Operations) == 0 {
+			return
+		}
+		res, err := cost.Analyze(context.Background(), doc.Operations[0], nil, table, limits)
+		written := int64(strings.Count(query, "{") + strings.Count(query, "...") + len(strings.Fields(query)))
+		if res.Steps > 4*written+16 {
+			t.Fatalf("Analyze walked %d steps for a document of %d words and braces", res.Steps, written)
+		}
+		var le *cost.LimitError
+		if err != nil && !errors.As(err, &le) {
+			t.Fatalf("Analyze error = %v, want nil or a LimitError", err)
+		}
+		if err == nil && (res.Cost > limits.Cost || res.Depth > limits.Depth || res.Aliases > limits.Aliases || res.Fields > limits.Fields) {
+			t.Fatalf("Analyze passed %+v, over the limits %+v", res, limits)
+		}
+	})
+}
