@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
@@ -338,7 +339,7 @@ func writeError(w http.ResponseWriter, logger *slog.Logger, r *http.Request, err
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(map[string]any{
-		"errors": []any{map[string]any{"message": e.Message, "extensions": ext}},
+		"errors": []any{map[string]any{"message": bounded(e.Message), "extensions": ext}},
 	})
 }
 
@@ -349,6 +350,33 @@ func writeError(w http.ResponseWriter, logger *slog.Logger, r *http.Request, err
 // error about an argument's value names the argument in extensions.field
 // ("asOf", "input.metadata") and has the field's response path.
 func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
+	present := presentFull(logger)
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		gqlErr := present(ctx, err)
+		gqlErr.Message = bounded(gqlErr.Message)
+		return gqlErr
+	}
+}
+
+// maxMessage bounds an error's message: messages quote what the client
+// sent (an unknown field's name, a value), and a client must not get its
+// megabytes back.
+const maxMessage = 1000
+
+// bounded cuts a message to maxMessage bytes, on a rune boundary.
+func bounded(msg string) string {
+	if len(msg) <= maxMessage {
+		return msg
+	}
+	cut := maxMessage
+	for cut > 0 && !utf8.RuneStart(msg[cut]) {
+		cut--
+	}
+	return msg[:cut] + "… (cut)"
+}
+
+// presentFull presents an error with its whole message.
+func presentFull(logger *slog.Logger) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
 		gqlErr := graphql.DefaultErrorPresenter(ctx, err)
 		input := argumentPath(ctx, gqlErr)
