@@ -409,7 +409,8 @@ func presentFull(logger *slog.Logger) graphql.ErrorPresenterFunc {
 				gqlErr.Extensions = map[string]any{"code": string(code)}
 			}
 			if pgErr := (*pgconn.PgError)(nil); errors.As(err, &pgErr) {
-				gqlErr.Message = "a value in the input cannot be stored: " + pgErr.Message
+				gqlErr.Message = dataException(pgErr.Code)
+				logger.WarnContext(ctx, "input refused by the database", "sqlstate", pgErr.Code, "err", err)
 			}
 			return gqlErr
 		}
@@ -450,6 +451,23 @@ func globalIDs(ext map[string]any) {
 
 // clientErrorCode tells whether err, not an *apperr.Error, is still the
 // client's doing, and with which code ("" to keep GraphQL's own code).
+// dataException says in our words what a PostgreSQL data exception (class
+// 22) found wrong with the input: the database's own message, which can
+// quote schema details, stays in the log.
+func dataException(sqlstate string) string {
+	switch sqlstate {
+	case "22021", "22P05":
+		return "a text value in the input holds a character that cannot be stored, such as a NUL byte"
+	case "22003":
+		return "a number in the input is out of range"
+	case "22001":
+		return "a text value in the input is too long"
+	case "22007", "22008":
+		return "a date or time in the input is out of range"
+	}
+	return "a value in the input cannot be stored"
+}
+
 func clientErrorCode(err error) (apperr.Code, bool) {
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && strings.HasPrefix(pgErr.Code, "22") {

@@ -25,3 +25,18 @@ func TestErrorsDoNotEchoMegabytes(t *testing.T) {
 		}
 	}
 }
+
+// TestDatabaseRefusalsInOurWords: input PostgreSQL refuses (a NUL byte in
+// a text) is BAD_USER_INPUT in our words; the database's own message stays
+// in the log.
+func TestDatabaseRefusalsInOurWords(t *testing.T) {
+	e := newEnv(t)
+	token := e.seedStore("nul", 1, 1, 1)
+	r := e.do(token, `mutation($n: String!) { createProduct(input: { name: $n }) { product { id } } }`, map[string]any{"n": "Tee\x00shirt"})
+	if r.code() != "BAD_USER_INPUT" || len(r.Errors) != 1 {
+		t.Fatalf("NUL byte in a name = %+v, want BAD_USER_INPUT", r.Errors)
+	}
+	if msg := r.Errors[0].Message; !strings.Contains(msg, "cannot be stored") || strings.Contains(msg, "UTF8") || strings.Contains(msg, "0x00") {
+		t.Errorf("message = %q, want ours, without the database's words", msg)
+	}
+}
