@@ -14,11 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"stockgraph/internal/auth"
-	"stockgraph/internal/database"
 	"stockgraph/internal/ledger"
-	"stockgraph/internal/seed"
-	"stockgraph/internal/testsupport/testdb"
 )
 
 // TestSIGTERMFinishesInFlightWrites sends SIGTERM to `stockgraph serve`
@@ -31,22 +27,7 @@ func TestSIGTERMFinishesInFlightWrites(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and runs it")
 	}
-	dsn := testdb.MustCreate(t)
-	db, err := database.Open(context.Background(), dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	res, err := seed.Run(context.Background(), db.DB, seed.Options{StoreHandle: "term", Products: 20, Variants: 2, Locations: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	token, err := auth.CreateToken(context.Background(), db.DB, res.Store.ID, "term", auth.AllScopes)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := newKillServer(t, dsn)
-	srv.start()
+	srv, db, storeID, token := seededServer(t, "term")
 	loc := firstLocation(t, srv, token)
 	var answered, refused, broken atomic.Int64
 	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
@@ -86,7 +67,7 @@ func TestSIGTERMFinishesInFlightWrites(t *testing.T) {
 	}
 	var moved int64
 	db.Raw(`SELECT count(*) FROM inventory_movements WHERE reason = 'term'`).Scan(&moved)
-	bad, err := ledger.Inconsistencies(context.Background(), db.DB, res.Store.ID)
+	bad, err := ledger.Inconsistencies(context.Background(), db.DB, storeID)
 	if err != nil {
 		t.Fatal(err)
 	}

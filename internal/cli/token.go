@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +15,7 @@ import (
 
 	"stockgraph/internal/auth"
 	"stockgraph/internal/catalog"
+	"stockgraph/models"
 )
 
 // Token is `stockgraph token` with its create and revoke commands.
@@ -50,26 +52,18 @@ Scopes: ` + strings.Join(scopeNames(), ", ") + ".",
 			if expires < 0 {
 				return usageError{fmt.Errorf("token create: --expires %s is negative; give how long the token lives, such as 720h", expires)}
 			}
-			ctx := cmd.Context()
-			db, err := openDB(ctx, true)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			store, err := catalog.StoreByHandle(db.WithContext(ctx), handle)
-			if err != nil {
-				return err
-			}
-			var until time.Time
-			if expires > 0 {
-				until = time.Now().Add(expires)
-			}
-			token, err := auth.CreateToken(ctx, db.DB, store.ID, name, scopes, until)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintln(cmd.OutOrStdout(), token)
-			return nil
+			return withStore(cmd, handle, func(ctx context.Context, db *gorm.DB, store models.Store) error {
+				var until time.Time
+				if expires > 0 {
+					until = time.Now().Add(expires)
+				}
+				token, err := auth.CreateToken(ctx, db, store.ID, name, scopes, until)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintln(cmd.OutOrStdout(), token)
+				return nil
+			})
 		},
 	}
 	storeFlag(cmd, &handle)
@@ -89,31 +83,44 @@ func tokenList() *cobra.Command {
 		Example: "  stockgraph token list --store demo",
 		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			db, err := openDB(ctx, true)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			store, err := catalog.StoreByHandle(db.WithContext(ctx), handle)
-			if err != nil {
-				return err
-			}
-			tokens, err := auth.ListTokens(ctx, db.DB, store.ID)
-			if err != nil {
-				return err
-			}
-			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-			fmt.Fprintln(w, "ID\tNAME\tSCOPES\tCREATED\tEXPIRES\tLAST USED\tREVOKED")
-			for _, t := range tokens {
-				fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Name, strings.Join(t.Scopes, ","),
-					t.CreatedAt.UTC().Format(time.RFC3339), when(t.ExpiresAt), when(t.LastUsedAt), when(t.RevokedAt))
-			}
-			return w.Flush()
+			return withStore(cmd, handle, func(ctx context.Context, db *gorm.DB, store models.Store) error {
+				return printTokens(ctx, cmd, db, store)
+			})
 		},
 	}
 	storeFlag(cmd, &handle)
 	return cmd
+}
+
+// printTokens writes the store's tokens as a table.
+func printTokens(ctx context.Context, cmd *cobra.Command, db *gorm.DB, store models.Store) error {
+	tokens, err := auth.ListTokens(ctx, db, store.ID)
+	if err != nil {
+		return err
+	}
+	w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "ID\tNAME\tSCOPES\tCREATED\tEXPIRES\tLAST USED\tREVOKED")
+	for _, t := range tokens {
+		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Name, strings.Join(t.Scopes, ","),
+			t.CreatedAt.UTC().Format(time.RFC3339), when(t.ExpiresAt), when(t.LastUsedAt), when(t.RevokedAt))
+	}
+	return w.Flush()
+}
+
+// withStore opens the database and finds the store named by --store for
+// a command's work.
+func withStore(cmd *cobra.Command, handle string, fn func(ctx context.Context, db *gorm.DB, store models.Store) error) error {
+	ctx := cmd.Context()
+	db, err := openDB(ctx, true)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	store, err := catalog.StoreByHandle(db.WithContext(ctx), handle)
+	if err != nil {
+		return err
+	}
+	return fn(ctx, db.DB, store)
 }
 
 // when writes an optional time, or "-".

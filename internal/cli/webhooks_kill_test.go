@@ -105,22 +105,7 @@ func TestKill9LosesNoDelivery(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and runs it")
 	}
-	dsn := testdb.MustCreate(t)
-	db, err := database.Open(context.Background(), dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	res, err := seed.Run(context.Background(), db.DB, seed.Options{StoreHandle: "kill", Products: 20, Variants: 2, Locations: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	token, err := auth.CreateToken(context.Background(), db.DB, res.Store.ID, "kill", auth.AllScopes)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := newKillServer(t, dsn)
-	srv.start()
+	srv, db, storeID, token := seededServer(t, "kill")
 	recv := &countingReceiver{byID: map[string]int{}}
 	hs := httptest.NewServer(recv)
 	defer hs.Close()
@@ -141,7 +126,7 @@ func TestKill9LosesNoDelivery(t *testing.T) {
 	}
 	checkEveryChangeHasItsEvents(t, db, ok)
 	checkEveryEventDelivered(t, db, recv)
-	if bad, err := ledger.Inconsistencies(context.Background(), db.DB, res.Store.ID); err != nil || len(bad) > 0 {
+	if bad, err := ledger.Inconsistencies(context.Background(), db.DB, storeID); err != nil || len(bad) > 0 {
 		t.Errorf("after the kill the ledger and the levels disagree: %v %v", bad, err)
 	}
 }
@@ -162,6 +147,30 @@ func checkEveryChangeHasItsEvents(t *testing.T, db *database.DB, answered int) {
 		t.Errorf("after the kill: %d movements without exactly one STOCK_CHANGED, %d events naming missing movements, %d changes with events for %d writes answered; want 0, 0 and at least as many changes",
 			unmatched, dangling, changes, answered)
 	}
+}
+
+// seededServer runs `stockgraph serve` on a fresh database holding a
+// store (20 products of 2 variants at 2 locations) and a token with every
+// scope; the database closes when the test ends.
+func seededServer(t *testing.T, handle string) (*server, *database.DB, int64, string) {
+	t.Helper()
+	dsn := testdb.MustCreate(t)
+	db, err := database.Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	res, err := seed.Run(context.Background(), db.DB, seed.Options{StoreHandle: handle, Products: 20, Variants: 2, Locations: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	token, err := auth.CreateToken(context.Background(), db.DB, res.Store.ID, handle, auth.AllScopes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := newKillServer(t, dsn)
+	srv.start()
+	return srv, db, res.Store.ID, token
 }
 
 func newKillServer(t *testing.T, dsn string) *server {
