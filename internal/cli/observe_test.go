@@ -10,11 +10,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"stockgraph/internal/auth"
-	"stockgraph/internal/database"
-	"stockgraph/internal/seed"
-	"stockgraph/internal/testsupport/testdb"
 )
 
 // TestServeAdminListener runs `serve` with STOCKGRAPH_ADMIN_ADDR: after
@@ -22,20 +17,7 @@ import (
 // listener's /metrics exposes every family, pprof answers there, and the
 // public listener serves neither.
 func TestServeAdminListener(t *testing.T) {
-	url := testdb.MustCreate(t)
-	db, err := database.Open(context.Background(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	res, err := seed.Run(context.Background(), db.DB, seed.Options{StoreHandle: "admin", Products: 1, Variants: 1, Locations: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	token, err := auth.CreateToken(context.Background(), db.DB, res.Store.ID, "t", auth.AllScopes)
-	if err != nil {
-		t.Fatal(err)
-	}
+	url, _, _, token := seededDatabase(t, "admin", 1)
 	addr, admin := freeAddr(t), freeAddr(t)
 	t.Setenv("DATABASE_URL", url)
 	t.Setenv("LISTEN_ADDR", addr)

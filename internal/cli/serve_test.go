@@ -10,11 +10,6 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/coder/websocket/wsjson"
-
-	"stockgraph/internal/auth"
-	"stockgraph/internal/database"
-	"stockgraph/internal/seed"
-	"stockgraph/internal/testsupport/testdb"
 )
 
 // TestServeShutsDownSubscriptions runs `serve`, opens a subscription and
@@ -22,20 +17,7 @@ import (
 // with complete, the websocket closes with 1001 and the command returns
 // nil.
 func TestServeShutsDownSubscriptions(t *testing.T) {
-	url := testdb.MustCreate(t)
-	db, err := database.Open(context.Background(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	res, err := seed.Run(context.Background(), db.DB, seed.Options{StoreHandle: "serve", Products: 1, Variants: 1, Locations: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	token, err := auth.CreateToken(context.Background(), db.DB, res.Store.ID, "t", auth.AllScopes)
-	if err != nil {
-		t.Fatal(err)
-	}
+	url, _, _, token := seededDatabase(t, "serve", 1)
 	addr := freeAddr(t)
 	t.Setenv("DATABASE_URL", url)
 	t.Setenv("LISTEN_ADDR", addr)

@@ -17,11 +17,8 @@ import (
 	"testing"
 	"time"
 
-	"stockgraph/internal/auth"
 	"stockgraph/internal/database"
 	"stockgraph/internal/ledger"
-	"stockgraph/internal/seed"
-	"stockgraph/internal/testsupport/testdb"
 )
 
 // server is a `stockgraph serve` subprocess.
@@ -154,23 +151,10 @@ func checkEveryChangeHasItsEvents(t *testing.T, db *database.DB, answered int) {
 // scope; the database closes when the test ends.
 func seededServer(t *testing.T, handle string) (*server, *database.DB, int64, string) {
 	t.Helper()
-	dsn := testdb.MustCreate(t)
-	db, err := database.Open(context.Background(), dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
-	res, err := seed.Run(context.Background(), db.DB, seed.Options{StoreHandle: handle, Products: 20, Variants: 2, Locations: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	token, err := auth.CreateToken(context.Background(), db.DB, res.Store.ID, handle, auth.AllScopes)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := newKillServer(t, dsn)
+	url, db, storeID, token := seededDatabase(t, handle, 20)
+	srv := newKillServer(t, url)
 	srv.start()
-	return srv, db, res.Store.ID, token
+	return srv, db, storeID, token
 }
 
 func newKillServer(t *testing.T, dsn string) *server {
