@@ -62,11 +62,15 @@ test: deps-test vet check-generated
 	@echo "== the flash sale, 20 times in a row (64 orders race for 10 units and 5 backorders)"
 	$(GO) test -race -count=20 -timeout 5m -run '^TestFlashSale$$' ./internal/orders/
 	@echo "== each fuzz target for $(FUZZTIME) (a crasher is saved under testdata/fuzz and replays in every later go test)"
-	@set -e; for target in $(FUZZ_TARGETS); do \
+	@set -e; log=$$(mktemp); for target in $(FUZZ_TARGETS); do \
 	  pkg=$${target%%:*}; name=$${target##*:}; echo "   $$name ($$pkg)"; \
-	  $(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) $$pkg >/dev/null || \
-	    { $(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) $$pkg | tail -20; exit 1; }; \
-	done
+	  if ! $(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) $$pkg >$$log 2>&1; then \
+	    tail -30 $$log; \
+	    if grep -q "Failing input written" $$log; then rm -f $$log; exit 1; fi; \
+	    echo "   (the fuzzer itself failed, with no failing input: running $$name once more)"; \
+	    $(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) $$pkg >$$log 2>&1 || { tail -30 $$log; rm -f $$log; exit 1; }; \
+	  fi; \
+	done; rm -f $$log
 
 vet:
 	@echo "== go vet and gofmt (the first run compiles the dependencies: a minute or two)"
