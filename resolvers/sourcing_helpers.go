@@ -80,11 +80,16 @@ func idsAt(field string, kind relay.Kind, gids []string) ([]int64, error) {
 	return ids, err
 }
 
+// sorted sets the sort a listing's sortBy argument names.
+func (a *pagingArgs) sorted(field string, dir *model.SortDirection) {
+	a.sortField, a.sortDescending = field, dir != nil && *dir == model.SortDirectionDesc
+}
+
 func modelQuery(ctx context.Context, filter *model.InventoryModelFilter, sort *model.InventoryModelSort, a pagingArgs) (sourcing.ModelQuery, error) {
 	var q sourcing.ModelQuery
 	a.sortField = string(model.InventoryModelSortFieldID)
 	if sort != nil {
-		a.sortField, a.sortDescending = string(sort.Field), sort.Direction != nil && *sort.Direction == model.SortDirectionDesc
+		a.sorted(string(sort.Field), sort.Direction)
 	}
 	l, err := listing(ctx, a)
 	if err != nil || filter == nil {
@@ -101,7 +106,7 @@ func stockLevelQuery(ctx context.Context, filter *model.StockLevelFilter, sort *
 	var q sourcing.StockLevelQuery
 	a.sortField = string(model.StockLevelSortFieldID)
 	if sort != nil {
-		a.sortField, a.sortDescending = string(sort.Field), sort.Direction != nil && *sort.Direction == model.SortDirectionDesc
+		a.sorted(string(sort.Field), sort.Direction)
 	}
 	l, err := listing(ctx, a)
 	if err != nil || filter == nil {

@@ -150,14 +150,12 @@ func (s *Sale) Record(shifts []Shift, reason, reference, key string) (map[ItemKe
 		}
 		mv := shiftMovement(&it, sh, virtual.Of(models.LocationSold), ds)
 		movements = append(movements, meta.stamp(mv, b.actor, op))
-		if _, seen := steps[k]; !seen {
+		if !slices.Contains(order, k) {
 			order = append(order, k)
 		}
 		running[k] = it
 		if sh.Step != "" && !slices.Contains(steps[k], sh.Step) {
 			steps[k] = append(steps[k], sh.Step)
-		} else if steps[k] == nil {
-			steps[k] = []models.StockEventType{}
 		}
 	}
 	return s.write(order, ds, steps, movements, meta)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"gorm.io/gorm"
 
@@ -255,6 +254,3 @@ func run(ctx context.Context, db *gorm.DB, storeID int64, key, operation string,
 // retries is how many times in all an order step's transaction runs
 // before a deadlock or serialization failure is returned.
 const retries = 5
-
-// trimmed returns s without surrounding spaces.
-func trimmed(s string) string { return strings.TrimSpace(s) }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"gorm.io/gorm"
 
@@ -42,7 +43,7 @@ type Result[T any] struct {
 // one transaction; or, when any line cannot be covered, writes nothing and
 // returns one OUT_OF_STOCK error per such line (an apperr.List).
 func CreateOrder(ctx context.Context, db *gorm.DB, actor inventory.Actor, in NewOrder) (Result[models.Order], error) {
-	in.Reference = trimmed(in.Reference)
+	in.Reference = strings.TrimSpace(in.Reference)
 	if err := in.validate(); err != nil {
 		return Result[models.Order]{}, err
 	}

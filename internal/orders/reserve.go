@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -38,7 +39,7 @@ type NewReservation struct {
 // would be, until the reservation lapses (ExpireDue lets the units go by
 // itself), is released, or becomes an order (CreateOrder with its ID).
 func Reserve(ctx context.Context, db *gorm.DB, actor inventory.Actor, in NewReservation) (Result[models.Reservation], error) {
-	in.Reference = trimmed(in.Reference)
+	in.Reference = strings.TrimSpace(in.Reference)
 	if in.TTL == 0 {
 		in.TTL = DefaultTTL
 	}
