@@ -49,7 +49,7 @@ check-port:
 
 # The fuzz targets make test runs briefly, as package:Target.
 FUZZ_TARGETS = ./internal/api/relay:FuzzParseID ./internal/api/relay:FuzzCursors ./internal/api/cost:FuzzAnalyze ./internal/orders:FuzzPlan \
-	./internal/transfer:FuzzImportCSV ./internal/transfer:FuzzImportJSONL
+	./internal/transfer:FuzzImportCSV ./internal/transfer:FuzzImportJSONL ./internal/catalog:FuzzListProducts
 FUZZTIME ?= 5s
 
 ## test: everything CI runs

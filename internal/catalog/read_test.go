@@ -49,7 +49,7 @@ var listSpecs = []spec{
 	{"Gadget", "", []string{"G-2-X"}},
 }
 
-func mustStore(t *testing.T, db *database.DB, handle string) int64 {
+func mustStore(t testing.TB, db *database.DB, handle string) int64 {
 	t.Helper()
 	s, _, err := catalog.EnsureStore(db.DB, handle)
 	if err != nil {
@@ -58,7 +58,7 @@ func mustStore(t *testing.T, db *database.DB, handle string) int64 {
 	return s.ID
 }
 
-func mustCreate(t *testing.T, db *database.DB, storeID int64, s spec) models.Product {
+func mustCreate(t testing.TB, db *database.DB, storeID int64, s spec) models.Product {
 	t.Helper()
 	vs := make([]catalog.VariantFields, len(s.variants))
 	for i, sku := range s.variants {
@@ -71,14 +71,14 @@ func mustCreate(t *testing.T, db *database.DB, storeID int64, s spec) models.Pro
 	return p
 }
 
-func mustExec(t *testing.T, db *database.DB, sql string, args ...any) {
+func mustExec(t testing.TB, db *database.DB, sql string, args ...any) {
 	t.Helper()
 	if err := db.Exec(sql, args...).Error; err != nil {
 		t.Fatalf("Exec(%s) error = %v, want nil", sql, err)
 	}
 }
 
-func newListFixture(t *testing.T) *listFixture {
+func newListFixture(t testing.TB) *listFixture {
 	t.Helper()
 	db := testdb.MustOpenDB(t)
 	f := &listFixture{db: db, store: mustStore(t, db, "shop"), other: mustStore(t, db, "other-shop"),
@@ -220,8 +220,15 @@ func TestListProductsSorting(t *testing.T) {
 // checks every page against the model on the way.
 func (f *listFixture) walk(t *testing.T, field catalog.ProductSortField, desc bool, limit int, backward bool, want []int64) []int64 {
 	t.Helper()
+	return f.walkQuery(t, catalog.ProductQuery{Sort: field, Descending: desc, Window: paging.Window{Limit: limit, Backward: backward}}, want)
+}
+
+// walkQuery pages through q's whole list, from its first page, checking
+// every page against want on the way.
+func (f *listFixture) walkQuery(t *testing.T, q catalog.ProductQuery, want []int64) []int64 {
+	t.Helper()
 	var seen []int64
-	q := catalog.ProductQuery{Sort: field, Descending: desc, Window: paging.Window{Limit: limit, Backward: backward}}
+	limit, backward := q.Window.Limit, q.Window.Backward
 	at := -1
 	for steps := 0; ; steps++ {
 		if steps > len(want)+1 {
