@@ -159,7 +159,9 @@ func (l latencies) String() string {
 	}
 	s := slices.Clone(l)
 	slices.Sort(s)
-	at := func(q float64) time.Duration { return s[min(len(s)-1, int(q*float64(len(s))))].Round(100 * time.Microsecond) }
+	at := func(q float64) time.Duration {
+		return s[min(len(s)-1, int(q*float64(len(s))))].Round(100 * time.Microsecond)
+	}
 	return fmt.Sprintf("%d, %v, %v, %v", len(s), at(0.5), at(0.99), s[len(s)-1].Round(100*time.Microsecond))
 }
 
