@@ -23,7 +23,7 @@ type fixture struct {
 	physical []int64
 }
 
-func newFixture(t *testing.T, variants, locations int) fixture {
+func newFixture(t testing.TB, variants, locations int) fixture {
 	t.Helper()
 	db := testdb.MustOpenDB(t)
 	res, err := seed.Run(context.Background(), db.DB, seed.Options{StoreHandle: "inv", Products: 1, Variants: variants, Locations: locations})
@@ -36,7 +36,7 @@ func newFixture(t *testing.T, variants, locations int) fixture {
 	return f
 }
 
-func (f fixture) item(t *testing.T, variant, location int64) models.InventoryItem {
+func (f fixture) item(t testing.TB, variant, location int64) models.InventoryItem {
 	t.Helper()
 	var it models.InventoryItem
 	if err := f.db.Where("variant_id = ? AND location_id = ?", variant, location).Take(&it).Error; err != nil {
@@ -45,7 +45,7 @@ func (f fixture) item(t *testing.T, variant, location int64) models.InventoryIte
 	return it
 }
 
-func (f fixture) mustBeConsistent(t *testing.T) {
+func (f fixture) mustBeConsistent(t testing.TB) {
 	t.Helper()
 	bad, err := ledger.Inconsistencies(context.Background(), f.db, f.actor.Store.ID)
 	if err != nil {
