@@ -22,10 +22,10 @@ import (
 	"github.com/coder/websocket"
 
 	"stockgraph/internal/api"
-	"stockgraph/internal/api/throttle"
 	"stockgraph/internal/auth"
 	"stockgraph/internal/database"
 	"stockgraph/internal/seed"
+	"stockgraph/internal/throttle"
 )
 
 // attackWindow is how long each attack runs next to the normal client.

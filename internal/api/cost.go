@@ -15,13 +15,13 @@ import (
 	"gorm.io/gorm"
 
 	"stockgraph/internal/api/cost"
-	"stockgraph/internal/api/throttle"
 	"stockgraph/internal/apperr"
 	"stockgraph/internal/auth"
 	"stockgraph/internal/inventory"
 	"stockgraph/internal/loaders"
 	"stockgraph/internal/orders"
 	"stockgraph/internal/page"
+	"stockgraph/internal/throttle"
 )
 
 // Limits is what one operation may ask for, each limit with its own code.

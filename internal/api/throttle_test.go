@@ -9,8 +9,8 @@ import (
 	"testing"
 
 	"stockgraph/internal/api"
-	"stockgraph/internal/api/throttle"
 	"stockgraph/internal/testsupport/testdb"
+	"stockgraph/internal/throttle"
 )
 
 // postRaw posts query and returns the HTTP response with its decoded body.

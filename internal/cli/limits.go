@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"stockgraph/internal/api"
-	"stockgraph/internal/api/throttle"
 	"stockgraph/internal/database"
+	"stockgraph/internal/throttle"
 )
 
 // limits are serve's sizes and times, each from its environment variable

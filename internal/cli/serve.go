@@ -15,11 +15,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"stockgraph/internal/api"
-	"stockgraph/internal/api/throttle"
 	"stockgraph/internal/database"
 	"stockgraph/internal/events"
 	"stockgraph/internal/loaders"
 	"stockgraph/internal/orders"
+	"stockgraph/internal/throttle"
 )
 
 // Serve is `stockgraph serve`, also what stockgraph does without a command.

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"stockgraph/internal/api/throttle"
+	"stockgraph/internal/throttle"
 )
 
 func TestTake(t *testing.T) {
