@@ -48,7 +48,7 @@ check-port:
 	fi
 
 # The fuzz targets make test runs briefly, as package:Target.
-FUZZ_TARGETS = ./internal/api/relay:FuzzParseID ./internal/api/relay:FuzzCursors ./internal/api/cost:FuzzAnalyze ./internal/orders:FuzzPlan ./internal/inventory:FuzzAdjustQuantities \
+FUZZ_TARGETS = ./internal/api/relay:FuzzParseID ./internal/api/relay:FuzzCursors ./internal/api/cost:FuzzAnalyze ./internal/api/cost:FuzzActual ./internal/orders:FuzzPlan ./internal/inventory:FuzzAdjustQuantities \
 	./internal/transfer:FuzzImportCSV ./internal/transfer:FuzzImportJSONL ./internal/catalog:FuzzListProducts
 FUZZTIME ?= 5s
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 	"gorm.io/gorm"
 
@@ -59,15 +60,60 @@ var DefaultThrottle = throttle.Config{Size: 5 * float64(Limits.Cost), Rate: floa
 // a valid token: 20 at once, one more a second.
 var DefaultAddressThrottle = throttle.Config{Size: 20, Rate: 1}
 
-// costStats is what the response's extensions.cost reports.
-type costStats struct {
-	result   cost.Result
-	throttle *throttle.Status // nil without a token
+// operationCost is an operation's cost: its price (the requested cost),
+// taken from its token's bucket before it runs, and what its responses
+// held (the actual cost, cost.Actual), settled with the bucket once the
+// response is known. A subscription pays its price when it starts and
+// each of its events' actual cost as it is delivered.
+type operationCost struct {
+	requested int64
+	buckets   *throttle.Buckets // nil without a token
+	key       string            // the token's
+	// refused is the bucket's status when the price was refused
+	// (THROTTLED): nothing ran, and the actual cost is null.
+	refused      *throttle.Status
+	subscription bool
+
+	mu      sync.Mutex
+	settled bool
+	status  throttle.Status // the bucket after the last settlement
 }
 
-func (s costStats) extension() map[string]any {
-	ext := map[string]any{"requestedQueryCost": s.result.Cost, "actualQueryCost": s.result.Cost}
-	if st := s.throttle; st != nil {
+// settle reports the cost of one of the operation's responses, with data
+// its response's data. The first response of a query or mutation gets
+// back what its price exceeded its actual cost by (or pays the overrun);
+// each response of a subscription pays its actual cost.
+func (c *operationCost) settle(data []byte) map[string]any {
+	if c.refused != nil {
+		return costReport(c.requested, nil, c.refused)
+	}
+	actual := cost.Actual(data)
+	if c.buckets == nil {
+		return costReport(c.requested, &actual, nil)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch over := float64(c.requested - actual); {
+	case c.subscription:
+		c.status = c.buckets.Charge(c.key, float64(actual))
+	case c.settled: // a second response of one operation: already settled
+	case over >= 0:
+		c.status = c.buckets.Refund(c.key, over)
+	default:
+		c.status = c.buckets.Charge(c.key, -over)
+	}
+	c.settled = true
+	return costReport(c.requested, &actual, &c.status)
+}
+
+// costReport is extensions.cost: actual is nil when nothing ran, st when
+// the operation has no token.
+func costReport(requested int64, actual *int64, st *throttle.Status) map[string]any {
+	ext := map[string]any{"requestedQueryCost": requested, "actualQueryCost": nil}
+	if actual != nil {
+		ext["actualQueryCost"] = *actual
+	}
+	if st != nil {
 		ext["throttleStatus"] = map[string]any{"maximumAvailable": st.Maximum, "currentlyAvailable": st.Available, "restoreRate": st.Rate}
 	}
 	return ext
@@ -118,16 +164,18 @@ func (c costExtension) MutateOperationContext(ctx context.Context, op *graphql.O
 	case err != nil:
 		return &gqlerror.Error{Message: "the request was cancelled", Err: err}
 	}
-	stats := costStats{result: r}
+	oc := &operationCost{requested: r.Cost, subscription: op.Operation.Operation == ast.Subscription}
+	op.Stats.SetExtension(costStatsKey, oc)
 	if p := auth.FromContext(ctx); p != nil {
-		st, ok := c.buckets.Take(strconv.FormatInt(p.TokenID, 10), float64(r.Cost))
+		oc.buckets, oc.key = c.buckets, strconv.FormatInt(p.TokenID, 10)
+		st, ok := c.buckets.Take(oc.key, float64(r.Cost))
 		if !ok {
-			e := throttled(st).With("cost", costStats{result: r, throttle: &st}.extension())
+			oc.refused = &st
+			e := throttled(st).With("cost", costReport(r.Cost, nil, &st))
 			return &gqlerror.Error{Message: e.Message, Err: e}
 		}
-		stats.throttle = &st
+		oc.status = st
 	}
-	op.Stats.SetExtension(costStatsKey, stats)
 	return nil
 }
 
@@ -164,21 +212,21 @@ func operationLoaders(ctx context.Context, storeID int64) *loaders.Loaders {
 }
 
 // withCost puts extensions.cost { requestedQueryCost actualQueryCost
-// throttleStatus } on every response of an operation that was priced. The
-// actual cost is the requested one: the bucket is charged what was asked.
+// throttleStatus } on every response of an operation that was priced,
+// THROTTLED ones too, and settles the token's bucket (operationCost).
 func withCost(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 	resp := next(ctx)
 	if resp == nil || !graphql.HasOperationContext(ctx) {
 		return resp
 	}
-	stats, ok := graphql.GetOperationContext(ctx).Stats.GetExtension(costStatsKey).(costStats)
+	oc, ok := graphql.GetOperationContext(ctx).Stats.GetExtension(costStatsKey).(*operationCost)
 	if !ok {
 		return resp
 	}
 	if resp.Extensions == nil {
 		resp.Extensions = map[string]any{}
 	}
-	resp.Extensions["cost"] = stats.extension()
+	resp.Extensions["cost"] = oc.settle(resp.Data)
 	return resp
 }
 

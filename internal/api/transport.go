@@ -92,7 +92,8 @@ func (t httpTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.G
 		// GET must be safe: a link or a prefetch must never change stock.
 		w.Header().Set("Allow", "POST")
 		err := apperr.New(apperr.BadRequest, "GET runs queries only; send a %s with POST", opCtx.Operation.Operation)
-		writeRequestError(w, http.StatusMethodNotAllowed, exec.DispatchError(ctx, gqlerror.List{asGraphQLError(err)}))
+		// With the operation's context, so that its price is given back.
+		writeRequestError(w, http.StatusMethodNotAllowed, exec.DispatchError(graphql.WithOperationContext(ctx, opCtx), gqlerror.List{asGraphQLError(err)}))
 		return
 	}
 	responses, ctx := exec.DispatchOperation(ctx, opCtx)

@@ -1,5 +1,5 @@
 // Package throttle holds leaky buckets of cost points, one per key (an API
-// token, a client address), in the manner of Shopify's GraphQL Admin API:
+// token, a client address, a store's webhook deliveries), in the manner of Shopify's GraphQL Admin API:
 // a bucket holds at most Size points, refills at Rate points a second,
 // and a request is let through only when its cost is available. Buckets
 // live in the process's memory: each replica has its own.
@@ -71,6 +71,33 @@ func (b *Buckets) Take(key string, cost float64) (Status, bool) {
 		b.sweep(now)
 	}
 	return st, true
+}
+
+// Refund gives points back to key's bucket, up to its size: an operation
+// priced at more than it turned out to cost gets the difference back.
+func (b *Buckets) Refund(key string, points float64) Status {
+	return b.settle(key, max(points, 0))
+}
+
+// Charge takes points from key's bucket whether or not it holds them, down
+// to zero at the lowest: for work already done (an event delivered, an
+// operation that cost more than its price), which cannot be refused any
+// more. An empty bucket refuses the key's next Take.
+func (b *Buckets) Charge(key string, points float64) Status {
+	return b.settle(key, -max(points, 0))
+}
+
+// settle adds delta to key's bucket, keeping it within 0 and the size.
+func (b *Buckets) settle(key string, delta float64) Status {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	now := b.Now()
+	level := min(max(b.current(key, now)+delta, 0), b.cfg.Size)
+	b.level[key] = bucket{available: level, at: now}
+	if len(b.level) > sweepAbove {
+		b.sweep(now)
+	}
+	return Status{Maximum: b.cfg.Size, Available: level, Rate: b.cfg.Rate}
 }
 
 // current is key's points at now, restored since its last request.

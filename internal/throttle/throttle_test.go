@@ -62,3 +62,53 @@ func TestTakeConcurrently(t *testing.T) {
 		t.Errorf("points taken from two buckets of 100 = %d, want 200", taken)
 	}
 }
+
+// TestRefundAndCharge: a refund gives points back up to the size, a charge
+// takes them even from a bucket that lacks them, down to zero, and the
+// next Take sees both.
+func TestRefundAndCharge(t *testing.T) {
+	b := throttle.New(throttle.Config{Size: 10, Rate: 2})
+	now := time.Unix(1_000_000, 0)
+	b.Now = func() time.Time { return now }
+	steps := []struct {
+		advance   time.Duration
+		op        string // take, refund or charge
+		points    float64
+		ok        bool // take's answer
+		available float64
+	}{
+		{0, "take", 8, true, 2},
+		{0, "refund", 5, true, 7},
+		{0, "refund", 100, true, 10}, // never above the size
+		{0, "take", 10, true, 0},
+		{0, "charge", 3, true, 0}, // floors at zero
+		{0, "take", 1, false, 0},  // and the next take is refused
+		{time.Second, "charge", 1.5, true, 0.5},
+		{0, "refund", -4, true, 0.5}, // negative points do nothing
+		{0, "charge", -4, true, 0.5},
+		{time.Second, "take", 2.5, true, 0},
+		{0, "refund", 3, true, 3},
+	}
+	for i, s := range steps {
+		now = now.Add(s.advance)
+		var st throttle.Status
+		ok := true
+		switch s.op {
+		case "take":
+			st, ok = b.Take("a", s.points)
+		case "refund":
+			st = b.Refund("a", s.points)
+		case "charge":
+			st = b.Charge("a", s.points)
+		}
+		if ok != s.ok || st.Available != s.available || st.Maximum != 10 || st.Rate != 2 {
+			t.Errorf("step %d: %s(%v) = %+v, %v, want available %v, %v", i, s.op, s.points, st, ok, s.available, s.ok)
+		}
+	}
+	if st := b.Refund("fresh", 5); st.Available != 10 {
+		t.Errorf("Refund on a key never seen = %v available, want the full 10", st.Available)
+	}
+	if st := b.Charge("other", 4); st.Available != 6 {
+		t.Errorf("Charge(4) on a key never seen = %v available, want 6 (a full bucket less 4)", st.Available)
+	}
+}
