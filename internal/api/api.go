@@ -119,7 +119,8 @@ func NewHandler(cfg Config) http.Handler {
 		cfg.AddressThrottle = DefaultAddressThrottle
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", authenticate(cfg, throttle.New(cfg.AddressThrottle), newGraphQL(cfg)))
+	addresses := throttle.New(cfg.AddressThrottle)
+	mux.Handle("/graphql", authenticate(cfg, addresses, newGraphQL(cfg, addresses)))
 	mux.HandleFunc("/healthz", healthz)
 	mux.HandleFunc("/readyz", readyz(cfg))
 	if cfg.PublicMetrics && cfg.Metrics != nil {
@@ -133,7 +134,10 @@ func NewHandler(cfg Config) http.Handler {
 	return observe(cfg, mux)
 }
 
-func newGraphQL(cfg Config) *handler.Server {
+// newGraphQL is the GraphQL server; addresses are the client addresses'
+// buckets, which a refused connection_init spends as a refused request
+// over HTTP does.
+func newGraphQL(cfg Config, addresses *throttle.Buckets) *handler.Server {
 	schema := graph.NewExecutableSchema(graph.Config{
 		Resolvers: &resolvers.Resolver{DB: cfg.DB, WebhookGuard: cfg.WebhookGuard, Events: cfg.Events,
 			Reauthorize: reauthorize(cfg), ReauthorizeEvery: cfg.ReauthorizeEvery},
@@ -155,7 +159,7 @@ func newGraphQL(cfg Config) *handler.Server {
 		// InitTimeout closes with 1002).
 		Implementation: initDeadline{inner: transport.CoderWebsocketImplementation{}, timeout: cfg.InitTimeout, conns: cfg.Websockets},
 		InitFunc: func(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
-			return websocketInit(ctx, cfg, present, payload)
+			return websocketInit(ctx, cfg, addresses, present, payload)
 		},
 	})
 	srv.AddTransport(transport.Options{})
@@ -196,8 +200,13 @@ func requireScope(ctx context.Context, _ any, next graphql.Resolver, scope model
 // once it is spent, such requests get THROTTLED (HTTP 429) instead.
 func authenticate(cfg Config, addresses *throttle.Buckets, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodOptions || isWebsocketUpgrade(r) {
+		if r.Method == http.MethodOptions {
 			next.ServeHTTP(w, r)
+			return
+		}
+		if isWebsocketUpgrade(r) {
+			// Its connection_init pays for a refused token (websocketInit).
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), clientAddressKey{}, clientAddress(r))))
 			return
 		}
 		r, cancel := withDeadline(r, cfg.RequestTimeout)
@@ -230,14 +239,26 @@ func principalFor(ctx context.Context, cfg Config, header string) (*auth.Princip
 	return auth.Authenticate(ctx, cfg.DB.DB, token)
 }
 
+// clientAddressKey holds a websocket's client address (clientAddress).
+type clientAddressKey struct{}
+
+// Close codes of a refused connection_init.
+const (
+	closeForbidden = 4403 // graphql-transport-ws's Forbidden: the token is refused
+	closeThrottled = 4429 // the client address has spent its budget of refused tokens
+	closeInternal  = 4500 // a fault of ours
+)
+
 // websocketInit authenticates a websocket connection from its
-// connection_init payload. A refusal closes the connection with 4403
-// (graphql-transport-ws's Forbidden), or 4500 for a fault of ours, and a
-// close reason that starts with the presented error's code, such as
+// connection_init payload. A refused token costs the client address a
+// point, as a refused request over HTTP does. A refusal closes the
+// connection with 4403 (graphql-transport-ws's Forbidden), 4429 once the
+// address's budget is spent, or 4500 for a fault of ours, and a close
+// reason that starts with the presented error's code, such as
 // "UNAUTHENTICATED: no API token: ...": the protocol has no other place
 // for it, and the message is the presenter's, so no raw database text
 // reaches the client.
-func websocketInit(ctx context.Context, cfg Config, present graphql.ErrorPresenterFunc, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
+func websocketInit(ctx context.Context, cfg Config, addresses *throttle.Buckets, present graphql.ErrorPresenterFunc, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
 	header := payload.Authorization()
 	if header == "" {
 		if v, ok := payload["Authorization"].(string); ok {
@@ -246,11 +267,17 @@ func websocketInit(ctx context.Context, cfg Config, present graphql.ErrorPresent
 	}
 	p, err := principalFor(ctx, cfg, header)
 	if err != nil {
+		closeCode := closeForbidden
+		if apperr.CodeOf(err) == apperr.Unauthenticated {
+			address, _ := ctx.Value(clientAddressKey{}).(string)
+			if st, ok := addresses.Take(address, 1); !ok {
+				err, closeCode = throttled(st), closeThrottled
+			}
+		}
 		presented := present(ctx, err)
 		code, _ := presented.Extensions["code"].(string)
-		closeCode := 4403
 		if code == string(apperr.Internal) {
-			closeCode = 4500
+			closeCode = closeInternal
 		}
 		reason := code + ": " + presented.Message
 		if len(reason) > maxCloseReason {

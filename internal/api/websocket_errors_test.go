@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -11,7 +13,10 @@ import (
 	"github.com/coder/websocket"
 	"github.com/coder/websocket/wsjson"
 
+	"stockgraph/internal/api"
 	"stockgraph/internal/auth"
+	"stockgraph/internal/testsupport/testdb"
+	"stockgraph/internal/throttle"
 )
 
 // TestWebsocketInitRefusalCarriesTheCode checks that a refused
@@ -85,5 +90,48 @@ func TestWebsocketReauthenticationErrorHasACode(t *testing.T) {
 	}
 	if len(payload.Errors) == 0 || payload.Errors[0].Extensions["code"] != "UNAUTHENTICATED" {
 		t.Errorf("operation after revocation: %s %s, want an error with extensions.code UNAUTHENTICATED", m.Type, m.Payload)
+	}
+}
+
+// TestWebsocketInitRefusalsSpendTheAddressBudget: a refused
+// connection_init costs the client address a point of the same budget as
+// a refused request over HTTP; once it is spent, connection_init closes
+// with 4429 "THROTTLED: ...", and the address's HTTP requests without a
+// valid token get THROTTLED too.
+func TestWebsocketInitRefusalsSpendTheAddressBudget(t *testing.T) {
+	db := testdb.MustOpenDB(t)
+	srv := httptest.NewServer(api.NewHandler(api.Config{DB: db, AddressThrottle: throttle.Config{Size: 2, Rate: 0.01}}))
+	t.Cleanup(srv.Close)
+	e := &env{t: t, db: db, srv: srv}
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	for i, want := range []websocket.StatusCode{4403, 4403, 4429, 4429} {
+		conn, _, err := e.dialGraphQLWS(ctx, nil)
+		if err != nil {
+			t.Fatalf("dial: %v", err)
+		}
+		payload := map[string]any{"Authorization": "Bearer sgt_unknown"}
+		if i%2 == 1 {
+			payload = map[string]any{} // no token at all costs the same
+		}
+		if err := wsjson.Write(ctx, conn, map[string]any{"type": "connection_init", "payload": payload}); err != nil {
+			t.Fatalf("write: %v", err)
+		}
+		var m wsMessage
+		err = wsjson.Read(ctx, conn, &m)
+		var closed websocket.CloseError
+		if !errors.As(err, &closed) {
+			t.Fatalf("connection_init %d: read %v (%q), want the connection closed", i+1, err, m.Type)
+		}
+		t.Logf("connection_init %d: closed %d %q", i+1, closed.Code, closed.Reason)
+		prefix := map[websocket.StatusCode]string{4403: "UNAUTHENTICATED: ", 4429: "THROTTLED: "}[want]
+		if closed.Code != want || !strings.HasPrefix(closed.Reason, prefix) {
+			t.Errorf("connection_init %d: closed %d %q, want %d %q...", i+1, closed.Code, closed.Reason, want, prefix)
+		}
+		conn.CloseNow()
+	}
+	resp, r := postRaw(t, srv.URL, "Bearer sgt_unknown", `{ store { id } }`)
+	if resp.StatusCode != http.StatusTooManyRequests || r.code() != "THROTTLED" {
+		t.Errorf("HTTP request without a valid token after the websockets spent the budget: HTTP %d, code %q, want 429 THROTTLED", resp.StatusCode, r.code())
 	}
 }
