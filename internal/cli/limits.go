@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"math"
 	"net/http"
 	"os"
 	"strconv"
@@ -10,6 +11,7 @@ import (
 	"stockgraph/internal/api"
 	"stockgraph/internal/database"
 	"stockgraph/internal/throttle"
+	"stockgraph/internal/webhooks"
 )
 
 // limits are serve's sizes and times, each from its environment variable
@@ -21,8 +23,9 @@ type limits struct {
 	maxBody                       int64
 	maxHeader                     int
 	// tokens and addresses are the cost buckets per token and per
-	// client address without a valid token.
-	tokens, addresses throttle.Config
+	// client address without a valid token; webhooks each store's bucket
+	// of webhook attempts.
+	tokens, addresses, webhooks throttle.Config
 }
 
 // The defaults of serve's limits. A query or mutation has 30 s; writing
@@ -76,12 +79,48 @@ func serveLimits() (limits, error) {
 			*n.dst = parsed
 		}
 	}
-	var err error
-	if l.tokens, err = throttleConfig("STOCKGRAPH_COST", api.DefaultThrottle); err != nil {
-		return l, err
+	for _, b := range []struct {
+		prefix string
+		dst    *throttle.Config
+		def    throttle.Config
+	}{
+		{"STOCKGRAPH_COST", &l.tokens, api.DefaultThrottle},
+		{"STOCKGRAPH_ADDRESS", &l.addresses, api.DefaultAddressThrottle},
+		{"STOCKGRAPH_WEBHOOK", &l.webhooks, webhooks.DefaultThrottle},
+	} {
+		var err error
+		if *b.dst, err = throttleConfig(b.prefix, b.def); err != nil {
+			return l, err
+		}
 	}
-	l.addresses, err = throttleConfig("STOCKGRAPH_ADDRESS", api.DefaultAddressThrottle)
-	return l, err
+	return l, nil
+}
+
+// throttleConfig reads a bucket's PREFIX_BUCKET_SIZE (points, at least 1:
+// a smaller bucket could never pay a request) and PREFIX_RESTORE_RATE
+// (points a second, above 0), each def's when unset.
+func throttleConfig(prefix string, def throttle.Config) (throttle.Config, error) {
+	cfg := def
+	for _, v := range []struct {
+		name string
+		dst  *float64
+		min  float64
+		want string
+	}{
+		{prefix + "_BUCKET_SIZE", &cfg.Size, 1, "a number of points, at least 1"},
+		{prefix + "_RESTORE_RATE", &cfg.Rate, math.SmallestNonzeroFloat64, "a positive number of points a second"},
+	} {
+		raw := os.Getenv(v.name)
+		if raw == "" {
+			continue
+		}
+		f, err := strconv.ParseFloat(raw, 64)
+		if err != nil || f < v.min || math.IsInf(f, 0) || math.IsNaN(f) {
+			return cfg, fmt.Errorf("%s %q must be %s, such as %s", v.name, raw, v.want, strconv.FormatFloat(*v.dst, 'f', -1, 64))
+		}
+		*v.dst = f
+	}
+	return cfg, nil
 }
 
 // server returns the HTTP server with l's timeouts.

@@ -1,9 +1,13 @@
 package cli
 
 import (
+	"bytes"
 	"strings"
 	"testing"
 	"time"
+
+	"stockgraph/internal/api"
+	"stockgraph/internal/throttle"
 )
 
 // TestServeLimits: each variable sets its limit, defaults fill the rest,
@@ -61,5 +65,63 @@ func TestDevMode(t *testing.T) {
 		if got := devMode(tt.flag); got != tt.want {
 			t.Errorf("devMode(%v) with STOCKGRAPH_DEV_MODE=%q = %v, want %v", tt.flag, tt.env, got, tt.want)
 		}
+	}
+}
+
+// TestServeBucketLimits: each bucket's size and restore rate come from
+// their variables, defaults otherwise; a size below one point, a rate of
+// zero or less and a value that is no number are refused, naming the
+// variable.
+func TestServeBucketLimits(t *testing.T) {
+	def, err := serveLimits()
+	if err != nil {
+		t.Fatalf("serveLimits() with no variables: %v", err)
+	}
+	if def.tokens != api.DefaultThrottle || def.addresses != api.DefaultAddressThrottle ||
+		def.webhooks != (throttle.Config{Size: 100, Rate: 20}) {
+		t.Errorf("serveLimits() buckets = %+v, %+v, %+v; want the defaults (webhooks 100 and 20 a second)", def.tokens, def.addresses, def.webhooks)
+	}
+	for _, tt := range []struct {
+		prefix string
+		got    func(limits) throttle.Config
+	}{
+		{"STOCKGRAPH_COST", func(l limits) throttle.Config { return l.tokens }},
+		{"STOCKGRAPH_ADDRESS", func(l limits) throttle.Config { return l.addresses }},
+		{"STOCKGRAPH_WEBHOOK", func(l limits) throttle.Config { return l.webhooks }},
+	} {
+		t.Run(tt.prefix, func(t *testing.T) {
+			size, rate := tt.prefix+"_BUCKET_SIZE", tt.prefix+"_RESTORE_RATE"
+			t.Setenv(size, "1")
+			t.Setenv(rate, "0.5")
+			l, err := serveLimits()
+			if err != nil || tt.got(l) != (throttle.Config{Size: 1, Rate: 0.5}) {
+				t.Errorf("serveLimits() with %s=1, %s=0.5 = %+v, %v; want size 1, rate 0.5", size, rate, tt.got(l), err)
+			}
+			for _, bad := range []struct{ key, value string }{
+				{size, "0.5"}, {size, "0"}, {size, "-3"}, {size, "lots"}, {size, "NaN"}, {size, "+Inf"},
+				{rate, "0"}, {rate, "-1"}, {rate, "fast"}, {rate, "Inf"},
+			} {
+				t.Setenv(size, "1")
+				t.Setenv(rate, "1")
+				t.Setenv(bad.key, bad.value)
+				if _, err := serveLimits(); err == nil || !strings.Contains(err.Error(), bad.key) {
+					t.Errorf("serveLimits() with %s=%s: error %v, want one naming %s", bad.key, bad.value, err, bad.key)
+				}
+			}
+		})
+	}
+}
+
+// TestServeRefusesABadBucketBeforeTheDatabase: serve reports a bad bucket
+// variable without reaching for the database (here an unreachable one).
+func TestServeRefusesABadBucketBeforeTheDatabase(t *testing.T) {
+	t.Setenv("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none?connect_timeout=1")
+	t.Setenv("STOCKGRAPH_WEBHOOK_BUCKET_SIZE", "0.5")
+	var out bytes.Buffer
+	root := newTestRoot(&out)
+	root.SetArgs([]string{"serve"})
+	err := root.Execute()
+	if err == nil || !strings.Contains(err.Error(), `STOCKGRAPH_WEBHOOK_BUCKET_SIZE "0.5" must be a number of points, at least 1`) {
+		t.Errorf("serve with STOCKGRAPH_WEBHOOK_BUCKET_SIZE=0.5: %v, want the variable refused before the database is opened", err)
 	}
 }

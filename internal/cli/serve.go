@@ -5,11 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math"
 	"net"
 	"net/http"
 	"os"
-	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -19,7 +17,6 @@ import (
 	"stockgraph/internal/events"
 	"stockgraph/internal/loaders"
 	"stockgraph/internal/orders"
-	"stockgraph/internal/throttle"
 )
 
 // Serve is `stockgraph serve`, also what stockgraph does without a command.
@@ -68,7 +65,7 @@ func runServe(cmd *cobra.Command, _ []string) error {
 	if err != nil {
 		return err
 	}
-	hooks.OnAttempt = webhookAttempts(m)
+	hooks.OnAttempt, hooks.OnThrottled, hooks.Throttle = webhookAttempts(m), m.WebhookThrottled, lim.webhooks
 	if os.Getenv("STOCKGRAPH_DEV_TOKEN") != "" && !devMode(dev) {
 		logger.Warn("STOCKGRAPH_DEV_TOKEN is ignored outside development mode (serve --dev or STOCKGRAPH_DEV_MODE=1)")
 	}
@@ -165,22 +162,4 @@ func loaderWait() (time.Duration, error) {
 		return 0, fmt.Errorf("STOCKGRAPH_LOADER_WAIT %q must be a duration between 0 and 1s, such as 1ms", v)
 	}
 	return d, nil
-}
-
-// throttleConfig reads a bucket's PREFIX_BUCKET_SIZE (points) and
-// PREFIX_RESTORE_RATE (points a second), each def's when unset.
-func throttleConfig(prefix string, def throttle.Config) (throttle.Config, error) {
-	cfg := def
-	for name, dst := range map[string]*float64{prefix + "_BUCKET_SIZE": &cfg.Size, prefix + "_RESTORE_RATE": &cfg.Rate} {
-		v := os.Getenv(name)
-		if v == "" {
-			continue
-		}
-		f, err := strconv.ParseFloat(v, 64)
-		if err != nil || f <= 0 || math.IsInf(f, 0) {
-			return cfg, fmt.Errorf("%s %q must be a positive number", name, v)
-		}
-		*dst = f
-	}
-	return cfg, nil
 }

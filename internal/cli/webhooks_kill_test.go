@@ -174,8 +174,12 @@ func newKillServer(t *testing.T, dsn string) *server {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The store's webhook pace (20 a second by default) is raised out of
+	// the way: the load writes hundreds of events a second, and these
+	// tests are about losing none.
 	env := append(os.Environ(), "DATABASE_URL="+dsn, "LISTEN_ADDR="+addr,
-		"STOCKGRAPH_WEBHOOK_ALLOW_PRIVATE=1", "STOCKGRAPH_WEBHOOK_TIMEOUT=1s")
+		"STOCKGRAPH_WEBHOOK_ALLOW_PRIVATE=1", "STOCKGRAPH_WEBHOOK_TIMEOUT=1s",
+		"STOCKGRAPH_WEBHOOK_BUCKET_SIZE=1000000", "STOCKGRAPH_WEBHOOK_RESTORE_RATE=1000000")
 	return &server{t: t, bin: bin, env: env, url: "http://" + addr, logs: logs}
 }
 

@@ -45,6 +45,7 @@ type Metrics struct {
 	opTime     *prometheus.HistogramVec
 	errors     *prometheus.CounterVec
 	webhooks   *prometheus.CounterVec
+	throttled  prometheus.Counter
 	expired    prometheus.Counter
 	eventsLag  prometheus.Histogram
 
@@ -69,6 +70,8 @@ func New() *Metrics {
 		Help: "Errors answered to clients, by extensions.code."}, []string{"code"})
 	m.webhooks = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: Namespace, Name: "webhook_attempts_total",
 		Help: "Webhook delivery attempts, by result: succeeded, retrying (failed, tried again later) or failed (given up)."}, []string{"result"})
+	m.throttled = prometheus.NewCounter(prometheus.CounterOpts{Namespace: Namespace, Name: "webhook_deliveries_throttled_total",
+		Help: "Webhook deliveries claimed when their store's bucket could not pay the attempt, and put back for later."})
 	m.expired = prometheus.NewCounter(prometheus.CounterOpts{Namespace: Namespace, Name: "reservations_expired_total",
 		Help: "Reservations that lapsed by their ttl and returned their units."})
 	m.eventsLag = prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: Namespace, Name: "events_lag_seconds",
@@ -79,7 +82,7 @@ func New() *Metrics {
 		m.webhooks.WithLabelValues(result)
 	}
 	m.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		m.httpReqs, m.httpTime, m.operations, m.opTime, m.errors, m.webhooks, m.expired, m.eventsLag)
+		m.httpReqs, m.httpTime, m.operations, m.opTime, m.errors, m.webhooks, m.throttled, m.expired, m.eventsLag)
 	return m
 }
 
@@ -147,6 +150,15 @@ func (m *Metrics) WebhookAttempt(result string) {
 		return
 	}
 	m.webhooks.WithLabelValues(result).Inc()
+}
+
+// WebhookThrottled records a webhook delivery put back because its
+// store's bucket could not pay the attempt.
+func (m *Metrics) WebhookThrottled() {
+	if m == nil {
+		return
+	}
+	m.throttled.Inc()
 }
 
 // ReservationsExpired records n reservations that lapsed.

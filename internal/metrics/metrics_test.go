@@ -41,6 +41,7 @@ func TestFamiliesExposed(t *testing.T) {
 	m.Operation("", "mutation", true, time.Millisecond)
 	m.Error("FORBIDDEN")
 	m.WebhookAttempt("failed")
+	m.WebhookThrottled()
 	m.ReservationsExpired(3)
 	m.EventsLag(20 * time.Millisecond)
 	got := scrape(t, m)
@@ -53,6 +54,7 @@ func TestFamiliesExposed(t *testing.T) {
 		`stockgraph_graphql_errors_total{code="FORBIDDEN"} 1`,
 		`stockgraph_webhook_attempts_total{result="failed"} 1`,
 		`stockgraph_webhook_attempts_total{result="succeeded"} 0`,
+		`stockgraph_webhook_deliveries_throttled_total 1`,
 		`stockgraph_reservations_expired_total 3`,
 		`stockgraph_events_lag_seconds_bucket{le="0.025"} 1`,
 		`stockgraph_events_lag_seconds_count 1`,
@@ -92,6 +94,7 @@ func TestNilRecordsNothing(t *testing.T) {
 	m.Operation("x", "query", false, 0)
 	m.Error("X")
 	m.WebhookAttempt("failed")
+	m.WebhookThrottled()
 	m.ReservationsExpired(1)
 	m.EventsLag(time.Second)
 	m.Database(nil)

@@ -73,6 +73,21 @@ func (b *Buckets) Take(key string, cost float64) (Status, bool) {
 	return st, true
 }
 
+// Below lists the keys whose buckets hold less than points now: the keys
+// a caller should not pick work for until they restore.
+func (b *Buckets) Below(points float64) []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	now := b.Now()
+	var keys []string
+	for key := range b.level {
+		if b.current(key, now) < points {
+			keys = append(keys, key)
+		}
+	}
+	return keys
+}
+
 // Refund gives points back to key's bucket, up to its size: an operation
 // priced at more than it turned out to cost gets the difference back.
 func (b *Buckets) Refund(key string, points float64) Status {

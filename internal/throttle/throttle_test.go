@@ -2,6 +2,7 @@ package throttle_test
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -110,5 +111,26 @@ func TestRefundAndCharge(t *testing.T) {
 	}
 	if st := b.Charge("other", 4); st.Available != 6 {
 		t.Errorf("Charge(4) on a key never seen = %v available, want 6 (a full bucket less 4)", st.Available)
+	}
+}
+
+// TestBelow lists the keys that cannot pay, as they restore.
+func TestBelow(t *testing.T) {
+	b := throttle.New(throttle.Config{Size: 10, Rate: 1})
+	now := time.Unix(1_000_000, 0)
+	b.Now = func() time.Time { return now }
+	b.Take("a", 10)
+	b.Take("b", 9.5)
+	b.Take("c", 1)
+	for _, s := range []struct {
+		advance time.Duration
+		want    []string
+	}{{0, []string{"a", "b"}}, {600 * time.Millisecond, []string{"a"}}, {time.Second, nil}} {
+		now = now.Add(s.advance)
+		got := b.Below(1)
+		slices.Sort(got)
+		if !slices.Equal(got, s.want) {
+			t.Errorf("after %v more: Below(1) = %v, want %v", s.advance, got, s.want)
+		}
 	}
 }

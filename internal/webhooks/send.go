@@ -13,18 +13,23 @@ import (
 
 	"stockgraph/internal/database"
 	"stockgraph/internal/events"
+	"stockgraph/models"
 )
 
 // claimSQL leases the due deliveries that are first in line for their
 // webhook and item: a delivery waits while an earlier one of the same
-// item is pending. The lease (next_attempt_at moved past the attempt's
-// timeout) keeps other workers off it; if this worker dies, the lease
-// ends and another tries again, with the same webhook-id.
+// item is pending. Stores whose buckets cannot pay an attempt now (the
+// first parameter) are left alone. The lease (next_attempt_at moved past
+// the attempt's timeout) keeps other workers off it; if this worker dies,
+// the lease ends and another tries again, with the same webhook-id. It
+// returns what the claim changed, for putBack to undo.
 const claimSQL = `
 WITH due AS (
-  SELECT d.store_id, d.id FROM webhook_deliveries d
+  SELECT d.store_id, d.id, d.next_attempt_at AS due_at, d.last_attempt_at AS previous_attempt_at
+  FROM webhook_deliveries d
   JOIN webhooks w ON w.store_id = d.store_id AND w.id = d.webhook_id
   WHERE d.status = 'PENDING' AND d.next_attempt_at <= now() AND w.status = 'ACTIVE'
+    AND d.store_id <> ALL(?::bigint[])
     AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e
       WHERE e.webhook_id = d.webhook_id AND e.item_id = d.item_id AND e.status = 'PENDING' AND e.id < d.id)
   ORDER BY d.next_attempt_at, d.id
@@ -37,7 +42,8 @@ SET next_attempt_at = now() + ? * interval '1 millisecond', attempts = d.attempt
 FROM due, webhooks w
 WHERE d.store_id = due.store_id AND d.id = due.id AND w.store_id = d.store_id AND w.id = d.webhook_id
 RETURNING d.*, w.url AS webhook_url, w.secret AS webhook_secret,
-  (w.failing_since IS NOT NULL OR w.consecutive_failures > 0) AS webhook_failing`
+  (w.failing_since IS NOT NULL OR w.consecutive_failures > 0) AS webhook_failing,
+  due.due_at, due.previous_attempt_at`
 
 // claimed is a leased delivery with what sending it needs of its webhook.
 type claimed struct {
@@ -45,21 +51,87 @@ type claimed struct {
 	WebhookURL     string
 	WebhookSecret  string
 	WebhookFailing bool
+	// DueAt and PreviousAttemptAt are the delivery's next_attempt_at and
+	// last_attempt_at before the claim.
+	DueAt             time.Time
+	PreviousAttemptAt *time.Time
 }
 
-// sendDue claims one due delivery and sends it; busy says it found one.
+// sendDue claims one due delivery of a store whose bucket can pay for it,
+// and sends it; busy says it found one.
 func (w *Worker) sendDue(ctx context.Context) (busy bool, err error) {
-	lease := 2*w.cfg.Timeout + time.Second // the attempt, then time to record it
-	var ds []claimed
-	if err := w.db.WithContext(ctx).Raw(claimSQL, 1, lease.Milliseconds()).Scan(&ds).Error; err != nil {
-		return false, fmt.Errorf("claim webhook deliveries: %w", err)
+	ds, busy, err := w.claim(ctx)
+	if err != nil {
+		return false, err
 	}
 	for _, d := range ds {
 		if err := w.deliver(ctx, d); err != nil {
 			return false, err
 		}
 	}
-	return len(ds) > 0, nil
+	return busy, nil
+}
+
+// claim leases one due delivery and takes its attempt's point from its
+// store's bucket, or puts it back when the bucket cannot pay (then ds is
+// empty and busy true). A store is only claimed from when its bucket holds
+// a point for each claim this worker has in flight (up to the bucket's
+// size), so that concurrent senders cannot claim more of its deliveries
+// than it can pay: few are put back.
+func (w *Worker) claim(ctx context.Context) (ds []claimed, busy bool, err error) {
+	inFlight := w.claiming.Add(1)
+	defer w.claiming.Add(-1)
+	lease := 2*w.cfg.Timeout + time.Second // the attempt, then time to record it
+	unpaid := w.unpaid(min(float64(inFlight), w.cfg.Throttle.Size))
+	var got []claimed
+	if err := w.db.WithContext(ctx).Raw(claimSQL, unpaid, 1, lease.Milliseconds()).Scan(&got).Error; err != nil {
+		return nil, false, fmt.Errorf("claim webhook deliveries: %w", err)
+	}
+	for _, d := range got {
+		if _, ok := w.stores.Take(storeKey(d.StoreID), 1); !ok {
+			if err := w.putBack(ctx, d); err != nil {
+				return nil, false, err
+			}
+			continue
+		}
+		ds = append(ds, d)
+	}
+	return ds, len(got) > 0, nil
+}
+
+// unpaid are the stores whose buckets hold less than points now.
+func (w *Worker) unpaid(points float64) models.Int64Array {
+	var ids models.Int64Array
+	for _, key := range w.stores.Below(points) {
+		if id, err := strconv.ParseInt(key, 10, 64); err == nil {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
+func storeKey(storeID int64) string { return strconv.FormatInt(storeID, 10) }
+
+// putBackSQL undoes a claim that was not attempted: the delivery is due
+// again as before, its attempts uncounted, so another sender (or this one
+// once the store's bucket restores) sends it in its turn.
+const putBackSQL = `
+UPDATE webhook_deliveries SET attempts = attempts - 1, round_attempts = round_attempts - 1,
+  next_attempt_at = @due, last_attempt_at = @previous
+WHERE store_id = @store AND id = @id AND attempts = @attempts`
+
+// putBack releases a claimed delivery that its store's bucket cannot pay.
+func (w *Worker) putBack(ctx context.Context, c claimed) error {
+	if w.cfg.OnThrottled != nil {
+		w.cfg.OnThrottled()
+	}
+	err := w.db.WithContext(context.WithoutCancel(ctx)).Exec(putBackSQL, map[string]any{
+		"due": c.DueAt, "previous": c.PreviousAttemptAt, "store": c.StoreID, "id": c.ID, "attempts": c.Attempts,
+	}).Error
+	if err != nil {
+		return fmt.Errorf("put back delivery %d: %w", c.ID, err)
+	}
+	return nil
 }
 
 // deliver sends one claimed delivery and records the attempt.

@@ -11,7 +11,9 @@
 // that several replicas share the work and each delivery goes to one of
 // them at a time, posts them signed, and records each attempt. Per webhook
 // and item, a delivery waits until the ones before it have succeeded or
-// finally failed, so a receiver sees an item's events in order.
+// finally failed, so a receiver sees an item's events in order. Each
+// attempt takes a point of its store's bucket (Config.Throttle), so that
+// one store flooding its webhooks does not hold up the others'.
 package webhooks
 
 import (

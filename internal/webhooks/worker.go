@@ -14,6 +14,7 @@ import (
 	"gorm.io/gorm"
 
 	"stockgraph/internal/events"
+	"stockgraph/internal/throttle"
 	"stockgraph/models"
 )
 
@@ -46,7 +47,19 @@ type Config struct {
 	// status after it (PENDING: failed, to be tried again). The server
 	// counts them in its metrics.
 	OnAttempt func(DeliveryStatus)
+	// Throttle paces each store's deliveries: every attempt takes a point
+	// of the store's bucket (DefaultThrottle when zero), so that a store
+	// flooding its webhooks gets its burst and then its rate, and the
+	// other stores' deliveries go out meanwhile.
+	Throttle throttle.Config
+	// OnThrottled, when set, hears each delivery that was claimed when
+	// its store's bucket could not pay, and put back.
+	OnThrottled func()
 }
+
+// DefaultThrottle lets a store's webhooks have 100 attempts at once and
+// 20 a second after that, in each replica.
+var DefaultThrottle = throttle.Config{Size: 100, Rate: 20}
 
 // DefaultSchedule retries for about a day: after 5 s, 5 min, 30 min,
 // 2 h, 5 h, 10 h and 10 h (jittered), then the delivery has failed.
@@ -58,7 +71,7 @@ var DefaultSchedule = []time.Duration{
 func DefaultConfig() Config {
 	return Config{
 		Schedule: DefaultSchedule, Timeout: 10 * time.Second, DisableAfter: 5 * 24 * time.Hour,
-		Poll: 250 * time.Millisecond, Batch: 200, Senders: 16, MaxResponse: 2048,
+		Poll: 250 * time.Millisecond, Batch: 200, Senders: 16, MaxResponse: 2048, Throttle: DefaultThrottle,
 	}
 }
 
@@ -80,6 +93,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.Throttle == (throttle.Config{}) {
+		c.Throttle = d.Throttle
 	}
 	return c
 }
@@ -112,6 +128,10 @@ type Worker struct {
 	fanBell  *bell
 	sendBell *bell
 	retrying atomic.Bool
+	// stores are the stores' buckets of attempts (Config.Throttle);
+	// claiming counts the claims in flight (Worker.claim).
+	stores   *throttle.Buckets
+	claiming atomic.Int64
 }
 
 // NewWorker returns a worker; Run starts it.
@@ -130,7 +150,7 @@ func NewWorker(db *gorm.DB, cfg Config) *Worker {
 		// anywhere the guard did not see at create time.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
-	return &Worker{db: db, cfg: cfg, client: client, fanBell: newBell(), sendBell: newBell()}
+	return &Worker{db: db, cfg: cfg, client: client, fanBell: newBell(), sendBell: newBell(), stores: throttle.New(cfg.Throttle)}
 }
 
 // Wake tells the worker new events may have committed; the events
