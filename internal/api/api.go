@@ -62,7 +62,8 @@ type Config struct {
 	ReauthorizeEvery time.Duration
 	// Throttle is each token's bucket of cost points (DefaultThrottle
 	// when zero); AddressThrottle each client address's, charged a point
-	// per request without a valid token (DefaultAddressThrottle when zero).
+	// per request or websocket connection_init without a valid token
+	// (DefaultAddressThrottle when zero).
 	Throttle, AddressThrottle throttle.Config
 	// InitTimeout is how long a websocket may take to send connection_init
 	// before it is closed with 4408 (DefaultInitTimeout when zero).

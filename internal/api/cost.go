@@ -51,9 +51,12 @@ type costExtension struct {
 }
 
 // DefaultThrottle is a token's bucket: five operations of the highest
-// cost at once, restored at a quarter of that a second. Costs are upper
-// bounds (an order's lines priced at 250 each), so a client placing
-// orders one after another spends far more points than it uses.
+// cost at once, restored at a quarter of that a second. The price taken
+// before an operation runs is an upper bound (an order's lines priced at
+// 250 each); what it exceeded the actual cost by is given back once the
+// response is known (operationCost), so the bucket holds off clients by
+// what they fetch, and the price only keeps concurrent heavy requests from
+// overdrawing it.
 var DefaultThrottle = throttle.Config{Size: 5 * float64(Limits.Cost), Rate: float64(Limits.Cost) / 4}
 
 // DefaultAddressThrottle is a client address's budget of requests without
