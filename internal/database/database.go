@@ -25,8 +25,8 @@ import (
 // DB is the shared pool with its statement counter.
 type DB struct {
 	*gorm.DB
-	pool     *pgxpool.Pool
-	acquirer *acquirer
+	pool       *pgxpool.Pool
+	acquirer   *acquirer
 	statements atomic.Int64
 	// statementTime sums the statements' durations, in nanoseconds.
 	statementTime atomic.Int64
