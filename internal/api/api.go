@@ -78,10 +78,6 @@ type Config struct {
 	// RequestTimeout is the deadline of a query or mutation over HTTP
 	// (DefaultRequestTimeout when zero).
 	RequestTimeout time.Duration
-	// AcquireTimeout bounds the token's lookup, a request's first use of
-	// the pool: UNAVAILABLE when no connection is free by then
-	// (DefaultAcquireTimeout when zero).
-	AcquireTimeout time.Duration
 	// MaxBodyBytes is the largest request body (DefaultMaxBodyBytes when zero).
 	MaxBodyBytes int64
 }
@@ -105,9 +101,6 @@ func NewHandler(cfg Config) http.Handler {
 	}
 	if cfg.RequestTimeout == 0 {
 		cfg.RequestTimeout = DefaultRequestTimeout
-	}
-	if cfg.AcquireTimeout == 0 {
-		cfg.AcquireTimeout = DefaultAcquireTimeout
 	}
 	if cfg.MaxBodyBytes == 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
@@ -202,7 +195,7 @@ func authenticate(cfg Config, addresses *throttle.Buckets, next http.Handler) ht
 		}
 		r, cancel := withDeadline(r, cfg.RequestTimeout)
 		defer cancel()
-		p, err := authenticateWithin(r.Context(), cfg, r.Header.Get("Authorization"))
+		p, err := principalFor(r.Context(), cfg, r.Header.Get("Authorization"))
 		if err != nil {
 			refuseUnread(w, r)
 			// Only a token refused costs the address: an outage is not
@@ -232,8 +225,8 @@ func principalFor(ctx context.Context, cfg Config, header string) (*auth.Princip
 
 // websocketInit authenticates a websocket connection from its
 // connection_init payload. A refusal closes the connection with 4403
-// (graphql-transport-ws's Forbidden), or 4500 for a fault of ours, and a
-// close reason that starts with the presented error's code, such as
+// (graphql-transport-ws's Forbidden), 1013 when the database could not
+// answer, or 4500 for a fault of ours, and a close reason that starts with the presented error's code, such as
 // "UNAUTHENTICATED: no API token: ...": the protocol has no other place
 // for it, and the message is the presenter's, so no raw database text
 // reaches the client.
@@ -248,11 +241,7 @@ func websocketInit(ctx context.Context, cfg Config, present graphql.ErrorPresent
 	if err != nil {
 		presented := present(ctx, err)
 		code, _ := presented.Extensions["code"].(string)
-		closeCode := 4403
-		if code == string(apperr.Internal) {
-			closeCode = 4500
-		}
-		reason := code + ": " + presented.Message
+		closeCode, reason := initRefusal(apperr.Code(code), presented.Message)
 		if len(reason) > maxCloseReason {
 			reason = reason[:maxCloseReason]
 		}
@@ -261,6 +250,21 @@ func websocketInit(ctx context.Context, cfg Config, present graphql.ErrorPresent
 	}
 	ctx = auth.WithPrincipal(ctx, p)
 	return context.WithValue(ctx, websocketAuthKey{}, header), nil, nil
+}
+
+// initRefusal is the close code and reason of a refused connection_init:
+// 1013 (try again later) when the database could not answer the token's
+// lookup in time — an outage, an exhausted pool, a statement or lock
+// timeout, all UNAVAILABLE to a client that can only connect again —,
+// 4500 for a fault of ours, 4403 for the client's credentials.
+func initRefusal(code apperr.Code, message string) (int, string) {
+	switch code {
+	case apperr.Unavailable, apperr.Timeout, apperr.LockTimeout:
+		return 1013, string(apperr.Unavailable) + ": the database is unavailable or busy; connect again in a few seconds"
+	case apperr.Internal:
+		return 4500, string(code) + ": " + message
+	}
+	return 4403, string(code) + ": " + message
 }
 
 // maxCloseReason is the longest close reason a websocket close frame holds.

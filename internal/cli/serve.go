@@ -84,7 +84,7 @@ func runServe(cmd *cobra.Command, _ []string) error {
 	sockets := api.NewWebsockets()
 	cfg := api.Config{DB: db, DevToken: os.Getenv("STOCKGRAPH_DEV_TOKEN"), DevMode: devMode(dev), LoaderWait: wait, Logger: logger,
 		WebhookGuard: hooks.Guard, Events: hub, Metrics: m, PublicMetrics: public, Websockets: sockets,
-		RequestTimeout: lim.request, AcquireTimeout: lim.acquire, MaxBodyBytes: lim.maxBody,
+		RequestTimeout: lim.request, MaxBodyBytes: lim.maxBody,
 		Throttle: lim.tokens, AddressThrottle: lim.addresses}
 	stopAdmin, err := startAdmin(cfg, logger)
 	if err != nil {
