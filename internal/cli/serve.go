@@ -56,10 +56,7 @@ func runServe(cmd *cobra.Command, _ []string) error {
 	defer db.Close()
 	logger := api.NewLogger(os.Stderr)
 	slog.SetDefault(logger) // libraries' log.Printf lines become bounded JSON too
-	m, err := newMetrics(db)
-	if err != nil {
-		return err
-	}
+	m := newMetrics(db)
 	public, err := publicMetrics()
 	if err != nil {
 		return err
