@@ -226,7 +226,8 @@ func principalFor(ctx context.Context, cfg Config, header string) (*auth.Princip
 // websocketInit authenticates a websocket connection from its
 // connection_init payload. A refusal closes the connection with 4403
 // (graphql-transport-ws's Forbidden), 1013 when the database could not
-// answer, or 4500 for a fault of ours, and a close reason that starts with the presented error's code, such as
+// answer, or 4500 for a fault of ours, and a close reason that starts
+// with the presented error's code, such as
 // "UNAUTHENTICATED: no API token: ...": the protocol has no other place
 // for it, and the message is the presenter's, so no raw database text
 // reaches the client.
