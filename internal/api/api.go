@@ -79,10 +79,6 @@ type Config struct {
 	// RequestTimeout is the deadline of a query or mutation over HTTP
 	// (DefaultRequestTimeout when zero).
 	RequestTimeout time.Duration
-	// AcquireTimeout bounds the token's lookup, a request's first use of
-	// the pool: UNAVAILABLE when no connection is free by then
-	// (DefaultAcquireTimeout when zero).
-	AcquireTimeout time.Duration
 	// MaxBodyBytes is the largest request body (DefaultMaxBodyBytes when zero).
 	MaxBodyBytes int64
 }
@@ -106,9 +102,6 @@ func NewHandler(cfg Config) http.Handler {
 	}
 	if cfg.RequestTimeout == 0 {
 		cfg.RequestTimeout = DefaultRequestTimeout
-	}
-	if cfg.AcquireTimeout == 0 {
-		cfg.AcquireTimeout = DefaultAcquireTimeout
 	}
 	if cfg.MaxBodyBytes == 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
@@ -212,7 +205,7 @@ func authenticate(cfg Config, addresses *throttle.Buckets, next http.Handler) ht
 		}
 		r, cancel := withDeadline(r, cfg.RequestTimeout)
 		defer cancel()
-		p, err := authenticateWithin(r.Context(), cfg, r.Header.Get("Authorization"))
+		p, err := principalFor(r.Context(), cfg, r.Header.Get("Authorization"))
 		if err != nil {
 			refuseUnread(w, r)
 			// Only a token refused costs the address: an outage is not
@@ -248,14 +241,16 @@ const (
 	closeForbidden = 4403 // graphql-transport-ws's Forbidden: the token is refused
 	closeThrottled = 4429 // the client address has spent its budget of refused tokens
 	closeInternal  = 4500 // a fault of ours
+	// closeTryAgainLater is RFC 6455's 1013: the database could not
+	// answer now.
+	closeTryAgainLater = 1013
 )
 
 // websocketInit authenticates a websocket connection from its
 // connection_init payload. A refused token costs the client address a
 // point, as a refused request over HTTP does. A refusal closes the
-// connection with 4403 (graphql-transport-ws's Forbidden), 4429 once the
-// address's budget is spent, or 4500 for a fault of ours, and a close
-// reason that starts with the presented error's code, such as
+// connection with a code initRefusal picks and a close reason that starts
+// with the presented error's code, such as
 // "UNAUTHENTICATED: no API token: ...": the protocol has no other place
 // for it, and the message is the presenter's, so no raw database text
 // reaches the client.
@@ -268,19 +263,15 @@ func websocketInit(ctx context.Context, cfg Config, addresses *throttle.Buckets,
 	}
 	p, err := principalFor(ctx, cfg, header)
 	if err != nil {
-		closeCode := closeForbidden
 		if apperr.CodeOf(err) == apperr.Unauthenticated {
 			address, _ := ctx.Value(clientAddressKey{}).(string)
 			if st, ok := addresses.Take(address, 1); !ok {
-				err, closeCode = throttled(st), closeThrottled
+				err = throttled(st)
 			}
 		}
 		presented := present(ctx, err)
 		code, _ := presented.Extensions["code"].(string)
-		if code == string(apperr.Internal) {
-			closeCode = closeInternal
-		}
-		reason := code + ": " + presented.Message
+		closeCode, reason := initRefusal(apperr.Code(code), presented.Message)
 		if len(reason) > maxCloseReason {
 			reason = reason[:maxCloseReason]
 		}
@@ -289,6 +280,24 @@ func websocketInit(ctx context.Context, cfg Config, addresses *throttle.Buckets,
 	}
 	ctx = auth.WithPrincipal(ctx, p)
 	return context.WithValue(ctx, websocketAuthKey{}, header), nil, nil
+}
+
+// initRefusal is the close code and reason of a refused connection_init:
+// 1013 (try again later) when the database could not answer the token's
+// lookup in time — an outage, an exhausted pool, a statement or lock
+// timeout, all UNAVAILABLE to a client that can only connect again —,
+// 4429 once the client address has spent its budget of refused tokens,
+// 4500 for a fault of ours, 4403 for the client's credentials.
+func initRefusal(code apperr.Code, message string) (int, string) {
+	switch code {
+	case apperr.Unavailable, apperr.Timeout, apperr.LockTimeout:
+		return closeTryAgainLater, string(apperr.Unavailable) + ": the database is unavailable or busy; connect again in a few seconds"
+	case apperr.Throttled:
+		return closeThrottled, string(code) + ": " + message
+	case apperr.Internal:
+		return closeInternal, string(code) + ": " + message
+	}
+	return closeForbidden, string(code) + ": " + message
 }
 
 // maxCloseReason is the longest close reason a websocket close frame holds.

@@ -60,6 +60,7 @@ type gqlError struct {
 
 type response struct {
 	Status int
+	Header http.Header     `json:"-"`
 	Data   json.RawMessage `json:"data"`
 	Errors []gqlError      `json:"errors"`
 	// Extensions are the response's, such as cost.
@@ -105,7 +106,7 @@ func (e *env) post(authorization, query string, vars map[string]any) response {
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
-	out := response{Status: resp.StatusCode}
+	out := response{Status: resp.StatusCode, Header: resp.Header}
 	if err := json.Unmarshal(raw, &out); err != nil {
 		e.t.Fatalf("response is not JSON (HTTP %d): %s", resp.StatusCode, raw)
 	}

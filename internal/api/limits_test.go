@@ -12,8 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgconn"
-
 	"stockgraph/internal/api"
 	"stockgraph/internal/api/relay"
 	"stockgraph/internal/auth"
@@ -126,6 +124,7 @@ func TestDevTokenOnlyInDevMode(t *testing.T) {
 // one stocked item, and a second store.
 type lockFixture struct {
 	e                 *env
+	dsn               string
 	token, other      string
 	itemID            int64
 	variant, location string
@@ -133,7 +132,8 @@ type lockFixture struct {
 
 func newLockFixture(t *testing.T, opts database.Options, requestTimeout time.Duration) *lockFixture {
 	t.Helper()
-	db, err := database.OpenWith(context.Background(), testdb.MustCreate(t), opts)
+	dsn := testdb.MustCreate(t)
+	db, err := database.OpenWith(context.Background(), dsn, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +141,7 @@ func newLockFixture(t *testing.T, opts database.Options, requestTimeout time.Dur
 	srv := httptest.NewServer(api.NewHandler(api.Config{DB: db, RequestTimeout: requestTimeout}))
 	t.Cleanup(srv.Close)
 	e := &env{t: t, db: db, srv: srv}
-	f := &lockFixture{e: e, token: e.seedStore("locked", 1, 1, 1)}
+	f := &lockFixture{e: e, dsn: dsn, token: e.seedStore("locked", 1, 1, 1)}
 	res, err := seed.Run(context.Background(), db.DB, seed.Options{StoreHandle: "other", Products: 1, Variants: 1, Locations: 1})
 	if err != nil {
 		t.Fatal(err)
@@ -272,107 +272,6 @@ func TestDatabaseUnavailable(t *testing.T) {
 	}
 	if r := down.do(token, `{ store { name } }`, nil); r.code() != "UNAVAILABLE" {
 		t.Errorf("with the database down: code %s (%+v), want UNAVAILABLE", r.code(), r.Errors)
-	}
-}
-
-// tcpProxy forwards connections to the test database's server until stopped.
-type tcpProxy struct {
-	url   string
-	ln    net.Listener
-	conns chan net.Conn
-}
-
-func newTCPProxy(t *testing.T, db *database.DB) *tcpProxy {
-	t.Helper()
-	var dbName string
-	db.Raw(`SELECT current_database()`).Scan(&dbName)
-	cfg, err := pgconn.ParseConfig(testdb.URL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	target := net.JoinHostPort(cfg.Host, fmt.Sprint(cfg.Port))
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &tcpProxy{ln: ln, conns: make(chan net.Conn, 1000),
-		url: fmt.Sprintf("postgres://%s@%s/%s?sslmode=disable", cfg.User, ln.Addr(), dbName)}
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			up, err := net.Dial("tcp", target)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			p.conns <- c
-			p.conns <- up
-			go func() { _, _ = copyAndClose(up, c) }()
-			go func() { _, _ = copyAndClose(c, up) }()
-		}
-	}()
-	t.Cleanup(p.stop)
-	return p
-}
-
-func copyAndClose(dst, src net.Conn) (int64, error) {
-	defer dst.Close()
-	return bufio.NewReader(src).WriteTo(dst)
-}
-
-// stop refuses new connections and cuts the open ones.
-func (p *tcpProxy) stop() {
-	_ = p.ln.Close()
-	for {
-		select {
-		case c := <-p.conns:
-			_ = c.Close()
-		default:
-			return
-		}
-	}
-}
-
-// TestPoolExhausted: when no pool connection comes free within the
-// acquire timeout, a request answers UNAVAILABLE (HTTP 503, Retry-After)
-// then, rather than queueing until its deadline.
-func TestPoolExhausted(t *testing.T) {
-	db, err := database.OpenWith(context.Background(), testdb.MustCreate(t), database.Options{MaxConns: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
-	srv := httptest.NewServer(api.NewHandler(api.Config{DB: db, AcquireTimeout: 300 * time.Millisecond}))
-	t.Cleanup(srv.Close)
-	e := &env{t: t, db: db, srv: srv}
-	token := e.seedStore("busy", 1, 1, 1)
-	tx := db.Begin() // holds the pool's only connection
-	if tx.Error != nil {
-		t.Fatal(tx.Error)
-	}
-	start := time.Now()
-	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/graphql", strings.NewReader(`{"query": "{ store { name } }"}`))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	took := time.Since(start)
-	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" || took > 3*time.Second {
-		t.Errorf("with the pool exhausted: HTTP %d, Retry-After %q after %v, want 503 with a Retry-After after about 300ms",
-			resp.StatusCode, resp.Header.Get("Retry-After"), took)
-	}
-	if r := e.do(token, `{ store { name } }`, nil); r.code() != "UNAVAILABLE" {
-		t.Errorf("with the pool exhausted: code %s, want UNAVAILABLE", r.code())
-	}
-	tx.Rollback()
-	if r := e.do(token, `{ store { name } }`, nil); r.code() != "" {
-		t.Errorf("once a connection is free: code %s (%+v), want an answer", r.code(), r.Errors)
 	}
 }
 

@@ -14,7 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"stockgraph/internal/apperr"
-	"stockgraph/internal/auth"
+	"stockgraph/internal/database"
 )
 
 // DefaultRequestTimeout is how long a query or mutation over HTTP may run
@@ -30,7 +30,8 @@ const retryAfterSeconds = "2"
 // the codes a client can act on: TIMEOUT (the request's deadline or
 // statement_timeout, SQLSTATE 57014), LOCK_TIMEOUT (55P03) and
 // UNAVAILABLE (no connection: refused, broken, the server shutting down,
-// 57P01–57P03 and class 08). Each failed inside its transaction, which
+// 57P01–57P03 and class 08, or none of the pool's free within the
+// acquire timeout). Each failed inside its transaction, which
 // rolled back, so nothing was half written. (Only a connection lost while
 // its COMMIT was under way leaves the outcome unknown: the message points
 // to idempotency keys, with which a retry applies a change once.)
@@ -50,6 +51,8 @@ func outage(err error) (*apperr.Error, bool) {
 	var connectErr *pgconn.ConnectError
 	var netErr *net.OpError
 	switch {
+	case errors.Is(err, database.ErrPoolExhausted):
+		return apperr.New(apperr.Unavailable, "the database is busy: no connection came free in time; retry in a few seconds (a change retried with its idempotencyKey is applied once)"), true
 	case errors.Is(err, context.DeadlineExceeded):
 		return apperr.New(apperr.Timeout, "the request took longer than its deadline and was stopped; nothing was changed"), true
 	case errors.As(err, &connectErr), errors.As(err, &netErr), errors.Is(err, driver.ErrBadConn),
@@ -93,23 +96,4 @@ func refuseUnread(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Connection", "close")
 	_ = http.NewResponseController(w).SetReadDeadline(time.Now())
-}
-
-// DefaultAcquireTimeout is how long a request waits for the token's
-// lookup, and so for a free connection of the pool (Config.AcquireTimeout).
-const DefaultAcquireTimeout = 5 * time.Second
-
-// authenticateWithin looks the token up within cfg.AcquireTimeout. The
-// lookup is one indexed read, so running out of time means no connection
-// came free (the pool is exhausted by slow work, or the database is
-// gone): UNAVAILABLE at once, rather than queueing behind the others
-// until the request's deadline.
-func authenticateWithin(ctx context.Context, cfg Config, header string) (*auth.Principal, error) {
-	lookup, cancel := context.WithTimeout(ctx, cfg.AcquireTimeout)
-	defer cancel()
-	p, err := principalFor(lookup, cfg, header)
-	if err != nil && lookup.Err() != nil && ctx.Err() == nil {
-		return nil, apperr.New(apperr.Unavailable, "no database connection came free within %s: retry in a few seconds", cfg.AcquireTimeout)
-	}
-	return p, err
 }

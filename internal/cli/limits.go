@@ -18,7 +18,7 @@ import (
 // (README, Configuration) or its default.
 type limits struct {
 	readHeader, read, write, idle time.Duration
-	request, acquire              time.Duration
+	request                       time.Duration
 	db                            database.Options
 	maxBody                       int64
 	maxHeader                     int
@@ -53,7 +53,7 @@ func serveLimits() (limits, error) {
 		{"STOCKGRAPH_WRITE_TIMEOUT", &l.write, defaultWriteTimeout},
 		{"STOCKGRAPH_IDLE_TIMEOUT", &l.idle, defaultIdleTimeout},
 		{"STOCKGRAPH_REQUEST_TIMEOUT", &l.request, api.DefaultRequestTimeout},
-		{"STOCKGRAPH_ACQUIRE_TIMEOUT", &l.acquire, api.DefaultAcquireTimeout},
+		{"STOCKGRAPH_ACQUIRE_TIMEOUT", &l.db.AcquireTimeout, database.DefaultAcquireTimeout},
 		{"STOCKGRAPH_STATEMENT_TIMEOUT", &l.db.StatementTimeout, database.DefaultStatementTimeout},
 		{"STOCKGRAPH_LOCK_TIMEOUT", &l.db.LockTimeout, database.DefaultLockTimeout},
 	}

@@ -17,9 +17,9 @@ func TestServeLimits(t *testing.T) {
 	if err != nil {
 		t.Fatalf("serveLimits() with no variables: %v", err)
 	}
-	if def.db.StatementTimeout != 10*time.Second || def.db.LockTimeout != 5*time.Second || def.request != 30*time.Second ||
+	if def.db.StatementTimeout != 10*time.Second || def.db.LockTimeout != 5*time.Second || def.db.AcquireTimeout != 5*time.Second || def.request != 30*time.Second ||
 		def.maxBody != 8<<20 || def.read != 30*time.Second || def.write != 60*time.Second || def.idle != 120*time.Second {
-		t.Errorf("serveLimits() defaults = %+v, want statement 10s, lock 5s, request 30s, body 8 MiB, read 30s, write 60s, idle 120s", def)
+		t.Errorf("serveLimits() defaults = %+v, want statement 10s, lock 5s, acquire 5s, request 30s, body 8 MiB, read 30s, write 60s, idle 120s", def)
 	}
 	tests := []struct {
 		key, value string
@@ -29,7 +29,7 @@ func TestServeLimits(t *testing.T) {
 		{"STOCKGRAPH_STATEMENT_TIMEOUT", "2s", func(l limits) any { return l.db.StatementTimeout }, 2 * time.Second},
 		{"STOCKGRAPH_LOCK_TIMEOUT", "250ms", func(l limits) any { return l.db.LockTimeout }, 250 * time.Millisecond},
 		{"STOCKGRAPH_REQUEST_TIMEOUT", "1m", func(l limits) any { return l.request }, time.Minute},
-		{"STOCKGRAPH_ACQUIRE_TIMEOUT", "2s", func(l limits) any { return l.acquire }, 2 * time.Second},
+		{"STOCKGRAPH_ACQUIRE_TIMEOUT", "2s", func(l limits) any { return l.db.AcquireTimeout }, 2 * time.Second},
 		{"STOCKGRAPH_READ_HEADER_TIMEOUT", "3s", func(l limits) any { return l.server("", nil).ReadHeaderTimeout }, 3 * time.Second},
 		{"STOCKGRAPH_READ_TIMEOUT", "4s", func(l limits) any { return l.server("", nil).ReadTimeout }, 4 * time.Second},
 		{"STOCKGRAPH_WRITE_TIMEOUT", "5s", func(l limits) any { return l.server("", nil).WriteTimeout }, 5 * time.Second},

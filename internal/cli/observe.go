@@ -19,21 +19,21 @@ import (
 )
 
 // newMetrics makes the server's metrics and registers what the database
-// and the events hub count themselves.
-func newMetrics(db *database.DB) (*metrics.Metrics, error) {
+// counts itself: the pool, statements, deadlocks.
+func newMetrics(db *database.DB) *metrics.Metrics {
 	m := metrics.New()
-	sqlDB, err := db.DB.DB()
-	if err != nil {
-		return nil, err
-	}
-	m.Database(sqlDB)
+	m.Pool(func() metrics.PoolStats {
+		st := db.PoolStat()
+		return metrics.PoolStats{MaxConns: st.MaxConns(), Taken: st.AcquiredConns(), Idle: st.IdleConns(),
+			Waits: st.EmptyAcquireCount(), WaitTime: st.EmptyAcquireWaitTime(), AcquireTimeouts: db.AcquireTimeouts()}
+	})
 	m.CounterFunc("db_statements_total", "SQL statements sent to PostgreSQL.",
 		func() float64 { return float64(db.Statements()) })
 	m.CounterFunc("db_statement_seconds_total", "Time SQL statements took, from sending to PostgreSQL's answer.",
 		func() float64 { return db.StatementTime().Seconds() })
 	m.CounterFunc("db_deadlocks_total", "Deadlocks met and retried (writes lock in one order: this should stay at zero).",
 		func() float64 { return float64(database.Deadlocks()) })
-	return m, nil
+	return m
 }
 
 // watchHub registers the events hub's own count: subscribers dropped for

@@ -53,10 +53,7 @@ func runServe(cmd *cobra.Command, _ []string) error {
 	defer db.Close()
 	logger := api.NewLogger(os.Stderr)
 	slog.SetDefault(logger) // libraries' log.Printf lines become bounded JSON too
-	m, err := newMetrics(db)
-	if err != nil {
-		return err
-	}
+	m := newMetrics(db)
 	public, err := publicMetrics()
 	if err != nil {
 		return err
@@ -81,7 +78,7 @@ func runServe(cmd *cobra.Command, _ []string) error {
 	sockets := api.NewWebsockets()
 	cfg := api.Config{DB: db, DevToken: os.Getenv("STOCKGRAPH_DEV_TOKEN"), DevMode: devMode(dev), LoaderWait: wait, Logger: logger,
 		WebhookGuard: hooks.Guard, Events: hub, Metrics: m, PublicMetrics: public, Websockets: sockets,
-		RequestTimeout: lim.request, AcquireTimeout: lim.acquire, MaxBodyBytes: lim.maxBody,
+		RequestTimeout: lim.request, MaxBodyBytes: lim.maxBody,
 		Throttle: lim.tokens, AddressThrottle: lim.addresses}
 	stopAdmin, err := startAdmin(cfg, logger)
 	if err != nil {

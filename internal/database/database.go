@@ -1,10 +1,12 @@
 // Package database opens the PostgreSQL connection pool that everything
-// shares, runs transactions, and counts the SQL statements a request
-// issues (the API's batching is measured with it).
+// shares (pgxpool, with database/sql and GORM on top), bounds the wait for
+// one of its connections, runs transactions, and counts the SQL statements
+// a request issues (the API's batching is measured with it).
 package database
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"net/url"
@@ -12,8 +14,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
@@ -23,6 +25,8 @@ import (
 // DB is the shared pool with its statement counter.
 type DB struct {
 	*gorm.DB
+	pool       *pgxpool.Pool
+	acquirer   *acquirer
 	statements atomic.Int64
 	// statementTime sums the statements' durations, in nanoseconds.
 	statementTime atomic.Int64
@@ -48,10 +52,27 @@ type Options struct {
 	// MaxConns is the most connections the pool opens (DefaultMaxConns
 	// when zero).
 	MaxConns int
+	// AcquireTimeout is how long any statement or transaction waits for
+	// one of the pool's connections before it fails with ErrPoolExhausted.
+	AcquireTimeout time.Duration
 }
 
 // DefaultMaxConns is the pool's size unless Options say otherwise.
 const DefaultMaxConns = 40
+
+// DefaultAcquireTimeout is the server's wait for a free connection
+// (stockgraph serve; STOCKGRAPH_ACQUIRE_TIMEOUT).
+const DefaultAcquireTimeout = 5 * time.Second
+
+// Connections live at most an hour, so that a PostgreSQL fail-over or a
+// rebalanced load balancer reaches every connection in time, and idle
+// ones go after five minutes.
+const (
+	maxConnLifetime = time.Hour
+	maxConnIdleTime = 5 * time.Minute
+	// closeWait is how long Close waits for connections still in use.
+	closeWait = 5 * time.Second
+)
 
 // Open connects to url with no limits (see OpenWith).
 func Open(ctx context.Context, dsn string) (*DB, error) {
@@ -65,46 +86,76 @@ func OpenWith(ctx context.Context, dsn string, opts Options) (*DB, error) {
 	if strings.TrimSpace(dsn) == "" {
 		return nil, errors.New("DATABASE_URL is empty: set it to postgres://user@host:port/dbname, or run `make run`, which starts a private PostgreSQL")
 	}
-	cfg, err := pgx.ParseConfig(dsn)
+	cfg, err := poolConfig(dsn, opts)
 	if err != nil {
 		return nil, fmt.Errorf("DATABASE_URL %q is not a PostgreSQL URL: %w", Redact(dsn), err)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", Redact(dsn), err)
+	}
+	acq := &acquirer{Connector: stdlib.GetPoolConnector(pool), pool: pool, timeout: opts.AcquireTimeout}
+	sqlDB := sql.OpenDB(acq)
+	// pgxpool is the one pool: database/sql keeps no connection of its
+	// own, idle or open, so every statement and transaction acquires
+	// from pgxpool, under the acquire timeout, and hands the connection
+	// back when done. With a limit of its own, database/sql would queue
+	// callers in front, with no timeout but the caller's.
+	sqlDB.SetMaxIdleConns(0)
+	sqlDB.SetMaxOpenConns(0)
+	db, err := openGorm(sqlDB)
+	if err != nil {
+		_ = sqlDB.Close()
+		pool.Close()
+		return nil, fmt.Errorf("open database %s: %w", Redact(dsn), err)
+	}
+	db.pool, db.acquirer = pool, acq
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := sqlDB.PingContext(pingCtx); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("cannot reach PostgreSQL at %s (is it running? `make db-start` starts the private one): %w", Redact(dsn), err)
+	}
+	return db, nil
+}
+
+// poolConfig is the pool's configuration: dsn's, with opts' limits.
+func poolConfig(dsn string, opts Options) (*pgxpool.Config, error) {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, err
 	}
 	// Run-time parameters travel in the startup message: every connection
 	// the pool opens has them, with no extra round trip.
 	if opts.StatementTimeout > 0 {
-		cfg.RuntimeParams["statement_timeout"] = fmt.Sprint(opts.StatementTimeout.Milliseconds())
+		cfg.ConnConfig.RuntimeParams["statement_timeout"] = fmt.Sprint(opts.StatementTimeout.Milliseconds())
 	}
 	if opts.LockTimeout > 0 {
-		cfg.RuntimeParams["lock_timeout"] = fmt.Sprint(opts.LockTimeout.Milliseconds())
+		cfg.ConnConfig.RuntimeParams["lock_timeout"] = fmt.Sprint(opts.LockTimeout.Milliseconds())
 	}
-	gdb, err := gorm.Open(postgres.New(postgres.Config{Conn: stdlib.OpenDB(*cfg)}), &gorm.Config{
+	if opts.MaxConns == 0 {
+		opts.MaxConns = DefaultMaxConns
+	}
+	cfg.MaxConns = int32(opts.MaxConns)
+	cfg.MaxConnLifetime = maxConnLifetime
+	cfg.MaxConnIdleTime = maxConnIdleTime
+	return cfg, nil
+}
+
+// openGorm puts GORM on sqlDB, with the statement counter and the actor.
+func openGorm(sqlDB *sql.DB) (*DB, error) {
+	gdb, err := gorm.Open(postgres.New(postgres.Config{Conn: sqlDB}), &gorm.Config{
 		// Single writes need no transaction of their own; the domain opens
 		// one wherever several statements must hold together.
 		SkipDefaultTransaction: true,
 		Logger:                 logger.Default.LogMode(logger.Silent),
 		// PostgreSQL keeps microseconds; so do the values GORM hands back.
 		NowFunc: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
-		// Open pings below, with a message that says what to do.
+		// OpenWith pings, with a message that says what to do.
 		DisableAutomaticPing: true,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("open database %s: %w", Redact(dsn), err)
-	}
-	sqlDB, err := gdb.DB()
-	if err != nil {
 		return nil, err
-	}
-	if opts.MaxConns == 0 {
-		opts.MaxConns = DefaultMaxConns
-	}
-	sqlDB.SetMaxOpenConns(opts.MaxConns)
-	sqlDB.SetMaxIdleConns(opts.MaxConns)
-	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
-	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	if err := sqlDB.PingContext(pingCtx); err != nil {
-		_ = sqlDB.Close()
-		return nil, fmt.Errorf("cannot reach PostgreSQL at %s (is it running? `make db-start` starts the private one): %w", Redact(dsn), err)
 	}
 	db := &DB{DB: gdb}
 	if err := db.registerCounter(); err != nil {
@@ -116,13 +167,26 @@ func OpenWith(ctx context.Context, dsn string, opts Options) (*DB, error) {
 	return db, nil
 }
 
-// Close closes the pool.
+// Close closes the pool. It waits up to closeWait for connections still
+// in use (a transaction not yet ended) to come back, then leaves them to
+// close when they do.
 func (db *DB) Close() error {
 	sqlDB, err := db.DB.DB()
 	if err != nil {
 		return err
 	}
-	return sqlDB.Close()
+	err = sqlDB.Close()
+	closed := make(chan struct{})
+	go func() {
+		defer close(closed)
+		db.pool.Close()
+	}()
+	select {
+	case <-closed:
+		return err
+	case <-time.After(closeWait):
+		return errors.Join(err, fmt.Errorf("close database: %d connections still in use after %s", db.pool.Stat().AcquiredConns(), closeWait))
+	}
 }
 
 // Statements returns how many SQL statements the pool has run so far.

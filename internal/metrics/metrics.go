@@ -7,7 +7,6 @@
 package metrics
 
 import (
-	"database/sql"
 	"net/http"
 	"strconv"
 	"sync"
@@ -177,15 +176,61 @@ func (m *Metrics) EventsLag(age time.Duration) {
 	m.eventsLag.Observe(age.Seconds())
 }
 
-// Database registers the pool's statistics (open, in use, idle
-// connections, waits and the time spent waiting) as the client
-// library's go_sql_* families with db_name="stockgraph", read from
-// db.Stats() at each scrape.
-func (m *Metrics) Database(db *sql.DB) {
+// PoolStats is a snapshot of the database connection pool.
+type PoolStats struct {
+	// MaxConns is the pool's size; Taken and Idle its connections in use
+	// and waiting for use.
+	MaxConns, Taken, Idle int32
+	// Waits counts the acquires that found no idle connection and waited
+	// for one to be handed back or opened, WaitTime the time they waited.
+	Waits    int64
+	WaitTime time.Duration
+	// AcquireTimeouts counts the acquires that gave up after the acquire
+	// timeout (each an UNAVAILABLE answer, or a failed background pass).
+	AcquireTimeouts int64
+}
+
+// Pool registers the connection pool's families, stockgraph_db_pool_*,
+// read from stats at each scrape.
+func (m *Metrics) Pool(stats func() PoolStats) {
 	if m == nil {
 		return
 	}
-	m.registry.MustRegister(collectors.NewDBStatsCollector(db, Namespace))
+	m.registry.MustRegister(poolCollector{stats: stats})
+}
+
+func poolDesc(name, help string) *prometheus.Desc {
+	return prometheus.NewDesc(prometheus.BuildFQName(Namespace, "db_pool", name), help, nil, nil)
+}
+
+var (
+	poolMax      = poolDesc("max_connections", "The most connections the pool opens.")
+	poolTaken    = poolDesc("connections_taken", "Connections in use by a statement or transaction.")
+	poolIdle     = poolDesc("connections_idle", "Open connections waiting for use.")
+	poolWaits    = poolDesc("waits_total", "Acquires that found no idle connection and waited for one to come free or be opened.")
+	poolWaitTime = poolDesc("wait_seconds_total", "Time those acquires waited.")
+	poolTimeouts = poolDesc("acquire_timeouts_total", "Acquires that gave up after the acquire timeout (STOCKGRAPH_ACQUIRE_TIMEOUT).")
+)
+
+// poolCollector reads the pool's statistics once per scrape, so that
+// its families are one consistent snapshot.
+type poolCollector struct{ stats func() PoolStats }
+
+func (poolCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{poolMax, poolTaken, poolIdle, poolWaits, poolWaitTime, poolTimeouts} {
+		ch <- d
+	}
+}
+
+func (c poolCollector) Collect(ch chan<- prometheus.Metric) {
+	s := c.stats()
+	gauge, counter := prometheus.GaugeValue, prometheus.CounterValue
+	ch <- prometheus.MustNewConstMetric(poolMax, gauge, float64(s.MaxConns))
+	ch <- prometheus.MustNewConstMetric(poolTaken, gauge, float64(s.Taken))
+	ch <- prometheus.MustNewConstMetric(poolIdle, gauge, float64(s.Idle))
+	ch <- prometheus.MustNewConstMetric(poolWaits, counter, float64(s.Waits))
+	ch <- prometheus.MustNewConstMetric(poolWaitTime, counter, s.WaitTime.Seconds())
+	ch <- prometheus.MustNewConstMetric(poolTimeouts, counter, float64(s.AcquireTimeouts))
 }
 
 // CounterFunc registers a counter read from f at each scrape, for

@@ -1,7 +1,6 @@
 package metrics_test
 
 import (
-	"database/sql"
 	"fmt"
 	"io"
 	"net/http/httptest"
@@ -9,10 +8,7 @@ import (
 	"testing"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib"
-
 	"stockgraph/internal/metrics"
-	"stockgraph/internal/testsupport/testdb"
 )
 
 // scrape returns what the handler exposes.
@@ -27,13 +23,10 @@ func scrape(t *testing.T, m *metrics.Metrics) string {
 // TestFamiliesExposed: every family records and is exposed, with its
 // labels.
 func TestFamiliesExposed(t *testing.T) {
-	db, err := sql.Open("pgx", testdb.URL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
 	m := metrics.New()
-	m.Database(db)
+	m.Pool(func() metrics.PoolStats {
+		return metrics.PoolStats{MaxConns: 40, Taken: 3, Idle: 5, Waits: 7, WaitTime: 1500 * time.Millisecond, AcquireTimeouts: 2}
+	})
 	m.CounterFunc("db_statements_total", "statements", func() float64 { return 42 })
 	m.GaugeFunc("some_gauge", "a gauge", func() float64 { return 7 })
 	m.HTTPRequest("/graphql", 200, time.Millisecond)
@@ -60,8 +53,14 @@ func TestFamiliesExposed(t *testing.T) {
 		`stockgraph_events_lag_seconds_count 1`,
 		`stockgraph_db_statements_total 42`,
 		`stockgraph_some_gauge 7`,
-		`go_sql_max_open_connections{db_name="stockgraph"}`,
-		`go_sql_wait_duration_seconds_total{db_name="stockgraph"}`,
+		"stockgraph_db_pool_max_connections 40",
+		"stockgraph_db_pool_connections_taken 3",
+		"stockgraph_db_pool_connections_idle 5",
+		"stockgraph_db_pool_waits_total 7",
+		"stockgraph_db_pool_wait_seconds_total 1.5",
+		"stockgraph_db_pool_acquire_timeouts_total 2",
+		"# TYPE stockgraph_db_pool_waits_total counter",
+		"# TYPE stockgraph_db_pool_connections_taken gauge",
 		`go_goroutines`,
 	} {
 		if !strings.Contains(got, want) {
@@ -97,6 +96,6 @@ func TestNilRecordsNothing(t *testing.T) {
 	m.WebhookThrottled()
 	m.ReservationsExpired(1)
 	m.EventsLag(time.Second)
-	m.Database(nil)
+	m.Pool(nil)
 	m.CounterFunc("x", "x", nil)
 }
