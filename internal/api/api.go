@@ -346,6 +346,10 @@ func clientAddress(r *http.Request) string {
 	return host
 }
 
+// statusClientClosedRequest is nginx's 499, the status logs and metrics
+// give a request its client abandoned; the client never reads it.
+const statusClientClosedRequest = 499
+
 // writeError answers a request that never reached GraphQL, in GraphQL's
 // error shape; UNAUTHENTICATED is HTTP 401, THROTTLED 429.
 func writeError(w http.ResponseWriter, logger *slog.Logger, r *http.Request, err error) {
@@ -353,8 +357,13 @@ func writeError(w http.ResponseWriter, logger *slog.Logger, r *http.Request, err
 	if down, isOutage := outage(err); isOutage && !ok {
 		e, ok = down, true
 	}
+	if !ok && abandoned(r.Context(), err) {
+		e, ok = cancelled(), true
+	}
 	status := http.StatusUnauthorized
 	switch {
+	case ok && e.Code == apperr.Cancelled:
+		status = statusClientClosedRequest
 	case ok && e.Code == apperr.Unavailable:
 		status = http.StatusServiceUnavailable
 		w.Header().Set("Retry-After", retryAfterSeconds)
@@ -453,6 +462,12 @@ func presentFull(logger *slog.Logger) graphql.ErrorPresenterFunc {
 		}
 		if e, ok := outage(err); ok {
 			logger.WarnContext(ctx, "request failed", "code", e.Code, "err", err)
+			gqlErr.Message, gqlErr.Extensions = e.Message, e.Extensions()
+			return gqlErr
+		}
+		if abandoned(ctx, err) {
+			logger.InfoContext(ctx, "request abandoned by its client", "err", err)
+			e := cancelled()
 			gqlErr.Message, gqlErr.Extensions = e.Message, e.Extensions()
 			return gqlErr
 		}

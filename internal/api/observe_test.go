@@ -19,6 +19,7 @@ import (
 
 	"stockgraph/dbmigrate"
 	"stockgraph/internal/api"
+	"stockgraph/internal/api/relay"
 	"stockgraph/internal/auth"
 	"stockgraph/internal/metrics"
 	"stockgraph/internal/testsupport/testdb"
@@ -399,4 +400,49 @@ func TestWebsocketOperationLogged(t *testing.T) {
 		}
 	}
 	t.Errorf("no websocket operation line for ws-1 in %v", o.logs.lines(t))
+}
+
+// TestAbandonedRequestIsCancelled: a client that gives up while its
+// change waits for a locked row is no fault of ours: its request is
+// logged and counted as CANCELLED (HTTP 499 in the log), never as
+// INTERNAL, and nothing is logged at ERROR.
+func TestAbandonedRequestIsCancelled(t *testing.T) {
+	o := newObserved(t, false)
+	token := o.seedStore("gone", 1, 1, 1)
+	var item struct{ ID, VariantID, LocationID int64 }
+	o.db.Raw(`SELECT id, variant_id, location_id FROM inventory_items ORDER BY id LIMIT 1`).Scan(&item)
+	tx := o.db.Begin()
+	if err := tx.Exec(`SELECT 1 FROM inventory_items WHERE id = ? FOR UPDATE`, item.ID).Error; err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	body, _ := json.Marshal(map[string]any{"query": `mutation($v: ID!, $l: ID!) { adjustInventoryRelative(input: {reason: "received",
+		items: [{variantId: $v, locationId: $l, quantity: 1}]}) { items { onHand } } }`,
+		"variables": map[string]any{"v": relay.ID(relay.KindVariant, item.VariantID), "l": relay.ID(relay.KindLocation, item.LocationID)}})
+	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, o.srv.URL+"/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("X-Request-Id", "gone-1")
+	if resp, err := http.DefaultClient.Do(req); err == nil {
+		resp.Body.Close()
+		t.Fatalf("the change was answered (HTTP %d) while its row was locked", resp.StatusCode)
+	}
+	var line map[string]any
+	for deadline := time.Now().Add(10 * time.Second); line == nil && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		for _, l := range o.logs.lines(t) {
+			if l["msg"] == "request" && l["requestId"] == "gone-1" {
+				line = l
+			}
+		}
+	}
+	if line == nil || line["errorCodes"] != "CANCELLED" {
+		t.Fatalf("request line of the abandoned change = %v, want errorCodes CANCELLED", line)
+	}
+	for _, l := range o.logs.lines(t) {
+		if l["level"] == "ERROR" {
+			t.Errorf("an abandoned request logged at ERROR: %v", l)
+		}
+	}
 }

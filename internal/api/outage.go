@@ -62,6 +62,20 @@ func outage(err error) (*apperr.Error, bool) {
 	return nil, false
 }
 
+// abandoned says whether err is the request's own cancellation: its
+// client closed the connection or gave up. That is no fault of ours, so it
+// is CANCELLED, not INTERNAL, in the logs and metrics (the client hears
+// nothing). A cancellation of our own making, with the request's context
+// still live, stays INTERNAL.
+func abandoned(ctx context.Context, err error) bool {
+	return errors.Is(err, context.Canceled) && errors.Is(ctx.Err(), context.Canceled)
+}
+
+// cancelled is the error of an abandoned request.
+func cancelled() *apperr.Error {
+	return apperr.New(apperr.Cancelled, "the request was cancelled by its client; nothing was changed")
+}
+
 func unavailable() *apperr.Error {
 	return apperr.New(apperr.Unavailable, "the database is unavailable: retry in a few seconds (a change retried with its idempotencyKey is applied once)")
 }

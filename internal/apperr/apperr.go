@@ -69,6 +69,9 @@ const (
 	// Unavailable: the database cannot be reached or is shutting down
 	// (HTTP 503 with Retry-After); nothing was changed, retry later.
 	Unavailable Code = "UNAVAILABLE"
+	// Cancelled: the client went away or cancelled the request before its
+	// answer; its transaction rolled back. Only logs and metrics see it.
+	Cancelled Code = "CANCELLED"
 	// ComplexityLimitExceeded: the operation's cost passes the limit
 	// (extensions.limit); nothing ran.
 	ComplexityLimitExceeded Code = "COMPLEXITY_LIMIT_EXCEEDED"
