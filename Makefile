@@ -82,14 +82,14 @@ vet:
 check-generated:
 	@echo "== gqlgen generate (checking graph/ and resolvers/ are current; the first run compiles gqlgen)"
 	@tmp=$$(mktemp -d); cp -r graph resolvers "$$tmp"/; \
-	$(GO) run github.com/99designs/gqlgen generate; \
+	$(GO) run ./internal/gqlgen; \
 	if ! diff -r "$$tmp"/graph graph >/dev/null || ! diff -r "$$tmp"/resolvers resolvers >/dev/null; then \
 	  diff -ru "$$tmp"/graph graph | head -40; diff -ru "$$tmp"/resolvers resolvers | head -40; \
 	  rm -rf "$$tmp"; echo "generated code is stale: run 'make generate' and commit"; exit 1; fi; \
 	rm -rf "$$tmp"
 
 generate:
-	$(GO) run github.com/99designs/gqlgen generate
+	$(GO) run ./internal/gqlgen
 
 # Chromium drives the GraphiQL browser test; install Debian's when missing.
 deps-test:

@@ -1,0 +1,100 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"stockgraph/internal/api"
+	"stockgraph/internal/auth"
+	"stockgraph/internal/bench"
+	"stockgraph/internal/seed"
+	"stockgraph/internal/testsupport/testdb"
+	"stockgraph/internal/throttle"
+)
+
+// BenchmarkDashboardRead serves issue 10's dashboard read (50 products ×
+// 10 variants × 5 locations) straight through the handler, with no HTTP
+// client in the process, so that the process's CPU is the server's. It
+// reports Go CPU and PostgreSQL CPU per request (all postgres processes
+// of the machine: run it on a quiet cluster), statements and bytes.
+func BenchmarkDashboardRead(b *testing.B) {
+	db := testdb.MustOpenDB(b)
+	ctx := context.Background()
+	res, err := seed.Run(ctx, db.DB, seed.Options{StoreHandle: "dashboard", Products: 100, Variants: 10, Locations: 5})
+	if err != nil {
+		b.Fatal(err)
+	}
+	token, err := auth.CreateToken(ctx, db.DB, res.Store.ID, "bench", []auth.Scope{auth.ReadInventory})
+	if err != nil {
+		b.Fatal(err)
+	}
+	// The token's bucket (about 3 such reads a second by default) would
+	// measure the throttle, not the server.
+	h := api.NewHandler(api.Config{DB: db, Throttle: throttle.Config{Size: 1e12, Rate: 1e12}})
+	body := `{"query": ` + strconv.Quote(bench.DashboardQuery) + `}`
+	serve := func() *httptest.ResponseRecorder {
+		req := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+token)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK || bytes.Contains(rec.Body.Bytes(), []byte(`"errors"`)) {
+			b.Fatalf("HTTP %d: %.300s", rec.Code, rec.Body.String())
+		}
+		return rec
+	}
+	size := serve().Body.Len()
+	statements, goCPU, pgCPU := db.Statements(), processCPU(), postgresCPU()
+	b.ResetTimer()
+	for b.Loop() {
+		serve()
+	}
+	b.StopTimer()
+	n := float64(b.N)
+	b.ReportMetric(float64(db.Statements()-statements)/n, "statements/op")
+	b.ReportMetric(float64(processCPU()-goCPU)/n/1e6, "go-cpu-ms/op")
+	b.ReportMetric(float64(postgresCPU()-pgCPU)/n/1e6, "pg-cpu-ms/op")
+	b.ReportMetric(float64(size), "bytes/response")
+}
+
+// processCPU is this process's user and system CPU time.
+func processCPU() time.Duration {
+	var u syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &u)
+	return time.Duration(u.Utime.Nano() + u.Stime.Nano())
+}
+
+// postgresCPU is the CPU time of every postgres process on the machine,
+// from /proc (clock ticks of 10 ms).
+func postgresCPU() time.Duration {
+	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+	var ticks int64
+	for _, p := range stats {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		s := string(b)
+		open, end := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
+		if open < 0 || end < open || s[open+1:end] != "postgres" {
+			continue
+		}
+		f := strings.Fields(s[end+2:])
+		if len(f) < 13 {
+			continue
+		}
+		u, _ := strconv.ParseInt(f[11], 10, 64)
+		st, _ := strconv.ParseInt(f[12], 10, 64)
+		ticks += u + st
+	}
+	return time.Duration(ticks) * 10 * time.Millisecond
+}
