@@ -210,8 +210,7 @@ func variantByID(ctx context.Context, id int64) (*models.Variant, error) {
 
 // locationByID finds one of the store's locations among the request's.
 func locationByID(ctx context.Context, id int64) (*models.Location, error) {
-	l, err := loaders.For(ctx).LocationByID(ctx, id)
-	return &l, err
+	return loaders.For(ctx).LocationByID(ctx, id)
 }
 
 // locationQuery turns the locations field's arguments into a query.

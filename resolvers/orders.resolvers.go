@@ -18,8 +18,7 @@ import (
 )
 
 func (r *allocationResolver) Location(ctx context.Context, obj *models.Allocation) (*models.Location, error) {
-	l, err := loaders.For(ctx).LocationByID(ctx, obj.LocationID)
-	return &l, err
+	return loaders.For(ctx).LocationByID(ctx, obj.LocationID)
 }
 
 func (r *mutationResolver) CreateOrder(ctx context.Context, input model.CreateOrderInput) (*model.CreateOrderPayload, error) {
@@ -240,8 +239,7 @@ func (r *sourcingShortfallResolver) Location(ctx context.Context, obj *orders.Sh
 	if obj.LocationID == 0 {
 		return nil, nil
 	}
-	l, err := loaders.For(ctx).LocationByID(ctx, obj.LocationID)
-	return &l, err
+	return loaders.For(ctx).LocationByID(ctx, obj.LocationID)
 }
 
 func (r *sourcingSourceResolver) Priority(ctx context.Context, obj *orders.SourceView) (int, error) {

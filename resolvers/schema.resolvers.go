@@ -40,8 +40,7 @@ func (r *queryResolver) Node(ctx context.Context, id string) (models.Node, error
 		v, err := l.VariantByID.Load(ctx, nid)()
 		return &v, err
 	case relay.KindLocation:
-		loc, err := l.LocationByID(ctx, nid)
-		return &loc, err
+		return l.LocationByID(ctx, nid)
 	case relay.KindInventoryItem:
 		it, err := l.InventoryItemByID.Load(ctx, nid)()
 		return &it, err

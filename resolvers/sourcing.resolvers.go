@@ -128,8 +128,7 @@ func (r *stockLevelResolver) InventoryModel(ctx context.Context, obj *models.Sto
 }
 
 func (r *stockLevelResolver) Location(ctx context.Context, obj *models.StockLevel) (*models.Location, error) {
-	l, err := loaders.For(ctx).LocationByID(ctx, obj.LocationID)
-	return &l, err
+	return loaders.For(ctx).LocationByID(ctx, obj.LocationID)
 }
 
 func (r *storeResolver) InventoryModels(ctx context.Context, obj *models.Store, filter *model.InventoryModelFilter, sort *model.InventoryModelSort, first *int, after *string, last *int, before *string, page *int, pageSize *int) (*model.InventoryModelConnection, error) {

@@ -110,8 +110,7 @@ func (r *storeResolver) Location(ctx context.Context, obj *models.Store, id stri
 	if err != nil {
 		return nil, err
 	}
-	l, err := loaders.For(ctx).LocationByID(ctx, lid)
-	return &l, err
+	return loaders.For(ctx).LocationByID(ctx, lid)
 }
 
 func (r *Resolver) Store() graph.StoreResolver { return &storeResolver{r} }

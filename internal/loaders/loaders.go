@@ -73,6 +73,7 @@ type Loaders struct {
 	locations struct {
 		sync.Mutex
 		rows   []models.Location
+		byID   map[int64]*models.Location
 		loaded bool
 	}
 	// store is the caller's store as a mutation field of this operation
@@ -179,6 +180,10 @@ func (l *Loaders) Locations(ctx context.Context) ([]models.Location, error) {
 	if err != nil {
 		return nil, err
 	}
+	l.locations.byID = make(map[int64]*models.Location, len(rows))
+	for i := range rows {
+		l.locations.byID[rows[i].ID] = &rows[i]
+	}
 	l.locations.rows, l.locations.loaded = rows, true
 	return rows, nil
 }
@@ -209,7 +214,7 @@ func (l *Loaders) ClearAll() {
 	l.LinesByReservation.ClearAll()
 	l.AllocationsByLine.ClearAll()
 	l.locations.Lock()
-	l.locations.rows, l.locations.loaded = nil, false
+	l.locations.rows, l.locations.byID, l.locations.loaded = nil, nil, false
 	l.locations.Unlock()
 }
 
@@ -261,18 +266,20 @@ func (l *Loaders) holdings(ctx context.Context, items dataloader.Thunk[[]models.
 	return h, err
 }
 
-// LocationByID returns one of the store's locations.
-func (l *Loaders) LocationByID(ctx context.Context, id int64) (models.Location, error) {
-	locs, err := l.Locations(ctx)
-	if err != nil {
-		return models.Location{}, err
+// LocationByID returns one of the store's locations. Every caller of the
+// operation gets the same one, shared: a dashboard's 2,500 inventory items
+// at 5 locations point at 5 locations, and nobody may change them.
+func (l *Loaders) LocationByID(ctx context.Context, id int64) (*models.Location, error) {
+	if _, err := l.Locations(ctx); err != nil {
+		return nil, err
 	}
-	for _, loc := range locs {
-		if loc.ID == id {
-			return loc, nil
-		}
+	l.locations.Lock()
+	loc, ok := l.locations.byID[id]
+	l.locations.Unlock()
+	if !ok {
+		return nil, apperr.New(apperr.NotFound, "no location with ID %d", id)
 	}
-	return models.Location{}, apperr.New(apperr.NotFound, "no location with ID %d", id)
+	return loc, nil
 }
 
 // ItemPageKey makes the key of a page of a location's items, remembering
