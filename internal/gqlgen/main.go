@@ -13,10 +13,11 @@
 // command asks the same of the objects below, through gqlgen's plugin
 // hook that sees the generation's data before the code is written.
 //
-// An object may be listed only when its resolvers do no I/O of their own
-// beyond loaders the page already primed: its fields then run one after
-// another, while the list elements around it still run concurrently, so
-// loaders still batch across elements.
+// An object may be listed when its resolvers compute from the object or
+// read through the operation's loaders: its fields then run one after
+// another, while the list elements around it still run concurrently (a
+// goroutine each), so loaders still batch across the elements. A resolver
+// that queries the database itself must not be on a listed object.
 package main
 
 import (
@@ -30,6 +31,8 @@ import (
 
 // inline are the objects whose fields resolve without goroutines.
 var inline = map[string]bool{
+	"Product":             true,
+	"Variant":             true,
 	"InventoryItem":       true,
 	"Location":            true,
 	"AggregatedInventory": true,
