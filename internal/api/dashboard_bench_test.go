@@ -3,12 +3,17 @@ package api_test
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime/metrics"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -23,9 +28,11 @@ import (
 
 // BenchmarkDashboardRead serves issue 10's dashboard read (50 products ×
 // 10 variants × 5 locations) straight through the handler, with no HTTP
-// client in the process, so that the process's CPU is the server's. It
-// reports Go CPU and PostgreSQL CPU per request (all postgres processes
-// of the machine: run it on a quiet cluster), statements and bytes.
+// client in the process, so that the process's CPU is the server's: from
+// 1, 8 and 32 concurrent clients. It reports requests a second, Go CPU
+// and PostgreSQL CPU per request (every postgres process of the machine:
+// run it on a quiet cluster), the peak of the live heap divided by the
+// clients (memory per request in flight), statements and bytes.
 func BenchmarkDashboardRead(b *testing.B) {
 	db := testdb.MustOpenDB(b)
 	ctx := context.Background()
@@ -39,31 +46,69 @@ func BenchmarkDashboardRead(b *testing.B) {
 	}
 	// The token's bucket (about 3 such reads a second by default) would
 	// measure the throttle, not the server.
-	h := api.NewHandler(api.Config{DB: db, Throttle: throttle.Config{Size: 1e12, Rate: 1e12}})
+	h := api.NewHandler(api.Config{DB: db, Logger: slog.New(slog.DiscardHandler), Throttle: throttle.Config{Size: 1e12, Rate: 1e12}})
 	body := `{"query": ` + strconv.Quote(bench.DashboardQuery) + `}`
-	serve := func() *httptest.ResponseRecorder {
+	serve := func() int {
 		req := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Authorization", "Bearer "+token)
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
 		if rec.Code != http.StatusOK || bytes.Contains(rec.Body.Bytes(), []byte(`"errors"`)) {
-			b.Fatalf("HTTP %d: %.300s", rec.Code, rec.Body.String())
+			b.Errorf("HTTP %d: %.300s", rec.Code, rec.Body.String())
 		}
-		return rec
+		return rec.Body.Len()
 	}
-	size := serve().Body.Len()
-	statements, goCPU, pgCPU := db.Statements(), processCPU(), postgresCPU()
-	b.ResetTimer()
-	for b.Loop() {
-		serve()
+	size := serve()
+	for _, clients := range []int{1, 8, 32} {
+		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) {
+			statements, goCPU, pgCPU := db.Statements(), processCPU(), postgresCPU()
+			peak := watchHeap()
+			start := time.Now()
+			var next atomic.Int64
+			var wg sync.WaitGroup
+			for range clients {
+				wg.Go(func() {
+					for next.Add(1) <= int64(b.N) {
+						serve()
+					}
+				})
+			}
+			wg.Wait()
+			elapsed := time.Since(start)
+			n := float64(b.N)
+			b.ReportMetric(n/elapsed.Seconds(), "req/s")
+			b.ReportMetric(float64(db.Statements()-statements)/n, "statements/op")
+			b.ReportMetric(float64(processCPU()-goCPU)/n/1e6, "go-cpu-ms/op")
+			b.ReportMetric(float64(postgresCPU()-pgCPU)/n/1e6, "pg-cpu-ms/op")
+			b.ReportMetric(float64(peak())/float64(clients)/(1<<20), "heap-MB/client")
+			b.ReportMetric(float64(size), "bytes/response")
+		})
 	}
-	b.StopTimer()
-	n := float64(b.N)
-	b.ReportMetric(float64(db.Statements()-statements)/n, "statements/op")
-	b.ReportMetric(float64(processCPU()-goCPU)/n/1e6, "go-cpu-ms/op")
-	b.ReportMetric(float64(postgresCPU()-pgCPU)/n/1e6, "pg-cpu-ms/op")
-	b.ReportMetric(float64(size), "bytes/response")
+}
+
+// watchHeap samples the live heap (as the last garbage collection marked
+// it) every millisecond until the returned function is called, which
+// returns the highest sample.
+func watchHeap() (stop func() uint64) {
+	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	done, result := make(chan struct{}), make(chan uint64)
+	go func() {
+		var peak uint64
+		tick := time.NewTicker(time.Millisecond)
+		defer tick.Stop()
+		for {
+			metrics.Read(sample)
+			peak = max(peak, sample[0].Value.Uint64())
+			select {
+			case <-done:
+				result <- peak
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return func() uint64 { close(done); return <-result }
 }
 
 // processCPU is this process's user and system CPU time.
