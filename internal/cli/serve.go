@@ -53,6 +53,7 @@ func runServe(cmd *cobra.Command, _ []string) error {
 	defer db.Close()
 	logger := api.NewLogger(os.Stderr)
 	slog.SetDefault(logger) // libraries' log.Printf lines become bounded JSON too
+	logger.Info("garbage collection", "GOGC", tuneGC(), "GOMEMLIMIT", os.Getenv("GOMEMLIMIT"))
 	m := newMetrics(db)
 	public, err := publicMetrics()
 	if err != nil {
