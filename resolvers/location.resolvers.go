@@ -46,9 +46,6 @@ func (r *locationResolver) InventoryItems(ctx context.Context, obj *models.Locat
 	es, nodes := edges(page, func(c string, it *models.InventoryItem) *model.InventoryItemEdge {
 		return &model.InventoryItemEdge{Cursor: c, Node: it}
 	})
-	if err := primeItemPage(ctx, nodes); err != nil {
-		return nil, err
-	}
 	return &model.InventoryItemConnection{Edges: es, Nodes: nodes, PageInfo: pageInfo(page), TotalCount: page.TotalCount}, nil
 }
 

@@ -19,7 +19,6 @@ const (
 	typeVariant          = "Variant"
 	typeVariantConn      = "VariantConnection"
 	typeVariantInventory = "VariantInventory"
-	typeInventoryItem    = "InventoryItem"
 )
 
 // primeProductPage tells the loaders what the query selects below a page
@@ -43,22 +42,6 @@ func primeProductPage(ctx context.Context, products []models.Product) error {
 		ids[i] = p.ID
 	}
 	return loaders.For(ctx).PrimeProducts(ctx, ids, needs)
-}
-
-// primeItemPage fetches the variants of a page of inventory items in one
-// statement when the query selects them, so that the items need not
-// batch their variants by timing.
-func primeItemPage(ctx context.Context, items []*models.InventoryItem) error {
-	op := graphql.GetOperationContext(ctx)
-	node := nodeFields(op, graphql.GetFieldContext(ctx).Field, typeInventoryItem)
-	if len(ofType(node, typeVariant)) == 0 {
-		return nil
-	}
-	ids := make([]int64, len(items))
-	for i, it := range items {
-		ids[i] = it.VariantID
-	}
-	return loaders.For(ctx).PrimeVariants(ctx, ids)
 }
 
 // nodeFields returns the fields selected on the nodes of a connection

@@ -2,13 +2,9 @@ package api_test
 
 import (
 	"fmt"
-	"net/http/httptest"
 	"testing"
-	"time"
 
-	"stockgraph/internal/api"
 	"stockgraph/internal/bench"
-	"stockgraph/internal/testsupport/testdb"
 )
 
 type aggregated struct {
@@ -147,44 +143,4 @@ func TestSeedQueryStatementCount(t *testing.T) {
 		t.Errorf("statements for 10 products = %d, for 100 = %d, want the same", counts[10], counts[100])
 	}
 	t.Logf("statements per seed query: %v", counts)
-}
-
-// TestLocationItemsStatementCount: a page of a location's items with each
-// item's variant and location costs 4 statements (the token, the store's
-// locations, the page, its variants) for 10 items as for 100: the page
-// fetches its items' variants in one statement. The loaders here wait a
-// microsecond, so items left to batch their variants by timing would
-// send a statement or so each.
-func TestLocationItemsStatementCount(t *testing.T) {
-	const query = `query($n: Int!) { store { locations(first: 1) { nodes { inventoryItems(first: $n) { nodes {
-		onHand variant { sku } location { name } } } } } } }`
-	const want = 4
-	db := testdb.MustOpenDB(t)
-	srv := httptest.NewServer(api.NewHandler(api.Config{DB: db, LoaderWait: time.Microsecond}))
-	t.Cleanup(srv.Close)
-	e := &env{t: t, db: db, srv: srv}
-	token := e.seedStore("items-count", 20, 5, 1)
-	counts := map[int]int64{}
-	for _, n := range []int{10, 100} {
-		before := e.db.Statements()
-		var got struct {
-			Store struct {
-				Locations struct {
-					Nodes []struct {
-						InventoryItems struct {
-							Nodes []struct{ Variant struct{ SKU string } }
-						}
-					}
-				}
-			}
-		}
-		e.mustData(token, query, map[string]any{"n": n}, &got)
-		counts[n] = e.db.Statements() - before
-		if items := got.Store.Locations.Nodes[0].InventoryItems.Nodes; len(items) != n || items[n-1].Variant.SKU == "" {
-			t.Fatalf("a page of %d items returned %d", n, len(items))
-		}
-	}
-	if counts[10] != want || counts[100] != want {
-		t.Errorf("statements for a page of 10 items = %d, of 100 = %d, want %d each", counts[10], counts[100], want)
-	}
 }

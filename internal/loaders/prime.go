@@ -158,22 +158,3 @@ func (l *Loaders) PrimeOrders(ctx context.Context, orderIDs []int64, needs Order
 	}
 	return nil
 }
-
-// PrimeVariants fetches the variants of ids in one statement and primes
-// VariantByID with them, for a page whose elements each read their
-// variant: left to the elements, a page of 100 items split its keys over
-// several batches (8 to 11 statements where 5 do). Variants not found
-// are left to the loader, which reports NOT_FOUND.
-func (l *Loaders) PrimeVariants(ctx context.Context, ids []int64) error {
-	if len(ids) == 0 {
-		return nil
-	}
-	variants, err := catalog.VariantsByIDs(ctx, l.db, l.storeID, ids)
-	if err != nil {
-		return err
-	}
-	for id, v := range variants {
-		l.VariantByID.Prime(ctx, id, v)
-	}
-	return nil
-}
