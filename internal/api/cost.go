@@ -85,7 +85,9 @@ type operationCost struct {
 // settle reports the cost of one of the operation's responses, with data
 // its response's data. The first response of a query or mutation gets
 // back what its price exceeded its actual cost by (or pays the overrun);
-// each response of a subscription pays its actual cost.
+// each later response (a subscription's events, a query's @defer'd parts
+// over a websocket) pays its actual cost, so deferring the heavy fields
+// does not get them for the price of the light ones.
 func (c *operationCost) settle(data []byte) map[string]any {
 	if c.refused != nil {
 		return costReport(c.requested, nil, c.refused)
@@ -97,9 +99,8 @@ func (c *operationCost) settle(data []byte) map[string]any {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	switch over := float64(c.requested - actual); {
-	case c.subscription:
+	case c.subscription, c.settled:
 		c.status = c.buckets.Charge(c.key, float64(actual))
-	case c.settled: // a second response of one operation: already settled
 	case over >= 0:
 		c.status = c.buckets.Refund(c.key, over)
 	default:

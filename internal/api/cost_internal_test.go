@@ -7,10 +7,11 @@ import (
 	"stockgraph/internal/throttle"
 )
 
-// TestSettle: a query or mutation settles with its bucket once, getting
-// back what its price exceeded its actual cost by or paying the overrun;
-// each response of a subscription pays its actual cost; a refused
-// operation reports a null actual cost and touches nothing.
+// TestSettle: a query or mutation's first response settles with its
+// bucket, getting back what its price exceeded its actual cost by or
+// paying the overrun; each later response (@defer'd parts) and each
+// response of a subscription pays its actual cost; a refused operation
+// reports a null actual cost and touches nothing.
 func TestSettle(t *testing.T) {
 	const three = `{"a":{"b":1,"c":2}}` // actual 3
 	for _, tt := range []struct {
@@ -24,7 +25,7 @@ func TestSettle(t *testing.T) {
 	}{
 		{"refund", 10, false, false, []string{three}, []float64{97}, int64(3)},
 		{"overrun", 1, false, false, []string{three}, []float64{97}, int64(3)},
-		{"once per operation", 10, false, false, []string{three, three}, []float64{97, 97}, int64(3)},
+		{"deferred parts pay", 10, false, false, []string{three, three}, []float64{97, 94}, int64(3)},
 		{"no data costs 1", 10, false, false, []string{""}, []float64{99}, int64(1)},
 		{"subscription events", 10, true, false, []string{three, three, ""}, []float64{87, 84, 83}, int64(1)},
 		{"refused", 10, false, true, []string{three}, []float64{100}, nil},
