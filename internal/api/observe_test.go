@@ -437,8 +437,8 @@ func TestAbandonedRequestIsCancelled(t *testing.T) {
 			}
 		}
 	}
-	if line == nil || line["errorCodes"] != "CANCELLED" {
-		t.Fatalf("request line of the abandoned change = %v, want errorCodes CANCELLED", line)
+	if line == nil || line["errorCodes"] != "CANCELLED" || line["status"] != float64(499) {
+		t.Fatalf("request line of the abandoned change = %v, want errorCodes CANCELLED and status 499", line)
 	}
 	for _, l := range o.logs.lines(t) {
 		if l["level"] == "ERROR" {

@@ -87,12 +87,16 @@ func withDeadline(r *http.Request, d time.Duration) (*http.Request, context.Canc
 }
 
 // outageStatus is the HTTP status of a response: 503 with Retry-After
-// when an error in it is UNAVAILABLE, ok otherwise.
+// when an error in it is UNAVAILABLE, 499 (for the log; nobody reads it)
+// when its client abandoned it, ok otherwise.
 func outageStatus(w http.ResponseWriter, resp *graphql.Response, ok int) int {
 	for _, e := range resp.Errors {
-		if e.Extensions["code"] == string(apperr.Unavailable) {
+		switch e.Extensions["code"] {
+		case string(apperr.Unavailable):
 			w.Header().Set("Retry-After", retryAfterSeconds)
 			return http.StatusServiceUnavailable
+		case string(apperr.Cancelled):
+			return statusClientClosedRequest
 		}
 	}
 	return ok
