@@ -125,7 +125,11 @@ func (w *Worker) putBack(ctx context.Context, c claimed) error {
 	if w.cfg.OnThrottled != nil {
 		w.cfg.OnThrottled()
 	}
-	err := w.db.WithContext(context.WithoutCancel(ctx)).Exec(putBackSQL, map[string]any{
+	// A delivery claimed must be put back even while the worker stops,
+	// or its lease holds it until it runs out; but not for ever.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	err := w.db.WithContext(ctx).Exec(putBackSQL, map[string]any{
 		"due": c.DueAt, "previous": c.PreviousAttemptAt, "store": c.StoreID, "id": c.ID, "attempts": c.Attempts,
 	}).Error
 	if err != nil {
