@@ -171,21 +171,34 @@ func (l *Loaders) newOrderLoaders(wait time.Duration) {
 // failed load (a cancelled context) is not kept, so the next caller tries
 // again with its own.
 func (l *Loaders) Locations(ctx context.Context) ([]models.Location, error) {
+	rows, _, err := l.loadLocations(ctx)
+	return rows, err
+}
+
+// locationsByID returns the store's locations by ID.
+func (l *Loaders) locationsByID(ctx context.Context) (map[int64]*models.Location, error) {
+	_, byID, err := l.loadLocations(ctx)
+	return byID, err
+}
+
+// loadLocations returns the rows and their index together, under one
+// lock, so that a ClearAll between two reads cannot split them.
+func (l *Loaders) loadLocations(ctx context.Context) ([]models.Location, map[int64]*models.Location, error) {
 	l.locations.Lock()
 	defer l.locations.Unlock()
 	if l.locations.loaded {
-		return l.locations.rows, nil
+		return l.locations.rows, l.locations.byID, nil
 	}
 	rows, err := catalog.Locations(ctx, l.db, l.storeID)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	l.locations.byID = make(map[int64]*models.Location, len(rows))
+	byID := make(map[int64]*models.Location, len(rows))
 	for i := range rows {
-		l.locations.byID[rows[i].ID] = &rows[i]
+		byID[rows[i].ID] = &rows[i]
 	}
-	l.locations.rows, l.locations.loaded = rows, true
-	return rows, nil
+	l.locations.rows, l.locations.byID, l.locations.loaded = rows, byID, true
+	return rows, byID, nil
 }
 
 // ClearAll forgets everything loaded so far. A mutation field calls it
@@ -270,12 +283,11 @@ func (l *Loaders) holdings(ctx context.Context, items dataloader.Thunk[[]models.
 // operation gets the same one, shared: a dashboard's 2,500 inventory items
 // at 5 locations point at 5 locations, and nobody may change them.
 func (l *Loaders) LocationByID(ctx context.Context, id int64) (*models.Location, error) {
-	if _, err := l.Locations(ctx); err != nil {
+	byID, err := l.locationsByID(ctx)
+	if err != nil {
 		return nil, err
 	}
-	l.locations.Lock()
-	loc, ok := l.locations.byID[id]
-	l.locations.Unlock()
+	loc, ok := byID[id]
 	if !ok {
 		return nil, apperr.New(apperr.NotFound, "no location with ID %d", id)
 	}
