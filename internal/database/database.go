@@ -138,6 +138,9 @@ func poolConfig(dsn string, opts Options) (*pgxpool.Config, error) {
 	}
 	cfg.MaxConns = int32(opts.MaxConns)
 	cfg.MaxConnLifetime = maxConnLifetime
+	// Connections opened together at start would all reconnect together
+	// every hour; a tenth of jitter spreads them out.
+	cfg.MaxConnLifetimeJitter = maxConnLifetime / 10
 	cfg.MaxConnIdleTime = maxConnIdleTime
 	return cfg, nil
 }
