@@ -3,6 +3,7 @@ package cli
 import (
 	"os"
 	"runtime/debug"
+	"strconv"
 )
 
 // defaultGCPercent is serve's GOGC when the environment sets none. Go's
@@ -21,5 +22,5 @@ func tuneGC() (percent string) {
 		return v
 	}
 	debug.SetGCPercent(defaultGCPercent)
-	return "200"
+	return strconv.Itoa(defaultGCPercent)
 }
