@@ -191,6 +191,10 @@ func TestSlowSubscriberIsDropped(t *testing.T) {
 	}
 	total := rounds * len(f.variants)
 	everything := fast.readFull("f", total)
+	// The slow subscriber reads nothing until the feed has dropped it: on
+	// a busy machine the feed may run late, and a subscriber that started
+	// reading before its Grace was up would rightly be kept.
+	le.waitLiveAtMost(srv, f.token, 1)
 
 	var kept []fullEvent
 	var ended wsMessage
@@ -336,6 +340,20 @@ func TestStockEventsQueryAndNode(t *testing.T) {
 			t.Errorf("stockEvents(%v) errors = %+v, want BAD_USER_INPUT on %s", bad.vars, r.Errors, bad.field)
 		}
 	}
+}
+
+// waitLiveAtMost waits until at most n of the store's subscribers are on
+// the shared feed of srv's hub.
+func (le *liveEnv) waitLiveAtMost(srv *httptest.Server, token string, n int) {
+	le.t.Helper()
+	var out struct{ Store struct{ EntityID int64 } }
+	le.mustData(token, `{ store { entityId } }`, nil, &out)
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if le.hubs[srv].Live(out.Store.EntityID) <= n {
+			return
+		}
+	}
+	le.t.Fatalf("%d subscribers live after 30s, want at most %d", le.hubs[srv].Live(out.Store.EntityID), n)
 }
 
 // waitLive waits until the server's hub has n subscribers of the token's
