@@ -97,7 +97,9 @@ func TestPostgresRestartUnderWriteLoad(t *testing.T) {
 	srv.start()
 	loc := firstLocation(t, srv, token)
 	results := make(chan []outcome, 4)
-	stop := time.Now().Add(8 * time.Second)
+	// The load runs until 4 s after PostgreSQL is back, however long its
+	// stop and start take on a busy machine.
+	stop := make(chan struct{})
 	for c := range 4 {
 		go func() { results <- restartLoad(srv.url, token, loc, c, stop) }()
 	}
@@ -107,6 +109,8 @@ func TestPostgresRestartUnderWriteLoad(t *testing.T) {
 	time.Sleep(1500 * time.Millisecond)
 	pg.run("start")
 	up := time.Now()
+	time.Sleep(4 * time.Second)
+	close(stop)
 	var all []outcome
 	for range 4 {
 		all = append(all, <-results...)
@@ -145,16 +149,20 @@ func checkRestart(t *testing.T, db *database.DB, storeID int64, all []outcome, d
 
 // restartLoad writes until stop, one adjustment at a time, and records
 // each outcome.
-func restartLoad(url, token, loc string, c int, stop time.Time) []outcome {
+func restartLoad(url, token, loc string, c int, stop <-chan struct{}) []outcome {
 	var out []outcome
-	for i := 0; time.Now().Before(stop); i++ {
+	for i := 0; ; i++ {
+		select {
+		case <-stop:
+			return out
+		default:
+		}
 		code := writeCode(url, token, loc, fmt.Sprintf("P%05d-01", 1+(c*5+i)%20))
 		out = append(out, outcome{at: time.Now(), code: code})
 		if code != "" {
 			time.Sleep(50 * time.Millisecond)
 		}
 	}
-	return out
 }
 
 // writeCode sends one adjustment and returns "" on success, else the
