@@ -96,9 +96,13 @@ func serveLimits() (limits, error) {
 	return l, nil
 }
 
+// minRestoreRate is the slowest a bucket may refill: a point in about 17
+// minutes. Slower rates make Retry-After a number of years.
+const minRestoreRate = 0.001
+
 // throttleConfig reads a bucket's PREFIX_BUCKET_SIZE (points, at least 1:
 // a smaller bucket could never pay a request) and PREFIX_RESTORE_RATE
-// (points a second, above 0), each def's when unset.
+// (points a second, at least minRestoreRate), each def's when unset.
 func throttleConfig(prefix string, def throttle.Config) (throttle.Config, error) {
 	cfg := def
 	for _, v := range []struct {
@@ -108,7 +112,7 @@ func throttleConfig(prefix string, def throttle.Config) (throttle.Config, error)
 		want string
 	}{
 		{prefix + "_BUCKET_SIZE", &cfg.Size, 1, "a number of points, at least 1"},
-		{prefix + "_RESTORE_RATE", &cfg.Rate, math.SmallestNonzeroFloat64, "a positive number of points a second"},
+		{prefix + "_RESTORE_RATE", &cfg.Rate, minRestoreRate, "a number of points a second, at least 0.001"},
 	} {
 		raw := os.Getenv(v.name)
 		if raw == "" {

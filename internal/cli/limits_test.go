@@ -99,7 +99,7 @@ func TestServeBucketLimits(t *testing.T) {
 			}
 			for _, bad := range []struct{ key, value string }{
 				{size, "0.5"}, {size, "0"}, {size, "-3"}, {size, "lots"}, {size, "NaN"}, {size, "+Inf"},
-				{rate, "0"}, {rate, "-1"}, {rate, "fast"}, {rate, "Inf"},
+				{rate, "0"}, {rate, "-1"}, {rate, "fast"}, {rate, "Inf"}, {rate, "1e-300"}, {rate, "0.0009"},
 			} {
 				t.Setenv(size, "1")
 				t.Setenv(rate, "1")

@@ -124,12 +124,21 @@ func (b *Buckets) current(key string, now time.Time) float64 {
 	return min(b.cfg.Size, l.available+now.Sub(l.at).Seconds()*b.cfg.Rate)
 }
 
+// maxWait is the longest Retry-After a bucket asks for: past it the
+// number means nothing to a client, and the float would overflow a
+// Duration.
+const maxWait = time.Hour
+
 // wait is how long the bucket takes to restore missing points.
 func (b *Buckets) wait(missing float64) time.Duration {
 	if b.cfg.Rate <= 0 {
-		return time.Hour
+		return maxWait
 	}
-	return time.Duration(math.Ceil(missing/b.cfg.Rate*1000)) * time.Millisecond
+	ms := math.Ceil(missing / b.cfg.Rate * 1000)
+	if ms >= float64(maxWait/time.Millisecond) {
+		return maxWait
+	}
+	return time.Duration(ms) * time.Millisecond
 }
 
 func (b *Buckets) sweep(now time.Time) {

@@ -38,6 +38,19 @@ func TestTake(t *testing.T) {
 	}
 }
 
+// TestRetryAfterIsBounded: a huge cost at a slow rate asks to wait an
+// hour at most, never a Duration that overflowed.
+func TestRetryAfterIsBounded(t *testing.T) {
+	b := throttle.New(throttle.Config{Size: 1e300, Rate: 0.001})
+	if _, ok := b.Take("a", 1e300); !ok {
+		t.Fatal("the first take of a full bucket was refused")
+	}
+	st, ok := b.Take("a", 1e300)
+	if ok || st.RetryAfter != time.Hour {
+		t.Errorf("Take after the bucket emptied = %+v, %v; want refused with a retry of 1h", st, ok)
+	}
+}
+
 // TestTakeConcurrently: concurrent requests never take more than the
 // bucket holds.
 func TestTakeConcurrently(t *testing.T) {
