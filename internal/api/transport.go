@@ -15,6 +15,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"stockgraph/internal/api/jsonscan"
 	"stockgraph/internal/apperr"
 )
 
@@ -221,24 +222,16 @@ func jsonKind(goKind string) string {
 // jsonDepth returns the deepest nesting of arrays and objects in data,
 // skipping strings; it does not validate the JSON.
 func jsonDepth(data []byte) int {
-	depth, deepest, inString, escaped := 0, 0, false, false
-	for _, c := range data {
-		switch {
-		case inString && escaped:
-			escaped = false
-		case inString && c == '\\':
-			escaped = true
-		case inString:
-			inString = c != '"'
-		case c == '"':
-			inString = true
-		case c == '[' || c == '{':
+	depth, deepest := 0, 0
+	jsonscan.Structural(data, func(c byte) {
+		switch c {
+		case '[', '{':
 			depth++
 			deepest = max(deepest, depth)
-		case c == ']' || c == '}':
+		case ']', '}':
 			depth--
 		}
-	}
+	})
 	return deepest
 }
 

@@ -1,5 +1,7 @@
 package cost
 
+import "stockgraph/internal/api/jsonscan"
+
 // Actual is what an operation cost once it ran: one point per object field
 // in its response's data (each ':' outside a JSON string), and at least 1,
 // since even an answer with no data was an answer. It counts the same
@@ -9,20 +11,10 @@ package cost
 // need not be valid JSON: Actual counts, it never fails.
 func Actual(data []byte) int64 {
 	var n int64
-	inString, escaped := false, false
-	for _, c := range data {
-		switch {
-		case inString && escaped:
-			escaped = false
-		case inString && c == '\\':
-			escaped = true
-		case inString:
-			inString = c != '"'
-		case c == '"':
-			inString = true
-		case c == ':':
+	jsonscan.Structural(data, func(c byte) {
+		if c == ':' {
 			n++
 		}
-	}
+	})
 	return max(n, 1)
 }
