@@ -410,12 +410,18 @@ func (e *env) wsInitMayBeRefused(ctx context.Context, token string) bool {
 // wsInit opens a websocket and sends connection_init with token; it
 // returns the first message, or the close error.
 func (e *env) wsInit(ctx context.Context, token string) (*websocket.Conn, wsMessage, error) {
+	return e.wsInitWith(ctx, map[string]any{"Authorization": "Bearer " + token})
+}
+
+// wsInitWith opens a websocket and sends connection_init with payload; it
+// returns the first message, or the close error.
+func (e *env) wsInitWith(ctx context.Context, payload map[string]any) (*websocket.Conn, wsMessage, error) {
 	e.t.Helper()
 	conn, _, err := e.dialGraphQLWS(ctx, nil)
 	if err != nil {
 		e.t.Fatalf("dial: %v", err)
 	}
-	if err := wsjson.Write(ctx, conn, map[string]any{"type": "connection_init", "payload": map[string]any{"Authorization": "Bearer " + token}}); err != nil {
+	if err := wsjson.Write(ctx, conn, map[string]any{"type": "connection_init", "payload": payload}); err != nil {
 		e.t.Fatalf("write: %v", err)
 	}
 	var m wsMessage

@@ -27,19 +27,11 @@ func TestWebsocketInitRefusalCarriesTheCode(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
 	for _, header := range []string{"", "Bearer sgt_unknown", "Basic dXNlcjpwYXNz"} {
-		conn, _, err := e.dialGraphQLWS(ctx, nil)
-		if err != nil {
-			t.Fatalf("dial: %v", err)
-		}
 		payload := map[string]any{}
 		if header != "" {
 			payload["Authorization"] = header
 		}
-		if err := wsjson.Write(ctx, conn, map[string]any{"type": "connection_init", "payload": payload}); err != nil {
-			t.Fatalf("write: %v", err)
-		}
-		var m wsMessage
-		err = wsjson.Read(ctx, conn, &m)
+		conn, m, err := e.wsInitWith(ctx, payload)
 		var closed websocket.CloseError
 		if !errors.As(err, &closed) {
 			t.Fatalf("connection_init with %q: read %v (%q), want the connection closed", header, err, m.Type)
@@ -106,19 +98,11 @@ func TestWebsocketInitRefusalsSpendTheAddressBudget(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
 	for i, want := range []websocket.StatusCode{4403, 4403, 4429, 4429} {
-		conn, _, err := e.dialGraphQLWS(ctx, nil)
-		if err != nil {
-			t.Fatalf("dial: %v", err)
-		}
 		payload := map[string]any{"Authorization": "Bearer sgt_unknown"}
 		if i%2 == 1 {
 			payload = map[string]any{} // no token at all costs the same
 		}
-		if err := wsjson.Write(ctx, conn, map[string]any{"type": "connection_init", "payload": payload}); err != nil {
-			t.Fatalf("write: %v", err)
-		}
-		var m wsMessage
-		err = wsjson.Read(ctx, conn, &m)
+		conn, m, err := e.wsInitWith(ctx, payload)
 		var closed websocket.CloseError
 		if !errors.As(err, &closed) {
 			t.Fatalf("connection_init %d: read %v (%q), want the connection closed", i+1, err, m.Type)
