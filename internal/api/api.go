@@ -157,13 +157,17 @@ func newGraphQL(cfg Config, addresses *throttle.Buckets) *handler.Server {
 		},
 	})
 	srv.AddTransport(transport.Options{})
-	srv.AddTransport(httpTransport{maxBody: cfg.MaxBodyBytes})
+	buckets := throttle.New(cfg.Throttle)
+	srv.AddTransport(httpTransport{maxBody: cfg.MaxBodyBytes,
+		conditional: conditionalRead{db: cfg.DB.DB, buckets: buckets, logger: cfg.Logger}})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	// Before the other extensions: they need the query it finds.
+	srv.Use(persistedQueries{extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)}})
 	// An admin API documents itself: introspection stays on for GraphiQL
 	// and code generators, behind the token like everything else.
 	srv.Use(extension.Introspection{})
 	srv.Use(listLimit{})
-	srv.Use(costExtension{db: cfg.DB.DB, wait: cfg.LoaderWait, buckets: throttle.New(cfg.Throttle)})
+	srv.Use(costExtension{db: cfg.DB.DB, wait: cfg.LoaderWait, buckets: buckets})
 	srv.AroundOperations(perOperation(cfg, present))
 	srv.AroundOperations(observeOperation(cfg))
 	srv.AroundResponses(perEvent(cfg))

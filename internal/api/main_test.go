@@ -52,7 +52,7 @@ func TestMain(m *testing.M) {
 // is the one reference table.
 var distributed = regexp.MustCompile(`\b(?:FROM|JOIN|INTO|UPDATE)\s+"?(locations|products|variants|inventory_items|inventory_movements|` +
 	`idempotency_keys|api_tokens|api_token_use|stock_events|webhooks|webhook_deliveries|webhook_attempts|inventory_models|stock_levels|orders|` +
-	`reservations|order_lines|allocations|audit_log)\b`)
+	`reservations|order_lines|allocations|audit_log|store_changes)\b`)
 
 // unscoped returns the statements that touch a distributed table and never
 // name store_id.

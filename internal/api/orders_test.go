@@ -24,7 +24,13 @@ type orderFixture struct {
 
 func newOrderFixture(t *testing.T) *orderFixture {
 	t.Helper()
-	f := &orderFixture{stockFixture: newStockFixture(t)}
+	return orderFixtureOn(newStockFixture(t))
+}
+
+// orderFixtureOn adds the order fixture's stock levels and switches to sf.
+func orderFixtureOn(sf *stockFixture) *orderFixture {
+	sf.e.t.Helper()
+	f := &orderFixture{stockFixture: sf}
 	var models struct {
 		Store struct {
 			InventoryModels struct{ Nodes []struct{ ID string } }

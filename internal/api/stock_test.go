@@ -18,7 +18,12 @@ type stockFixture struct {
 
 func newStockFixture(t *testing.T) *stockFixture {
 	t.Helper()
-	e := newEnv(t)
+	return stockFixtureOn(newEnv(t))
+}
+
+// stockFixtureOn builds the fixture's store on e.
+func stockFixtureOn(e *env) *stockFixture {
+	e.t.Helper()
 	e.seedStore("docs", 1, 1, 1)
 	var storeID int64
 	e.db.Raw(`SELECT id FROM stores WHERE handle = 'docs'`).Scan(&storeID)

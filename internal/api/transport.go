@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -52,7 +53,8 @@ const (
 //
 // Every error goes through the executor, and so through presentError.
 type httpTransport struct {
-	maxBody int64 // the largest body accepted
+	maxBody     int64 // the largest body accepted
+	conditional conditionalRead
 }
 
 var _ graphql.Transport = httpTransport{}
@@ -74,19 +76,17 @@ func (t httpTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.G
 		writeRequestError(w, status, exec.DispatchError(ctx, gqlerror.List{asGraphQLError(err)}))
 		return
 	}
+	// Before the query runs: its response holds at least what the
+	// position says.
+	etag := t.conditional.etag(ctx, r, params, media)
+	if t.conditional.answerNotModified(w, r, exec, etag) {
+		return
+	}
 	params.Headers = r.Header
 	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
 	opCtx, errs := exec.CreateOperationContext(ctx, params)
 	if errs != nil {
-		status := http.StatusOK
-		if media == mediaGraphQLResponse {
-			status = http.StatusBadRequest
-		}
-		if e := throttledError(errs); e != nil {
-			status = http.StatusTooManyRequests
-			setRetryAfter(w, e)
-		}
-		writeRequestError(w, status, exec.DispatchError(graphql.WithOperationContext(ctx, opCtx), errs))
+		writeOperationError(graphql.WithOperationContext(ctx, opCtx), w, exec, media, errs)
 		return
 	}
 	if r.Method == http.MethodGet && opCtx.Operation.Operation != ast.Query {
@@ -99,7 +99,24 @@ func (t httpTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.G
 	}
 	responses, ctx := exec.DispatchOperation(ctx, opCtx)
 	resp := responses(ctx)
+	if etag != "" && len(resp.Errors) == 0 && cacheable(opCtx) {
+		setValidators(w, etag)
+	}
 	writeJSON(w, outageStatus(w, resp, http.StatusOK), resp)
+}
+
+// writeOperationError answers a request whose operation could not be
+// prepared: not valid GraphQL, refused by a limit or the throttle.
+func writeOperationError(ctx context.Context, w http.ResponseWriter, exec graphql.GraphExecutor, media string, errs gqlerror.List) {
+	status := http.StatusOK
+	if media == mediaGraphQLResponse {
+		status = http.StatusBadRequest
+	}
+	if e := throttledError(errs); e != nil {
+		status = http.StatusTooManyRequests
+		setRetryAfter(w, e)
+	}
+	writeRequestError(w, status, exec.DispatchError(ctx, errs))
 }
 
 // readParams reads the request's GraphQL parameters. On failure it returns
@@ -148,10 +165,7 @@ func postParams(w http.ResponseWriter, r *http.Request, maxBody int64) (*graphql
 	if err := decodeJSON(body, params); err != nil {
 		return nil, http.StatusBadRequest, badRequest("the request body is not a valid GraphQL request: %s", err)
 	}
-	if strings.TrimSpace(params.Query) == "" {
-		return nil, http.StatusBadRequest, badRequest(`the request has no "query"`)
-	}
-	return params, 0, nil
+	return checkQuery(params, `the request has no "query"`)
 }
 
 func getParams(r *http.Request) (*graphql.RawParams, int, error) {
@@ -160,15 +174,25 @@ func getParams(r *http.Request) (*graphql.RawParams, int, error) {
 		return nil, http.StatusBadRequest, badRequest("the URL's query string is malformed")
 	}
 	params := &graphql.RawParams{Query: values.Get("query"), OperationName: values.Get("operationName")}
-	if strings.TrimSpace(params.Query) == "" {
-		return nil, http.StatusBadRequest, badRequest(`the request has no "query" parameter`)
-	}
 	for name, dst := range map[string]*map[string]any{"variables": &params.Variables, "extensions": &params.Extensions} {
 		if v := values.Get(name); v != "" {
 			if err := decodeJSON([]byte(v), dst); err != nil {
 				return nil, http.StatusBadRequest, badRequest("the %q parameter is not a JSON object: %s", name, err)
 			}
 		}
+	}
+	return checkQuery(params, `the request has no "query" parameter`)
+}
+
+// checkQuery refuses a request with neither a query nor a persisted
+// query's hash, or with a malformed persisted query extension.
+func checkQuery(params *graphql.RawParams, noQuery string) (*graphql.RawParams, int, error) {
+	hash, err := persistedHash(params)
+	switch {
+	case err != nil:
+		return nil, http.StatusBadRequest, err
+	case hash == "" && strings.TrimSpace(params.Query) == "":
+		return nil, http.StatusBadRequest, badRequest("%s", noQuery)
 	}
 	return params, 0, nil
 }

@@ -82,6 +82,11 @@ const (
 	// FieldLimitExceeded: more fields, fragments expanded, than the
 	// limit; nothing ran.
 	FieldLimitExceeded Code = "FIELD_LIMIT_EXCEEDED"
+	// PersistedQueryNotFound: the request sent a persisted query's hash
+	// without its query, and the server does not know the hash (yet, or
+	// any more): send the query with its hash once (Apollo's automatic
+	// persisted queries, whose code and message this is).
+	PersistedQueryNotFound Code = "PERSISTED_QUERY_NOT_FOUND"
 	// Throttled: the token's bucket of cost points (or, without a valid
 	// token, the client address's) holds less than the operation costs;
 	// HTTP 429 with Retry-After.
