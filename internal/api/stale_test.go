@@ -106,7 +106,9 @@ func (f *staleFixture) webhook() string {
 }
 
 // idOf is the variables {"id": …} of what create makes.
-func idOf(_ *staleFixture, create func() string) map[string]any { return map[string]any{"id": create()} }
+func idOf(_ *staleFixture, create func() string) map[string]any {
+	return map[string]any{"id": create()}
+}
 
 // staleCases are every kind of write: one per mutation of the schema
 // (TestNoStaleConditionalRead fails when a mutation has none), and the
@@ -174,12 +176,18 @@ var staleCases = []staleCase{
 	mutation("adjustInventoryRelative", `mutation($l: ID!) { adjustInventoryRelative(input: {reason: "received", items: [{locationId: $l, sku: "sku-4", quantity: 1}]}) { replayed } }`,
 		func(f *staleFixture) map[string]any { return map[string]any{"l": f.loc[1]} }),
 	mutation("moveInventory", `mutation($a: ID!, $b: ID!) { moveInventory(input: {changes: [{sku: "sku-2", fromLocationId: $a, toLocationId: $b, quantity: 1}]}) { movements { quantity } } }`,
-		func(f *staleFixture) map[string]any { f.stock("sku-2", 1, 10, 0); return map[string]any{"a": f.loc[1], "b": f.loc[2]} }),
+		func(f *staleFixture) map[string]any {
+			f.stock("sku-2", 1, 10, 0)
+			return map[string]any{"a": f.loc[1], "b": f.loc[2]}
+		}),
 	mutation("updateInventorySettings", `mutation($l: ID!) { updateInventorySettings(input: {locationId: $l, settings: [{sku: "sku-4", safetyStock: 3}]}) { dryRun } }`,
 		func(f *staleFixture) map[string]any { return map[string]any{"l": f.loc[1]} }),
 	mutation("updateInventoryConfiguration", `mutation { updateInventoryConfiguration(input: {allowNegativeStock: true}) { configuration { allowNegativeStock } } }`, none),
 	mutation("setInventoryTracking", `mutation($v: ID!) { setInventoryTracking(input: {variantIds: [$v], trackingMode: UNTRACKED}) { __typename } }`,
-		func(f *staleFixture) map[string]any { f.stock("sku-1", 1, 5, 0); return map[string]any{"v": f.v["sku-1"]} }),
+		func(f *staleFixture) map[string]any {
+			f.stock("sku-1", 1, 5, 0)
+			return map[string]any{"v": f.v["sku-1"]}
+		}),
 	mutation("createWebhook", `mutation($u: String!) { createWebhook(input: {url: $u, topics: ["store/inventory/stock_changed"]}) { webhook { id } } }`,
 		func(f *staleFixture) map[string]any { return map[string]any{"u": "http://127.0.0.1:9/new"} }),
 	mutation("updateWebhook", `mutation($id: ID!) { updateWebhook(input: {id: $id, url: "http://127.0.0.1:9/changed"}) { webhook { id } } }`,
