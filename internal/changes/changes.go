@@ -31,8 +31,11 @@ package changes
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
+	"time"
 
 	"gorm.io/gorm"
 )
@@ -88,4 +91,24 @@ func Prune(ctx context.Context, db *gorm.DB) (int64, error) {
 		return 0, fmt.Errorf("prune store_changes: %w", res.Error)
 	}
 	return res.RowsAffected, nil
+}
+
+// RunPruner prunes every interval until ctx ends, each run bounded by the
+// interval; a failure is logged and the next run tries again. Several
+// servers may run it on one database: each run deletes what is settled.
+func RunPruner(ctx context.Context, db *gorm.DB, interval time.Duration, logger *slog.Logger) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		run, cancel := context.WithTimeout(ctx, interval)
+		if _, err := Prune(run, db); err != nil && !errors.Is(ctx.Err(), context.Canceled) {
+			logger.Error("prune store_changes", "err", err)
+		}
+		cancel()
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

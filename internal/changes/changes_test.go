@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"sync"
 	"testing"
@@ -250,4 +251,33 @@ func reading(ctx context.Context, t *testing.T, db *gorm.DB, storeID int64) (cha
 		t.Error(err)
 	}
 	return p, digest
+}
+
+// TestRunPruner: the server's loop prunes by itself and stops with its
+// context.
+func TestRunPruner(t *testing.T) {
+	db := testdb.MustOpenDB(t)
+	store := newStore(t, db, "pruned")
+	for i := range 20 {
+		if err := addProduct(db.DB, store, fmt.Sprint("p", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	settle(t, db.DB, []int64{store})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { changes.RunPruner(ctx, db.DB, 10*time.Millisecond, slog.New(slog.DiscardHandler)); close(done) }()
+	var rows int64
+	for range 600 {
+		db.Raw(`SELECT count(*) FROM store_changes WHERE store_id = ?`, store).Scan(&rows)
+		if rows == 1 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	if rows != 1 {
+		t.Errorf("store_changes rows with the pruner running = %d, want 1", rows)
+	}
 }

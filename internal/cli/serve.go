@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"stockgraph/internal/api"
+	"stockgraph/internal/changes"
 	"stockgraph/internal/database"
 	"stockgraph/internal/events"
 	"stockgraph/internal/loaders"
@@ -76,6 +77,7 @@ func runServe(cmd *cobra.Command, _ []string) error {
 	defer stopHub()
 	watchHub(m, hub)
 	defer startExpirer(ctx, db, logger, m.ReservationsExpired)()
+	defer startPruner(ctx, db, logger)()
 	sockets := api.NewWebsockets()
 	cfg := api.Config{DB: db, DevToken: os.Getenv("STOCKGRAPH_DEV_TOKEN"), DevMode: devMode(dev), LoaderWait: wait, Logger: logger,
 		WebhookGuard: hooks.Guard, Events: hub, Metrics: m, PublicMetrics: public, Websockets: sockets,
@@ -145,6 +147,18 @@ func startExpirer(ctx context.Context, db *database.DB, logger *slog.Logger, exp
 	go func() {
 		defer close(done)
 		orders.RunExpirer(ctx, db.DB, time.Second, logger, expired)
+	}()
+	return func() { cancel(); <-done }
+}
+
+// startPruner keeps store_changes small: every minute it deletes the rows
+// no change position needs (changes.Prune). stop ends it and waits.
+func startPruner(ctx context.Context, db *database.DB, logger *slog.Logger) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		changes.RunPruner(ctx, db.DB, time.Minute, logger)
 	}()
 	return func() { cancel(); <-done }
 }
