@@ -3,10 +3,13 @@ package api_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime/metrics"
@@ -21,6 +24,7 @@ import (
 	"stockgraph/internal/api"
 	"stockgraph/internal/auth"
 	"stockgraph/internal/bench"
+	"stockgraph/internal/database"
 	"stockgraph/internal/seed"
 	"stockgraph/internal/testsupport/testdb"
 	"stockgraph/internal/throttle"
@@ -85,6 +89,87 @@ func BenchmarkDashboardRead(b *testing.B) {
 			b.ReportMetric(float64(size), "bytes/response")
 		})
 	}
+}
+
+// BenchmarkDashboardNotModified serves the same dashboard read as
+// BenchmarkDashboardRead as a persisted query over GET: "etag=no" without
+// If-None-Match (the full read, with its ETag computed), "etag=yes" with
+// the ETag of the last answer while the store stands still, which is
+// answered 304 Not Modified from the change position alone. Figures as
+// BenchmarkDashboardRead's.
+func BenchmarkDashboardNotModified(b *testing.B) {
+	db := testdb.MustOpenDB(b)
+	ctx := context.Background()
+	res, err := seed.Run(ctx, db.DB, seed.Options{StoreHandle: "dashboard", Products: 100, Variants: 10, Locations: 5})
+	if err != nil {
+		b.Fatal(err)
+	}
+	token, err := auth.CreateToken(ctx, db.DB, res.Store.ID, "bench", []auth.Scope{auth.ReadInventory})
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := api.NewHandler(api.Config{DB: db, Logger: slog.New(slog.DiscardHandler), Throttle: throttle.Config{Size: 1e12, Rate: 1e12}})
+	sum := sha256.Sum256([]byte(bench.DashboardQuery))
+	ext := `{"persistedQuery":{"version":1,"sha256Hash":"` + hex.EncodeToString(sum[:]) + `"}}`
+	byHash := "/graphql?" + url.Values{"extensions": {ext}}.Encode()
+	get := func(path, ifNoneMatch string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(http.MethodGet, path, nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		if ifNoneMatch != "" {
+			req.Header.Set("If-None-Match", ifNoneMatch)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec
+	}
+	etag := get("/graphql?"+url.Values{"query": {bench.DashboardQuery}, "extensions": {ext}}.Encode(), "").Header().Get("ETag")
+	if etag == "" {
+		b.Fatal("the registering GET got no ETag")
+	}
+	for _, conditional := range []bool{false, true} {
+		want, ifNoneMatch, name := http.StatusOK, "", "etag=no"
+		if conditional {
+			want, ifNoneMatch, name = http.StatusNotModified, etag, "etag=yes"
+		}
+		for _, clients := range []int{1, 8, 32} {
+			b.Run(fmt.Sprintf("%s/clients=%d", name, clients), func(b *testing.B) {
+				measure(b, db, clients, func() int {
+					rec := get(byHash, ifNoneMatch)
+					if rec.Code != want {
+						b.Errorf("HTTP %d, want %d: %.300s", rec.Code, want, rec.Body.String())
+					}
+					return rec.Body.Len()
+				})
+			})
+		}
+	}
+}
+
+// measure serves b.N requests from clients at once and reports
+// BenchmarkDashboardRead's figures.
+func measure(b *testing.B, db *database.DB, clients int, serve func() int) {
+	size := serve()
+	statements, goCPU, pgCPU := db.Statements(), processCPU(), postgresCPU()
+	peak := watchHeap()
+	start := time.Now()
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range clients {
+		wg.Go(func() {
+			for next.Add(1) <= int64(b.N) {
+				serve()
+			}
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	n := float64(b.N)
+	b.ReportMetric(n/elapsed.Seconds(), "req/s")
+	b.ReportMetric(float64(db.Statements()-statements)/n, "statements/op")
+	b.ReportMetric(float64(processCPU()-goCPU)/n/1e6, "go-cpu-ms/op")
+	b.ReportMetric(float64(postgresCPU()-pgCPU)/n/1e6, "pg-cpu-ms/op")
+	b.ReportMetric(float64(peak())/float64(clients)/(1<<20), "heap-MB/client")
+	b.ReportMetric(float64(size), "bytes/response")
 }
 
 // watchHeap samples the live heap (as the last garbage collection marked
