@@ -97,11 +97,11 @@ func TestPruneKeepsPositions(t *testing.T) {
 			}
 		}
 	}
+	settle(t, db.DB, stores)
 	before := map[int64]changes.Position{}
 	for _, s := range stores {
 		before[s] = mustRead(t, db.DB, s)
 	}
-	settle(t, db.DB, stores)
 	n, err := changes.Prune(ctx, db.DB)
 	if err != nil {
 		t.Fatal(err)
