@@ -45,11 +45,7 @@ type conditionalRead struct {
 
 // etag is the ETag of a GET request for a persisted query by a token, ""
 // for any other request (and when the position cannot be read: the query
-// then runs as it would without one). Weak: the body's extensions.cost
-// differs between responses with the same data. It covers the server's
-// build, the store, the token (its scopes decide what is shown), the
-// position, and the request as sent: the query's hash, operationName,
-// the variables' text and the response's media type.
+// then runs as it would without one).
 func (c conditionalRead) etag(ctx context.Context, r *http.Request, params *graphql.RawParams, media string) string {
 	p := auth.FromContext(ctx)
 	hash, _ := persistedHash(params)
@@ -61,12 +57,29 @@ func (c conditionalRead) etag(ctx context.Context, r *http.Request, params *grap
 		c.logger.WarnContext(ctx, "no ETag: the change position could not be read", "err", err)
 		return ""
 	}
+	return etagOf(p, pos, hash, params.OperationName, r.URL.Query().Get("variables"), media)
+}
+
+// etagOf is weak: the body's extensions.cost differs between responses
+// with the same data. It covers the server's build, the position, the
+// request as sent (the query's hash, operationName, the variables' text,
+// the media type) and the principal: the token, and the store row and
+// scopes authentication read. Those were read before the position, so a
+// change committed in between would be in the position and not in the
+// response's store fields (query { store { name } } shows the
+// principal's row); with them in the ETag, the next request, which
+// reads them again, gets another ETag and the new data.
+func etagOf(p *auth.Principal, pos changes.Position, hash, operationName, variables, media string) string {
+	principal, _ := json.Marshal(struct {
+		Store  any
+		Token  int64
+		Scopes []auth.Scope
+	}{p.Store, p.TokenID, p.Scopes})
 	h := sha256.New()
-	for _, part := range []string{buildID(), strconv.FormatInt(p.Store.ID, 10), strconv.FormatInt(p.TokenID, 10),
-		string(pos), hash, params.OperationName, r.URL.Query().Get("variables"), media} {
+	for _, part := range []string{buildID(), string(principal), string(pos), hash, operationName, variables, media} {
 		// Each part with its length, so that no two requests run together.
 		h.Write(binary.AppendUvarint(nil, uint64(len(part))))
-		io.WriteString(h, part)
+		_, _ = io.WriteString(h, part)
 	}
 	return `W/"` + base64.RawURLEncoding.EncodeToString(h.Sum(nil)[:18]) + `"`
 }

@@ -11,6 +11,8 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 
 	"stockgraph/internal/apperr"
+	"stockgraph/internal/auth"
+	"stockgraph/models"
 )
 
 func TestMatchesETag(t *testing.T) {
@@ -64,6 +66,41 @@ func TestPersistedQueryCodes(t *testing.T) {
 		}
 		if got != c.want {
 			t.Errorf("%s: code %q (%v), want %q", c.name, got, err, c.want)
+		}
+	}
+}
+
+// TestETagCoversThePrincipal: the store row and scopes that
+// authentication read before the position are part of the ETag, so a
+// change to them that the position already counts still changes it.
+func TestETagCoversThePrincipal(t *testing.T) {
+	base := func() *auth.Principal {
+		return &auth.Principal{Store: models.Store{ID: 1, Name: "Shop"}, TokenID: 2, Scopes: []auth.Scope{auth.ReadInventory}}
+	}
+	want := etagOf(base(), "10", "h", "", "", mediaJSON)
+	if again := etagOf(base(), "10", "h", "", "", mediaJSON); again != want {
+		t.Fatalf("etagOf twice = %s and %s, want equal", want, again)
+	}
+	renamed, switched, scoped, token := base(), base(), base(), base()
+	renamed.Store.Name = "Shop 2"
+	switched.Store.BackordersEnabled = true
+	scoped.Scopes = append(scoped.Scopes, auth.WriteInventory)
+	token.TokenID = 3
+	for name, p := range map[string]*auth.Principal{"store renamed": renamed, "backorders on": switched, "another scope": scoped, "another token": token} {
+		if got := etagOf(p, "10", "h", "", "", mediaJSON); got == want {
+			t.Errorf("etagOf(%s) = %s, the same as before", name, got)
+		}
+	}
+	for name, got := range map[string]string{
+		"another position":   etagOf(base(), "11", "h", "", "", mediaJSON),
+		"another hash":       etagOf(base(), "10", "i", "", "", mediaJSON),
+		"an operation name":  etagOf(base(), "10", "h", "Q", "", mediaJSON),
+		"variables":          etagOf(base(), "10", "h", "", "{}", mediaJSON),
+		"another media":      etagOf(base(), "10", "h", "", "", mediaGraphQLResponse),
+		"parts run together": etagOf(base(), "10", "h", "", "{}"+mediaJSON, ""),
+	} {
+		if got == want {
+			t.Errorf("etagOf with %s = %s, the same as before", name, got)
 		}
 	}
 }
