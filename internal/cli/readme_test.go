@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"regexp"
 	"strings"
 	"testing"
@@ -202,4 +203,43 @@ func parseOnly(args []string) error {
 		return err
 	}
 	return cmd.ValidateRequiredFlags()
+}
+
+// TestREADMEConditionalRead runs the README's conditional read block with
+// bash, as pasted, against a server on a fresh demo store: the first GET
+// prints a weak ETag, the second answers 304.
+func TestREADMEConditionalRead(t *testing.T) {
+	for _, tool := range []string{"bash", "curl", "sha256sum", "awk"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("the block needs %s: %v", tool, err)
+		}
+	}
+	var block *fence
+	for _, f := range readmeFences(t) {
+		if f.lang == "sh" && strings.Contains(f.text, "persistedQuery") {
+			block = &f
+		}
+	}
+	if block == nil {
+		t.Fatal("README: no sh block sends a persisted query")
+	}
+	db := testdb.MustOpenDB(t)
+	ctx := context.Background()
+	res, err := seed.Run(ctx, db.DB, seed.Options{StoreHandle: "demo", Products: 10, Variants: 2, Locations: 2})
+	if err != nil {
+		t.Fatalf("seed: %v", err)
+	}
+	token, err := auth.CreateToken(ctx, db.DB, res.Store.ID, "readme", []auth.Scope{auth.ReadInventory})
+	if err != nil {
+		t.Fatalf("create token: %v", err)
+	}
+	srv := httptest.NewServer(api.NewHandler(api.Config{DB: db}))
+	defer srv.Close()
+	cmd := exec.CommandContext(ctx, "bash", "-eu", "-o", "pipefail", "-c", strings.ReplaceAll(block.text, "http://127.0.0.1:8080", srv.URL))
+	cmd.Env = append(os.Environ(), "TOKEN="+token)
+	out, err := cmd.CombinedOutput()
+	lines := strings.Fields(string(out))
+	if err != nil || len(lines) != 2 || !strings.HasPrefix(lines[0], `W/"`) || lines[1] != "304" {
+		t.Errorf("README.md:%d run with bash = %q (%v), want a weak ETag and then 304", block.line, out, err)
+	}
 }
