@@ -26,6 +26,10 @@
 // hold changes newer than its position says (the next request runs the
 // query again), never fewer.
 //
+// Read it on the primary, as everything here is: a hot standby's
+// snapshots keep the running transactions elsewhere than pg_snapshot_xip
+// shows, and pending would miss them there.
+//
 // Prune keeps the table small without moving any position.
 package changes
 
