@@ -72,22 +72,15 @@ func (e *env) getURL(token, path, ifNoneMatch string) getResult {
 	return out
 }
 
-// settle waits until the store's position lists no transaction still
-// running below its newest change (other tests' transactions on the same
-// cluster too): from then on, only a change to the store moves it.
+// settle waits, a minute at most, until only a change to the store can
+// move its position (changes.Settle).
 func (e *env) settle(storeID int64) {
 	e.t.Helper()
-	for range 600 {
-		p, err := changes.Read(context.Background(), e.db.DB, storeID)
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		if !strings.Contains(string(p), ":") {
-			return
-		}
-		time.Sleep(100 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := changes.Settle(ctx, e.db.DB, storeID); err != nil {
+		e.t.Fatal(err)
 	}
-	e.t.Fatal("the store's change position did not settle within a minute: a transaction of the cluster stays open")
 }
 
 const dashboard = `query Dashboard($first: Int) { store { name products(first: $first) { totalCount nodes { name } } } }`

@@ -116,3 +116,26 @@ func RunPruner(ctx context.Context, db *gorm.DB, interval time.Duration, logger 
 		}
 	}
 }
+
+// Settle waits until the store's position lists no pending transaction,
+// polling every 10 ms until ctx ends. From then on only a change to the
+// store moves it: every transaction below its top has ended. A position
+// read right after a change may still move as older transactions of the
+// cluster, any database's, end; tests and benchmarks that compare
+// positions (or ETags) settle first.
+func Settle(ctx context.Context, db *gorm.DB, storeID int64) error {
+	for {
+		p, err := Read(ctx, db, storeID)
+		if err != nil {
+			return err
+		}
+		if !strings.Contains(string(p), ":") {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("the change position of store %d did not settle: %w", storeID, ctx.Err())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}

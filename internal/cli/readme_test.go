@@ -11,9 +11,11 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"stockgraph/internal/api"
 	"stockgraph/internal/auth"
+	"stockgraph/internal/changes"
 	"stockgraph/internal/seed"
 	"stockgraph/internal/testsupport/testdb"
 )
@@ -232,6 +234,11 @@ func TestREADMEConditionalRead(t *testing.T) {
 	token, err := auth.CreateToken(ctx, db.DB, res.Store.ID, "readme", []auth.Scope{auth.ReadInventory})
 	if err != nil {
 		t.Fatalf("create token: %v", err)
+	}
+	settle, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	if err := changes.Settle(settle, db.DB, res.Store.ID); err != nil {
+		t.Fatal(err)
 	}
 	srv := httptest.NewServer(api.NewHandler(api.Config{DB: db}))
 	defer srv.Close()
