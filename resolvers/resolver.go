@@ -9,12 +9,16 @@ import (
 
 	"stockgraph/internal/database"
 	"stockgraph/internal/events"
+	"stockgraph/internal/inventory"
 	"stockgraph/internal/webhooks"
 )
 
 // Resolver is the root resolver; it holds the shared dependencies.
 type Resolver struct {
 	DB *database.DB
+	// Adjuster applies stock adjustments (an inventory.Coalescer in the
+	// server); inventory.OneByOne over DB when nil.
+	Adjuster Adjuster
 	// WebhookGuard checks webhook URLs at create and update.
 	WebhookGuard webhooks.Guard
 	// Events delivers live stock events to subscriptions.
@@ -24,4 +28,17 @@ type Resolver struct {
 	// token) ends the subscription with it.
 	Reauthorize      func(context.Context) error
 	ReauthorizeEvery time.Duration
+}
+
+// Adjuster applies an adjustment as inventory.Adjust does.
+type Adjuster interface {
+	Adjust(ctx context.Context, actor inventory.Actor, a inventory.Adjustment) (inventory.ChangeResult, error)
+}
+
+// adjuster is the resolver's Adjuster.
+func (r *Resolver) adjuster() Adjuster {
+	if r.Adjuster == nil {
+		return inventory.OneByOne{DB: r.DB.DB}
+	}
+	return r.Adjuster
 }

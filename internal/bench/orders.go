@@ -12,7 +12,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"time"
 
 	"stockgraph/internal/database"
@@ -72,7 +71,7 @@ func RunOrders(ctx context.Context, db *database.DB, o OrderOptions, progress io
 	if rep.LedgerBefore, err = ledger.Inconsistencies(ctx, db.DB, w.store); err != nil {
 		return rep, err
 	}
-	rep.Results, err = eachRun(o.Clients, func(workload string, k, n int) (OrderResult, error) {
+	rep.Results, err = eachRun([]string{Spread, Hot}, o.Clients, func(workload string, k, n int) (OrderResult, error) {
 		if workload == Hot {
 			return w.measure(ctx, workload, n, w.hot[k:k+1], o)
 		}
@@ -101,34 +100,8 @@ func (o OrderOptions) validate() error {
 	return nil
 }
 
-// SingleRowUpdate is the pgbench script of the single-row yardstick: one
-// statement, one row, every client on the same row.
-const SingleRowUpdate = "UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid = 1;\n"
-
-// runPgbench initialises the pgbench database and runs its TPC-B-like
-// transaction and the single-row update with each client count.
-func (w *orderRun) runPgbench(ctx context.Context, o OrderOptions, rep *OrderReport) error {
-	script, err := os.CreateTemp("", "stockgraph-single-row-update-*.sql")
-	if err != nil {
-		return fmt.Errorf("write the pgbench script: %w", err)
-	}
-	defer os.Remove(script.Name())
-	if _, err := script.WriteString(SingleRowUpdate); err != nil {
-		return fmt.Errorf("write the pgbench script: %w", err)
-	}
-	if err := script.Close(); err != nil {
-		return fmt.Errorf("write the pgbench script: %w", err)
-	}
-	if err := o.Pgbench.prepare(ctx, w.db, w.progressLog); err != nil {
-		return err
-	}
-	for _, n := range o.Clients {
-		if rep.PgbenchTPS[n], err = o.Pgbench.tps(ctx, n, o.Duration, pgbenchScript{}, w.progressLog); err != nil {
-			return err
-		}
-		if rep.SingleRowTPS[n], err = o.Pgbench.tps(ctx, n, o.Duration, pgbenchScript{"single-row update", script.Name()}, w.progressLog); err != nil {
-			return err
-		}
-	}
-	return nil
+// runPgbench runs the yardsticks with each client count.
+func (w *orderRun) runPgbench(ctx context.Context, o OrderOptions, rep *OrderReport) (err error) {
+	rep.PgbenchTPS, rep.SingleRowTPS, err = o.Pgbench.yardsticks(ctx, w.db, o.Clients, o.Duration, w.progressLog)
+	return err
 }

@@ -1,0 +1,235 @@
+package inventory
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"gorm.io/gorm"
+
+	"stockgraph/internal/apperr"
+	"stockgraph/internal/database"
+	"stockgraph/internal/idempotency"
+)
+
+// A hot item's writes are limited by its row lock: each transaction waits
+// for the one before it to commit, so one item takes one commit at a time
+// however many clients write it. The Coalescer passes that ceiling the way
+// PostgreSQL's own group commit does: while one transaction writes an item,
+// the single-item adjustments that arrive for it queue up, and the next
+// transaction applies all of them, in arrival order, each under a
+// savepoint of its own. Each request therefore gets exactly the result it
+// would have had one by one (its limits, revision check, idempotency key,
+// ledger rows and events are the same code, run against the levels the
+// requests before it left), and the group pays for one lock wait and one
+// commit. No request waits for a timer: a request that finds its item idle
+// runs at once, alone, as Adjust would run it; groups form only while the
+// item is busy. TestCoalescedEqualsOneByOne holds the two paths to the
+// same results, levels, ledger and events.
+
+// MaxGroup is how many adjustments of one item a Coalescer applies in one
+// transaction at most: the last of them waits for all before it. Each
+// savepoint that writes is a subtransaction, and a transaction with more
+// than 64 of them overflows PostgreSQL's per-backend cache of
+// subtransaction IDs, which slows every other session's snapshots; 32
+// stays well below.
+const MaxGroup = 32
+
+// groupTimeout bounds a group's transaction, whose requests may each have
+// given up already.
+const groupTimeout = 30 * time.Second
+
+// Coalescer applies single-item adjustments of a busy item together (see
+// above). Its zero value is not usable; make one with NewCoalescer, one per
+// database, shared by every request.
+type Coalescer struct {
+	db     *gorm.DB
+	mu     sync.Mutex
+	queues map[itemRequestKey]*itemQueue
+}
+
+// NewCoalescer returns a Coalescer writing to db.
+func NewCoalescer(db *gorm.DB) *Coalescer {
+	return &Coalescer{db: db, queues: map[itemRequestKey]*itemQueue{}}
+}
+
+// itemRequestKey names an item as a request names it. Two requests naming
+// one item differently (by SKU and by ID) queue apart, and then simply
+// wait for each other's lock, as they would without coalescing.
+type itemRequestKey struct {
+	store    int64
+	variant  VariantRef
+	location int64
+}
+
+// itemQueue holds the requests waiting for an item whose group is running.
+type itemQueue struct{ waiting []*queued }
+
+// queued is one request in a queue, and where its outcome goes.
+type queued struct {
+	ctx   context.Context
+	actor Actor
+	a     Adjustment
+	done  chan adjusted // buffered: the request may have gone
+}
+
+// adjusted is a request's outcome.
+type adjusted struct {
+	res ChangeResult
+	err error
+}
+
+// OneByOne applies each adjustment in a transaction of its own: Adjust.
+type OneByOne struct{ DB *gorm.DB }
+
+// Adjust is Adjust over o.DB.
+func (o OneByOne) Adjust(ctx context.Context, actor Actor, a Adjustment) (ChangeResult, error) {
+	return Adjust(ctx, o.DB, actor, a)
+}
+
+// Adjust applies a as Adjust(ctx, db, actor, a) would, coalesced with other
+// adjustments of the same item when it changes one item and is not a dry
+// run; other adjustments run through Adjust directly.
+func (c *Coalescer) Adjust(ctx context.Context, actor Actor, a Adjustment) (ChangeResult, error) {
+	if len(a.Lines) != 1 || a.DryRun {
+		return Adjust(ctx, c.db, actor, a)
+	}
+	if err := a.validate(); err != nil {
+		return ChangeResult{}, err
+	}
+	q := &queued{ctx: ctx, actor: actor, a: a, done: make(chan adjusted, 1)}
+	c.enqueue(itemRequestKey{actor.Store.ID, a.Lines[0].Variant, a.Lines[0].LocationID}, q)
+	select {
+	case out := <-q.done:
+		return out.res, out.err
+	case <-ctx.Done():
+		return ChangeResult{}, ctx.Err()
+	}
+}
+
+// enqueue adds q to its item's queue, and starts draining the queue when
+// no group of the item is running.
+func (c *Coalescer) enqueue(k itemRequestKey, q *queued) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if iq, running := c.queues[k]; running {
+		iq.waiting = append(iq.waiting, q)
+		return
+	}
+	iq := &itemQueue{waiting: []*queued{q}}
+	c.queues[k] = iq
+	go c.drain(k, iq)
+}
+
+// drain applies the item's queue group by group until it is empty.
+func (c *Coalescer) drain(k itemRequestKey, iq *itemQueue) {
+	for {
+		group := c.nextGroup(k, iq)
+		if group == nil {
+			return
+		}
+		c.apply(group)
+	}
+}
+
+// nextGroup takes the next group off the queue, leaving out requests whose
+// clients have gone; nil (and the queue removed) when nothing waits.
+func (c *Coalescer) nextGroup(k itemRequestKey, iq *itemQueue) []*queued {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var group []*queued
+	for len(iq.waiting) > 0 && len(group) < MaxGroup {
+		q := iq.waiting[0]
+		iq.waiting = iq.waiting[1:]
+		if q.ctx.Err() == nil {
+			group = append(group, q)
+		}
+	}
+	if len(group) == 0 {
+		delete(c.queues, k)
+		return nil
+	}
+	return group
+}
+
+// apply applies a group and hands each request its outcome. A request
+// alone runs as Adjust runs it. A group whose transaction fails for a
+// reason not of one request's making (a deadlock, a lost connection, a
+// concurrent use of an idempotency key by another process) is applied
+// again one by one, each request with Adjust's own retries; nothing of it
+// was committed.
+func (c *Coalescer) apply(group []*queued) {
+	if len(group) == 1 {
+		q := group[0]
+		res, err := Adjust(q.ctx, c.db, q.actor, q.a)
+		q.done <- adjusted{res, err}
+		return
+	}
+	outs, committed, err := c.applyTogether(group)
+	switch {
+	case err == nil:
+		for i, q := range group {
+			q.done <- outs[i]
+		}
+	case committed:
+		// The commit itself failed: whether it took effect is unknown, so
+		// no request may be applied again; each learns the error.
+		for _, q := range group {
+			q.done <- adjusted{err: err}
+		}
+	default:
+		for _, q := range group {
+			res, err := Adjust(q.ctx, c.db, q.actor, q.a)
+			q.done <- adjusted{res, err}
+		}
+	}
+}
+
+// applyTogether applies the group in one transaction, each request under a
+// savepoint that its refusal rolls back. committed says the requests all
+// ran and the error, if any, is the commit's.
+func (c *Coalescer) applyTogether(group []*queued) (outs []adjusted, committed bool, err error) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(group[0].ctx), groupTimeout)
+	defer cancel()
+	outs = make([]adjusted, len(group))
+	err = database.Tx(ctx, c.db, func(tx *gorm.DB) error {
+		for i, q := range group {
+			outs[i] = applyInGroup(ctx, tx, q)
+			if outs[i].err != nil && !refusal(outs[i].err) {
+				return outs[i].err
+			}
+		}
+		committed = true
+		return nil
+	})
+	return outs, committed, err
+}
+
+// applyInGroup applies one request of a group under its own savepoint
+// (GORM's nested transaction), through the steps runBatch runs.
+func applyInGroup(ctx context.Context, tx *gorm.DB, q *queued) adjusted {
+	var out adjusted
+	_ = tx.Transaction(func(sp *gorm.DB) error {
+		var replayed bool
+		out.res, replayed, out.err = idempotency.Run(ctx, sp, q.actor.Store.ID, q.a.IdempotencyKey, q.a.Mode.operation(), q.a,
+			func() (ChangeResult, error) { return adjust(ctx, sp, q.actor, q.a) })
+		out.res.Replayed = replayed
+		return out.err
+	})
+	return out
+}
+
+// refusal reports whether err is the request's own answer (a client
+// mistake or a refusal by the rules), which rolls back its savepoint and
+// leaves the group going, rather than a failure of the transaction.
+func refusal(err error) bool {
+	e, ok := apperr.As(err)
+	if !ok {
+		return false
+	}
+	switch e.Code {
+	case apperr.Internal, apperr.Timeout, apperr.LockTimeout, apperr.Unavailable, apperr.Cancelled:
+		return false
+	}
+	return true
+}
