@@ -8,8 +8,6 @@ import (
 	"gorm.io/gorm"
 
 	"stockgraph/internal/apperr"
-	"stockgraph/internal/database"
-	"stockgraph/internal/idempotency"
 )
 
 // A hot item's writes are limited by its row lock: each transaction waits
@@ -183,40 +181,6 @@ func (c *Coalescer) apply(group []*queued) {
 			q.done <- adjusted{res, err}
 		}
 	}
-}
-
-// applyTogether applies the group in one transaction, each request under a
-// savepoint that its refusal rolls back. committed says the requests all
-// ran and the error, if any, is the commit's.
-func (c *Coalescer) applyTogether(group []*queued) (outs []adjusted, committed bool, err error) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(group[0].ctx), groupTimeout)
-	defer cancel()
-	outs = make([]adjusted, len(group))
-	err = database.Tx(ctx, c.db, func(tx *gorm.DB) error {
-		for i, q := range group {
-			outs[i] = applyInGroup(ctx, tx, q)
-			if outs[i].err != nil && !refusal(outs[i].err) {
-				return outs[i].err
-			}
-		}
-		committed = true
-		return nil
-	})
-	return outs, committed, err
-}
-
-// applyInGroup applies one request of a group under its own savepoint
-// (GORM's nested transaction), through the steps runBatch runs.
-func applyInGroup(ctx context.Context, tx *gorm.DB, q *queued) adjusted {
-	var out adjusted
-	_ = tx.Transaction(func(sp *gorm.DB) error {
-		var replayed bool
-		out.res, replayed, out.err = idempotency.Run(ctx, sp, q.actor.Store.ID, q.a.IdempotencyKey, q.a.Mode.operation(), q.a,
-			func() (ChangeResult, error) { return adjust(ctx, sp, q.actor, q.a) })
-		out.res.Replayed = replayed
-		return out.err
-	})
-	return out
 }
 
 // refusal reports whether err is the request's own answer (a client
