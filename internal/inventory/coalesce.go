@@ -2,12 +2,14 @@ package inventory
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
 	"gorm.io/gorm"
 
 	"stockgraph/internal/apperr"
+	"stockgraph/internal/database"
 )
 
 // A hot item's writes are limited by its row lock: each transaction waits
@@ -151,34 +153,57 @@ func (c *Coalescer) nextGroup(k itemRequestKey, iq *itemQueue) []*queued {
 }
 
 // apply applies a group and hands each request its outcome. A request
-// alone runs as Adjust runs it. A group whose transaction fails for a
-// reason not of one request's making (a deadlock, a lost connection, a
-// concurrent use of an idempotency key by another process) is applied
-// again one by one, each request with Adjust's own retries; nothing of it
-// was committed.
+// alone runs as Adjust runs it. When a group's transaction fails for a
+// reason not of one request's making, nothing of it was committed: after
+// a deadlock or a concurrent use of an idempotency key (by a request
+// outside the group) its requests are applied again one by one, each with
+// Adjust's own retries; any other failure (a lock or statement timeout,
+// a lost connection) is every request's answer, as it would have been
+// for each alone.
 func (c *Coalescer) apply(group []*queued) {
+	defer answerPanic(group)
 	if len(group) == 1 {
 		q := group[0]
 		res, err := Adjust(q.ctx, c.db, q.actor, q.a)
 		q.done <- adjusted{res, err}
 		return
 	}
-	outs, committed, err := c.applyTogether(group)
+	outs, ranAll, err := c.applyTogether(group)
 	switch {
 	case err == nil:
 		for i, q := range group {
 			q.done <- outs[i]
 		}
-	case committed:
-		// The commit itself failed: whether it took effect is unknown, so
-		// no request may be applied again; each learns the error.
+	case !ranAll && database.Retryable(err):
+		for _, q := range group {
+			go func() {
+				res, err := Adjust(q.ctx, c.db, q.actor, q.a)
+				q.done <- adjusted{res, err}
+			}()
+		}
+	default:
+		// Also when the commit itself failed: whether it took effect is
+		// unknown, so no request may be applied again.
 		for _, q := range group {
 			q.done <- adjusted{err: err}
 		}
-	default:
-		for _, q := range group {
-			res, err := Adjust(q.ctx, c.db, q.actor, q.a)
-			q.done <- adjusted{res, err}
+	}
+}
+
+// answerPanic answers a group's requests with an error when applying it
+// panicked, instead of taking the server down from a goroutine no request
+// recovers; the requests already answered ignore it (done is buffered by
+// one and read once).
+func answerPanic(group []*queued) {
+	p := recover()
+	if p == nil {
+		return
+	}
+	err := fmt.Errorf("coalesced adjustments panicked: %v", p)
+	for _, q := range group {
+		select {
+		case q.done <- adjusted{err: err}:
+		default:
 		}
 	}
 }
