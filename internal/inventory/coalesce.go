@@ -2,13 +2,12 @@ package inventory
 
 import (
 	"context"
-	"fmt"
-	"sync"
 	"time"
 
 	"gorm.io/gorm"
 
 	"stockgraph/internal/apperr"
+	"stockgraph/internal/coalesce"
 	"stockgraph/internal/database"
 )
 
@@ -40,17 +39,18 @@ const MaxGroup = 32
 const groupTimeout = 30 * time.Second
 
 // Coalescer applies single-item adjustments of a busy item together (see
-// above). Its zero value is not usable; make one with NewCoalescer, one per
-// database, shared by every request.
+// above). Make one with NewCoalescer, one per database, shared by every
+// request.
 type Coalescer struct {
 	db     *gorm.DB
-	mu     sync.Mutex
-	queues map[itemRequestKey]*itemQueue
+	queues *coalesce.Queues[itemRequestKey, request, ChangeResult]
 }
 
 // NewCoalescer returns a Coalescer writing to db.
 func NewCoalescer(db *gorm.DB) *Coalescer {
-	return &Coalescer{db: db, queues: map[itemRequestKey]*itemQueue{}}
+	c := &Coalescer{db: db}
+	c.queues = coalesce.New[itemRequestKey](MaxGroup, c.apply)
+	return c
 }
 
 // itemRequestKey names an item as a request names it. Two requests naming
@@ -62,16 +62,14 @@ type itemRequestKey struct {
 	location int64
 }
 
-// itemQueue holds the requests waiting for an item whose group is running.
-type itemQueue struct{ waiting []*queued }
-
-// queued is one request in a queue, and where its outcome goes.
-type queued struct {
-	ctx   context.Context
+// request is what a queued adjustment asks.
+type request struct {
 	actor Actor
 	a     Adjustment
-	done  chan adjusted // buffered: the request may have gone
 }
+
+// queued is one adjustment in a queue.
+type queued = coalesce.Request[request, ChangeResult]
 
 // adjusted is a request's outcome.
 type adjusted struct {
@@ -97,113 +95,38 @@ func (c *Coalescer) Adjust(ctx context.Context, actor Actor, a Adjustment) (Chan
 	if err := a.validate(); err != nil {
 		return ChangeResult{}, err
 	}
-	q := &queued{ctx: ctx, actor: actor, a: a, done: make(chan adjusted, 1)}
-	c.enqueue(itemRequestKey{actor.Store.ID, a.Lines[0].Variant, a.Lines[0].LocationID}, q)
-	select {
-	case out := <-q.done:
-		return out.res, out.err
-	case <-ctx.Done():
-		return ChangeResult{}, ctx.Err()
-	}
+	return c.queues.Do(ctx, itemRequestKey{actor.Store.ID, a.Lines[0].Variant, a.Lines[0].LocationID}, request{actor, a})
 }
 
-// enqueue adds q to its item's queue, and starts draining the queue when
-// no group of the item is running.
-func (c *Coalescer) enqueue(k itemRequestKey, q *queued) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if iq, running := c.queues[k]; running {
-		iq.waiting = append(iq.waiting, q)
-		return
-	}
-	iq := &itemQueue{waiting: []*queued{q}}
-	c.queues[k] = iq
-	go c.drain(k, iq)
-}
-
-// drain applies the item's queue group by group until it is empty.
-func (c *Coalescer) drain(k itemRequestKey, iq *itemQueue) {
-	for {
-		group := c.nextGroup(k, iq)
-		if group == nil {
-			return
-		}
-		c.apply(group)
-	}
-}
-
-// nextGroup takes the next group off the queue, leaving out requests whose
-// clients have gone; nil (and the queue removed) when nothing waits.
-func (c *Coalescer) nextGroup(k itemRequestKey, iq *itemQueue) []*queued {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	var group []*queued
-	for len(iq.waiting) > 0 && len(group) < MaxGroup {
-		q := iq.waiting[0]
-		iq.waiting = iq.waiting[1:]
-		if q.ctx.Err() == nil {
-			group = append(group, q)
-		}
-	}
-	if len(group) == 0 {
-		delete(c.queues, k)
-		return nil
-	}
-	return group
-}
-
-// apply applies a group and hands each request its outcome. A request
-// alone runs as Adjust runs it. When a group's transaction fails for a
-// reason not of one request's making, nothing of it was committed: after
-// a deadlock or a concurrent use of an idempotency key (by a request
-// outside the group) its requests are applied again one by one, each with
-// Adjust's own retries; any other failure (a lock or statement timeout,
-// a lost connection) is every request's answer, as it would have been
-// for each alone.
+// apply applies a group and answers each request. A request alone runs
+// as Adjust runs it. When a group's transaction fails for a reason not of
+// one request's making, nothing of it was committed: after a deadlock or
+// a concurrent use of an idempotency key (by a request outside the group)
+// its requests are applied again one by one, each with Adjust's own
+// retries; any other failure (a lock or statement timeout, a lost
+// connection) is every request's answer, as it would have been for each
+// alone.
 func (c *Coalescer) apply(group []*queued) {
-	defer answerPanic(group)
 	if len(group) == 1 {
 		q := group[0]
-		res, err := Adjust(q.ctx, c.db, q.actor, q.a)
-		q.done <- adjusted{res, err}
+		q.Answer(Adjust(q.Ctx, c.db, q.In.actor, q.In.a))
 		return
 	}
 	outs, ranAll, err := c.applyTogether(group)
 	switch {
 	case err == nil:
 		for i, q := range group {
-			q.done <- outs[i]
+			q.Answer(outs[i].res, outs[i].err)
 		}
 	case !ranAll && database.Retryable(err):
 		for _, q := range group {
-			go func() {
-				res, err := Adjust(q.ctx, c.db, q.actor, q.a)
-				q.done <- adjusted{res, err}
-			}()
+			go func() { q.Answer(Adjust(q.Ctx, c.db, q.In.actor, q.In.a)) }()
 		}
 	default:
 		// Also when the commit itself failed: whether it took effect is
 		// unknown, so no request may be applied again.
 		for _, q := range group {
-			q.done <- adjusted{err: err}
-		}
-	}
-}
-
-// answerPanic answers a group's requests with an error when applying it
-// panicked, instead of taking the server down from a goroutine no request
-// recovers; the requests already answered ignore it (done is buffered by
-// one and read once).
-func answerPanic(group []*queued) {
-	p := recover()
-	if p == nil {
-		return
-	}
-	err := fmt.Errorf("coalesced adjustments panicked: %v", p)
-	for _, q := range group {
-		select {
-		case q.done <- adjusted{err: err}:
-		default:
+			q.Answer(ChangeResult{}, err)
 		}
 	}
 }

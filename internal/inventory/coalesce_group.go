@@ -27,7 +27,7 @@ import (
 // applyTogether applies the group in one transaction. ranAll says every
 // request ran and the error, if any, is the commit's.
 func (c *Coalescer) applyTogether(group []*queued) (outs []adjusted, ranAll bool, err error) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(group[0].ctx), groupTimeout)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(group[0].Ctx), groupTimeout)
 	defer cancel()
 	outs = make([]adjusted, len(group))
 	err = database.Tx(ctx, c.db, func(tx *gorm.DB) error {
@@ -68,7 +68,7 @@ type held struct {
 // savepoint otherwise. It returns an error only for a failure of the
 // transaction; a refusal is the request's outcome.
 func (g *groupTx) apply(q *queued, out *adjusted) error {
-	if q.a.IdempotencyKey == "" && g.w.has {
+	if q.In.a.IdempotencyKey == "" && g.w.has {
 		done, err := g.hold(q, out)
 		if err != nil || done {
 			return err
@@ -77,7 +77,7 @@ func (g *groupTx) apply(q *queued, out *adjusted) error {
 	if err := g.flush(); err != nil {
 		return err
 	}
-	*out = applyInGroup(g.ctx, g.tx, q, &g.w)
+	*out = applyInGroup(g.ctx, g.tx, q.In, &g.w)
 	if out.err != nil && !refusal(out.err) {
 		return out.err
 	}
@@ -87,7 +87,7 @@ func (g *groupTx) apply(q *queued, out *adjusted) error {
 // hold checks the request against the item as the group left it. done
 // says the request is held or refused; otherwise it must run on its own.
 func (g *groupTx) hold(q *queued, out *adjusted) (done bool, err error) {
-	b, ds, err := planAdjustment(g.ctx, g.tx, q.actor, q.a, &g.w)
+	b, ds, err := planAdjustment(g.ctx, g.tx, q.In.actor, q.In.a, &g.w)
 	if err != nil {
 		if !refusal(err) {
 			return false, err
@@ -104,7 +104,7 @@ func (g *groupTx) hold(q *queued, out *adjusted) (done bool, err error) {
 		*after.Quantity(c.State) += ds[id][c.State]
 	}
 	after.Revision++
-	meta := changeMeta{reason: q.a.Reason, reference: q.a.Reference}
+	meta := changeMeta{reason: q.In.a.Reason, reference: q.In.a.Reference}
 	g.held = append(g.held, &held{out: out, b: b, meta: meta, ds: ds, before: g.w.item, after: after})
 	g.w.item = after
 	return true, nil
@@ -170,7 +170,7 @@ func sameLevels(stored, computed models.InventoryItem) error {
 // applyInGroup applies one request of a group under its own savepoint
 // (GORM's nested transaction), through the steps runBatch runs, warm with
 // what the requests before it read and locked.
-func applyInGroup(ctx context.Context, tx *gorm.DB, q *queued, w *warm) adjusted {
+func applyInGroup(ctx context.Context, tx *gorm.DB, q request, w *warm) adjusted {
 	var out adjusted
 	_ = tx.Transaction(func(sp *gorm.DB) error {
 		var replayed bool

@@ -12,7 +12,7 @@ import (
 func ApplyGroup(ctx context.Context, db *gorm.DB, actor Actor, as []Adjustment) (res []ChangeResult, errs []error, err error) {
 	group := make([]*queued, len(as))
 	for i, a := range as {
-		group[i] = &queued{ctx: ctx, actor: actor, a: a, done: make(chan adjusted, 1)}
+		group[i] = &queued{Ctx: ctx, In: request{actor, a}}
 	}
 	outs, _, err := NewCoalescer(db).applyTogether(group)
 	for _, o := range outs {
