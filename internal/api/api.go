@@ -34,6 +34,7 @@ import (
 	"stockgraph/internal/inventory"
 	"stockgraph/internal/loaders"
 	"stockgraph/internal/metrics"
+	"stockgraph/internal/orders"
 	"stockgraph/internal/throttle"
 	"stockgraph/internal/web"
 	"stockgraph/internal/webhooks"
@@ -52,8 +53,9 @@ type Config struct {
 	// LoaderWait is how long dataloaders collect keys; loaders.DefaultWait when zero.
 	LoaderWait time.Duration
 	// OneByOne turns off the coalescing of a busy item's single-item
-	// adjustments into one transaction (inventory.Coalescer), which is on
-	// otherwise; the writes benchmark compares the two.
+	// adjustments and single-line orders into one transaction
+	// (inventory.Coalescer, orders.Coalescer), which is on otherwise; the
+	// writes and orders benchmarks compare the two.
 	OneByOne bool
 	Logger   *slog.Logger
 	// WebhookGuard checks webhook URLs at create and update (private
@@ -138,7 +140,7 @@ func NewHandler(cfg Config) http.Handler {
 // over HTTP does.
 func newGraphQL(cfg Config, addresses *throttle.Buckets) *handler.Server {
 	schema := graph.NewExecutableSchema(graph.Config{
-		Resolvers: &resolvers.Resolver{DB: cfg.DB, Adjuster: adjuster(cfg), WebhookGuard: cfg.WebhookGuard, Events: cfg.Events,
+		Resolvers: &resolvers.Resolver{DB: cfg.DB, Adjuster: adjuster(cfg), Placer: placer(cfg), WebhookGuard: cfg.WebhookGuard, Events: cfg.Events,
 			Reauthorize: reauthorize(cfg), ReauthorizeEvery: cfg.ReauthorizeEvery},
 		Directives: graph.DirectiveRoot{RequireScope: requireScope},
 	})
@@ -187,6 +189,14 @@ func adjuster(cfg Config) resolvers.Adjuster {
 		return inventory.OneByOne{DB: cfg.DB.DB}
 	}
 	return inventory.NewCoalescer(cfg.DB.DB)
+}
+
+// placer is what places orders: a Coalescer, or one by one.
+func placer(cfg Config) resolvers.Placer {
+	if cfg.OneByOne {
+		return orders.OneByOne{DB: cfg.DB.DB}
+	}
+	return orders.NewCoalescer(cfg.DB.DB)
 }
 
 // requireScope implements @requireScope.

@@ -6,7 +6,6 @@ import (
 
 	"gorm.io/gorm"
 
-	"stockgraph/internal/apperr"
 	"stockgraph/internal/coalesce"
 	"stockgraph/internal/database"
 )
@@ -129,19 +128,4 @@ func (c *Coalescer) apply(group []*queued) {
 			q.Answer(ChangeResult{}, err)
 		}
 	}
-}
-
-// refusal reports whether err is the request's own answer (a client
-// mistake or a refusal by the rules), which rolls back its savepoint and
-// leaves the group going, rather than a failure of the transaction.
-func refusal(err error) bool {
-	e, ok := apperr.As(err)
-	if !ok {
-		return false
-	}
-	switch e.Code {
-	case apperr.Internal, apperr.Timeout, apperr.LockTimeout, apperr.Unavailable, apperr.Cancelled:
-		return false
-	}
-	return true
 }

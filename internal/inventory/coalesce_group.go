@@ -7,6 +7,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"stockgraph/internal/apperr"
 	"stockgraph/internal/database"
 	"stockgraph/internal/idempotency"
 	"stockgraph/models"
@@ -78,7 +79,7 @@ func (g *groupTx) apply(q *queued, out *adjusted) error {
 		return err
 	}
 	*out = applyInGroup(g.ctx, g.tx, q.In, &g.w)
-	if out.err != nil && !refusal(out.err) {
+	if out.err != nil && !apperr.IsRefusal(out.err) {
 		return out.err
 	}
 	return nil
@@ -89,7 +90,7 @@ func (g *groupTx) apply(q *queued, out *adjusted) error {
 func (g *groupTx) hold(q *queued, out *adjusted) (done bool, err error) {
 	b, ds, err := planAdjustment(g.ctx, g.tx, q.In.actor, q.In.a, &g.w)
 	if err != nil {
-		if !refusal(err) {
+		if !apperr.IsRefusal(err) {
 			return false, err
 		}
 		out.err = err
