@@ -165,4 +165,3 @@ func kindOf(replayed bool, err error) string {
 	}
 	return "placed"
 }
-
