@@ -14,6 +14,7 @@ import (
 	"io"
 	"time"
 
+	"stockgraph/internal/api"
 	"stockgraph/internal/database"
 	"stockgraph/internal/inventory"
 	"stockgraph/internal/ledger"
@@ -44,6 +45,7 @@ type orderRun struct {
 	*progressLog
 	db        *database.DB
 	client    *Client
+	oneByOne  *Client // of a second server that does not coalesce
 	store     int64
 	actor     inventory.Actor
 	locations []int64    // LOC-1 (ships first), LOC-2
@@ -62,17 +64,22 @@ func RunOrders(ctx context.Context, db *database.DB, o OrderOptions, progress io
 	if err := o.validate(); err != nil {
 		return rep, err
 	}
-	p := &progressLog{out: progress, steps: 2*len(o.Clients) + 1 + 2*len(o.Clients)}
+	p := &progressLog{out: progress, steps: 3*len(o.Clients) + 1 + 2*len(o.Clients)}
 	w, err := prepareOrders(ctx, db, o, p, &rep)
 	if err != nil {
 		return rep, err
 	}
 	defer serveAPI(db, w.client)()
+	defer serveAPIWith(api.Config{DB: db, OneByOne: true}, w.oneByOne)()
 	if rep.LedgerBefore, err = ledger.Inconsistencies(ctx, db.DB, w.store); err != nil {
 		return rep, err
 	}
-	rep.Results, err = eachRun([]string{Spread, Hot}, o.Clients, func(workload string, k, n int) (OrderResult, error) {
-		if workload == Hot {
+	rep.Results, err = eachRun([]string{Spread, Hot, HotOneByOne}, o.Clients, func(workload string, k, n int) (OrderResult, error) {
+		switch workload {
+		case Hot:
+			return w.measure(ctx, workload, n, w.hot[k:k+1], o)
+		case HotOneByOne:
+			k += len(o.Clients)
 			return w.measure(ctx, workload, n, w.hot[k:k+1], o)
 		}
 		return w.measure(ctx, workload, n, w.spread, o)

@@ -32,6 +32,9 @@ const (
 	HotOneByOne = "hot, one by one"
 )
 
+// isHot says whether a workload writes one hot item.
+func isHot(workload string) bool { return workload == Hot || workload == HotOneByOne }
+
 // WriteOptions say what the write benchmark measures.
 type WriteOptions struct {
 	Clients  []int         // client counts, each run for Duration per workload and by pgbench
