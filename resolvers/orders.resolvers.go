@@ -26,7 +26,7 @@ func (r *mutationResolver) CreateOrder(ctx context.Context, input model.CreateOr
 	if err != nil {
 		return nil, err
 	}
-	res, err := orders.CreateOrder(ctx, r.DB.DB, actor(ctx), in)
+	res, err := r.placer().CreateOrder(ctx, actor(ctx), in)
 	wrote(ctx)
 	if err != nil {
 		return nil, lineErrors(ctx, err)

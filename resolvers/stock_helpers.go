@@ -21,7 +21,7 @@ func (r *mutationResolver) adjust(ctx context.Context, mode inventory.AdjustMode
 		}
 		a.Lines = append(a.Lines, line)
 	}
-	res, err := inventory.Adjust(ctx, r.DB.DB, actor(ctx), a)
+	res, err := r.adjuster().Adjust(ctx, actor(ctx), a)
 	wrote(ctx)
 	if err != nil {
 		return nil, err

@@ -31,8 +31,10 @@ import (
 	"stockgraph/internal/auth"
 	"stockgraph/internal/database"
 	"stockgraph/internal/events"
+	"stockgraph/internal/inventory"
 	"stockgraph/internal/loaders"
 	"stockgraph/internal/metrics"
+	"stockgraph/internal/orders"
 	"stockgraph/internal/throttle"
 	"stockgraph/internal/web"
 	"stockgraph/internal/webhooks"
@@ -50,7 +52,12 @@ type Config struct {
 	DevMode bool
 	// LoaderWait is how long dataloaders collect keys; loaders.DefaultWait when zero.
 	LoaderWait time.Duration
-	Logger     *slog.Logger
+	// OneByOne turns off the coalescing of a busy item's single-item
+	// adjustments and single-line orders into one transaction
+	// (inventory.Coalescer, orders.Coalescer), which is on otherwise; the
+	// writes and orders benchmarks compare the two.
+	OneByOne bool
+	Logger   *slog.Logger
 	// WebhookGuard checks webhook URLs at create and update (private
 	// addresses refused unless it allows them).
 	WebhookGuard webhooks.Guard
@@ -133,7 +140,7 @@ func NewHandler(cfg Config) http.Handler {
 // over HTTP does.
 func newGraphQL(cfg Config, addresses *throttle.Buckets) *handler.Server {
 	schema := graph.NewExecutableSchema(graph.Config{
-		Resolvers: &resolvers.Resolver{DB: cfg.DB, WebhookGuard: cfg.WebhookGuard, Events: cfg.Events,
+		Resolvers: &resolvers.Resolver{DB: cfg.DB, Adjuster: adjuster(cfg), Placer: placer(cfg), WebhookGuard: cfg.WebhookGuard, Events: cfg.Events,
 			Reauthorize: reauthorize(cfg), ReauthorizeEvery: cfg.ReauthorizeEvery},
 		Directives: graph.DirectiveRoot{RequireScope: requireScope},
 	})
@@ -178,6 +185,22 @@ func newGraphQL(cfg Config, addresses *throttle.Buckets) *handler.Server {
 		return errors.New("internal error")
 	})
 	return srv
+}
+
+// adjuster is what applies adjustments: a Coalescer, or one by one.
+func adjuster(cfg Config) resolvers.Adjuster {
+	if cfg.OneByOne {
+		return inventory.OneByOne{DB: cfg.DB.DB}
+	}
+	return inventory.NewCoalescer(cfg.DB.DB)
+}
+
+// placer is what places orders: a Coalescer, or one by one.
+func placer(cfg Config) resolvers.Placer {
+	if cfg.OneByOne {
+		return orders.OneByOne{DB: cfg.DB.DB}
+	}
+	return orders.NewCoalescer(cfg.DB.DB)
 }
 
 // requireScope implements @requireScope.

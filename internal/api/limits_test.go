@@ -132,13 +132,24 @@ type lockFixture struct {
 
 func newLockFixture(t *testing.T, opts database.Options, requestTimeout time.Duration) *lockFixture {
 	t.Helper()
+	// One by one: each write that waits for the locked row holds a
+	// connection while it waits, as writes to different locked rows do,
+	// which the pool tests need; coalesced writes to one row wait in the
+	// row's queue and hold none (TestHotItemWaitersHoldNoConnections).
+	return lockFixtureWith(t, opts, api.Config{RequestTimeout: requestTimeout, OneByOne: true})
+}
+
+// lockFixtureWith is newLockFixture serving with cfg (its DB set here).
+func lockFixtureWith(t *testing.T, opts database.Options, cfg api.Config) *lockFixture {
+	t.Helper()
 	dsn := testdb.MustCreate(t)
 	db, err := database.OpenWith(context.Background(), dsn, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = db.Close() })
-	srv := httptest.NewServer(api.NewHandler(api.Config{DB: db, RequestTimeout: requestTimeout}))
+	cfg.DB = db
+	srv := httptest.NewServer(api.NewHandler(cfg))
 	t.Cleanup(srv.Close)
 	e := &env{t: t, db: db, srv: srv}
 	f := &lockFixture{e: e, dsn: dsn, token: e.seedStore("locked", 1, 1, 1)}

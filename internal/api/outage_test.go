@@ -461,3 +461,35 @@ func (e *env) wsInitAnswers(ctx context.Context, token, when string) {
 		e.t.Errorf("a query on a socket opened %s: %s %s, want the store's handle", when, m.Type, m.Payload)
 	}
 }
+
+// TestHotItemWaitersHoldNoConnections: with a pool of 3 and a transaction
+// holding an item's row, eight adjustments of the item wait for it on one
+// connection between them (the first's; the others queue behind it in
+// the server), so another store's read still answers; once the row is
+// released every adjustment is applied. One by one, the waiters would
+// hold every connection (TestPoolExhausted).
+func TestHotItemWaitersHoldNoConnections(t *testing.T) {
+	f := lockFixtureWith(t, database.Options{MaxConns: 3, AcquireTimeout: 300 * time.Millisecond}, api.Config{})
+	o := f.otherWriter()
+	onHand, movements := f.state()
+	release := f.holdLock()
+	defer release()
+	writes := make(chan response, 8)
+	for range 8 {
+		go func() { r, _ := f.adjust(); writes <- r }()
+	}
+	f.waitForLockWaiters(1)
+	time.Sleep(300 * time.Millisecond) // the other seven reach the item's queue
+	if r := o.read(); r.code() != "" {
+		t.Errorf("another store's read while eight writes wait for a row = %s (%+v), want an answer", r.code(), r.Errors)
+	}
+	release()
+	for range 8 {
+		if r := <-writes; r.code() != "" {
+			t.Errorf("a write that waited for the row = %s (%+v), want success once it is released", r.code(), r.Errors)
+		}
+	}
+	if gotOnHand, gotMovements := f.state(); gotOnHand != onHand+40 || gotMovements != movements+8 {
+		t.Errorf("after the waiting writes: on hand, movements = %d, %d, want %d, %d", gotOnHand, gotMovements, onHand+40, movements+8)
+	}
+}

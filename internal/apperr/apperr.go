@@ -194,6 +194,24 @@ func As(err error) (*Error, bool) {
 	return e, ok
 }
 
+// IsRefusal reports whether err is a request's own answer: a client
+// mistake or a refusal by the rules (OUT_OF_STOCK, REVISION_CONFLICT, ...),
+// decided before anything was written, rather than a failure of the
+// server or the database (INTERNAL, TIMEOUT, LOCK_TIMEOUT, UNAVAILABLE,
+// CANCELLED, or an error with no code). Writes applied together
+// (coalesced) roll back the refused request's savepoint and go on.
+func IsRefusal(err error) bool {
+	e, ok := As(err)
+	if !ok {
+		return false
+	}
+	switch e.Code {
+	case Internal, Timeout, LockTimeout, Unavailable, Cancelled:
+		return false
+	}
+	return true
+}
+
 // CodeOf returns the code of err: its *Error's code, or Internal.
 func CodeOf(err error) Code {
 	if e, ok := As(err); ok {

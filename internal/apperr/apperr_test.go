@@ -1,6 +1,7 @@
 package apperr
 
 import (
+	"errors"
 	"fmt"
 	"testing"
 )
@@ -30,5 +31,28 @@ func TestExtensions(t *testing.T) {
 	}
 	if _, ok := New(NotFound, "x").Extensions()["index"]; ok {
 		t.Errorf("Extensions() of an error with no index has an index")
+	}
+}
+
+func TestIsRefusal(t *testing.T) {
+	for _, c := range []struct {
+		err  error
+		want bool
+	}{
+		{New(OutOfStock, "sold out"), true},
+		{List{New(OutOfStock, "a"), New(OutOfStock, "b")}.Err(), true},
+		{fmt.Errorf("line 2: %w", New(RevisionConflict, "moved")), true},
+		{New(BadUserInput, "no"), true},
+		{New(LockTimeout, "locked"), false},
+		{New(Timeout, "late"), false},
+		{New(Unavailable, "down"), false},
+		{New(Cancelled, "gone"), false},
+		{New(Internal, "bug"), false},
+		{errors.New("connection reset"), false},
+		{nil, false},
+	} {
+		if got := IsRefusal(c.err); got != c.want {
+			t.Errorf("IsRefusal(%v) = %v, want %v", c.err, got, c.want)
+		}
 	}
 }

@@ -12,9 +12,9 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"time"
 
+	"stockgraph/internal/api"
 	"stockgraph/internal/database"
 	"stockgraph/internal/inventory"
 	"stockgraph/internal/ledger"
@@ -45,6 +45,7 @@ type orderRun struct {
 	*progressLog
 	db        *database.DB
 	client    *Client
+	oneByOne  *Client // of a second server that does not coalesce
 	store     int64
 	actor     inventory.Actor
 	locations []int64    // LOC-1 (ships first), LOC-2
@@ -63,17 +64,22 @@ func RunOrders(ctx context.Context, db *database.DB, o OrderOptions, progress io
 	if err := o.validate(); err != nil {
 		return rep, err
 	}
-	p := &progressLog{out: progress, steps: 2*len(o.Clients) + 1 + 2*len(o.Clients)}
+	p := &progressLog{out: progress, steps: 3*len(o.Clients) + 1 + 2*len(o.Clients)}
 	w, err := prepareOrders(ctx, db, o, p, &rep)
 	if err != nil {
 		return rep, err
 	}
 	defer serveAPI(db, w.client)()
+	defer serveAPIWith(api.Config{DB: db, OneByOne: true}, w.oneByOne)()
 	if rep.LedgerBefore, err = ledger.Inconsistencies(ctx, db.DB, w.store); err != nil {
 		return rep, err
 	}
-	rep.Results, err = eachRun(o.Clients, func(workload string, k, n int) (OrderResult, error) {
-		if workload == Hot {
+	rep.Results, err = eachRun([]string{Spread, Hot, HotOneByOne}, o.Clients, func(workload string, k, n int) (OrderResult, error) {
+		switch workload {
+		case Hot:
+			return w.measure(ctx, workload, n, w.hot[k:k+1], o)
+		case HotOneByOne:
+			k += len(o.Clients)
 			return w.measure(ctx, workload, n, w.hot[k:k+1], o)
 		}
 		return w.measure(ctx, workload, n, w.spread, o)
@@ -101,34 +107,8 @@ func (o OrderOptions) validate() error {
 	return nil
 }
 
-// SingleRowUpdate is the pgbench script of the single-row yardstick: one
-// statement, one row, every client on the same row.
-const SingleRowUpdate = "UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid = 1;\n"
-
-// runPgbench initialises the pgbench database and runs its TPC-B-like
-// transaction and the single-row update with each client count.
-func (w *orderRun) runPgbench(ctx context.Context, o OrderOptions, rep *OrderReport) error {
-	script, err := os.CreateTemp("", "stockgraph-single-row-update-*.sql")
-	if err != nil {
-		return fmt.Errorf("write the pgbench script: %w", err)
-	}
-	defer os.Remove(script.Name())
-	if _, err := script.WriteString(SingleRowUpdate); err != nil {
-		return fmt.Errorf("write the pgbench script: %w", err)
-	}
-	if err := script.Close(); err != nil {
-		return fmt.Errorf("write the pgbench script: %w", err)
-	}
-	if err := o.Pgbench.prepare(ctx, w.db, w.progressLog); err != nil {
-		return err
-	}
-	for _, n := range o.Clients {
-		if rep.PgbenchTPS[n], err = o.Pgbench.tps(ctx, n, o.Duration, pgbenchScript{}, w.progressLog); err != nil {
-			return err
-		}
-		if rep.SingleRowTPS[n], err = o.Pgbench.tps(ctx, n, o.Duration, pgbenchScript{"single-row update", script.Name()}, w.progressLog); err != nil {
-			return err
-		}
-	}
-	return nil
+// runPgbench runs the yardsticks with each client count.
+func (w *orderRun) runPgbench(ctx context.Context, o OrderOptions, rep *OrderReport) (err error) {
+	rep.PgbenchTPS, rep.SingleRowTPS, err = o.Pgbench.yardsticks(ctx, w.db, o.Clients, o.Duration, w.progressLog)
+	return err
 }

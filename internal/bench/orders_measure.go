@@ -62,9 +62,13 @@ type stockTotals struct {
 // stock before and after.
 func (w *orderRun) measure(ctx context.Context, workload string, n int, skus []benchSKU, o OrderOptions) (OrderResult, error) {
 	res := OrderResult{Workload: workload, Clients: n}
-	if workload == Hot {
+	c := w.client
+	if workload == HotOneByOne {
+		c = w.oneByOne
+	}
+	if isHot(workload) {
 		res.Check.HotStock = o.HotStock
-	} else if err := w.warmUp(ctx, skus[0]); err != nil {
+	} else if err := w.warmUp(ctx, c, skus[0]); err != nil {
 		return res, fmt.Errorf("%s warm-up: %w", workload, err)
 	}
 	ids := make(database.Int64s, len(skus))
@@ -78,7 +82,7 @@ func (w *orderRun) measure(ctx context.Context, workload string, n int, skus []b
 	}
 	w.sayStep("API %s: %d clients for %s over %d SKU(s)…", workload, n, o.Duration, len(skus))
 	before := w.db.Statements()
-	lat := w.drive(ctx, n, skus, o.Duration, &res)
+	lat := w.drive(ctx, c, n, skus, o.Duration, &res)
 	res.StatementsPerOrder = float64(w.db.Statements()-before) / float64(max(1, res.Placed+res.Refused+res.Errors))
 	res.Percentiles = percentilesOf(lat)
 	res.OrdersPerSecond = float64(res.Placed) / max(res.Selling, time.Millisecond).Seconds()
@@ -94,8 +98,8 @@ func (w *orderRun) measure(ctx context.Context, workload string, n int, skus []b
 
 // warmUp places one order, so that the measured run starts with a warm
 // query cache and connection pool.
-func (w *orderRun) warmUp(ctx context.Context, s benchSKU) error {
-	got, err := placeOrder(ctx, w.client, s.SKU)
+func (w *orderRun) warmUp(ctx context.Context, c *Client, s benchSKU) error {
+	got, err := placeOrder(ctx, c, s.SKU)
 	if err == nil && got != placed {
 		err = fmt.Errorf("the warm-up order for %s was refused", s.SKU)
 	}
@@ -165,10 +169,10 @@ type orderClient struct {
 
 // drive runs n clients, each ordering one unit of a random SKU at a time,
 // until d has passed, and returns the placed orders' latencies.
-func (w *orderRun) drive(ctx context.Context, n int, skus []benchSKU, d time.Duration, res *OrderResult) []time.Duration {
+func (w *orderRun) drive(ctx context.Context, c *Client, n int, skus []benchSKU, d time.Duration, res *OrderResult) []time.Duration {
 	clients := make([]orderClient, n)
 	start := time.Now()
-	res.Elapsed = runClients(ctx, n, d, func(i int) { clients[i].order(ctx, w.client, skus[rand.IntN(len(skus))].SKU) })
+	res.Elapsed = runClients(ctx, n, d, func(i int) { clients[i].order(ctx, c, skus[rand.IntN(len(skus))].SKU) })
 	res.Selling = res.Elapsed
 	var all []time.Duration
 	var last time.Time

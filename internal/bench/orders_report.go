@@ -26,10 +26,10 @@ func (r OrderReport) String() string {
 	b.WriteString("\norders/s counts placed orders over the time they were placed (a hot run: until its SKU sold out)\n\nchecks:\n")
 	for _, res := range r.Results {
 		c := res.Check
-		fmt.Fprintf(&b, "  %-6s %3d clients: %d item(s), on hand %d → %d, committed %d → %d, %d orders (%d units) written: %s\n",
+		fmt.Fprintf(&b, "  %-15s %3d clients: %d item(s), on hand %d → %d, committed %d → %d, %d orders (%d units) written: %s\n",
 			res.Workload, res.Clients, c.After.Items, c.Before.OnHand, c.After.OnHand, c.Before.Committed, c.After.Committed,
 			c.OrdersCreated, c.UnitsOrdered, verdict(res.problems()))
-		if res.Workload == Hot && res.Refused == 0 {
+		if isHot(res.Workload) && res.Refused == 0 {
 			b.WriteString("    the hot SKU did not sell out: give a longer --duration or a smaller --hot-stock\n")
 		}
 		if res.FirstError != nil {
@@ -75,7 +75,7 @@ func (r OrderResult) problems() []string {
 	add(c.OrdersCreated != int64(r.Placed) || c.UnitsOrdered != int64(r.Placed),
 		"%d orders of %d units written, want the %d placed", c.OrdersCreated, c.UnitsOrdered, r.Placed)
 	add(r.Workload == Spread && r.Refused > 0, "%d orders refused with plenty in stock", r.Refused)
-	add(r.Workload == Hot && r.Refused > 0 && r.Placed != c.HotStock, "%d orders refused after only %d of %d units sold", r.Refused, r.Placed, c.HotStock)
+	add(isHot(r.Workload) && r.Refused > 0 && r.Placed != c.HotStock, "%d orders refused after only %d of %d units sold", r.Refused, r.Placed, c.HotStock)
 	return p
 }
 

@@ -43,6 +43,7 @@ func prepareOrders(ctx context.Context, db *database.DB, o OrderOptions, progres
 		return nil, err
 	}
 	w.store, w.client = storeID, client
+	w.oneByOne = &Client{Token: client.Token, HTTP: pooledHTTPClient(slices.Max(o.Clients))}
 	if w.actor.Store, err = catalog.StoreByHandle(db.DB, rep.StoreHandle); err != nil {
 		return nil, err
 	}
@@ -56,7 +57,8 @@ func prepareOrders(ctx context.Context, db *database.DB, o OrderOptions, progres
 	if err := w.stockSpread(ctx); err != nil {
 		return nil, err
 	}
-	return w, w.createHot(ctx, len(o.Clients), o.HotStock)
+	// A hot SKU for each hot run: coalesced and one by one.
+	return w, w.createHot(ctx, 2*len(o.Clients), o.HotStock)
 }
 
 // rankLocations puts the store's two locations in its default inventory

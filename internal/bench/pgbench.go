@@ -52,20 +52,38 @@ func (o PgbenchOptions) binary() (string, error) {
 	return path, nil
 }
 
-// runPgbench creates and initialises the pgbench database, then runs
-// pgbench with each client count and records its TPS in rep.
-func (w *writeRun) runPgbench(ctx context.Context, o WriteOptions, rep *WriteReport) error {
-	if err := o.Pgbench.prepare(ctx, w.db, &w.progressLog); err != nil {
-		return err
+// SingleRowUpdate is the pgbench script of the single-row yardstick: one
+// statement, one row, every client on the same row: a hot row's ceiling.
+const SingleRowUpdate = "UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid = 1;\n"
+
+// yardsticks initialises the pgbench database and runs its TPC-B-like
+// transaction and the single-row update with each client count, for d
+// each, returning their TPS by client count.
+func (o PgbenchOptions) yardsticks(ctx context.Context, db *database.DB, clients []int, d time.Duration, p *progressLog) (tpcb, singleRow map[int]float64, err error) {
+	script, err := os.CreateTemp("", "stockgraph-single-row-update-*.sql")
+	if err != nil {
+		return nil, nil, fmt.Errorf("write the pgbench script: %w", err)
 	}
-	for _, n := range o.Clients {
-		tps, err := o.Pgbench.tps(ctx, n, o.Duration, pgbenchScript{}, &w.progressLog)
-		if err != nil {
-			return err
+	defer os.Remove(script.Name())
+	if _, err := script.WriteString(SingleRowUpdate); err != nil {
+		return nil, nil, fmt.Errorf("write the pgbench script: %w", err)
+	}
+	if err := script.Close(); err != nil {
+		return nil, nil, fmt.Errorf("write the pgbench script: %w", err)
+	}
+	if err := o.prepare(ctx, db, p); err != nil {
+		return nil, nil, err
+	}
+	tpcb, singleRow = map[int]float64{}, map[int]float64{}
+	for _, n := range clients {
+		if tpcb[n], err = o.tps(ctx, n, d, pgbenchScript{}, p); err != nil {
+			return nil, nil, err
 		}
-		rep.PgbenchTPS[n] = tps
+		if singleRow[n], err = o.tps(ctx, n, d, pgbenchScript{"single-row update", script.Name()}, p); err != nil {
+			return nil, nil, err
+		}
 	}
-	return nil
+	return tpcb, singleRow, nil
 }
 
 // prepare creates the pgbench database when missing and initialises it

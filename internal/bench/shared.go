@@ -118,9 +118,9 @@ func validateClients(name string, clients []int, d time.Duration) error {
 
 // eachRun calls measure for each workload, spread then hot, with each
 // client count (k is its index), and collects the results.
-func eachRun[R any](clients []int, measure func(workload string, k, n int) (R, error)) ([]R, error) {
+func eachRun[R any](workloads []string, clients []int, measure func(workload string, k, n int) (R, error)) ([]R, error) {
 	var results []R
-	for _, workload := range []string{Spread, Hot} {
+	for _, workload := range workloads {
 		for k, n := range clients {
 			res, err := measure(workload, k, n)
 			if err != nil {
@@ -142,7 +142,12 @@ func checkLedger(ctx context.Context, db *database.DB, p *progressLog, handle st
 // serveAPI serves the API on a loopback port and points c at it; the
 // returned func stops the server.
 func serveAPI(db *database.DB, c *Client) func() {
-	srv := httptest.NewServer(api.NewHandler(api.Config{DB: db}))
+	return serveAPIWith(api.Config{DB: db}, c)
+}
+
+// serveAPIWith is serveAPI with the server's configuration.
+func serveAPIWith(cfg api.Config, c *Client) func() {
+	srv := httptest.NewServer(api.NewHandler(cfg))
 	c.URL = srv.URL + "/graphql"
 	return srv.Close
 }

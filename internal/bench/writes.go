@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"stockgraph/internal/api"
 	"stockgraph/internal/api/relay"
 	"stockgraph/internal/auth"
 	"stockgraph/internal/database"
@@ -25,7 +26,14 @@ import (
 const (
 	Spread = "spread" // each request changes a random item among many
 	Hot    = "hot"    // every request changes the same item
+	// HotOneByOne is the hot workload against a server that applies each
+	// adjustment in a transaction of its own (api.Config.OneByOne): what
+	// the coalescing of a busy item's adjustments gains.
+	HotOneByOne = "hot, one by one"
 )
+
+// isHot says whether a workload writes one hot item.
+func isHot(workload string) bool { return workload == Hot || workload == HotOneByOne }
 
 // WriteOptions say what the write benchmark measures.
 type WriteOptions struct {
@@ -72,7 +80,8 @@ type WriteReport struct {
 	WriteOptions
 	StoreHandle  string
 	Results      []WriteResult
-	PgbenchTPS   map[int]float64 // by client count
+	PgbenchTPS   map[int]float64 // TPC-B-like, by client count
+	SingleRowTPS map[int]float64 // one pgbench_accounts row updated, by client count
 	LedgerBefore []ledger.Mismatch
 	LedgerAfter  []ledger.Mismatch
 }
@@ -80,9 +89,11 @@ type WriteReport struct {
 // writeRun is the state shared by the runs of one benchmark.
 type writeRun struct {
 	progressLog
-	db      *database.DB
-	client  *Client
-	storeID int64
+	db     *database.DB
+	client *Client
+	// oneByOne is a client of a second server that does not coalesce.
+	oneByOne *Client
+	storeID  int64
 }
 
 // RunWrites seeds (once) a store with o.Items items at one location,
@@ -100,19 +111,20 @@ func RunWrites(ctx context.Context, db *database.DB, o WriteOptions, progress io
 		return rep, err
 	}
 	defer serveAPI(db, w.client)()
+	defer serveAPIWith(api.Config{DB: db, OneByOne: true}, w.oneByOne)()
 	if rep.LedgerBefore, err = ledger.Inconsistencies(ctx, db.DB, w.storeID); err != nil {
 		return rep, err
 	}
-	rep.Results, err = eachRun(o.Clients, func(workload string, _, n int) (WriteResult, error) {
-		if workload == Hot {
-			return w.measure(ctx, workload, n, targets[:1], o.Duration)
+	rep.Results, err = eachRun([]string{Spread, Hot, HotOneByOne}, o.Clients, func(workload string, _, n int) (WriteResult, error) {
+		if workload == Spread {
+			return w.measure(ctx, workload, n, targets, o.Duration)
 		}
-		return w.measure(ctx, workload, n, targets, o.Duration)
+		return w.measure(ctx, workload, n, targets[:1], o.Duration)
 	})
 	if err != nil {
 		return rep, err
 	}
-	if err := w.runPgbench(ctx, o, &rep); err != nil {
+	if rep.PgbenchTPS, rep.SingleRowTPS, err = o.Pgbench.yardsticks(ctx, db, o.Clients, o.Duration, &w.progressLog); err != nil {
 		return rep, err
 	}
 	rep.LedgerAfter, err = checkLedger(ctx, db, &w.progressLog, rep.StoreHandle, w.storeID)
@@ -135,13 +147,14 @@ func prepareWrites(ctx context.Context, db *database.DB, o WriteOptions, progres
 	if _, err := o.Pgbench.binary(); err != nil {
 		return nil, nil, err
 	}
-	w := &writeRun{db: db, progressLog: progressLog{out: progress, steps: 2*len(o.Clients) + 1 + len(o.Clients)}}
+	w := &writeRun{db: db, progressLog: progressLog{out: progress, steps: 3*len(o.Clients) + 1 + 2*len(o.Clients)}}
 	rep.StoreHandle = fmt.Sprintf("bench-writes-%d", o.Items)
 	var err error
 	w.storeID, w.client, err = benchStore(ctx, db, rep.StoreHandle, o.Items, 1, slices.Max(o.Clients), &w.progressLog, auth.ReadInventory, auth.WriteInventory)
 	if err != nil {
 		return nil, nil, err
 	}
+	w.oneByOne = &Client{Token: w.client.Token, HTTP: pooledHTTPClient(slices.Max(o.Clients))}
 	targets, err := loadTargets(ctx, db, w.storeID, o.Items)
 	if err != nil {
 		return nil, nil, err
@@ -180,11 +193,15 @@ func (w *writeRun) measure(ctx context.Context, workload string, n int, targets 
 		return res, err
 	}
 	w.sayStep("API %s: %d clients for %s over %d item(s)…", workload, n, d, len(targets))
-	if err := w.warmUp(ctx, targets[0]); err != nil {
+	c := w.client
+	if workload == HotOneByOne {
+		c = w.oneByOne
+	}
+	if err := w.warmUp(ctx, c, targets[0]); err != nil {
 		return res, fmt.Errorf("%s warm-up: %w", workload, err)
 	}
 	before := w.db.Statements()
-	lat, applied := w.drive(ctx, n, targets, d, &res)
+	lat, applied := w.drive(ctx, c, n, targets, d, &res)
 	res.Check.Applied = applied
 	res.StatementsPerRequest = float64(w.db.Statements()-before) / float64(max(1, res.Requests+res.Errors))
 	res.summarise(lat)
@@ -208,9 +225,9 @@ func (w *writeRun) onHand(ctx context.Context, ids database.Int64s) (int64, erro
 
 // warmUp sends a +1 and a −1 so that the measured run starts with a warm
 // query cache and connection pool.
-func (w *writeRun) warmUp(ctx context.Context, t Target) error {
+func (w *writeRun) warmUp(ctx context.Context, c *Client, t Target) error {
 	for _, q := range []int{1, -1} {
-		if err := adjustRelative(ctx, w.client, t, q); err != nil {
+		if err := adjustRelative(ctx, c, t, q); err != nil {
 			return err
 		}
 	}
@@ -221,10 +238,10 @@ func (w *writeRun) warmUp(ctx context.Context, t Target) error {
 // then a −1 to the same random target, so a client never takes a level
 // below where it found it and a finished run changes nothing. It returns
 // every request's latency and the sum of the deltas that were applied.
-func (w *writeRun) drive(ctx context.Context, n int, targets []Target, d time.Duration, res *WriteResult) ([]time.Duration, int64) {
+func (w *writeRun) drive(ctx context.Context, c *Client, n int, targets []Target, d time.Duration, res *WriteResult) ([]time.Duration, int64) {
 	var applied atomic.Int64
 	runs := make([]clientRun, n)
-	res.Elapsed = runClients(ctx, n, d, func(i int) { runs[i].pair(ctx, w.client, targets, &applied) })
+	res.Elapsed = runClients(ctx, n, d, func(i int) { runs[i].pair(ctx, c, targets, &applied) })
 	var all []time.Duration
 	for _, c := range runs {
 		all = append(all, c.latencies...)

@@ -55,19 +55,19 @@ func adjustRelative(ctx context.Context, c *Client, t Target, quantity int) erro
 // String prints the results table and the checks.
 func (r WriteReport) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "relative adjustments through HTTP vs pgbench (TPC-B-like, scale %d), %s per measurement, store %q (%d items at one location)\n\n",
+	fmt.Fprintf(&b, "relative adjustments through HTTP vs pgbench (scale %d), %s per measurement, store %q (%d items at one location)\n\n",
 		r.Pgbench.Scale, r.Duration, r.StoreHandle, r.Items)
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "workload\tclients\trequests\tAPI req/s\tp50\tp95\tp99\terrors\tSQL/req\tpgbench TPS\tAPI/pgbench\t")
+	fmt.Fprintln(tw, "workload\tclients\trequests\tAPI req/s\tp50\tp95\tp99\terrors\tSQL/req\tyardstick\tTPS\tAPI/yardstick\t")
 	for _, res := range r.Results {
-		tps := r.PgbenchTPS[res.Clients]
-		ratio := "-"
-		if tps > 0 {
-			ratio = fmt.Sprintf("%.3f", res.RequestsPerSecond/tps)
+		// A spread of items is held to TPC-B; one hot item to one hot row.
+		name, tps := "TPC-B", r.PgbenchTPS[res.Clients]
+		if res.Workload != Spread {
+			name, tps = "1-row update", r.SingleRowTPS[res.Clients]
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%.1f\t%s\t%s\t%s\t%d\t%.2f\t%.1f\t%s\t\n",
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%.1f\t%s\t%s\t%s\t%d\t%.2f\t%s\t%.1f\t%s\t\n",
 			res.Workload, res.Clients, res.Requests, res.RequestsPerSecond, ms(res.P50), ms(res.P95), ms(res.P99),
-			res.Errors, res.StatementsPerRequest, tps, ratio)
+			res.Errors, res.StatementsPerRequest, name, tps, ratio(res.RequestsPerSecond, tps))
 	}
 	tw.Flush()
 	b.WriteString("\nchecks:\n")
@@ -77,7 +77,7 @@ func (r WriteReport) String() string {
 		if !c.OK() {
 			verdict = fmt.Sprintf("WRONG: want %d", c.Before+c.Applied)
 		}
-		fmt.Fprintf(&b, "  %-6s %3d clients: on hand of %d item(s) %d → %d, applied deltas %+d: %s\n",
+		fmt.Fprintf(&b, "  %-15s %3d clients: on hand of %d item(s) %d → %d, applied deltas %+d: %s\n",
 			res.Workload, res.Clients, c.Items, c.Before, c.After, c.Applied, verdict)
 		if res.FirstError != nil {
 			fmt.Fprintf(&b, "    first error: %v\n", res.FirstError)

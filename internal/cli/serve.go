@@ -82,7 +82,7 @@ func runServe(cmd *cobra.Command, _ []string) error {
 	cfg := api.Config{DB: db, DevToken: os.Getenv("STOCKGRAPH_DEV_TOKEN"), DevMode: devMode(dev), LoaderWait: wait, Logger: logger,
 		WebhookGuard: hooks.Guard, Events: hub, Metrics: m, PublicMetrics: public, Websockets: sockets,
 		RequestTimeout: lim.request, MaxBodyBytes: lim.maxBody,
-		Throttle: lim.tokens, AddressThrottle: lim.addresses}
+		Throttle: lim.tokens, AddressThrottle: lim.addresses, OneByOne: os.Getenv("STOCKGRAPH_COALESCE") == "0"}
 	stopAdmin, err := startAdmin(cfg, logger)
 	if err != nil {
 		return err

@@ -294,7 +294,7 @@ func RetryTx(ctx context.Context, db *gorm.DB, attempts int, fn func(tx *gorm.DB
 	var err error
 	for range attempts {
 		err = Tx(ctx, db, fn)
-		if err == nil || !retryable(err) || ctx.Err() != nil {
+		if err == nil || !Retryable(err) || ctx.Err() != nil {
 			return err
 		}
 		if isDeadlock(err) {
@@ -316,7 +316,9 @@ func isDeadlock(err error) bool {
 	return errors.As(err, &pgErr) && pgErr.Code == "40P01"
 }
 
-func retryable(err error) bool {
+// Retryable reports whether err asks for the transaction to be run again:
+// a deadlock, a serialization failure or ErrRetry.
+func Retryable(err error) bool {
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
 		return pgErr.Code == "40P01" || pgErr.Code == "40001"

@@ -131,18 +131,41 @@ func validateBatch(in input, lines int, policy ErrorPolicy) error {
 }
 
 func adjust(ctx context.Context, tx *gorm.DB, actor Actor, a Adjustment) (ChangeResult, error) {
+	return adjustWarm(ctx, tx, actor, a, nil)
+}
+
+// adjustWarm is adjust. In a coalesced group (w not nil), a request after
+// the first takes the variant, store and locations the first read, and
+// the item it locked as the last applied request left it, instead of
+// reading and locking them again; each applied request leaves them in w.
+func adjustWarm(ctx context.Context, tx *gorm.DB, actor Actor, a Adjustment, w *warm) (ChangeResult, error) {
+	b, ds, err := planAdjustment(ctx, tx, actor, a, w)
+	if err != nil {
+		return ChangeResult{}, err
+	}
+	res, err := b.recordAdjustment(changeMeta{reason: a.Reason, reference: a.Reference, key: a.IdempotencyKey}, ds)
+	if err == nil {
+		w.keep(b, res)
+	}
+	return res, err
+}
+
+// planAdjustment checks an adjustment's lines against their locked items
+// and returns the deltas to write, or the refusal; it writes nothing but
+// the items it creates.
+func planAdjustment(ctx context.Context, tx *gorm.DB, actor Actor, a Adjustment, w *warm) (*batch, deltas, error) {
 	b := newBatch(ctx, tx, actor, adjustInput)
 	refs := make([]VariantRef, len(a.Lines))
 	for i, l := range a.Lines {
 		refs[i] = l.Variant
 		b.fail(i, l.validate(b.at(i), a.Mode))
 	}
-	if err := b.resolve(refs); err != nil {
-		return ChangeResult{}, err
+	if err := w.resolve(b, refs); err != nil {
+		return nil, nil, err
 	}
 	b.keyLines(len(a.Lines), func(i int) int64 { return a.Lines[i].LocationID })
-	if err := b.lockLines(); err != nil {
-		return ChangeResult{}, err
+	if err := w.lock(b); err != nil {
+		return nil, nil, err
 	}
 	ds := deltas{}
 	for i, l := range a.Lines {
@@ -157,9 +180,9 @@ func adjust(ctx context.Context, tx *gorm.DB, actor Actor, a Adjustment) (Change
 		}
 	}
 	if err := b.rejected(a.Policy); err != nil {
-		return ChangeResult{}, err
+		return nil, nil, err
 	}
-	return b.recordAdjustment(changeMeta{reason: a.Reason, reference: a.Reference, key: a.IdempotencyKey}, ds)
+	return b, ds, nil
 }
 
 func (l AdjustLine) validate(at line, mode AdjustMode) *apperr.Error {
@@ -276,33 +299,49 @@ func (b *batch) recordAdjustment(meta changeMeta, ds deltas) (ChangeResult, erro
 	if err != nil {
 		return ChangeResult{}, err
 	}
-	virtual, err := ledger.VirtualOf(slices.Collect(maps.Values(b.locations)))
+	a, err := b.adjusted(meta, ds, updated)
 	if err != nil {
 		return ChangeResult{}, err
 	}
+	if err := b.record(a.movements, a.changes, meta); err != nil {
+		return ChangeResult{}, err
+	}
+	res := b.results(a.now)
+	res.Movements = a.movements
+	return res, nil
+}
+
+// adjustedItems are an adjustment's items as it left them, with their
+// changes and the ledger movements that explain them.
+type adjustedItems struct {
+	now       map[ItemKey]models.InventoryItem
+	changes   []itemChange
+	movements []models.Movement
+}
+
+// adjusted pairs the locked items with the same items updated by the
+// deltas, and builds the movements of the changes.
+func (b *batch) adjusted(meta changeMeta, ds deltas, updated map[int64]models.InventoryItem) (adjustedItems, error) {
+	virtual, err := ledger.VirtualOf(slices.Collect(maps.Values(b.locations)))
+	if err != nil {
+		return adjustedItems{}, err
+	}
 	op := uuid.NewString()
-	now := maps.Clone(b.locked)
-	var movements []models.Movement
-	var changes []itemChange
+	a := adjustedItems{now: maps.Clone(b.locked)}
 	for i, k := range b.keys {
 		if b.errs.failed(i) {
 			continue
 		}
 		it := b.locked[k]
 		if u, ok := updated[it.ID]; ok {
-			it, now[k] = u, u
+			it, a.now[k] = u, u
 		}
-		changes = append(changes, itemChange{before: b.locked[k], after: it})
+		a.changes = append(a.changes, itemChange{before: b.locked[k], after: it})
 		for _, mv := range adjustmentMovements(virtual, it, ds[it.ID]) {
-			movements = append(movements, meta.stamp(mv, b.actor, op))
+			a.movements = append(a.movements, meta.stamp(mv, b.actor, op))
 		}
 	}
-	if err := b.record(movements, changes, meta); err != nil {
-		return ChangeResult{}, err
-	}
-	res := b.results(now)
-	res.Movements = movements
-	return res, nil
+	return a, nil
 }
 
 // adjustmentMovements turns an adjustment of one item (it, as it is

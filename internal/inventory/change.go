@@ -147,8 +147,10 @@ func level(it models.InventoryItem, s models.QuantityState) int {
 }
 
 // applyDeltasSQL adds a delta array per quantity state
-// (models.QuantityColumns) to the items in one statement. An item with no
-// units incoming has no date they are expected.
+// (models.QuantityColumns) to the items in one statement, and to each
+// item's revision the number of writes the deltas sum up (one, but for a
+// coalesced group). An item with no units incoming has no date they are
+// expected.
 var applyDeltasSQL = func() string {
 	set, arrays, names := make([]string, 0), make([]string, 0), make([]string, 0)
 	for _, q := range models.QuantityColumns {
@@ -157,8 +159,8 @@ var applyDeltasSQL = func() string {
 	}
 	return `UPDATE inventory_items i SET ` + strings.Join(set, ", ") + `,
 			next_incoming_at = CASE WHEN i.incoming + d.incoming = 0 THEN NULL ELSE i.next_incoming_at END,
-			revision = i.revision + 1, updated_at = now()
-		FROM unnest(?::bigint[], ?::bigint[], ` + strings.Join(arrays, ", ") + `) AS d(store_id, id, ` + strings.Join(names, ", ") + `)
+			revision = i.revision + d.writes, updated_at = now()
+		FROM unnest(?::bigint[], ?::bigint[], ?::int[], ` + strings.Join(arrays, ", ") + `) AS d(store_id, id, writes, ` + strings.Join(names, ", ") + `)
 		WHERE i.store_id = d.store_id AND i.id = d.id
 		RETURNING ` + itemColumns
 }()
@@ -166,9 +168,17 @@ var applyDeltasSQL = func() string {
 // applyDeltas adds the deltas to the locked items in SQL, in one
 // statement, bumps their revisions and returns them as they are now.
 func applyDeltas(ctx context.Context, tx *gorm.DB, storeID int64, ds deltas) (map[int64]models.InventoryItem, error) {
+	return applyWrites(ctx, tx, storeID, ds, 1)
+}
+
+// applyWrites is applyDeltas for deltas that sum up writes writes of
+// each item, whose revisions move by as many.
+func applyWrites(ctx context.Context, tx *gorm.DB, storeID int64, ds deltas, writes int) (map[int64]models.InventoryItem, error) {
 	ids := make([]int64, 0, len(ds))
 	for id := range ds {
-		if ds.changes(id) {
+		// A group's deltas may cancel out, yet each of its writes moved
+		// the item's revision.
+		if ds.changes(id) || writes > 1 {
 			ids = append(ids, id)
 		}
 	}
@@ -177,7 +187,7 @@ func applyDeltas(ctx context.Context, tx *gorm.DB, storeID int64, ds deltas) (ma
 	if len(ids) == 0 {
 		return out, nil
 	}
-	args := []any{database.Repeat(storeID, len(ids)), database.Int64s(ids)}
+	args := []any{database.Repeat(storeID, len(ids)), database.Int64s(ids), database.Ints(slices.Repeat([]int{writes}, len(ids)))}
 	for _, q := range models.QuantityColumns {
 		col := make(database.Ints, len(ids))
 		for i, id := range ids {

@@ -1,11 +1,13 @@
 package inventory
 
 import (
+	"context"
 	"fmt"
 	"maps"
 	"strconv"
 
 	"github.com/google/uuid"
+	"gorm.io/gorm"
 
 	"stockgraph/internal/events"
 	"stockgraph/internal/ledger"
@@ -101,12 +103,18 @@ func (b *batch) recordEvents(changes []itemChange, movements []models.Movement, 
 // locked: the movements, then the events, each with the IDs of its item's
 // movements, and the doorbell. It fills in the movements' IDs and times.
 func (b *batch) record(movements []models.Movement, changes []itemChange, meta changeMeta) error {
-	evs := b.eventsOf(changes, movements, meta)
+	return recordMovements(b.ctx, b.tx, b.actor.Store.ID, movements, b.eventsOf(changes, movements, meta))
+}
+
+// recordMovements is record's statement for movements and the events
+// built from them, of one write or of a coalesced group of writes (each
+// event gets the movements of its own operation).
+func recordMovements(ctx context.Context, tx *gorm.DB, storeID int64, movements []models.Movement, evs []models.StockEvent) error {
 	if len(movements) == 0 || len(evs) == 0 {
-		if err := ledger.Append(b.ctx, b.tx, movements); err != nil {
+		if err := ledger.Append(ctx, tx, movements); err != nil {
 			return err
 		}
-		return events.Append(b.ctx, b.tx, b.actor.Store.ID, evs)
+		return events.Append(ctx, tx, storeID, evs)
 	}
 	mv, err := ledger.Encode(movements)
 	if err != nil {
@@ -116,7 +124,7 @@ func (b *batch) record(movements []models.Movement, changes []itemChange, meta c
 	if err != nil {
 		return err
 	}
-	rows, err := b.tx.WithContext(b.ctx).Raw(recordSQL, mv, ev, b.actor.Store.ID, events.Channel, strconv.FormatInt(b.actor.Store.ID, 10)).Rows()
+	rows, err := tx.WithContext(ctx).Raw(recordSQL, mv, ev, storeID, events.Channel, strconv.FormatInt(storeID, 10)).Rows()
 	if err != nil {
 		return fmt.Errorf("record %d movements and %d events: %w", len(movements), len(evs), err)
 	}
@@ -126,7 +134,7 @@ func (b *batch) record(movements []models.Movement, changes []itemChange, meta c
 // recordSQL is record's statement. The cross join with the doorbell makes
 // PostgreSQL ring it (there are events whenever there are movements).
 var recordSQL = "WITH mv AS (" + ledger.InsertSQL("$1") + "), ev AS (" +
-	events.InsertSQL("$2", "$3", `ARRAY(SELECT m.id FROM mv m WHERE m.variant_id = r.variant_id
+	events.InsertSQL("$2", "$3", `ARRAY(SELECT m.id FROM mv m WHERE m.operation_id = r.operation_id AND m.variant_id = r.variant_id
     AND (m.from_location_id = r.location_id OR m.to_location_id = r.location_id) ORDER BY m.id)`) +
 	"), bell AS (" + events.NotifySQL("ev", "$4", "$5") + ") " +
 	"SELECT mv.id, mv.created_at FROM mv, bell ORDER BY mv.id"

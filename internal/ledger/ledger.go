@@ -127,7 +127,7 @@ func Encode(movements []models.Movement) (string, error) {
 
 // InsertSQL inserts the movements of the JSON array (Encode) in the
 // parameter rows, for a data-modifying CTE that returns each movement's
-// ID, time, variant and ends, so that a statement can write what refers
+// ID, time, operation, variant and ends, so that a statement can write what refers
 // to them (stock events) in the same round trip.
 func InsertSQL(rows string) string {
 	return `INSERT INTO inventory_movements (store_id, operation_id, variant_id, from_location_id, from_state,
@@ -137,7 +137,7 @@ func InsertSQL(rows string) string {
   FROM jsonb_to_recordset(` + rows + `::jsonb) AS r(store_id bigint, operation_id uuid, variant_id bigint,
     from_location_id bigint, from_state quantity_state, to_location_id bigint, to_state quantity_state, quantity integer,
     reason text, reference text, idempotency_key text, token_id bigint, from_balance integer, to_balance integer)
-  RETURNING id, created_at, variant_id, from_location_id, to_location_id`
+  RETURNING id, created_at, operation_id, variant_id, from_location_id, to_location_id`
 }
 
 // ReturnedSQL selects the IDs and times of the movements the CTE of

@@ -38,8 +38,13 @@ type fixture struct {
 
 func setup(t testing.TB, skus ...string) *fixture {
 	t.Helper()
-	db := testdb.MustOpenDB(t).DB
-	store, _, err := catalog.EnsureStore(db, "shop")
+	return setupIn(t, testdb.MustOpenDB(t).DB, "shop", skus...)
+}
+
+// setupIn is setup with a store of the handle in db.
+func setupIn(t testing.TB, db *gorm.DB, handle string, skus ...string) *fixture {
+	t.Helper()
+	store, _, err := catalog.EnsureStore(db, handle)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package orders_test
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"sync"
@@ -10,15 +11,28 @@ import (
 	"stockgraph/internal/database"
 	"stockgraph/internal/inventory"
 	"stockgraph/internal/orders"
+	"stockgraph/models"
 )
 
 // TestFlashSale: 64 orders race for one unit each of a SKU with 10 on
-// hand and a backorder limit of 5. Exactly 10 are allocated from stock, 5
-// backordered and 49 refused with OUT_OF_STOCK, and the ledger, the
-// events and the allocations agree. make test runs it 20 times under
-// -race.
+// hand and a backorder limit of 5, each in a transaction of its own and
+// through a Coalescer. Exactly 10 are allocated from stock, 5 backordered
+// and 49 refused with OUT_OF_STOCK, and the ledger, the events and the
+// allocations agree. make test runs it 20 times under -race.
 func TestFlashSale(t *testing.T) {
-	f := setup(t)
+	t.Run("one by one", func(t *testing.T) {
+		f := setup(t)
+		flashSale(t, f, orders.OneByOne{DB: f.db})
+	})
+	t.Run("coalesced", func(t *testing.T) {
+		f := setup(t)
+		flashSale(t, f, orders.NewCoalescer(f.db))
+	})
+}
+
+func flashSale(t *testing.T, f *fixture, placer interface {
+	CreateOrder(context.Context, inventory.Actor, orders.NewOrder) (orders.Result[models.Order], error)
+}) {
 	f.configure(t, true, false, false)
 	f.stock(t, "SKU-1", "WH-A", 10)
 	f.settings(t, "SKU-1", "WH-A", inventory.SettingsLine{BackorderLimit: ptr(5)})
@@ -28,7 +42,7 @@ func TestFlashSale(t *testing.T) {
 	for i := range 64 {
 		wg.Go(func() {
 			<-start
-			_, err := orders.CreateOrder(ctx, f.db, f.actor, orders.NewOrder{Reference: fmt.Sprintf("flash-%d", i),
+			_, err := placer.CreateOrder(ctx, f.actor, orders.NewOrder{Reference: fmt.Sprintf("flash-%d", i),
 				Lines: []orders.LineInput{line("SKU-1", 1)}, AllowBackorder: true})
 			results <- err
 		})

@@ -1,0 +1,102 @@
+package coalesce_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"stockgraph/internal/coalesce"
+)
+
+// recorder applies groups by recording them; the first group waits for
+// the gate, so that the requests sent meanwhile queue behind it.
+type recorder struct {
+	mu     sync.Mutex
+	groups [][]int
+	gate   chan struct{}
+	held   bool // the first group has been held at the gate
+	inside chan struct{}
+}
+
+func (rec *recorder) apply(group []*coalesce.Request[int, int]) {
+	rec.mu.Lock()
+	first := !rec.held
+	rec.held = true
+	rec.mu.Unlock()
+	if first {
+		close(rec.inside)
+		<-rec.gate
+	}
+	var ins []int
+	for _, r := range group {
+		ins = append(ins, r.In)
+	}
+	rec.mu.Lock()
+	rec.groups = append(rec.groups, ins)
+	rec.mu.Unlock()
+	for _, r := range group {
+		r.Answer(r.In*10, nil)
+	}
+}
+
+// TestGroupsFormWhileBusyInArrivalOrder holds the first request's group
+// at a gate while seven more arrive: they are applied after it in groups
+// of at most three, in arrival order, each answered with its own result;
+// another key is not held up, and a request whose asker has gone is left
+// out.
+func TestGroupsFormWhileBusyInArrivalOrder(t *testing.T) {
+	rec := &recorder{gate: make(chan struct{}), inside: make(chan struct{})}
+	qs := coalesce.New[string](3, rec.apply)
+	ctx := context.Background()
+	results := make([]int, 8)
+	var wg sync.WaitGroup
+	wg.Go(func() { results[0], _ = qs.Do(ctx, "item", 0) })
+	<-rec.inside // the first request is being applied, alone
+	for i := 1; i < 8; i++ {
+		// Sent one after another, so that arrival order is known.
+		wg.Go(func() { results[i], _ = qs.Do(ctx, "item", i) })
+		for qs.Waiting("item") < i {
+			time.Sleep(time.Millisecond)
+		}
+	}
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := qs.Do(cancelled, "item", 99); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Do with a cancelled context = %v, want context.Canceled", err)
+	}
+	other, _ := qs.Do(ctx, "other", 5) // another key is not held up
+	close(rec.gate)
+	wg.Wait()
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	want := [][]int{{5}, {0}, {1, 2, 3}, {4, 5, 6}, {7}}
+	if fmt.Sprint(rec.groups) != fmt.Sprint(want) || other != 50 {
+		t.Fatalf("groups = %v (other key %d), want %v", rec.groups, other, want)
+	}
+	for i, r := range results {
+		if r != i*10 {
+			t.Fatalf("results = %v, want each request's own", results)
+		}
+	}
+	if slices.Contains(slices.Concat(rec.groups...), 99) {
+		t.Fatal("a request whose asker had gone was applied")
+	}
+}
+
+func TestPanicAnswersTheGroup(t *testing.T) {
+	qs := coalesce.New[string](4, func(group []*coalesce.Request[int, int]) {
+		group[0].Answer(1, nil)
+		panic("boom")
+	})
+	if _, err := qs.Do(context.Background(), "item", 1); err != nil {
+		t.Fatalf("the answered request got %v", err)
+	}
+	qs2 := coalesce.New[string](4, func([]*coalesce.Request[int, int]) { panic("boom") })
+	if _, err := qs2.Do(context.Background(), "item", 1); err == nil {
+		t.Fatal("a request of a panicking group got no error")
+	}
+}

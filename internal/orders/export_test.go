@@ -1,0 +1,24 @@
+package orders
+
+import (
+	"context"
+
+	"gorm.io/gorm"
+
+	"stockgraph/internal/inventory"
+)
+
+// PlaceGroup places the orders as one coalesced group, in their order, as
+// a Coalescer does when they queue behind a busy SKU. err is a failure of
+// the group's transaction; errs are the orders' refusals.
+func PlaceGroup(ctx context.Context, db *gorm.DB, actor inventory.Actor, ins []NewOrder) (ids []int64, replayed []bool, errs []error, err error) {
+	group := make([]*queuedOrder, len(ins))
+	for i, in := range ins {
+		group[i] = &queuedOrder{Ctx: ctx, In: placing{actor, in}}
+	}
+	outs, errs, _, err := NewCoalescer(db).placeTogether(group)
+	for _, o := range outs {
+		ids, replayed = append(ids, o.id), append(replayed, o.replayed)
+	}
+	return ids, replayed, errs, err
+}
