@@ -59,11 +59,11 @@ func (w *writeRun) runPgbench(ctx context.Context, o WriteOptions, rep *WriteRep
 		return err
 	}
 	for _, n := range o.Clients {
-		tps, err := o.Pgbench.tps(ctx, n, o.Duration, pgbenchScript{}, &w.progressLog)
+		r, err := o.Pgbench.measure(ctx, n, o.Duration, pgbenchScript{}, &w.progressLog)
 		if err != nil {
 			return err
 		}
-		rep.PgbenchTPS[n] = tps
+		rep.PgbenchTPS[n], rep.PgbenchRuns[n] = r.TPS, r
 	}
 	return nil
 }
@@ -86,22 +86,57 @@ type pgbenchScript struct{ Name, Path string }
 // tps runs pgbench with n clients for d (whole seconds, at least one) and
 // returns the script's transactions per second.
 func (o PgbenchOptions) tps(ctx context.Context, n int, d time.Duration, script pgbenchScript, p *progressLog) (float64, error) {
+	r, err := o.measure(ctx, n, d, script, p)
+	return r.TPS, err
+}
+
+// PgbenchResult is what one pgbench run measured.
+type PgbenchResult struct {
+	TPS          float64
+	Transactions int64         // transactions processed
+	CPU          time.Duration // of the backends serving the pgbench database
+}
+
+// CPUPerTransaction is PostgreSQL's CPU time per pgbench transaction.
+func (r PgbenchResult) CPUPerTransaction() time.Duration {
+	return r.CPU / time.Duration(max(1, r.Transactions))
+}
+
+// measure runs pgbench with n clients for d (whole seconds, at least one)
+// and returns its throughput and what its transactions cost PostgreSQL.
+func (o PgbenchOptions) measure(ctx context.Context, n int, d time.Duration, script pgbenchScript, p *progressLog) (PgbenchResult, error) {
 	secs := max(1, int(d.Round(time.Second)/time.Second))
 	what, args := "TPC-B-like", []string{"-n", "-c", strconv.Itoa(n), "-j", strconv.Itoa(min(2, n)), "-T", strconv.Itoa(secs)}
 	if script.Path != "" {
 		what, args = script.Name, append(args, "-f", script.Path)
 	}
 	p.sayStep("pgbench %s: %d clients for %ds…", what, n, secs)
+	cpu := watchDatabaseCPU(o.Database)
 	out, err := o.run(ctx, args...)
+	r := PgbenchResult{CPU: cpu()}
 	if err != nil {
-		return 0, err
+		return r, err
 	}
-	tps, err := ParsePgbenchTPS(out)
-	if err != nil {
-		return 0, fmt.Errorf("pgbench %s with %d clients: %w", what, n, err)
+	if r.TPS, err = ParsePgbenchTPS(out); err != nil {
+		return r, fmt.Errorf("pgbench %s with %d clients: %w", what, n, err)
 	}
-	p.say("      %.1f TPS", tps)
-	return tps, nil
+	r.Transactions = parsePgbenchProcessed(out)
+	p.say("      %.1f TPS, PostgreSQL CPU %.3f ms a transaction", r.TPS, millis(r.CPUPerTransaction()))
+	return r, nil
+}
+
+// parsePgbenchProcessed reads "number of transactions actually processed:
+// N" (N/M with -t); 0 when missing.
+func parsePgbenchProcessed(out string) int64 {
+	const prefix = "number of transactions actually processed: "
+	for line := range strings.Lines(out) {
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(line), prefix); ok {
+			field, _, _ := strings.Cut(rest, "/")
+			n, _ := strconv.ParseInt(field, 10, 64)
+			return n
+		}
+	}
+	return 0
 }
 
 // ensureDatabase creates the database name when the server lacks it.

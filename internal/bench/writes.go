@@ -53,7 +53,15 @@ type WriteResult struct {
 	RequestsPerSecond float64
 	Percentiles
 	StatementsPerRequest float64
-	Check                LevelCheck
+	// PostgresCPU is what the backends of the API's database used over
+	// the run (see watchDatabaseCPU).
+	PostgresCPU time.Duration
+	Check       LevelCheck
+}
+
+// CPUPerRequest is PostgreSQL's CPU time per request of the run.
+func (r WriteResult) CPUPerRequest() time.Duration {
+	return r.PostgresCPU / time.Duration(max(1, r.Requests+r.Errors))
 }
 
 // LevelCheck compares the on-hand total of a run's items after the run
@@ -73,6 +81,7 @@ type WriteReport struct {
 	StoreHandle  string
 	Results      []WriteResult
 	PgbenchTPS   map[int]float64 // by client count
+	PgbenchRuns  map[int]PgbenchResult
 	LedgerBefore []ledger.Mismatch
 	LedgerAfter  []ledger.Mismatch
 }
@@ -81,6 +90,7 @@ type WriteReport struct {
 type writeRun struct {
 	progressLog
 	db      *database.DB
+	dbName  string // the API's database, whose backends' CPU a run counts
 	client  *Client
 	storeID int64
 }
@@ -91,7 +101,7 @@ type writeRun struct {
 // The returned report's Err says whether the run passed; err is for
 // failures that left nothing to report.
 func RunWrites(ctx context.Context, db *database.DB, o WriteOptions, progress io.Writer) (WriteReport, error) {
-	rep := WriteReport{WriteOptions: o, PgbenchTPS: map[int]float64{}}
+	rep := WriteReport{WriteOptions: o, PgbenchTPS: map[int]float64{}, PgbenchRuns: map[int]PgbenchResult{}}
 	if err := o.validate(); err != nil {
 		return rep, err
 	}
@@ -146,6 +156,9 @@ func prepareWrites(ctx context.Context, db *database.DB, o WriteOptions, progres
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := db.WithContext(ctx).Raw(`SELECT current_database()`).Scan(&w.dbName).Error; err != nil {
+		return nil, nil, fmt.Errorf("name the database: %w", err)
+	}
 	return w, targets, nil
 }
 
@@ -183,15 +196,16 @@ func (w *writeRun) measure(ctx context.Context, workload string, n int, targets 
 	if err := w.warmUp(ctx, targets[0]); err != nil {
 		return res, fmt.Errorf("%s warm-up: %w", workload, err)
 	}
-	before := w.db.Statements()
+	before, cpu := w.db.Statements(), watchDatabaseCPU(w.dbName)
 	lat, applied := w.drive(ctx, n, targets, d, &res)
+	res.PostgresCPU = cpu()
 	res.Check.Applied = applied
 	res.StatementsPerRequest = float64(w.db.Statements()-before) / float64(max(1, res.Requests+res.Errors))
 	res.summarise(lat)
 	if res.Check.After, err = w.onHand(ctx, ids); err != nil {
 		return res, err
 	}
-	w.say("      %.1f requests/s, p99 %s, %d errors", res.RequestsPerSecond, res.P99.Round(10*time.Microsecond), res.Errors)
+	w.say("      %.1f requests/s, p99 %s, %d errors, PostgreSQL CPU %.3f ms a request", res.RequestsPerSecond, res.P99.Round(10*time.Microsecond), res.Errors, millis(res.CPUPerRequest()))
 	return res, ctx.Err()
 }
 
