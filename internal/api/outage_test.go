@@ -191,7 +191,7 @@ func (f *lockFixture) pauseAfterFirstQuery(storeID int64, pause func()) *atomic.
 	armed.Store(true)
 	err := f.e.db.Callback().Query().After("gorm:query").Register("test:pause", func(tx *gorm.DB) {
 		p := auth.FromContext(tx.Statement.Context)
-		if p == nil || p.Store.ID != storeID || !armed.CompareAndSwap(true, false) {
+		if p == nil || p.StoreID != storeID || !armed.CompareAndSwap(true, false) {
 			return
 		}
 		pause()
