@@ -56,7 +56,11 @@ type WriteResult struct {
 	// PostgresCPU is what the backends of the API's database used over
 	// the run (see watchDatabaseCPU).
 	PostgresCPU time.Duration
-	Check       LevelCheck
+	// Multixacts is how many multixacts the cluster created over the run:
+	// PostgreSQL's record of a row locked by several transactions at
+	// once (a shared lock, or a foreign key's check), costly to create.
+	Multixacts int64
+	Check      LevelCheck
 }
 
 // CPUPerRequest is PostgreSQL's CPU time per request of the run.
@@ -196,9 +200,18 @@ func (w *writeRun) measure(ctx context.Context, workload string, n int, targets 
 	if err := w.warmUp(ctx, targets[0]); err != nil {
 		return res, fmt.Errorf("%s warm-up: %w", workload, err)
 	}
+	mxBefore, err := w.multixacts(ctx)
+	if err != nil {
+		return res, err
+	}
 	before, cpu := w.db.Statements(), watchDatabaseCPU(w.dbName)
 	lat, applied := w.drive(ctx, n, targets, d, &res)
 	res.PostgresCPU = cpu()
+	mxAfter, err := w.multixacts(ctx)
+	if err != nil {
+		return res, err
+	}
+	res.Multixacts = mxAfter - mxBefore
 	res.Check.Applied = applied
 	res.StatementsPerRequest = float64(w.db.Statements()-before) / float64(max(1, res.Requests+res.Errors))
 	res.summarise(lat)
@@ -207,6 +220,18 @@ func (w *writeRun) measure(ctx context.Context, workload string, n int, targets 
 	}
 	w.say("      %.1f requests/s, p99 %s, %d errors, PostgreSQL CPU %.3f ms a request", res.RequestsPerSecond, res.P99.Round(10*time.Microsecond), res.Errors, millis(res.CPUPerRequest()))
 	return res, ctx.Err()
+}
+
+// multixacts is the age of the database's oldest multixact, which grows
+// by one with each multixact the cluster creates (until a vacuum freezes
+// old ones, which a run of seconds hardly sees).
+func (w *writeRun) multixacts(ctx context.Context) (int64, error) {
+	var age int64
+	err := w.db.WithContext(ctx).Raw(`SELECT mxid_age(datminmxid) FROM pg_database WHERE datname = current_database()`).Scan(&age).Error
+	if err != nil {
+		return 0, fmt.Errorf("read the multixact counter: %w", err)
+	}
+	return age, nil
 }
 
 // onHand sums the on-hand levels of the items.

@@ -58,7 +58,7 @@ func (r WriteReport) String() string {
 	fmt.Fprintf(&b, "relative adjustments through HTTP vs pgbench (TPC-B-like, scale %d), %s per measurement, store %q (%d items at one location)\n\n",
 		r.Pgbench.Scale, r.Duration, r.StoreHandle, r.Items)
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "workload\tclients\trequests\tAPI req/s\tp50\tp95\tp99\terrors\tSQL/req\tpgbench TPS\tAPI/pgbench\tPG CPU/req\tPG CPU/TPC-B tx\tCPU ratio\t")
+	fmt.Fprintln(tw, "workload\tclients\trequests\tAPI req/s\tp50\tp95\tp99\terrors\tSQL/req\tpgbench TPS\tAPI/pgbench\tPG CPU/req\tPG CPU/TPC-B tx\tCPU ratio\tmultixacts/req\t")
 	for _, res := range r.Results {
 		tps, run := r.PgbenchTPS[res.Clients], r.PgbenchRuns[res.Clients]
 		ratio, cpuRatio := "-", "-"
@@ -68,9 +68,10 @@ func (r WriteReport) String() string {
 		if perTx := run.CPUPerTransaction(); run.Transactions > 0 && perTx > 0 {
 			cpuRatio = fmt.Sprintf("%.2f", float64(res.CPUPerRequest())/float64(perTx))
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%.1f\t%s\t%s\t%s\t%d\t%.2f\t%.1f\t%s\t%s\t%s\t%s\t\n",
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%.1f\t%s\t%s\t%s\t%d\t%.2f\t%.1f\t%s\t%s\t%s\t%s\t%.2f\t\n",
 			res.Workload, res.Clients, res.Requests, res.RequestsPerSecond, ms(res.P50), ms(res.P95), ms(res.P99),
-			res.Errors, res.StatementsPerRequest, tps, ratio, ms(res.CPUPerRequest()), ms(run.CPUPerTransaction()), cpuRatio)
+			res.Errors, res.StatementsPerRequest, tps, ratio, ms(res.CPUPerRequest()), ms(run.CPUPerTransaction()), cpuRatio,
+			float64(res.Multixacts)/float64(max(1, res.Requests+res.Errors)))
 	}
 	tw.Flush()
 	b.WriteString("\nchecks:\n")

@@ -16,10 +16,10 @@ import (
 // Every stock write (adjust, move, settings, stockVariant) runs the same
 // steps, each in one place: runBatch retries the transaction; in it a
 // batch resolves the lines' variants and reads the store (its switches
-// held FOR SHARE) with its locations, keys each line to its item, locks
-// the items in the one global order (creating missing ones), lets the
-// write apply each line to its locked items, and decides by the error
-// policy whether to record. Recording is applyDeltas plus the ledger for
+// held against change, see storeAndLocations) with its locations, keys
+// each line to its item, locks the items in the one global order
+// (creating missing ones), lets the write apply each line to its locked
+// items, and decides by the error policy whether to record. Recording is applyDeltas plus the ledger for
 // quantities, writeItems for settings.
 
 // input says how a write's input names its lines, so that an error's

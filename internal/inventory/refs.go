@@ -219,10 +219,14 @@ func maxLine(lines []int) int {
 	return m
 }
 
-// storeAndLocations reads the store, held FOR SHARE so that its switches
-// (negative stock, backorders, preorders) cannot change under the batch
-// and a switch changed just before is seen, together with all its
-// locations, in one statement. It is the one way a write reads the store.
+// storeAndLocations reads the store and all its locations in one
+// statement. It is the one way a write reads the store: through
+// stock_write_store (migration 00011), which holds the store's switches
+// (negative stock, backorders, preorders) against change until the
+// write's transaction ends, and sees a change committed just before.
+// Locations need no lock: the ledger's and the items' foreign keys keep a
+// location a write names from being deleted under it, and a physical
+// location cannot become virtual (catalog.checkBuiltIn).
 func storeAndLocations(ctx context.Context, tx *gorm.DB, storeID int64) (models.Store, map[int64]models.Location, error) {
 	var rows []struct {
 		models.Location
@@ -234,9 +238,7 @@ func storeAndLocations(ctx context.Context, tx *gorm.DB, storeID int64) (models.
 	}
 	err := tx.WithContext(ctx).Raw(`
 		SELECT l.*, s.handle AS store_handle, s.name AS store_name, s.backorders_enabled, s.preorders_enabled, s.allow_negative_stock
-		FROM stores s JOIN locations l ON l.store_id = s.id
-		WHERE s.id = ?
-		FOR SHARE OF s`, storeID).Scan(&rows).Error
+		FROM stock_write_store(?) s JOIN locations l ON l.store_id = s.id`, storeID).Scan(&rows).Error
 	if err != nil {
 		return models.Store{}, nil, fmt.Errorf("read store %d and its locations: %w", storeID, err)
 	}
