@@ -269,13 +269,10 @@ func (meta changeMeta) stamp(mv models.Movement, actor Actor, op string) models.
 	return mv
 }
 
-// recordAdjustment writes the deltas of the lines that passed, appends
-// their movements to the ledger and builds the result.
+// recordAdjustment writes the deltas of the lines that passed with their
+// movements and events, in one statement (batch.write), and builds the
+// result.
 func (b *batch) recordAdjustment(meta changeMeta, ds deltas) (ChangeResult, error) {
-	updated, err := applyDeltas(b.ctx, b.tx, b.actor.Store.ID, ds)
-	if err != nil {
-		return ChangeResult{}, err
-	}
 	virtual, err := ledger.VirtualOf(slices.Collect(maps.Values(b.locations)))
 	if err != nil {
 		return ChangeResult{}, err
@@ -288,17 +285,22 @@ func (b *batch) recordAdjustment(meta changeMeta, ds deltas) (ChangeResult, erro
 		if b.errs.failed(i) {
 			continue
 		}
-		it := b.locked[k]
-		if u, ok := updated[it.ID]; ok {
-			it, now[k] = u, u
-		}
-		changes = append(changes, itemChange{before: b.locked[k], after: it})
-		for _, mv := range adjustmentMovements(virtual, it, ds[it.ID]) {
+		before := b.locked[k]
+		after := ds.appliedTo(before)
+		now[k] = after
+		changes = append(changes, itemChange{before: before, after: after})
+		for _, mv := range adjustmentMovements(virtual, after, ds[before.ID]) {
 			movements = append(movements, meta.stamp(mv, b.actor, op))
 		}
 	}
-	if err := b.record(movements, changes, meta); err != nil {
+	stamps, err := b.write(ds, movements, changes, meta)
+	if err != nil {
 		return ChangeResult{}, err
+	}
+	for k, it := range now {
+		if st, ok := stamps[it.ID]; ok {
+			now[k] = st.onto(it)
+		}
 	}
 	res := b.results(now)
 	res.Movements = movements

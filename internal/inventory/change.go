@@ -146,37 +146,43 @@ func level(it models.InventoryItem, s models.QuantityState) int {
 	return *it.Quantity(s)
 }
 
-// applyDeltasSQL adds a delta array per quantity state
-// (models.QuantityColumns) to the items in one statement. An item with no
-// units incoming has no date they are expected.
-var applyDeltasSQL = func() string {
+// updateItemsSQL adds a delta array per quantity state
+// (models.QuantityColumns) to the items in one statement, and returns
+// their columns that returning names. Its parameters are numbered from
+// $first: the store IDs, the item IDs, then the deltas of each state (see
+// deltaArgs). An item with no units incoming has no date they are
+// expected.
+func updateItemsSQL(first int, returning string) string {
+	param := func(n int, typ string) string { return fmt.Sprintf("$%d::%s", first+n, typ) }
 	set, arrays, names := make([]string, 0), make([]string, 0), make([]string, 0)
-	for _, q := range models.QuantityColumns {
+	for i, q := range models.QuantityColumns {
 		set = append(set, fmt.Sprintf("%[1]s = i.%[1]s + d.%[1]s", q.Column))
-		arrays, names = append(arrays, "?::int[]"), append(names, q.Column)
+		arrays, names = append(arrays, param(2+i, "int[]")), append(names, q.Column)
 	}
 	return `UPDATE inventory_items i SET ` + strings.Join(set, ", ") + `,
 			next_incoming_at = CASE WHEN i.incoming + d.incoming = 0 THEN NULL ELSE i.next_incoming_at END,
 			revision = i.revision + 1, updated_at = now()
-		FROM unnest(?::bigint[], ?::bigint[], ` + strings.Join(arrays, ", ") + `) AS d(store_id, id, ` + strings.Join(names, ", ") + `)
+		FROM unnest(` + param(0, "bigint[]") + `, ` + param(1, "bigint[]") + `, ` + strings.Join(arrays, ", ") + `) AS d(store_id, id, ` + strings.Join(names, ", ") + `)
 		WHERE i.store_id = d.store_id AND i.id = d.id
-		RETURNING ` + itemColumns
-}()
+		RETURNING ` + returning
+}
 
-// applyDeltas adds the deltas to the locked items in SQL, in one
-// statement, bumps their revisions and returns them as they are now.
-func applyDeltas(ctx context.Context, tx *gorm.DB, storeID int64, ds deltas) (map[int64]models.InventoryItem, error) {
+// applyDeltasSQL is applyDeltas' statement.
+var applyDeltasSQL = updateItemsSQL(1, itemColumns)
+
+// deltaArgs are updateItemsSQL's parameters for the items the deltas
+// change, in ID order; none when they change nothing.
+func deltaArgs(storeID int64, ds deltas) []any {
 	ids := make([]int64, 0, len(ds))
 	for id := range ds {
 		if ds.changes(id) {
 			ids = append(ids, id)
 		}
 	}
-	slices.Sort(ids)
-	out := map[int64]models.InventoryItem{}
 	if len(ids) == 0 {
-		return out, nil
+		return nil
 	}
+	slices.Sort(ids)
 	args := []any{database.Repeat(storeID, len(ids)), database.Int64s(ids)}
 	for _, q := range models.QuantityColumns {
 		col := make(database.Ints, len(ids))
@@ -184,6 +190,17 @@ func applyDeltas(ctx context.Context, tx *gorm.DB, storeID int64, ds deltas) (ma
 			col[i] = ds[id][q.State]
 		}
 		args = append(args, col)
+	}
+	return args
+}
+
+// applyDeltas adds the deltas to the locked items in SQL, in one
+// statement, bumps their revisions and returns them as they are now.
+func applyDeltas(ctx context.Context, tx *gorm.DB, storeID int64, ds deltas) (map[int64]models.InventoryItem, error) {
+	out := map[int64]models.InventoryItem{}
+	args := deltaArgs(storeID, ds)
+	if args == nil {
+		return out, nil
 	}
 	rows, err := tx.WithContext(ctx).Raw(applyDeltasSQL, args...).Rows()
 	if err != nil {
@@ -197,4 +214,20 @@ func applyDeltas(ctx context.Context, tx *gorm.DB, storeID int64, ds deltas) (ma
 		out[r.ID] = r
 	}
 	return out, nil
+}
+
+// appliedTo is a locked item as the deltas leave it, the way
+// updateItemsSQL changes its levels and revision, for what a write
+// records before the database has answered (its events' snapshots, its
+// movements' balances); the columns only the database can say
+// (next_incoming_at, updated_at) come back from the write (itemStamp).
+func (ds deltas) appliedTo(it models.InventoryItem) models.InventoryItem {
+	if !ds.changes(it.ID) {
+		return it
+	}
+	for s, n := range ds[it.ID] {
+		*it.Quantity(s) += n
+	}
+	it.Revision++
+	return it
 }
