@@ -177,9 +177,11 @@ func TestMutationFieldsReadEarlierSwitches(t *testing.T) {
 func TestReadsSeeSwitchesChangedByTheRequestBefore(t *testing.T) {
 	e := newEnv(t)
 	token, loc, _, _ := freshStart(t, e)
-	e.mustData(token, `mutation($l: ID!) { updateInventorySettings(input: {locationId: $l, settings: [{sku: "P00001-01", backorderLimit: 1000}]}) { items { id } } }`,
-		map[string]any{"l": loc}, nil)
-	for _, on := range []bool{true, false, true} {
+	e.mustData(token, `mutation($l: ID!) {
+		updateInventoryConfiguration(input: {backordersEnabled: true}) { configuration { backordersEnabled } }
+		updateInventorySettings(input: {locationId: $l, settings: [{sku: "P00001-01", backorderLimit: 1000}]}) { items { id } }
+	}`, map[string]any{"l": loc}, nil)
+	for _, on := range []bool{false, true, false} {
 		e.mustData(token, `mutation($on: Boolean!) { updateInventoryConfiguration(input: {backordersEnabled: $on}) { configuration { backordersEnabled } } }`,
 			map[string]any{"on": on}, nil)
 		var got struct {
