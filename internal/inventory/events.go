@@ -161,7 +161,7 @@ func (b *batch) write(ds deltas, movements []models.Movement, changes []itemChan
 	args := deltaArgs(b.actor.Store.ID, ds)
 	evs := b.eventsOf(changes, movements, meta)
 	if args == nil || len(movements) == 0 || len(evs) == 0 {
-		return stamps, b.fallbackWrite(ds, movements, changes, meta)
+		return b.fallbackWrite(ds, movements, changes, meta)
 	}
 	mv, err := ledger.Encode(movements)
 	if err != nil {
@@ -208,11 +208,16 @@ func (b *batch) write(ds deltas, movements []models.Movement, changes []itemChan
 // fallbackWrite is write in two steps, for a change without movements
 // or events (every line changes nothing), where writeSQL has no rows to
 // join.
-func (b *batch) fallbackWrite(ds deltas, movements []models.Movement, changes []itemChange, meta changeMeta) error {
-	if _, err := applyDeltas(b.ctx, b.tx, b.actor.Store.ID, ds); err != nil {
-		return err
+func (b *batch) fallbackWrite(ds deltas, movements []models.Movement, changes []itemChange, meta changeMeta) (map[int64]itemStamp, error) {
+	updated, err := applyDeltas(b.ctx, b.tx, b.actor.Store.ID, ds)
+	if err != nil {
+		return nil, err
 	}
-	return b.record(movements, changes, meta)
+	stamps := make(map[int64]itemStamp, len(updated))
+	for id, it := range updated {
+		stamps[id] = itemStamp{Revision: it.Revision, NextIncomingAt: it.NextIncomingAt, UpdatedAt: it.UpdatedAt}
+	}
+	return stamps, b.record(movements, changes, meta)
 }
 
 // writeSQL is write's statement: the items' update (parameters from $6),
