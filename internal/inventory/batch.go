@@ -16,7 +16,7 @@ import (
 // Every stock write (adjust, move, settings, stockVariant) runs the same
 // steps, each in one place: runBatch retries the transaction; in it a
 // batch resolves the lines' variants and reads the store (its switches
-// held against change, see storeAndLocations) with its locations, keys
+// held against change, see storeAndRefs) with its locations, keys
 // each line to its item, locks the items in the one global order
 // (creating missing ones), lets the write apply each line to its locked
 // items, and decides by the error policy whether to record. Recording
