@@ -17,17 +17,15 @@ import (
 // storeID is the caller's store. The @requireScope directive has made sure
 // a principal is there before any resolver runs.
 func storeID(ctx context.Context) int64 {
-	return auth.FromContext(ctx).Store.ID
+	return auth.FromContext(ctx).StoreID
 }
 
 // switches are the caller's store-wide backorder and preorder switches,
-// as a mutation field of this operation left them, else as they were
-// read with the token.
-func switches(ctx context.Context) inventory.Switches {
-	if s, ok := loaders.For(ctx).Store(); ok {
-		return inventory.SwitchesOf(s)
-	}
-	return inventory.SwitchesOf(auth.FromContext(ctx).Store)
+// as a mutation field of this operation left them, else as the operation
+// read them (loaders.Store).
+func switches(ctx context.Context) (inventory.Switches, error) {
+	s, err := loaders.For(ctx).Store(ctx)
+	return inventory.SwitchesOf(s), err
 }
 
 // wrote makes the rest of the operation read what a mutation field has
@@ -120,7 +118,7 @@ func addressPatch(in *model.AddressInput) *catalog.AddressPatch {
 // actor is the caller as the inventory domain sees it.
 func actor(ctx context.Context) inventory.Actor {
 	p := auth.FromContext(ctx)
-	return inventory.Actor{Store: p.Store, TokenID: p.TokenID}
+	return inventory.Actor{Store: models.Store{ID: p.StoreID}, TokenID: p.TokenID}
 }
 
 // variantRef decodes the three ways an input names a variant.

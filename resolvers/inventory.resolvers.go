@@ -32,23 +32,28 @@ func (r *inventoryItemResolver) AvailableToSell(ctx context.Context, obj *models
 }
 
 func (r *inventoryItemResolver) AvailableForBackorder(ctx context.Context, obj *models.InventoryItem) (int, error) {
-	return inventory.AvailableForBackorder(*obj, switches(ctx)), nil
+	sw, err := switches(ctx)
+	return inventory.AvailableForBackorder(*obj, sw), err
 }
 
 func (r *inventoryItemResolver) AvailableForPreorder(ctx context.Context, obj *models.InventoryItem) (int, error) {
-	return inventory.AvailableForPreorder(*obj, switches(ctx)), nil
+	sw, err := switches(ctx)
+	return inventory.AvailableForPreorder(*obj, sw), err
 }
 
 func (r *inventoryItemResolver) AvailableToPromise(ctx context.Context, obj *models.InventoryItem) (int, error) {
-	return inventory.Summarize([]models.InventoryItem{*obj}, switches(ctx)).AvailableToPromise(), nil
+	sw, err := switches(ctx)
+	return inventory.Summarize([]models.InventoryItem{*obj}, sw).AvailableToPromise(), err
 }
 
 func (r *inventoryItemResolver) Availability(ctx context.Context, obj *models.InventoryItem) (inventory.Availability, error) {
-	return inventory.Summarize([]models.InventoryItem{*obj}, switches(ctx)).Availability, nil
+	sw, err := switches(ctx)
+	return inventory.Summarize([]models.InventoryItem{*obj}, sw).Availability, err
 }
 
 func (r *inventoryItemResolver) AvailabilityCode(ctx context.Context, obj *models.InventoryItem) (int, error) {
-	return inventory.Summarize([]models.InventoryItem{*obj}, switches(ctx)).AvailabilityCode(), nil
+	sw, err := switches(ctx)
+	return inventory.Summarize([]models.InventoryItem{*obj}, sw).AvailabilityCode(), err
 }
 
 func (r *inventoryItemResolver) Settings(ctx context.Context, obj *models.InventoryItem) (*models.InventoryItem, error) {
@@ -95,7 +100,11 @@ func (r *productInventoryResolver) Aggregated(ctx context.Context, obj *inventor
 	if err != nil {
 		return nil, err
 	}
-	s := inventory.Aggregate(h.Items, h.Locations, switches(ctx))
+	sw, err := switches(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s := inventory.Aggregate(h.Items, h.Locations, sw)
 	return &s, nil
 }
 
@@ -108,8 +117,12 @@ func (r *productInventoryResolver) ByLocation(ctx context.Context, obj *inventor
 	if err != nil {
 		return nil, err
 	}
+	sw, err := switches(ctx)
+	if err != nil {
+		return nil, err
+	}
 	var out []*model.ProductLocationInventory
-	for _, s := range inventory.SummariesByLocation(h.Items, h.Locations, wanted, switches(ctx)) {
+	for _, s := range inventory.SummariesByLocation(h.Items, h.Locations, wanted, sw) {
 		out = append(out, &model.ProductLocationInventory{
 			Location: &s.Location, AvailableToSell: s.AvailableToSell, OnHand: s.OnHand, QtyBackordered: s.QtyBackordered,
 			SafetyStock: s.SafetyStock, WarningLevel: s.WarningLevel, BackorderLimit: s.BackorderLimit, Availability: s.Availability,
@@ -123,7 +136,11 @@ func (r *variantInventoryResolver) Aggregated(ctx context.Context, obj *inventor
 	if err != nil {
 		return nil, err
 	}
-	s := inventory.Aggregate(h.Items, h.Locations, switches(ctx))
+	sw, err := switches(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s := inventory.Aggregate(h.Items, h.Locations, sw)
 	return &s, nil
 }
 

@@ -10,15 +10,14 @@ import (
 	"stockgraph/graph"
 	"stockgraph/internal/api/relay"
 	"stockgraph/internal/apperr"
-	"stockgraph/internal/auth"
 	"stockgraph/internal/loaders"
 	"stockgraph/internal/sourcing"
 	"stockgraph/models"
 )
 
 func (r *queryResolver) Store(ctx context.Context) (*models.Store, error) {
-	p := auth.FromContext(ctx)
-	return &p.Store, nil
+	s, err := loaders.For(ctx).Store(ctx)
+	return &s, err
 }
 
 func (r *queryResolver) Node(ctx context.Context, id string) (models.Node, error) {
@@ -29,8 +28,9 @@ func (r *queryResolver) Node(ctx context.Context, id string) (models.Node, error
 	l := loaders.For(ctx)
 	switch kind {
 	case relay.KindStore:
-		if s := auth.FromContext(ctx).Store; s.ID == nid {
-			return &s, nil
+		if storeID(ctx) == nid {
+			s, err := l.Store(ctx)
+			return &s, err
 		}
 		return nil, apperr.New(apperr.NotFound, "no store with ID %q", id)
 	case relay.KindProduct:

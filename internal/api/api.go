@@ -88,6 +88,12 @@ type Config struct {
 	RequestTimeout time.Duration
 	// MaxBodyBytes is the largest request body (DefaultMaxBodyBytes when zero).
 	MaxBodyBytes int64
+	// TokenCacheTTL is how long a token's lookup is kept, and so how
+	// late a revocation or expiry may take effect on this handler
+	// (auth.DefaultCacheTTL when zero; nothing is kept when negative).
+	TokenCacheTTL time.Duration
+
+	tokens *auth.Cache // made by NewHandler
 }
 
 // NewHandler returns the server's HTTP handler.
@@ -113,6 +119,10 @@ func NewHandler(cfg Config) http.Handler {
 	if cfg.MaxBodyBytes == 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
 	}
+	if cfg.TokenCacheTTL == 0 {
+		cfg.TokenCacheTTL = auth.DefaultCacheTTL
+	}
+	cfg.tokens = auth.NewCache(cfg.TokenCacheTTL, auth.DefaultCacheSize)
 	if cfg.Throttle == (throttle.Config{}) {
 		cfg.Throttle = DefaultThrottle
 	}
@@ -257,7 +267,7 @@ func principalFor(ctx context.Context, cfg Config, header string) (*auth.Princip
 	if !ok {
 		return nil, apperr.New(apperr.Unauthenticated, "the Authorization header must read Bearer <token>")
 	}
-	return auth.Authenticate(ctx, cfg.DB.DB, token)
+	return cfg.tokens.Authenticate(ctx, cfg.DB.DB, token)
 }
 
 // clientAddressKey holds a websocket's client address (clientAddress).
@@ -350,9 +360,9 @@ func perOperation(cfg Config, present graphql.ErrorPresenterFunc) graphql.Operat
 			ctx = auth.WithPrincipal(ctx, p)
 		}
 		if p := auth.FromContext(ctx); p != nil {
-			l := operationLoaders(ctx, p.Store.ID)
+			l := operationLoaders(ctx, p.StoreID)
 			if l == nil {
-				l = loaders.New(cfg.DB.DB, p.Store.ID, cfg.LoaderWait)
+				l = loaders.New(cfg.DB.DB, p.StoreID, cfg.LoaderWait)
 			}
 			ctx = loaders.With(ctx, l)
 		}

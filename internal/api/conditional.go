@@ -52,7 +52,7 @@ func (c conditionalRead) etag(ctx context.Context, r *http.Request, params *grap
 	if r.Method != http.MethodGet || p == nil || hash == "" {
 		return ""
 	}
-	pos, err := changes.Read(ctx, c.db, p.Store.ID)
+	pos, err := changes.Read(ctx, c.db, p.StoreID)
 	if err != nil {
 		c.logger.WarnContext(ctx, "no ETag: the change position could not be read", "err", err)
 		return ""
@@ -63,18 +63,17 @@ func (c conditionalRead) etag(ctx context.Context, r *http.Request, params *grap
 // etagOf is weak: the body's extensions.cost differs between responses
 // with the same data. It covers the server's build, the position, the
 // request as sent (the query's hash, operationName, the variables' text,
-// the media type) and the principal: the token, and the store row and
-// scopes authentication read. Those were read before the position, so a
-// change committed in between would be in the position and not in the
-// response's store fields (query { store { name } } shows the
-// principal's row); with them in the ETag, the next request, which
-// reads them again, gets another ETag and the new data.
+// the media type) and the principal: the store, the token and its
+// scopes. The principal carries no data the response shows: the store
+// row is read while the query runs, after the position (a principal that
+// carried it, read before the position, could show an older store under
+// a newer position).
 func etagOf(p *auth.Principal, pos changes.Position, hash, operationName, variables, media string) string {
 	principal, _ := json.Marshal(struct {
-		Store  any
+		Store  int64
 		Token  int64
 		Scopes []auth.Scope
-	}{p.Store, p.TokenID, p.Scopes})
+	}{p.StoreID, p.TokenID, p.Scopes})
 	h := sha256.New()
 	for _, part := range []string{buildID(), string(principal), string(pos), hash, operationName, variables, media} {
 		// Each part with its length, so that no two requests run together.

@@ -154,8 +154,8 @@ func (c costExtension) MutateOperationContext(ctx context.Context, op *graphql.O
 		// The operation's loaders, made here so that the store's
 		// locations, loaded to price byLocation, are loaded once for the
 		// pricing and the resolvers both (perOperation takes them).
-		count.loaders = loaders.New(c.db, p.Store.ID, c.wait)
-		op.Stats.SetExtension(loadersStatsKey, storeLoaders{storeID: p.Store.ID, loaders: count.loaders})
+		count.loaders = loaders.New(c.db, p.StoreID, c.wait)
+		op.Stats.SetExtension(loadersStatsKey, storeLoaders{storeID: p.StoreID, loaders: count.loaders})
 	}
 	ctx = context.WithValue(ctx, locationCountKey{}, count)
 	r, err := cost.Analyze(ctx, op.Operation, op.Variables, costTable, Limits)

@@ -10,8 +10,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"path/filepath"
 	"runtime/metrics"
 	"strconv"
 	"strings"
@@ -67,7 +65,7 @@ func BenchmarkDashboardRead(b *testing.B) {
 	size := serve()
 	for _, clients := range []int{1, 8, 32} {
 		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) {
-			statements, goCPU, pgCPU := db.Statements(), processCPU(), postgresCPU()
+			statements, goCPU, pgCPU := db.Statements(), processCPU(), bench.PostgresCPU()
 			peak := watchHeap()
 			start := time.Now()
 			var next atomic.Int64
@@ -85,7 +83,7 @@ func BenchmarkDashboardRead(b *testing.B) {
 			b.ReportMetric(n/elapsed.Seconds(), "req/s")
 			b.ReportMetric(float64(db.Statements()-statements)/n, "statements/op")
 			b.ReportMetric(float64(processCPU()-goCPU)/n/1e6, "go-cpu-ms/op")
-			b.ReportMetric(float64(postgresCPU()-pgCPU)/n/1e6, "pg-cpu-ms/op")
+			b.ReportMetric(float64(bench.PostgresCPU()-pgCPU)/n/1e6, "pg-cpu-ms/op")
 			b.ReportMetric(float64(peak())/float64(clients)/(1<<20), "heap-MB/client")
 			b.ReportMetric(float64(size), "bytes/response")
 		})
@@ -155,7 +153,7 @@ func BenchmarkDashboardNotModified(b *testing.B) {
 // BenchmarkDashboardRead's figures.
 func measure(b *testing.B, db *database.DB, clients int, serve func() int) {
 	size := serve()
-	statements, goCPU, pgCPU := db.Statements(), processCPU(), postgresCPU()
+	statements, goCPU, pgCPU := db.Statements(), processCPU(), bench.PostgresCPU()
 	peak := watchHeap()
 	start := time.Now()
 	var next atomic.Int64
@@ -173,7 +171,7 @@ func measure(b *testing.B, db *database.DB, clients int, serve func() int) {
 	b.ReportMetric(n/elapsed.Seconds(), "req/s")
 	b.ReportMetric(float64(db.Statements()-statements)/n, "statements/op")
 	b.ReportMetric(float64(processCPU()-goCPU)/n/1e6, "go-cpu-ms/op")
-	b.ReportMetric(float64(postgresCPU()-pgCPU)/n/1e6, "pg-cpu-ms/op")
+	b.ReportMetric(float64(bench.PostgresCPU()-pgCPU)/n/1e6, "pg-cpu-ms/op")
 	b.ReportMetric(float64(peak())/float64(clients)/(1<<20), "heap-MB/client")
 	b.ReportMetric(float64(size), "bytes/response")
 }
@@ -207,30 +205,4 @@ func processCPU() time.Duration {
 	var u syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &u)
 	return time.Duration(u.Utime.Nano() + u.Stime.Nano())
-}
-
-// postgresCPU is the CPU time of every postgres process on the machine,
-// from /proc (clock ticks of 10 ms).
-func postgresCPU() time.Duration {
-	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
-	var ticks int64
-	for _, p := range stats {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			continue
-		}
-		s := string(b)
-		open, end := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
-		if open < 0 || end < open || s[open+1:end] != "postgres" {
-			continue
-		}
-		f := strings.Fields(s[end+2:])
-		if len(f) < 13 {
-			continue
-		}
-		u, _ := strconv.ParseInt(f[11], 10, 64)
-		st, _ := strconv.ParseInt(f[12], 10, 64)
-		ticks += u + st
-	}
-	return time.Duration(ticks) * 10 * time.Millisecond
 }

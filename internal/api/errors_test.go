@@ -3,6 +3,7 @@ package api_test
 import (
 	"net/http"
 	"testing"
+	"time"
 
 	"stockgraph/internal/api/relay"
 	"stockgraph/internal/auth"
@@ -90,6 +91,10 @@ func TestAuthentication(t *testing.T) {
 	}
 }
 
+// TestRevokedTokenIsRejected: a token revoked before its first request is
+// refused at once; one revoked after requests the handler's token cache
+// holds is refused once its entry lapses (auth.Cache's tests bound that
+// by the TTL with a clock of their own: here the wait is for a condition).
 func TestRevokedTokenIsRejected(t *testing.T) {
 	e := newEnv(t)
 	token := e.seedStore("revoke", 1, 1, 1)
@@ -98,6 +103,20 @@ func TestRevokedTokenIsRejected(t *testing.T) {
 	}
 	if r := e.do(token, `{ store { name } }`, nil); r.Status != http.StatusUnauthorized {
 		t.Errorf("revoked token: HTTP %d, want 401", r.Status)
+	}
+	used := e.seedStore("revoke-used", 1, 1, 1)
+	if r := e.do(used, `{ store { name } }`, nil); r.Status != http.StatusOK {
+		t.Fatalf("token before revoking: HTTP %d, want 200", r.Status)
+	}
+	if err := auth.RevokeToken(t.Context(), e.db.DB, used); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for r := e.do(used, `{ store { name } }`, nil); r.Status != http.StatusUnauthorized; r = e.do(used, `{ store { name } }`, nil) {
+		if r.Status != http.StatusOK || time.Now().After(deadline) {
+			t.Fatalf("revoked token: HTTP %d, want 200 until the cache lapses, then 401", r.Status)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 

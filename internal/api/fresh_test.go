@@ -170,3 +170,35 @@ func TestMutationFieldsReadEarlierSwitches(t *testing.T) {
 		t.Errorf("availableForBackorder after turning backorders on = %d, want %d (1000 - qtyBackordered %d)", it.AvailableForBackorder, want, it.QtyBackordered)
 	}
 }
+
+// TestReadsSeeSwitchesChangedByTheRequestBefore: the token's lookup is
+// cached for a second, but the store's switches are not: a request right
+// after the one that turned backorders on or off computes with them.
+func TestReadsSeeSwitchesChangedByTheRequestBefore(t *testing.T) {
+	e := newEnv(t)
+	token, loc, _, _ := freshStart(t, e)
+	e.mustData(token, `mutation($l: ID!) {
+		updateInventoryConfiguration(input: {backordersEnabled: true}) { configuration { backordersEnabled } }
+		updateInventorySettings(input: {locationId: $l, settings: [{sku: "P00001-01", backorderLimit: 1000}]}) { items { id } }
+	}`, map[string]any{"l": loc}, nil)
+	for _, on := range []bool{false, true, false} {
+		e.mustData(token, `mutation($on: Boolean!) { updateInventoryConfiguration(input: {backordersEnabled: $on}) { configuration { backordersEnabled } } }`,
+			map[string]any{"on": on}, nil)
+		var got struct {
+			Store struct {
+				Configuration struct{ BackordersEnabled bool }
+				Variant       struct {
+					Inventory struct {
+						Aggregated struct{ BackorderLimit, AvailableForBackorder int }
+					}
+				}
+			}
+		}
+		e.mustData(token, `{ store { configuration { backordersEnabled } variant(sku: "P00001-01") { inventory { aggregated { backorderLimit availableForBackorder } } } } }`, nil, &got)
+		available := got.Store.Variant.Inventory.Aggregated.AvailableForBackorder
+		if got.Store.Configuration.BackordersEnabled != on || (available > 0) != on {
+			t.Errorf("read after backordersEnabled: %v = configuration %v, availableForBackorder %d; want %v and %s",
+				on, got.Store.Configuration.BackordersEnabled, available, on, map[bool]string{true: "positive", false: "0"}[on])
+		}
+	}
+}

@@ -32,6 +32,16 @@ func newEnv(t *testing.T) *env {
 	return &env{t: t, db: db, srv: srv}
 }
 
+// serveWith replaces the env's server with one of cfg (its DB is the
+// env's), for a test that needs a setting the fixture did not give.
+func (e *env) serveWith(cfg api.Config) {
+	e.t.Helper()
+	cfg.DB = e.db
+	e.srv.Close()
+	e.srv = httptest.NewServer(api.NewHandler(cfg))
+	e.t.Cleanup(e.srv.Close)
+}
+
 // seedStore seeds a store and returns a token with every scope.
 func (e *env) seedStore(handle string, products, variants, locations int) string {
 	e.t.Helper()

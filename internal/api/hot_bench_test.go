@@ -61,7 +61,7 @@ func BenchmarkHotItem(b *testing.B) {
 		}
 		b.Run(mode, func(b *testing.B) {
 			const clients = 32
-			statements, goCPU, pgCPU := db.Statements(), processCPU(), postgresCPU()
+			statements, goCPU, pgCPU := db.Statements(), processCPU(), bench.PostgresCPU()
 			start := time.Now()
 			var next atomic.Int64
 			var wg sync.WaitGroup
@@ -77,7 +77,7 @@ func BenchmarkHotItem(b *testing.B) {
 			b.ReportMetric(n/time.Since(start).Seconds(), "req/s")
 			b.ReportMetric(float64(db.Statements()-statements)/n, "statements/op")
 			b.ReportMetric(float64(processCPU()-goCPU)/n/1e6, "go-cpu-ms/op")
-			b.ReportMetric(float64(postgresCPU()-pgCPU)/n/1e6, "pg-cpu-ms/op")
+			b.ReportMetric(float64(bench.PostgresCPU()-pgCPU)/n/1e6, "pg-cpu-ms/op")
 		})
 	}
 }

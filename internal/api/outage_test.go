@@ -191,7 +191,7 @@ func (f *lockFixture) pauseAfterFirstQuery(storeID int64, pause func()) *atomic.
 	armed.Store(true)
 	err := f.e.db.Callback().Query().After("gorm:query").Register("test:pause", func(tx *gorm.DB) {
 		p := auth.FromContext(tx.Statement.Context)
-		if p == nil || p.Store.ID != storeID || !armed.CompareAndSwap(true, false) {
+		if p == nil || p.StoreID != storeID || !armed.CompareAndSwap(true, false) {
 			return
 		}
 		pause()
@@ -365,7 +365,10 @@ func TestWebsocketDuringOutage(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = db.Close() })
-	srv := httptest.NewServer(api.NewHandler(api.Config{DB: db}))
+	// No token cache: every connection_init looks its token up and meets
+	// the outage (a cached token is acknowledged, and its operations get
+	// UNAVAILABLE instead).
+	srv := httptest.NewServer(api.NewHandler(api.Config{DB: db, TokenCacheTTL: -1}))
 	t.Cleanup(srv.Close)
 	ws := &env{t: t, db: db, srv: srv}
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)

@@ -52,7 +52,7 @@ func reauthorize(cfg Config) func(context.Context) error {
 func perEvent(cfg Config) graphql.ResponseMiddleware {
 	return func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 		if p := auth.FromContext(ctx); p != nil && isSubscription(ctx) {
-			ctx = loaders.With(ctx, loaders.New(cfg.DB.DB, p.Store.ID, cfg.LoaderWait))
+			ctx = loaders.With(ctx, loaders.New(cfg.DB.DB, p.StoreID, cfg.LoaderWait))
 		}
 		return next(ctx)
 	}

@@ -66,11 +66,17 @@ func joinScopes(scopes []Scope) string {
 	return strings.Join(names, ", ")
 }
 
-// Principal is who makes a request: a token of one store.
+// Principal is who makes a request: a token of one store. It names the
+// store and does not carry its row: the store's switches decide writes
+// and what reads show, so they are read where they are used (in a
+// write's transaction, or once per operation by its loaders), never
+// from a token lookup a cache may have kept for a second.
 type Principal struct {
-	Store   models.Store
+	StoreID int64
 	TokenID int64
 	Scopes  []Scope
+	// expires is when the token expires (zero: never), for the cache.
+	expires time.Time
 }
 
 // Has reports whether the principal's token carries scope. Every scope
@@ -155,31 +161,38 @@ func Authenticate(ctx context.Context, db *gorm.DB, token string) (*Principal, e
 	if !strings.HasPrefix(token, tokenPrefix) {
 		return nil, errBadToken
 	}
+	return lookup(ctx, db, hash(token))
+}
+
+func lookup(ctx context.Context, db *gorm.DB, tokenHash []byte) (*Principal, error) {
 	var row struct {
-		models.Store
-		TokenID     int64
-		TokenScopes models.StringArray
+		StoreID   int64
+		ID        int64
+		Scopes    models.StringArray
+		ExpiresAt *time.Time
 	}
 	err := db.WithContext(ctx).Raw(`
 		WITH t AS (
-			SELECT store_id, id, scopes FROM api_tokens
+			SELECT store_id, id, scopes, expires_at FROM api_tokens
 			WHERE token_hash = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())),
 		used AS (
 			UPDATE api_token_use u SET last_used_at = now() FROM t
 			WHERE u.store_id = t.store_id AND u.token_id = t.id AND u.last_used_at < now() - interval '1 minute')
-		SELECT s.*, t.id AS token_id, t.scopes AS token_scopes
-		FROM t JOIN stores s ON s.id = t.store_id`, hash(token)).Scan(&row).Error
+		SELECT store_id, id, scopes, expires_at FROM t`, tokenHash).Scan(&row).Error
 	if err != nil {
 		return nil, fmt.Errorf("look up token: %w", err)
 	}
-	if row.TokenID == 0 {
+	if row.ID == 0 {
 		return nil, errBadToken
 	}
-	scopes := make([]Scope, len(row.TokenScopes))
-	for i, s := range row.TokenScopes {
-		scopes[i] = Scope(s)
+	p := &Principal{StoreID: row.StoreID, TokenID: row.ID, Scopes: make([]Scope, len(row.Scopes))}
+	for i, s := range row.Scopes {
+		p.Scopes[i] = Scope(s)
 	}
-	return &Principal{Store: row.Store, TokenID: row.TokenID, Scopes: scopes}, nil
+	if row.ExpiresAt != nil {
+		p.expires = *row.ExpiresAt
+	}
+	return p, nil
 }
 
 // TokenInfo is what can be said of a token without the token itself.

@@ -67,7 +67,7 @@ func TestTokenLifecycle(t *testing.T) {
 		t.Errorf("the token is stored in clear")
 	}
 	p, err := Authenticate(ctx, db.DB, token)
-	if err != nil || p.Store.ID != storeID || !p.Has(ReadInventory) || !p.Has(WriteCatalog) || p.Has(WriteInventory) {
+	if err != nil || p.StoreID != storeID || !p.Has(ReadInventory) || !p.Has(WriteCatalog) || p.Has(WriteInventory) {
 		t.Fatalf("Authenticate(new token) = %+v, %v, want store %d with read_inventory and write_catalog", p, err, storeID)
 	}
 	if _, err := Require(WithPrincipal(ctx, p), WriteInventory); apperr.CodeOf(err) != apperr.Forbidden {

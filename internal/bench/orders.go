@@ -108,7 +108,8 @@ func (o OrderOptions) validate() error {
 }
 
 // runPgbench runs the yardsticks with each client count.
-func (w *orderRun) runPgbench(ctx context.Context, o OrderOptions, rep *OrderReport) (err error) {
-	rep.PgbenchTPS, rep.SingleRowTPS, err = o.Pgbench.yardsticks(ctx, w.db, o.Clients, o.Duration, w.progressLog)
+func (w *orderRun) runPgbench(ctx context.Context, o OrderOptions, rep *OrderReport) error {
+	tpcb, singleRow, err := o.Pgbench.yardsticks(ctx, w.db, o.Clients, o.Duration, w.progressLog)
+	rep.PgbenchTPS, rep.SingleRowTPS = tpsOf(tpcb), tpsOf(singleRow)
 	return err
 }

@@ -58,8 +58,8 @@ const SingleRowUpdate = "UPDATE pgbench_accounts SET abalance = abalance + 1 WHE
 
 // yardsticks initialises the pgbench database and runs its TPC-B-like
 // transaction and the single-row update with each client count, for d
-// each, returning their TPS by client count.
-func (o PgbenchOptions) yardsticks(ctx context.Context, db *database.DB, clients []int, d time.Duration, p *progressLog) (tpcb, singleRow map[int]float64, err error) {
+// each, returning what each measured by client count.
+func (o PgbenchOptions) yardsticks(ctx context.Context, db *database.DB, clients []int, d time.Duration, p *progressLog) (tpcb, singleRow map[int]PgbenchResult, err error) {
 	script, err := os.CreateTemp("", "stockgraph-single-row-update-*.sql")
 	if err != nil {
 		return nil, nil, fmt.Errorf("write the pgbench script: %w", err)
@@ -74,16 +74,25 @@ func (o PgbenchOptions) yardsticks(ctx context.Context, db *database.DB, clients
 	if err := o.prepare(ctx, db, p); err != nil {
 		return nil, nil, err
 	}
-	tpcb, singleRow = map[int]float64{}, map[int]float64{}
+	tpcb, singleRow = map[int]PgbenchResult{}, map[int]PgbenchResult{}
 	for _, n := range clients {
-		if tpcb[n], err = o.tps(ctx, n, d, pgbenchScript{}, p); err != nil {
+		if tpcb[n], err = o.measure(ctx, n, d, pgbenchScript{}, p); err != nil {
 			return nil, nil, err
 		}
-		if singleRow[n], err = o.tps(ctx, n, d, pgbenchScript{"single-row update", script.Name()}, p); err != nil {
+		if singleRow[n], err = o.measure(ctx, n, d, pgbenchScript{"single-row update", script.Name()}, p); err != nil {
 			return nil, nil, err
 		}
 	}
 	return tpcb, singleRow, nil
+}
+
+// tpsOf are the runs' TPS by client count.
+func tpsOf(runs map[int]PgbenchResult) map[int]float64 {
+	out := make(map[int]float64, len(runs))
+	for n, r := range runs {
+		out[n] = r.TPS
+	}
+	return out
 }
 
 // prepare creates the pgbench database when missing and initialises it
@@ -104,22 +113,57 @@ type pgbenchScript struct{ Name, Path string }
 // tps runs pgbench with n clients for d (whole seconds, at least one) and
 // returns the script's transactions per second.
 func (o PgbenchOptions) tps(ctx context.Context, n int, d time.Duration, script pgbenchScript, p *progressLog) (float64, error) {
+	r, err := o.measure(ctx, n, d, script, p)
+	return r.TPS, err
+}
+
+// PgbenchResult is what one pgbench run measured.
+type PgbenchResult struct {
+	TPS          float64
+	Transactions int64         // transactions processed
+	CPU          time.Duration // of the backends serving the pgbench database
+}
+
+// CPUPerTransaction is PostgreSQL's CPU time per pgbench transaction.
+func (r PgbenchResult) CPUPerTransaction() time.Duration {
+	return r.CPU / time.Duration(max(1, r.Transactions))
+}
+
+// measure runs pgbench with n clients for d (whole seconds, at least one)
+// and returns its throughput and what its transactions cost PostgreSQL.
+func (o PgbenchOptions) measure(ctx context.Context, n int, d time.Duration, script pgbenchScript, p *progressLog) (PgbenchResult, error) {
 	secs := max(1, int(d.Round(time.Second)/time.Second))
 	what, args := "TPC-B-like", []string{"-n", "-c", strconv.Itoa(n), "-j", strconv.Itoa(min(2, n)), "-T", strconv.Itoa(secs)}
 	if script.Path != "" {
 		what, args = script.Name, append(args, "-f", script.Path)
 	}
 	p.sayStep("pgbench %s: %d clients for %ds…", what, n, secs)
+	cpu := watchDatabaseCPU(o.Database)
 	out, err := o.run(ctx, args...)
+	r := PgbenchResult{CPU: cpu()}
 	if err != nil {
-		return 0, err
+		return r, err
 	}
-	tps, err := ParsePgbenchTPS(out)
-	if err != nil {
-		return 0, fmt.Errorf("pgbench %s with %d clients: %w", what, n, err)
+	if r.TPS, err = ParsePgbenchTPS(out); err != nil {
+		return r, fmt.Errorf("pgbench %s with %d clients: %w", what, n, err)
 	}
-	p.say("      %.1f TPS", tps)
-	return tps, nil
+	r.Transactions = parsePgbenchProcessed(out)
+	p.say("      %.1f TPS, PostgreSQL CPU %.3f ms a transaction", r.TPS, millis(r.CPUPerTransaction()))
+	return r, nil
+}
+
+// parsePgbenchProcessed reads "number of transactions actually processed:
+// N" (N/M with -t); 0 when missing.
+func parsePgbenchProcessed(out string) int64 {
+	const prefix = "number of transactions actually processed: "
+	for line := range strings.Lines(out) {
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(line), prefix); ok {
+			field, _, _ := strings.Cut(rest, "/")
+			n, _ := strconv.ParseInt(field, 10, 64)
+			return n
+		}
+	}
+	return 0
 }
 
 // ensureDatabase creates the database name when the server lacks it.

@@ -61,7 +61,19 @@ type WriteResult struct {
 	RequestsPerSecond float64
 	Percentiles
 	StatementsPerRequest float64
-	Check                LevelCheck
+	// PostgresCPU is what the backends of the API's database used over
+	// the run (see watchDatabaseCPU).
+	PostgresCPU time.Duration
+	// Multixacts is how many multixacts the cluster created over the run:
+	// PostgreSQL's record of a row locked by several transactions at
+	// once (a shared lock, or a foreign key's check), costly to create.
+	Multixacts int64
+	Check      LevelCheck
+}
+
+// CPUPerRequest is PostgreSQL's CPU time per request of the run.
+func (r WriteResult) CPUPerRequest() time.Duration {
+	return r.PostgresCPU / time.Duration(max(1, r.Requests+r.Errors))
 }
 
 // LevelCheck compares the on-hand total of a run's items after the run
@@ -81,6 +93,7 @@ type WriteReport struct {
 	StoreHandle  string
 	Results      []WriteResult
 	PgbenchTPS   map[int]float64 // TPC-B-like, by client count
+	PgbenchRuns  map[int]PgbenchResult
 	SingleRowTPS map[int]float64 // one pgbench_accounts row updated, by client count
 	LedgerBefore []ledger.Mismatch
 	LedgerAfter  []ledger.Mismatch
@@ -90,6 +103,7 @@ type WriteReport struct {
 type writeRun struct {
 	progressLog
 	db     *database.DB
+	dbName string // the API's database, whose backends' CPU a run counts
 	client *Client
 	// oneByOne is a client of a second server that does not coalesce.
 	oneByOne *Client
@@ -102,7 +116,7 @@ type writeRun struct {
 // The returned report's Err says whether the run passed; err is for
 // failures that left nothing to report.
 func RunWrites(ctx context.Context, db *database.DB, o WriteOptions, progress io.Writer) (WriteReport, error) {
-	rep := WriteReport{WriteOptions: o, PgbenchTPS: map[int]float64{}}
+	rep := WriteReport{WriteOptions: o, PgbenchTPS: map[int]float64{}, PgbenchRuns: map[int]PgbenchResult{}}
 	if err := o.validate(); err != nil {
 		return rep, err
 	}
@@ -124,9 +138,11 @@ func RunWrites(ctx context.Context, db *database.DB, o WriteOptions, progress io
 	if err != nil {
 		return rep, err
 	}
-	if rep.PgbenchTPS, rep.SingleRowTPS, err = o.Pgbench.yardsticks(ctx, db, o.Clients, o.Duration, &w.progressLog); err != nil {
+	var singleRow map[int]PgbenchResult
+	if rep.PgbenchRuns, singleRow, err = o.Pgbench.yardsticks(ctx, db, o.Clients, o.Duration, &w.progressLog); err != nil {
 		return rep, err
 	}
+	rep.PgbenchTPS, rep.SingleRowTPS = tpsOf(rep.PgbenchRuns), tpsOf(singleRow)
 	rep.LedgerAfter, err = checkLedger(ctx, db, &w.progressLog, rep.StoreHandle, w.storeID)
 	return rep, err
 }
@@ -158,6 +174,9 @@ func prepareWrites(ctx context.Context, db *database.DB, o WriteOptions, progres
 	targets, err := loadTargets(ctx, db, w.storeID, o.Items)
 	if err != nil {
 		return nil, nil, err
+	}
+	if err := db.WithContext(ctx).Raw(`SELECT current_database()`).Scan(&w.dbName).Error; err != nil {
+		return nil, nil, fmt.Errorf("name the database: %w", err)
 	}
 	return w, targets, nil
 }
@@ -200,16 +219,38 @@ func (w *writeRun) measure(ctx context.Context, workload string, n int, targets 
 	if err := w.warmUp(ctx, c, targets[0]); err != nil {
 		return res, fmt.Errorf("%s warm-up: %w", workload, err)
 	}
-	before := w.db.Statements()
+	mxBefore, err := w.multixacts(ctx)
+	if err != nil {
+		return res, err
+	}
+	before, cpu := w.db.Statements(), watchDatabaseCPU(w.dbName)
 	lat, applied := w.drive(ctx, c, n, targets, d, &res)
+	res.PostgresCPU = cpu()
+	mxAfter, err := w.multixacts(ctx)
+	if err != nil {
+		return res, err
+	}
+	res.Multixacts = mxAfter - mxBefore
 	res.Check.Applied = applied
 	res.StatementsPerRequest = float64(w.db.Statements()-before) / float64(max(1, res.Requests+res.Errors))
 	res.summarise(lat)
 	if res.Check.After, err = w.onHand(ctx, ids); err != nil {
 		return res, err
 	}
-	w.say("      %.1f requests/s, p99 %s, %d errors", res.RequestsPerSecond, res.P99.Round(10*time.Microsecond), res.Errors)
+	w.say("      %.1f requests/s, p99 %s, %d errors, PostgreSQL CPU %.3f ms a request", res.RequestsPerSecond, res.P99.Round(10*time.Microsecond), res.Errors, millis(res.CPUPerRequest()))
 	return res, ctx.Err()
+}
+
+// multixacts is the age of the database's oldest multixact, which grows
+// by one with each multixact the cluster creates (until a vacuum freezes
+// old ones, which a run of seconds hardly sees).
+func (w *writeRun) multixacts(ctx context.Context) (int64, error) {
+	var age int64
+	err := w.db.WithContext(ctx).Raw(`SELECT mxid_age(datminmxid) FROM pg_database WHERE datname = current_database()`).Scan(&age).Error
+	if err != nil {
+		return 0, fmt.Errorf("read the multixact counter: %w", err)
+	}
+	return age, nil
 }
 
 // onHand sums the on-hand levels of the items.

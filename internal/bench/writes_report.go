@@ -58,16 +58,21 @@ func (r WriteReport) String() string {
 	fmt.Fprintf(&b, "relative adjustments through HTTP vs pgbench (scale %d), %s per measurement, store %q (%d items at one location)\n\n",
 		r.Pgbench.Scale, r.Duration, r.StoreHandle, r.Items)
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "workload\tclients\trequests\tAPI req/s\tp50\tp95\tp99\terrors\tSQL/req\tyardstick\tTPS\tAPI/yardstick\t")
+	fmt.Fprintln(tw, "workload\tclients\trequests\tAPI req/s\tp50\tp95\tp99\terrors\tSQL/req\tyardstick\tTPS\tAPI/yardstick\tPG CPU/req\tPG CPU/TPC-B tx\tCPU ratio\tmultixacts/req\t")
 	for _, res := range r.Results {
 		// A spread of items is held to TPC-B; one hot item to one hot row.
 		name, tps := "TPC-B", r.PgbenchTPS[res.Clients]
 		if res.Workload != Spread {
 			name, tps = "1-row update", r.SingleRowTPS[res.Clients]
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%.1f\t%s\t%s\t%s\t%d\t%.2f\t%s\t%.1f\t%s\t\n",
+		run, cpuRatio := r.PgbenchRuns[res.Clients], "-"
+		if perTx := run.CPUPerTransaction(); run.Transactions > 0 && perTx > 0 {
+			cpuRatio = fmt.Sprintf("%.2f", float64(res.CPUPerRequest())/float64(perTx))
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%.1f\t%s\t%s\t%s\t%d\t%.2f\t%s\t%.1f\t%s\t%s\t%s\t%s\t%.2f\t\n",
 			res.Workload, res.Clients, res.Requests, res.RequestsPerSecond, ms(res.P50), ms(res.P95), ms(res.P99),
-			res.Errors, res.StatementsPerRequest, name, tps, ratio(res.RequestsPerSecond, tps))
+			res.Errors, res.StatementsPerRequest, name, tps, ratio(res.RequestsPerSecond, tps), ms(res.CPUPerRequest()),
+			ms(run.CPUPerTransaction()), cpuRatio, float64(res.Multixacts)/float64(max(1, res.Requests+res.Errors)))
 	}
 	tw.Flush()
 	b.WriteString("\nchecks:\n")
@@ -88,7 +93,10 @@ func (r WriteReport) String() string {
 }
 
 // ms prints a latency in milliseconds.
-func ms(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d)/float64(time.Millisecond)) }
+func ms(d time.Duration) string { return fmt.Sprintf("%.2fms", millis(d)) }
+
+// millis is a duration in milliseconds.
+func millis(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
 // ledgerVerdict says whether the ledger explained every level before and
 // after a run.

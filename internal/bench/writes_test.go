@@ -66,3 +66,19 @@ func TestReportFailsOnErrorsAndWrongLevels(t *testing.T) {
 		t.Errorf("the report does not flag the lost update:\n%s", s)
 	}
 }
+
+func TestParsePgbenchProcessed(t *testing.T) {
+	for _, c := range []struct {
+		name, out string
+		want      int64
+	}{
+		{"pg15", pg15Output, 12345},
+		{"pg13", pg13Output, 999},
+		{"with -t", "number of transactions actually processed: 80/100\n", 80},
+		{"missing", "tps = 42\n", 0},
+	} {
+		if got := parsePgbenchProcessed(c.out); got != c.want {
+			t.Errorf("%s: parsePgbenchProcessed = %d, want %d", c.name, got, c.want)
+		}
+	}
+}

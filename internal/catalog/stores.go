@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -46,6 +47,19 @@ func StoreByHandle(tx *gorm.DB, handle string) (models.Store, error) {
 	}
 	if len(stores) == 0 {
 		return models.Store{}, apperr.New(apperr.NotFound, "no store with handle %q (`stockgraph seed --store %s` creates it)", handle, handle)
+	}
+	return stores[0], nil
+}
+
+// StoreByID returns the store with the ID: a token's store, which
+// exists as long as the token does (a deleted store is NOT_FOUND).
+func StoreByID(ctx context.Context, db *gorm.DB, id int64) (models.Store, error) {
+	var stores []models.Store
+	if err := db.WithContext(ctx).Where("id = ?", id).Limit(1).Find(&stores).Error; err != nil {
+		return models.Store{}, fmt.Errorf("load store %d: %w", id, err)
+	}
+	if len(stores) == 0 {
+		return models.Store{}, apperr.New(apperr.NotFound, "no store with ID %d", id)
 	}
 	return stores[0], nil
 }

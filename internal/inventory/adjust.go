@@ -292,26 +292,25 @@ func (meta changeMeta) stamp(mv models.Movement, actor Actor, op string) models.
 	return mv
 }
 
-// recordAdjustment writes the deltas of the lines that passed, appends
-// their movements to the ledger and builds the result.
+// recordAdjustment writes the deltas of the lines that passed with their
+// movements and events, in one statement (batch.write), and builds the
+// result.
 func (b *batch) recordAdjustment(meta changeMeta, ds deltas) (ChangeResult, error) {
-	updated, err := applyDeltas(b.ctx, b.tx, b.actor.Store.ID, ds)
+	a, err := b.adjusted(meta, ds)
 	if err != nil {
 		return ChangeResult{}, err
 	}
-	a, err := b.adjusted(meta, ds, updated)
+	stamps, err := b.write(ds, a.movements, a.changes, meta)
 	if err != nil {
 		return ChangeResult{}, err
 	}
-	if err := b.record(a.movements, a.changes, meta); err != nil {
-		return ChangeResult{}, err
-	}
+	a.stamp(stamps)
 	res := b.results(a.now)
 	res.Movements = a.movements
 	return res, nil
 }
 
-// adjustedItems are an adjustment's items as it left them, with their
+// adjustedItems are an adjustment's items as it leaves them, with their
 // changes and the ledger movements that explain them.
 type adjustedItems struct {
 	now       map[ItemKey]models.InventoryItem
@@ -319,9 +318,9 @@ type adjustedItems struct {
 	movements []models.Movement
 }
 
-// adjusted pairs the locked items with the same items updated by the
-// deltas, and builds the movements of the changes.
-func (b *batch) adjusted(meta changeMeta, ds deltas, updated map[int64]models.InventoryItem) (adjustedItems, error) {
+// adjusted pairs the locked items with the same items as the deltas leave
+// them (deltas.appliedTo), and builds the movements of the changes.
+func (b *batch) adjusted(meta changeMeta, ds deltas) (adjustedItems, error) {
 	virtual, err := ledger.VirtualOf(slices.Collect(maps.Values(b.locations)))
 	if err != nil {
 		return adjustedItems{}, err
@@ -332,16 +331,24 @@ func (b *batch) adjusted(meta changeMeta, ds deltas, updated map[int64]models.In
 		if b.errs.failed(i) {
 			continue
 		}
-		it := b.locked[k]
-		if u, ok := updated[it.ID]; ok {
-			it, a.now[k] = u, u
-		}
-		a.changes = append(a.changes, itemChange{before: b.locked[k], after: it})
-		for _, mv := range adjustmentMovements(virtual, it, ds[it.ID]) {
+		before := b.locked[k]
+		after := ds.appliedTo(before)
+		a.now[k] = after
+		a.changes = append(a.changes, itemChange{before: before, after: after})
+		for _, mv := range adjustmentMovements(virtual, after, ds[before.ID]) {
 			a.movements = append(a.movements, meta.stamp(mv, b.actor, op))
 		}
 	}
 	return a, nil
+}
+
+// stamp sets on the items what only the database said of them.
+func (a adjustedItems) stamp(stamps map[int64]itemStamp) {
+	for k, it := range a.now {
+		if st, ok := stamps[it.ID]; ok {
+			a.now[k] = st.onto(it)
+		}
+	}
 }
 
 // adjustmentMovements turns an adjustment of one item (it, as it is

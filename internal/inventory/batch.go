@@ -16,11 +16,13 @@ import (
 // Every stock write (adjust, move, settings, stockVariant) runs the same
 // steps, each in one place: runBatch retries the transaction; in it a
 // batch resolves the lines' variants and reads the store (its switches
-// held FOR SHARE) with its locations, keys each line to its item, locks
-// the items in the one global order (creating missing ones), lets the
-// write apply each line to its locked items, and decides by the error
-// policy whether to record. Recording is applyDeltas plus the ledger for
-// quantities, writeItems for settings.
+// held against change, see storeAndRefs) with its locations, keys
+// each line to its item, locks the items in the one global order
+// (creating missing ones), lets the write apply each line to its locked
+// items, and decides by the error policy whether to record. Recording
+// quantities is batch.write (the deltas, the ledger and the events in one
+// statement; moves still apply their deltas first, then record, as they
+// set expected dates between), writeItems for settings.
 
 // input says how a write's input names its lines, so that an error's
 // extensions.field is the path the client sent.

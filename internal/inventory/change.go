@@ -146,24 +146,58 @@ func level(it models.InventoryItem, s models.QuantityState) int {
 	return *it.Quantity(s)
 }
 
-// applyDeltasSQL adds a delta array per quantity state
+// updateItemsSQL adds a delta array per quantity state
 // (models.QuantityColumns) to the items in one statement, and to each
 // item's revision the number of writes the deltas sum up (one, but for a
-// coalesced group). An item with no units incoming has no date they are
-// expected.
-var applyDeltasSQL = func() string {
+// coalesced group), and returns their columns that returning names. Its
+// parameters are numbered from $first: the store IDs, the item IDs, the
+// writes, then the deltas of each state (see deltaArgs). An item with no
+// units incoming has no date they are expected.
+func updateItemsSQL(first int, returning string) string {
+	param := func(n int, typ string) string { return fmt.Sprintf("$%d::%s", first+n, typ) }
 	set, arrays, names := make([]string, 0), make([]string, 0), make([]string, 0)
-	for _, q := range models.QuantityColumns {
+	for i, q := range models.QuantityColumns {
 		set = append(set, fmt.Sprintf("%[1]s = i.%[1]s + d.%[1]s", q.Column))
-		arrays, names = append(arrays, "?::int[]"), append(names, q.Column)
+		arrays, names = append(arrays, param(3+i, "int[]")), append(names, q.Column)
 	}
 	return `UPDATE inventory_items i SET ` + strings.Join(set, ", ") + `,
 			next_incoming_at = CASE WHEN i.incoming + d.incoming = 0 THEN NULL ELSE i.next_incoming_at END,
 			revision = i.revision + d.writes, updated_at = now()
-		FROM unnest(?::bigint[], ?::bigint[], ?::int[], ` + strings.Join(arrays, ", ") + `) AS d(store_id, id, writes, ` + strings.Join(names, ", ") + `)
+		FROM unnest(` + param(0, "bigint[]") + `, ` + param(1, "bigint[]") + `, ` + param(2, "int[]") + `, ` + strings.Join(arrays, ", ") +
+		`) AS d(store_id, id, writes, ` + strings.Join(names, ", ") + `)
 		WHERE i.store_id = d.store_id AND i.id = d.id
-		RETURNING ` + itemColumns
-}()
+		RETURNING ` + returning
+}
+
+// applyDeltasSQL is applyDeltas' statement.
+var applyDeltasSQL = updateItemsSQL(1, itemColumns)
+
+// deltaArgs are updateItemsSQL's parameters for the items the deltas
+// change, which sum up writes writes of each, in ID order; none when they
+// change nothing.
+func deltaArgs(storeID int64, ds deltas, writes int) []any {
+	ids := make([]int64, 0, len(ds))
+	for id := range ds {
+		// A group's deltas may cancel out, yet each of its writes moved
+		// the item's revision.
+		if ds.changes(id) || writes > 1 {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	slices.Sort(ids)
+	args := []any{database.Repeat(storeID, len(ids)), database.Int64s(ids), database.Ints(slices.Repeat([]int{writes}, len(ids)))}
+	for _, q := range models.QuantityColumns {
+		col := make(database.Ints, len(ids))
+		for i, id := range ids {
+			col[i] = ds[id][q.State]
+		}
+		args = append(args, col)
+	}
+	return args
+}
 
 // applyDeltas adds the deltas to the locked items in SQL, in one
 // statement, bumps their revisions and returns them as they are now.
@@ -174,26 +208,10 @@ func applyDeltas(ctx context.Context, tx *gorm.DB, storeID int64, ds deltas) (ma
 // applyWrites is applyDeltas for deltas that sum up writes writes of
 // each item, whose revisions move by as many.
 func applyWrites(ctx context.Context, tx *gorm.DB, storeID int64, ds deltas, writes int) (map[int64]models.InventoryItem, error) {
-	ids := make([]int64, 0, len(ds))
-	for id := range ds {
-		// A group's deltas may cancel out, yet each of its writes moved
-		// the item's revision.
-		if ds.changes(id) || writes > 1 {
-			ids = append(ids, id)
-		}
-	}
-	slices.Sort(ids)
 	out := map[int64]models.InventoryItem{}
-	if len(ids) == 0 {
+	args := deltaArgs(storeID, ds, writes)
+	if args == nil {
 		return out, nil
-	}
-	args := []any{database.Repeat(storeID, len(ids)), database.Int64s(ids), database.Ints(slices.Repeat([]int{writes}, len(ids)))}
-	for _, q := range models.QuantityColumns {
-		col := make(database.Ints, len(ids))
-		for i, id := range ids {
-			col[i] = ds[id][q.State]
-		}
-		args = append(args, col)
 	}
 	rows, err := tx.WithContext(ctx).Raw(applyDeltasSQL, args...).Rows()
 	if err != nil {
@@ -207,4 +225,20 @@ func applyWrites(ctx context.Context, tx *gorm.DB, storeID int64, ds deltas, wri
 		out[r.ID] = r
 	}
 	return out, nil
+}
+
+// appliedTo is a locked item as the deltas leave it, the way
+// updateItemsSQL changes its levels and revision, for what a write
+// records before the database has answered (its events' snapshots, its
+// movements' balances); the columns only the database can say
+// (next_incoming_at, updated_at) come back from the write (itemStamp).
+func (ds deltas) appliedTo(it models.InventoryItem) models.InventoryItem {
+	if !ds.changes(it.ID) {
+		return it
+	}
+	for s, n := range ds[it.ID] {
+		*it.Quantity(s) += n
+	}
+	it.Revision++
+	return it
 }

@@ -100,11 +100,7 @@ func (g *groupTx) hold(q *queued, out *adjusted) (done bool, err error) {
 	if len(ds) != 1 || !ds.changes(id) || b.errs.any() {
 		return false, nil
 	}
-	after := g.w.item
-	for _, c := range models.QuantityColumns {
-		*after.Quantity(c.State) += ds[id][c.State]
-	}
-	after.Revision++
+	after := ds.appliedTo(g.w.item)
 	meta := changeMeta{reason: q.In.a.Reason, reference: q.In.a.Reference}
 	g.held = append(g.held, &held{out: out, b: b, meta: meta, ds: ds, before: g.w.item, after: after})
 	g.w.item = after
@@ -137,10 +133,13 @@ func (g *groupTx) flush() error {
 	var movements []models.Movement
 	var evs []models.StockEvent
 	for i, h := range g.held {
-		h.after.UpdatedAt = g.w.item.UpdatedAt
-		if written[i], err = h.b.adjusted(h.meta, h.ds, map[int64]models.InventoryItem{id: h.after}); err != nil {
+		if written[i], err = h.b.adjusted(h.meta, h.ds); err != nil {
 			return err
 		}
+		// What only the database says, as the group's write said it
+		// (adjustments change no incoming units, so no request of the
+		// group moved the next incoming date).
+		written[i].stamp(map[int64]itemStamp{id: {Revision: h.after.Revision, NextIncomingAt: g.w.item.NextIncomingAt, UpdatedAt: g.w.item.UpdatedAt}})
 		movements = append(movements, written[i].movements...)
 		evs = append(evs, h.b.eventsOf(written[i].changes, written[i].movements, h.meta)...)
 	}

@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"maps"
 	"strconv"
+	"time"
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
 
+	"stockgraph/internal/database"
 	"stockgraph/internal/events"
 	"stockgraph/internal/ledger"
 	"stockgraph/models"
@@ -133,11 +135,109 @@ func recordMovements(ctx context.Context, tx *gorm.DB, storeID int64, movements 
 
 // recordSQL is record's statement. The cross join with the doorbell makes
 // PostgreSQL ring it (there are events whenever there are movements).
-var recordSQL = "WITH mv AS (" + ledger.InsertSQL("$1") + "), ev AS (" +
-	events.InsertSQL("$2", "$3", `ARRAY(SELECT m.id FROM mv m WHERE m.operation_id = r.operation_id AND m.variant_id = r.variant_id
-    AND (m.from_location_id = r.location_id OR m.to_location_id = r.location_id) ORDER BY m.id)`) +
+var recordSQL = "WITH mv AS (" + ledger.InsertSQL("$1") + "), ev AS (" + events.InsertSQL("$2", "$3", movementsOfEvent) +
 	"), bell AS (" + events.NotifySQL("ev", "$4", "$5") + ") " +
 	"SELECT mv.id, mv.created_at FROM mv, bell ORDER BY mv.id"
+
+// movementsOfEvent are the IDs of an event's movements (row r) among
+// those the statement writes (mv): its operation's, of its variant, into
+// or out of its location (a coalesced group writes several operations of
+// one item at once).
+const movementsOfEvent = `ARRAY(SELECT m.id FROM mv m WHERE m.operation_id = r.operation_id AND m.variant_id = r.variant_id
+    AND (m.from_location_id = r.location_id OR m.to_location_id = r.location_id) ORDER BY m.id)`
+
+// itemStamp is what only the database says of an item a write updated.
+type itemStamp struct {
+	Revision       int64
+	NextIncomingAt *time.Time
+	UpdatedAt      time.Time
+}
+
+// onto sets the stamp's columns of the item.
+func (s itemStamp) onto(it models.InventoryItem) models.InventoryItem {
+	it.Revision, it.NextIncomingAt, it.UpdatedAt = s.Revision, s.NextIncomingAt, s.UpdatedAt
+	return it
+}
+
+// write is record with the deltas applied in the same statement
+// (writeSQL): one round trip for a change of quantities while its items
+// are locked. The changes' after sides are the locked items with the
+// deltas applied (deltas.appliedTo), as the statement leaves them; it
+// returns the stamps of the items it updated, by ID, and fills in the
+// movements' IDs and times.
+func (b *batch) write(ds deltas, movements []models.Movement, changes []itemChange, meta changeMeta) (map[int64]itemStamp, error) {
+	stamps := map[int64]itemStamp{}
+	args := deltaArgs(b.actor.Store.ID, ds, 1)
+	evs := b.eventsOf(changes, movements, meta)
+	if args == nil || len(movements) == 0 || len(evs) == 0 {
+		return b.fallbackWrite(ds, movements, changes, meta)
+	}
+	mv, err := ledger.Encode(movements)
+	if err != nil {
+		return nil, err
+	}
+	ev, err := events.Encode(evs)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := b.tx.WithContext(b.ctx).Raw(writeSQL, append([]any{mv, ev, b.actor.Store.ID, events.Channel, strconv.FormatInt(b.actor.Store.ID, 10)}, args...)...).Rows()
+	if err != nil {
+		return nil, fmt.Errorf("update %d items, record %d movements and %d events: %w", len(args[1].(database.Int64s)), len(movements), len(evs), err)
+	}
+	defer rows.Close()
+	next := 0
+	for rows.Next() {
+		var kind string
+		var id int64
+		var revision *int64 // none on a movement's row
+		var st itemStamp
+		if err := rows.Scan(&kind, &id, &revision, &st.NextIncomingAt, &st.UpdatedAt); err != nil {
+			return nil, fmt.Errorf("read the write's result: %w", err)
+		}
+		if kind == "item" && revision != nil {
+			st.Revision = *revision
+			stamps[id] = st
+			continue
+		}
+		if next == len(movements) {
+			return nil, fmt.Errorf("record movements: more returned than the %d sent", len(movements))
+		}
+		movements[next].ID, movements[next].CreatedAt = id, st.UpdatedAt
+		next++
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read the write's result: %w", err)
+	}
+	if next != len(movements) {
+		return nil, fmt.Errorf("record movements: %d returned for the %d sent", next, len(movements))
+	}
+	return stamps, nil
+}
+
+// fallbackWrite is write in two steps, for a change without movements
+// or events (every line changes nothing), where writeSQL has no rows to
+// join.
+func (b *batch) fallbackWrite(ds deltas, movements []models.Movement, changes []itemChange, meta changeMeta) (map[int64]itemStamp, error) {
+	updated, err := applyDeltas(b.ctx, b.tx, b.actor.Store.ID, ds)
+	if err != nil {
+		return nil, err
+	}
+	stamps := make(map[int64]itemStamp, len(updated))
+	for id, it := range updated {
+		stamps[id] = itemStamp{Revision: it.Revision, NextIncomingAt: it.NextIncomingAt, UpdatedAt: it.UpdatedAt}
+	}
+	return stamps, b.record(movements, changes, meta)
+}
+
+// writeSQL is write's statement: the items' update (parameters from $6),
+// then recordSQL's movements, events and doorbell. Its rows are each
+// updated item's stamp ("item", ID, revision, next incoming, updated at),
+// then each movement's ID and time ("movement", ID, -, -, created at) in
+// the order they were sent.
+var writeSQL = "WITH upd AS (" + updateItemsSQL(6, "i.id, i.revision, i.next_incoming_at, i.updated_at") + "), mv AS (" + ledger.InsertSQL("$1") +
+	"), ev AS (" + events.InsertSQL("$2", "$3", movementsOfEvent) + "), bell AS (" + events.NotifySQL("ev", "$4", "$5") + ") " +
+	"SELECT 'item' AS kind, id, revision, next_incoming_at, updated_at FROM upd " +
+	"UNION ALL SELECT 'movement', mv.id, NULL, NULL, mv.created_at FROM mv, bell ORDER BY 1, 2"
 
 // eventsOf builds the events of the items a write changed, each with the
 // movements of its variant at its location, the write's reason and

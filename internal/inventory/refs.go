@@ -7,6 +7,7 @@ import (
 	"gorm.io/gorm"
 
 	"stockgraph/internal/apperr"
+	"stockgraph/internal/database"
 	"stockgraph/models"
 )
 
@@ -37,8 +38,8 @@ func (r resolved) where(variantID, locationID int64) string {
 	return fmt.Sprintf("SKU %q at %s", r.skus[variantID], r.locations[locationID].Code)
 }
 
-// resolve finds every line's variant and loads the store's locations, in
-// a constant number of statements; problems are reported per line, at the
+// resolve finds every line's variant and reads the store and its
+// locations, in one statement (storeAndRefs); problems are reported per line, at the
 // field the line named its variant by.
 func resolve(ctx context.Context, tx *gorm.DB, storeID int64, refs []VariantRef, at func(int) line, errs *lineErrors) (resolved, error) {
 	r := resolved{variants: make([]int64, len(refs)), locations: map[int64]models.Location{}, skus: map[int64]string{}, products: map[int64]int64{}}
@@ -56,10 +57,11 @@ func resolve(ctx context.Context, tx *gorm.DB, storeID int64, refs []VariantRef,
 			products = append(products, ref.ProductID)
 		}
 	}
-	found, err := lookupVariants(ctx, tx, storeID, ids, skus, products)
+	store, locations, found, err := storeAndRefs(ctx, tx, storeID, ids, skus, products)
 	if err != nil {
 		return r, err
 	}
+	r.store, r.locations = store, locations
 	for i, ref := range refs {
 		if errs.failed(i) {
 			continue
@@ -71,11 +73,6 @@ func resolve(ctx context.Context, tx *gorm.DB, storeID int64, refs []VariantRef,
 		}
 		r.variants[i], r.skus[id], r.products[id] = id, sku, found.productOf[id]
 	}
-	store, locations, err := storeAndLocations(ctx, tx, storeID)
-	if err != nil {
-		return r, err
-	}
-	r.store, r.locations = store, locations
 	return r, nil
 }
 
@@ -145,38 +142,33 @@ func countSet(ref VariantRef) int {
 	return n
 }
 
-// lookupVariants runs at most three statements, one per kind of
-// reference, and returns the variants' SKUs too, for messages.
-func lookupVariants(ctx context.Context, tx *gorm.DB, storeID int64, ids []int64, skus []string, products []int64) (variantsFound, error) {
+// sortFound sorts the variants a statement found by the kind of
+// reference that names each (a variant may be named several ways), with
+// its SKU, for messages. The variants come in ID order.
+func sortFound(ids []int64, skus []string, products []int64, rows []models.Variant) variantsFound {
 	f := variantsFound{productOf: map[int64]int64{}, byID: map[int64]string{}, bySKU: map[string]int64{}, byProduct: map[int64][]models.Variant{}}
-	var rows []models.Variant
-	if len(ids) > 0 {
-		if err := tx.WithContext(ctx).Select("id", "product_id", "sku").Where("store_id = ? AND id IN ?", storeID, ids).Find(&rows).Error; err != nil {
-			return f, fmt.Errorf("look up variants: %w", err)
+	byID, bySKU, byProduct := setOf(ids), setOf(skus), setOf(products)
+	for _, v := range rows {
+		f.productOf[v.ID] = v.ProductID
+		if byID[v.ID] {
+			f.byID[v.ID] = v.SKU
 		}
-		for _, v := range rows {
-			f.byID[v.ID], f.productOf[v.ID] = v.SKU, v.ProductID
+		if bySKU[v.SKU] {
+			f.bySKU[v.SKU] = v.ID
 		}
-	}
-	if len(skus) > 0 {
-		rows = nil
-		if err := tx.WithContext(ctx).Select("id", "product_id", "sku").Where("store_id = ? AND sku IN ?", storeID, skus).Find(&rows).Error; err != nil {
-			return f, fmt.Errorf("look up variants by SKU: %w", err)
-		}
-		for _, v := range rows {
-			f.bySKU[v.SKU], f.productOf[v.ID] = v.ID, v.ProductID
+		if byProduct[v.ProductID] {
+			f.byProduct[v.ProductID] = append(f.byProduct[v.ProductID], v)
 		}
 	}
-	if len(products) > 0 {
-		rows = nil
-		if err := tx.WithContext(ctx).Select("id", "product_id", "sku").Where("store_id = ? AND product_id IN ?", storeID, products).Order("id").Find(&rows).Error; err != nil {
-			return f, fmt.Errorf("look up variants by product: %w", err)
-		}
-		for _, v := range rows {
-			f.byProduct[v.ProductID], f.productOf[v.ID] = append(f.byProduct[v.ProductID], v), v.ProductID
-		}
+	return f
+}
+
+func setOf[K comparable](keys []K) map[K]bool {
+	set := make(map[K]bool, len(keys))
+	for _, k := range keys {
+		set[k] = true
 	}
-	return f, nil
+	return set
 }
 
 // lineErrors collects the problems of a batch, one per line at most.
@@ -219,11 +211,38 @@ func maxLine(lines []int) int {
 	return m
 }
 
-// storeAndLocations reads the store, held FOR SHARE so that its switches
-// (negative stock, backorders, preorders) cannot change under the batch
-// and a switch changed just before is seen, together with all its
-// locations, in one statement. It is the one way a write reads the store.
+// storeAndLocations reads the store and all its locations in one
+// statement (storeAndRefs).
 func storeAndLocations(ctx context.Context, tx *gorm.DB, storeID int64) (models.Store, map[int64]models.Location, error) {
+	store, locations, _, err := storeAndRefs(ctx, tx, storeID, nil, nil, nil)
+	return store, locations, err
+}
+
+// storeAndRefsSQL reads the store's row and each of its locations, and
+// the variants named by ID ($2), SKU ($3) or product ($4) as arrays in
+// ID order, on the first row only.
+const storeAndRefsSQL = `
+	SELECT l.*, s.handle AS store_handle, s.name AS store_name, s.backorders_enabled, s.preorders_enabled, s.allow_negative_stock,
+	       CASE WHEN row_number() OVER () = 1 THEN v.ids END AS variant_ids,
+	       CASE WHEN row_number() OVER () = 1 THEN v.products END AS variant_products,
+	       CASE WHEN row_number() OVER () = 1 THEN v.skus END AS variant_skus
+	FROM stock_write_store($1) s JOIN locations l ON l.store_id = s.id
+	CROSS JOIN (
+		SELECT array_agg(id ORDER BY id) AS ids, array_agg(product_id ORDER BY id) AS products, array_agg(sku ORDER BY id) AS skus
+		FROM variants
+		WHERE store_id = $1 AND (id = ANY($2::bigint[]) OR sku = ANY($3::text[]) OR product_id = ANY($4::bigint[]))) v`
+
+// storeAndRefs reads the store, all its locations and the variants that
+// references name (by ID, SKU or product) in one statement. It is the
+// one way a write reads the store: through stock_write_store (migration
+// 00011), which holds the store's switches (negative stock, backorders,
+// preorders) against change until the write's transaction ends, and sees
+// a change committed just before. Locations need no lock: the ledger's
+// and the items' foreign keys keep a location a write names from being
+// deleted under it, and a physical location cannot become virtual
+// (catalog.checkBuiltIn).
+func storeAndRefs(ctx context.Context, tx *gorm.DB, storeID int64, ids []int64, skus []string, products []int64) (
+	models.Store, map[int64]models.Location, variantsFound, error) {
 	var rows []struct {
 		models.Location
 		StoreHandle        string
@@ -231,17 +250,16 @@ func storeAndLocations(ctx context.Context, tx *gorm.DB, storeID int64) (models.
 		BackordersEnabled  bool
 		PreordersEnabled   bool
 		AllowNegativeStock bool
+		VariantIDs         models.Int64Array
+		VariantProducts    models.Int64Array
+		VariantSKUs        models.StringArray `gorm:"column:variant_skus"`
 	}
-	err := tx.WithContext(ctx).Raw(`
-		SELECT l.*, s.handle AS store_handle, s.name AS store_name, s.backorders_enabled, s.preorders_enabled, s.allow_negative_stock
-		FROM stores s JOIN locations l ON l.store_id = s.id
-		WHERE s.id = ?
-		FOR SHARE OF s`, storeID).Scan(&rows).Error
+	err := tx.WithContext(ctx).Raw(storeAndRefsSQL, storeID, database.Int64s(ids), models.StringArray(skus), database.Int64s(products)).Scan(&rows).Error
 	if err != nil {
-		return models.Store{}, nil, fmt.Errorf("read store %d and its locations: %w", storeID, err)
+		return models.Store{}, nil, variantsFound{}, fmt.Errorf("read store %d, its locations and variants: %w", storeID, err)
 	}
 	if len(rows) == 0 { // every store has its built-in locations
-		return models.Store{}, nil, fmt.Errorf("store %d has no locations", storeID)
+		return models.Store{}, nil, variantsFound{}, fmt.Errorf("store %d has no locations", storeID)
 	}
 	r := rows[0]
 	store := models.Store{ID: storeID, Handle: r.StoreHandle, Name: r.StoreName,
@@ -250,5 +268,9 @@ func storeAndLocations(ctx context.Context, tx *gorm.DB, storeID int64) (models.
 	for _, row := range rows {
 		locations[row.Location.ID] = row.Location
 	}
-	return store, locations, nil
+	variants := make([]models.Variant, len(r.VariantIDs))
+	for i := range variants {
+		variants[i] = models.Variant{ID: r.VariantIDs[i], ProductID: r.VariantProducts[i], SKU: r.VariantSKUs[i]}
+	}
+	return store, locations, sortFound(ids, skus, products, variants), nil
 }

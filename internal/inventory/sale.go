@@ -181,28 +181,28 @@ func shiftMovement(it *models.InventoryItem, sh Shift, sold int64, ds deltas) mo
 	return mv
 }
 
-// write applies the deltas in one statement and records the movements and
-// the events of each item (its transitions, then its steps).
+// write applies the deltas and records the movements and the events of
+// each item (its transitions, then its steps), in one statement
+// (batch.write).
 func (s *Sale) write(order []ItemKey, ds deltas, steps map[ItemKey][]models.StockEventType, movements []models.Movement, meta changeMeta) (
 	map[ItemKey]models.InventoryItem, []models.Movement, error) {
 	b := s.b
-	updated, err := applyDeltas(b.ctx, b.tx, b.actor.Store.ID, ds)
-	if err != nil {
-		return nil, nil, err
-	}
 	now := make(map[ItemKey]models.InventoryItem, len(order))
 	changes := make([]itemChange, 0, len(order))
 	for _, k := range order {
 		before := b.locked[k]
-		after, ok := updated[before.ID]
-		if !ok {
-			after = before
-		}
-		now[k], b.locked[k] = after, after
-		changes = append(changes, itemChange{before: before, after: after, steps: steps[k]})
+		now[k] = ds.appliedTo(before)
+		changes = append(changes, itemChange{before: before, after: now[k], steps: steps[k]})
 	}
-	if err := b.record(movements, changes, meta); err != nil {
+	stamps, err := b.write(ds, movements, changes, meta)
+	if err != nil {
 		return nil, nil, err
+	}
+	for _, k := range order {
+		if st, ok := stamps[now[k].ID]; ok {
+			now[k] = st.onto(now[k])
+		}
+		b.locked[k] = now[k]
 	}
 	return now, movements, nil
 }

@@ -305,8 +305,10 @@ type ConfigurationPatch struct {
 }
 
 // UpdateConfiguration changes the store's inventory switches, retried as
-// every stock write is. It waits for the writes that hold the store FOR
-// SHARE, so none of them runs under a switch that changed midway.
+// every stock write is. It first waits for the writes that read the
+// switches (lock_store_switches, migration 00011), so none of them runs
+// under a switch that changed midway, and holds off new ones until it
+// commits.
 func UpdateConfiguration(ctx context.Context, db *gorm.DB, storeID int64, p ConfigurationPatch) (models.Store, error) {
 	updates := map[string]any{"updated_at": time.Now().UTC()}
 	for column, value := range map[string]*bool{
@@ -318,6 +320,9 @@ func UpdateConfiguration(ctx context.Context, db *gorm.DB, storeID int64, p Conf
 	}
 	store, _, err := runBatch(ctx, db, storeID, "", "updateInventoryConfiguration", p, false, func(tx *gorm.DB) (models.Store, error) {
 		var store models.Store
+		if err := tx.WithContext(ctx).Exec(`SELECT lock_store_switches(?)`, storeID).Error; err != nil {
+			return store, fmt.Errorf("wait for the writes reading the switches: %w", err)
+		}
 		err := tx.WithContext(ctx).Model(&store).Clauses(clause.Returning{}).Where("id = ?", storeID).Updates(updates).Error
 		return store, err
 	})

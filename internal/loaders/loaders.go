@@ -77,10 +77,12 @@ type Loaders struct {
 		loaded bool
 	}
 	// store is the caller's store as a mutation field of this operation
-	// last wrote it (its switches), nil while none has.
-	store   atomic.Pointer[models.Store]
-	db      *gorm.DB
-	storeID int64
+	// last wrote it (its switches), else as the operation first read it;
+	// nil until either. storeRead makes concurrent fields read it once.
+	store     atomic.Pointer[models.Store]
+	storeRead sync.Mutex
+	db        *gorm.DB
+	storeID   int64
 	// itemFilters holds the decoded filter behind each PageKey.FilterKey.
 	itemFilters sync.Map
 }
@@ -236,12 +238,24 @@ func (l *Loaders) ClearAll() {
 // token when the operation began.
 func (l *Loaders) SetStore(s models.Store) { l.store.Store(&s) }
 
-// Store returns the store as this operation last wrote it, if it did.
-func (l *Loaders) Store() (models.Store, bool) {
+// Store returns the caller's store as a mutation field of this operation
+// last wrote it, else as the operation read it the first time a field
+// needed it: never older than the operation.
+func (l *Loaders) Store(ctx context.Context) (models.Store, error) {
 	if s := l.store.Load(); s != nil {
-		return *s, true
+		return *s, nil
 	}
-	return models.Store{}, false
+	l.storeRead.Lock()
+	defer l.storeRead.Unlock()
+	if s := l.store.Load(); s != nil {
+		return *s, nil
+	}
+	s, err := catalog.StoreByID(ctx, l.db, l.storeID)
+	if err != nil {
+		return s, err
+	}
+	l.store.CompareAndSwap(nil, &s) // a write that stored meanwhile wins
+	return *l.store.Load(), nil
 }
 
 // Holdings are what the views of a variant's or product's stock are

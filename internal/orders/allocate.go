@@ -50,13 +50,16 @@ type allocation struct {
 // allocate sources the lines from the model (the store's default when
 // modelID is 0): it locks the items of every variant at every location of
 // the model, plans each line in turn, and returns one OUT_OF_STOCK error
-// per line it cannot cover (apperr.List), having written nothing.
+// per line it cannot cover (apperr.List), having written nothing. An
+// o.Overdraw holds only where the store, as the transaction reads it,
+// allows negative stock.
 func allocate(ctx context.Context, tx *gorm.DB, actor inventory.Actor, modelID int64, lines []LineInput, o Options) (*allocation, error) {
 	a, err := startAllocation(ctx, tx, actor, modelID, lines)
 	if err != nil {
 		return nil, err
 	}
 	sw := inventory.SwitchesOf(a.sale.Store())
+	o.Overdraw = o.Overdraw && a.sale.Store().AllowNegativeStock
 	for i := range a.lines {
 		l := &a.lines[i]
 		if l.VariantID == 0 {

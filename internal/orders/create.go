@@ -76,8 +76,8 @@ func (in NewOrder) validate() error {
 }
 
 func createOrder(ctx context.Context, tx *gorm.DB, actor inventory.Actor, in NewOrder) (int64, error) {
-	o := Options{AllowBackorder: in.AllowBackorder, AllowPreorder: in.AllowPreorder}
-	o.Overdraw = in.Paid && actor.Store.AllowNegativeStock
+	// A paid order may overdraw; allocate asks the store's switch.
+	o := Options{AllowBackorder: in.AllowBackorder, AllowPreorder: in.AllowPreorder, Overdraw: in.Paid}
 	a, err := allocate(ctx, tx, actor, in.InventoryModelID, in.Lines, o)
 	if err != nil {
 		return 0, err
