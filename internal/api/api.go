@@ -202,7 +202,9 @@ func adjuster(cfg Config) resolvers.Adjuster {
 	if cfg.OneByOne {
 		return inventory.OneByOne{DB: cfg.DB.DB}
 	}
-	return inventory.NewCoalescer(cfg.DB.DB)
+	c := inventory.NewCoalescer(cfg.DB.DB)
+	c.ObserveGroups(cfg.Metrics.CoalescedGroup("adjustment"))
+	return c
 }
 
 // placer is what places orders: a Coalescer, or one by one.
@@ -210,7 +212,9 @@ func placer(cfg Config) resolvers.Placer {
 	if cfg.OneByOne {
 		return orders.OneByOne{DB: cfg.DB.DB}
 	}
-	return orders.NewCoalescer(cfg.DB.DB)
+	c := orders.NewCoalescer(cfg.DB.DB)
+	c.ObserveGroups(cfg.Metrics.CoalescedGroup("order"))
+	return c
 }
 
 // requireScope implements @requireScope.

@@ -65,11 +65,12 @@ func TestServeAdminListener(t *testing.T) {
 				ids.Data.Store.InventoryModels.Nodes[0].ID, l.ID))
 		}
 	}
+	post(token, `mutation { adjustInventoryRelative(input: { reason: "count", items: [{ sku: "P00001-01", locationId: "`+ids.Data.Store.Locations.Nodes[0].ID+`", quantity: 1 }] }) { items { onHand } } }`)
 	post(token, `mutation Cart { reserveStock(input: { reference: "c", ttlSeconds: 1, lines: [{ sku: "P00001-01", quantity: 1 }] }) { reservation { id } } }`)
 	post("wrong", "{ store { id } }")
 
 	want := []string{
-		`stockgraph_http_requests_total{path="/graphql",status="200"} 3`,
+		`stockgraph_http_requests_total{path="/graphql",status="200"} 4`,
 		`stockgraph_http_requests_total{path="/graphql",status="401"} 1`,
 		`stockgraph_graphql_operations_total{operation="Cart",outcome="ok",type="mutation"} 1`,
 		`stockgraph_graphql_operation_duration_seconds_bucket{operation="Cart",type="mutation"`,
@@ -87,6 +88,7 @@ func TestServeAdminListener(t *testing.T) {
 		`stockgraph_events_lag_seconds_count`,
 		`stockgraph_webhook_attempts_total{result="failed"} 0`,
 		`stockgraph_reservations_expired_total 1`,
+		`stockgraph_coalesced_group_size_count{kind="adjustment"} 1`,
 		`process_resident_memory_bytes`,
 	}
 	var body string

@@ -40,8 +40,11 @@ func (r *Request[In, Out]) Answer(v Out, err error) {
 type Queues[K comparable, In, Out any] struct {
 	max   int
 	apply func(group []*Request[In, Out])
-	mu    sync.Mutex
-	byKey map[K]*queue[In, Out]
+	// Observe, when set before the first request, learns each group's
+	// size as it is handed over (a metric).
+	Observe func(size int)
+	mu      sync.Mutex
+	byKey   map[K]*queue[In, Out]
 }
 
 // queue holds the requests for a resource whose group is being applied.
@@ -98,6 +101,9 @@ func (qs *Queues[K, In, Out]) drain(key K, q *queue[In, Out]) {
 		group := qs.next(key, q)
 		if group == nil {
 			return
+		}
+		if qs.Observe != nil {
+			qs.Observe(len(group))
 		}
 		qs.applySafely(group)
 	}

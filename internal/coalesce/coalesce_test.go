@@ -51,6 +51,8 @@ func (rec *recorder) apply(group []*coalesce.Request[int, int]) {
 func TestGroupsFormWhileBusyInArrivalOrder(t *testing.T) {
 	rec := &recorder{gate: make(chan struct{}), inside: make(chan struct{})}
 	qs := coalesce.New[string](3, rec.apply)
+	var sizes []int
+	qs.Observe = func(n int) { rec.mu.Lock(); sizes = append(sizes, n); rec.mu.Unlock() }
 	ctx := context.Background()
 	results := make([]int, 8)
 	var wg sync.WaitGroup
@@ -76,6 +78,10 @@ func TestGroupsFormWhileBusyInArrivalOrder(t *testing.T) {
 	want := [][]int{{5}, {0}, {1, 2, 3}, {4, 5, 6}, {7}}
 	if fmt.Sprint(rec.groups) != fmt.Sprint(want) || other != 50 {
 		t.Fatalf("groups = %v (other key %d), want %v", rec.groups, other, want)
+	}
+	slices.Sort(sizes)
+	if fmt.Sprint(sizes) != "[1 1 1 3 3]" {
+		t.Fatalf("observed group sizes %v, want [1 1 1 3 3]", sizes)
 	}
 	for i, r := range results {
 		if r != i*10 {

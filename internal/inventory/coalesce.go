@@ -52,6 +52,10 @@ func NewCoalescer(db *gorm.DB) *Coalescer {
 	return c
 }
 
+// ObserveGroups has observe learn each group's size (a metric); call it
+// before the first request.
+func (c *Coalescer) ObserveGroups(observe func(size int)) { c.queues.Observe = observe }
+
 // itemRequestKey names an item as a request names it. Two requests naming
 // one item differently (by SKU and by ID) queue apart, and then simply
 // wait for each other's lock, as they would without coalescing.

@@ -47,6 +47,7 @@ type Metrics struct {
 	throttled  prometheus.Counter
 	expired    prometheus.Counter
 	eventsLag  prometheus.Histogram
+	groups     *prometheus.HistogramVec
 
 	mu    sync.Mutex
 	names map[string]bool
@@ -76,12 +77,15 @@ func New() *Metrics {
 	m.eventsLag = prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: Namespace, Name: "events_lag_seconds",
 		Help:    "Age of the oldest event in each read of the shared subscription feeds: how far they run behind the writes.",
 		Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}})
+	m.groups = prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: Namespace, Name: "coalesced_group_size",
+		Help:    "Requests each transaction of a busy item's coalesced writes applied, by kind (adjustment, order): 1 is a request that found its item idle.",
+		Buckets: []float64{1, 2, 4, 8, 16, 32}}, []string{"kind"})
 	// Zero series from the start, so that a rate() sees the first one.
 	for _, result := range []string{"succeeded", "retrying", "failed"} {
 		m.webhooks.WithLabelValues(result)
 	}
 	m.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		m.httpReqs, m.httpTime, m.operations, m.opTime, m.errors, m.webhooks, m.throttled, m.expired, m.eventsLag)
+		m.httpReqs, m.httpTime, m.operations, m.opTime, m.errors, m.webhooks, m.throttled, m.expired, m.eventsLag, m.groups)
 	return m
 }
 
@@ -248,4 +252,14 @@ func (m *Metrics) GaugeFunc(name, help string, f func() float64) {
 		return
 	}
 	m.registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: Namespace, Name: name, Help: help}, f))
+}
+
+// CoalescedGroup returns what records the size of each group of a kind
+// of coalesced write ("adjustment", "order"); nil records nothing.
+func (m *Metrics) CoalescedGroup(kind string) func(size int) {
+	if m == nil {
+		return nil
+	}
+	h := m.groups.WithLabelValues(kind)
+	return func(size int) { h.Observe(float64(size)) }
 }

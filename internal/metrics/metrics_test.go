@@ -37,6 +37,7 @@ func TestFamiliesExposed(t *testing.T) {
 	m.WebhookThrottled()
 	m.ReservationsExpired(3)
 	m.EventsLag(20 * time.Millisecond)
+	m.CoalescedGroup("adjustment")(5)
 	got := scrape(t, m)
 	for _, want := range []string{
 		`stockgraph_http_requests_total{path="/graphql",status="200"} 1`,
@@ -51,6 +52,8 @@ func TestFamiliesExposed(t *testing.T) {
 		`stockgraph_reservations_expired_total 3`,
 		`stockgraph_events_lag_seconds_bucket{le="0.025"} 1`,
 		`stockgraph_events_lag_seconds_count 1`,
+		`stockgraph_coalesced_group_size_bucket{kind="adjustment",le="4"} 0`,
+		`stockgraph_coalesced_group_size_bucket{kind="adjustment",le="8"} 1`,
 		`stockgraph_db_statements_total 42`,
 		`stockgraph_some_gauge 7`,
 		"stockgraph_db_pool_max_connections 40",

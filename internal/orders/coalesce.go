@@ -44,6 +44,10 @@ func NewCoalescer(db *gorm.DB) *Coalescer {
 	return c
 }
 
+// ObserveGroups has observe learn each group's size (a metric); call it
+// before the first request.
+func (c *Coalescer) ObserveGroups(observe func(size int)) { c.queues.Observe = observe }
+
 // orderKey is what single-line orders of one SKU share, as the request
 // names it: the store, the variant and the model it is sourced from.
 type orderKey struct {
