@@ -19,7 +19,10 @@ import (
 type Request[In, Out any] struct {
 	Ctx  context.Context
 	In   In
-	done chan result[Out] // buffered by one: the asker may have gone
+	done chan result[Out] // buffered by one: every request is answered once
+	// Guarded by the Queues' mutex: taken says the request was handed to
+	// a group, gone that its asker left before that, so it never will be.
+	taken, gone bool
 }
 
 type result[Out any] struct {
@@ -57,8 +60,12 @@ func New[K comparable, In, Out any](max int, apply func(group []*Request[In, Out
 	return &Queues[K, In, Out]{max: max, apply: apply, byKey: map[K]*queue[In, Out]{}}
 }
 
-// Do queues in for the resource of key and waits for its outcome, or for
-// ctx to end (the request may still be applied: its group may be running).
+// Do queues in for the resource of key and waits for its outcome. When
+// ctx ends first, a request still waiting leaves the queue and Do returns
+// ctx's error; one already handed to a group waits for the group, whose
+// answer says what was done (a group skips a request whose context has
+// ended before its turn), so that no caller hears "nothing changed" of a
+// change that was applied.
 func (qs *Queues[K, In, Out]) Do(ctx context.Context, key K, in In) (Out, error) {
 	r := &Request[In, Out]{Ctx: ctx, In: in, done: make(chan result[Out], 1)}
 	qs.enqueue(key, r)
@@ -66,9 +73,21 @@ func (qs *Queues[K, In, Out]) Do(ctx context.Context, key K, in In) (Out, error)
 	case res := <-r.done:
 		return res.value, res.err
 	case <-ctx.Done():
+	}
+	if qs.leave(r) {
 		var zero Out
 		return zero, ctx.Err()
 	}
+	res := <-r.done
+	return res.value, res.err
+}
+
+// leave takes r out of the queue unless a group has it already.
+func (qs *Queues[K, In, Out]) leave(r *Request[In, Out]) bool {
+	qs.mu.Lock()
+	defer qs.mu.Unlock()
+	r.gone = !r.taken
+	return r.gone
 }
 
 // Waiting is how many requests wait behind the group of key being applied.
@@ -117,8 +136,9 @@ func (qs *Queues[K, In, Out]) next(key K, q *queue[In, Out]) []*Request[In, Out]
 	var group []*Request[In, Out]
 	for len(q.waiting) > 0 && len(group) < qs.max {
 		r := q.waiting[0]
-		q.waiting = q.waiting[1:]
-		if r.Ctx.Err() == nil {
+		q.waiting[0], q.waiting = nil, q.waiting[1:]
+		if !r.gone && r.Ctx.Err() == nil {
+			r.taken = true
 			group = append(group, r)
 		}
 	}

@@ -106,3 +106,55 @@ func TestPanicAnswersTheGroup(t *testing.T) {
 		t.Fatal("a request of a panicking group got no error")
 	}
 }
+
+// TestAnswersSayWhatWasDone: a request whose asker gives up while it
+// waits in the queue leaves it, is never applied and gets its context's
+// error; one whose asker gives up after a group took it gets the group's
+// answer, since the group may have applied it.
+func TestAnswersSayWhatWasDone(t *testing.T) {
+	gate, inside := make(chan struct{}), make(chan int, 4)
+	var mu sync.Mutex
+	var applied []int
+	qs := coalesce.New[string](4, func(group []*coalesce.Request[int, int]) {
+		for _, r := range group {
+			inside <- r.In
+		}
+		<-gate
+		for _, r := range group {
+			mu.Lock()
+			applied = append(applied, r.In)
+			mu.Unlock()
+			r.Answer(r.In*10, nil)
+		}
+	})
+	taken, cancelTaken := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	var takenValue int
+	var takenErr error
+	wg.Go(func() { takenValue, takenErr = qs.Do(taken, "item", 1) })
+	<-inside // request 1 is in its group, which waits at the gate
+	queued, cancelQueued := context.WithCancel(context.Background())
+	queuedErr := make(chan error, 1)
+	go func() { _, err := qs.Do(queued, "item", 2); queuedErr <- err }()
+	for qs.Waiting("item") < 1 {
+		time.Sleep(time.Millisecond)
+	}
+	cancelQueued()
+	if err := <-queuedErr; !errors.Is(err, context.Canceled) {
+		t.Fatalf("a request given up while queued = %v, want context.Canceled", err)
+	}
+	cancelTaken()
+	close(gate)
+	wg.Wait()
+	if takenValue != 10 || takenErr != nil {
+		t.Fatalf("a request given up after its group took it = %d, %v; want the group's answer 10, nil", takenValue, takenErr)
+	}
+	if v, err := qs.Do(context.Background(), "item", 3); v != 30 || err != nil {
+		t.Fatalf("the next request = %d, %v", v, err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if fmt.Sprint(applied) != "[1 3]" {
+		t.Fatalf("applied %v, want [1 3]: the request given up while queued must not be applied", applied)
+	}
+}

@@ -7,7 +7,6 @@ import (
 	"gorm.io/gorm"
 
 	"stockgraph/internal/coalesce"
-	"stockgraph/internal/database"
 )
 
 // A hot item's writes are limited by its row lock: each transaction waits
@@ -102,34 +101,33 @@ func (c *Coalescer) Adjust(ctx context.Context, actor Actor, a Adjustment) (Chan
 }
 
 // apply applies a group and answers each request. A request alone runs
-// as Adjust runs it. When a group's transaction fails for a reason not of
-// one request's making, nothing of it was committed: after a deadlock or
-// a concurrent use of an idempotency key (by a request outside the group)
-// its requests are applied again one by one, each with Adjust's own
-// retries; any other failure (a lock or statement timeout, a lost
-// connection) is every request's answer, as it would have been for each
-// alone.
+// as Adjust runs it. When a group's transaction fails before its commit
+// (a deadlock, a concurrent use of an idempotency key by a request outside
+// the group, one request's failure, levels that differ from those
+// computed), nothing of it was committed, and its requests are applied
+// again one by one, in arrival order, each with Adjust's own retries and
+// its own context: each then meets only its own failure. When the commit
+// itself fails, whether it took effect is unknown, so no request may be
+// applied again: each is answered with the error.
 func (c *Coalescer) apply(group []*queued) {
 	if len(group) == 1 {
 		q := group[0]
 		q.Answer(Adjust(q.Ctx, c.db, q.In.actor, q.In.a))
 		return
 	}
-	outs, ranAll, err := c.applyTogether(group)
+	outs, committing, err := c.applyTogether(group)
 	switch {
 	case err == nil:
 		for i, q := range group {
 			q.Answer(outs[i].res, outs[i].err)
 		}
-	case !ranAll && database.Retryable(err):
-		for _, q := range group {
-			go func() { q.Answer(Adjust(q.Ctx, c.db, q.In.actor, q.In.a)) }()
-		}
-	default:
-		// Also when the commit itself failed: whether it took effect is
-		// unknown, so no request may be applied again.
+	case committing:
 		for _, q := range group {
 			q.Answer(ChangeResult{}, err)
+		}
+	default:
+		for _, q := range group {
+			q.Answer(Adjust(q.Ctx, c.db, q.In.actor, q.In.a))
 		}
 	}
 }

@@ -25,9 +25,9 @@ import (
 // were they ever to differ, the group is rolled back and its requests
 // applied one by one.
 
-// applyTogether applies the group in one transaction. ranAll says every
-// request ran and the error, if any, is the commit's.
-func (c *Coalescer) applyTogether(group []*queued) (outs []adjusted, ranAll bool, err error) {
+// applyTogether applies the group in one transaction. committing says
+// every request ran and the error, if any, is the commit's.
+func (c *Coalescer) applyTogether(group []*queued) (outs []adjusted, committing bool, err error) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(group[0].Ctx), groupTimeout)
 	defer cancel()
 	outs = make([]adjusted, len(group))
@@ -41,10 +41,10 @@ func (c *Coalescer) applyTogether(group []*queued) (outs []adjusted, ranAll bool
 		if err := g.flush(); err != nil {
 			return err
 		}
-		ranAll = true
+		committing = true
 		return nil
 	})
-	return outs, ranAll, err
+	return outs, committing, err
 }
 
 // groupTx is a group's transaction on its way.
@@ -66,9 +66,14 @@ type held struct {
 }
 
 // apply applies one request: held in memory when it can be, under a
-// savepoint otherwise. It returns an error only for a failure of the
-// transaction; a refusal is the request's outcome.
+// savepoint otherwise; not at all when its context has ended (its asker
+// hears that, and nothing of it is written). It returns an error only for
+// a failure of the transaction; a refusal is the request's outcome.
 func (g *groupTx) apply(q *queued, out *adjusted) error {
+	if err := q.Ctx.Err(); err != nil {
+		out.err = err
+		return nil
+	}
 	if q.In.a.IdempotencyKey == "" && g.w.has {
 		done, err := g.hold(q, out)
 		if err != nil || done {
@@ -172,13 +177,16 @@ func sameLevels(stored, computed models.InventoryItem) error {
 // what the requests before it read and locked.
 func applyInGroup(ctx context.Context, tx *gorm.DB, q request, w *warm) adjusted {
 	var out adjusted
-	_ = tx.Transaction(func(sp *gorm.DB) error {
+	err := tx.Transaction(func(sp *gorm.DB) error {
 		var replayed bool
 		out.res, replayed, out.err = idempotency.Run(ctx, sp, q.actor.Store.ID, q.a.IdempotencyKey, q.a.Mode.operation(), q.a,
 			func() (ChangeResult, error) { return adjustWarm(ctx, sp, q.actor, q.a, w) })
 		out.res.Replayed = replayed
 		return out.err
 	})
+	if out.err == nil && err != nil {
+		out.err = fmt.Errorf("savepoint: %w", err) // SAVEPOINT itself failed: the request never ran
+	}
 	return out
 }
 

@@ -2,6 +2,7 @@ package orders
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 
@@ -98,29 +99,30 @@ func (c *Coalescer) CreateOrder(ctx context.Context, actor inventory.Actor, in N
 }
 
 // apply places a group and answers each request: alone as CreateOrder
-// does; together in one transaction otherwise. A group that fails for a
-// deadlock or a concurrent use of an idempotency key is orderPlaced again one
-// by one, each with CreateOrder's retries; any other failure is every
-// request's answer, as it would have been for each alone.
+// does; together in one transaction otherwise. A group whose transaction
+// fails before its commit committed nothing: its orders are placed again
+// one by one, in arrival order, each with CreateOrder's retries and its
+// own context. When the commit itself fails, whether it took effect is
+// unknown, so each order is answered with the error.
 func (c *Coalescer) apply(group []*queuedOrder) {
 	if len(group) == 1 {
 		q := group[0]
 		q.Answer(placeAlone(q.Ctx, c.db, q.In))
 		return
 	}
-	outs, errs, ranAll, err := c.placeTogether(group)
+	outs, errs, committing, err := c.placeTogether(group)
 	switch {
 	case err == nil:
 		for i, q := range group {
 			q.Answer(outs[i], errs[i])
 		}
-	case !ranAll && database.Retryable(err):
+	case committing:
 		for _, q := range group {
-			go func() { q.Answer(placeAlone(q.Ctx, c.db, q.In)) }()
+			q.Answer(orderPlaced{}, err)
 		}
 	default:
 		for _, q := range group {
-			q.Answer(orderPlaced{}, err)
+			q.Answer(placeAlone(q.Ctx, c.db, q.In))
 		}
 	}
 }
@@ -134,32 +136,39 @@ func placeAlone(ctx context.Context, db *gorm.DB, p placing) (orderPlaced, error
 }
 
 // placeTogether places the group in one transaction, each order under a
-// savepoint that its refusal rolls back. ranAll says every order ran and
-// the error, if any, is the commit's.
-func (c *Coalescer) placeTogether(group []*queuedOrder) (outs []orderPlaced, errs []error, ranAll bool, err error) {
+// savepoint that its refusal rolls back, and none whose context has ended
+// before its turn. committing says every order ran and the error, if any,
+// is the commit's.
+func (c *Coalescer) placeTogether(group []*queuedOrder) (outs []orderPlaced, errs []error, committing bool, err error) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(group[0].Ctx), groupTimeout)
 	defer cancel()
 	outs, errs = make([]orderPlaced, len(group)), make([]error, len(group))
 	err = database.Tx(ctx, c.db, func(tx *gorm.DB) error {
 		for i, q := range group {
+			if errs[i] = q.Ctx.Err(); errs[i] != nil {
+				continue
+			}
 			outs[i], errs[i] = placeInGroup(ctx, tx, q.In)
 			if errs[i] != nil && !apperr.IsRefusal(errs[i]) {
 				return errs[i]
 			}
 		}
-		ranAll = true
+		committing = true
 		return nil
 	})
-	return outs, errs, ranAll, err
+	return outs, errs, committing, err
 }
 
 // placeInGroup places one order of a group under its own savepoint (GORM's
 // nested transaction), through the steps CreateOrder runs.
 func placeInGroup(ctx context.Context, tx *gorm.DB, p placing) (out orderPlaced, err error) {
-	_ = tx.Transaction(func(sp *gorm.DB) error {
+	spErr := tx.Transaction(func(sp *gorm.DB) error {
 		out.id, out.replayed, err = idempotency.Run(ctx, sp, p.actor.Store.ID, p.in.IdempotencyKey, "createOrder", p.in,
 			func() (int64, error) { return createOrder(ctx, sp, p.actor, p.in) })
 		return err
 	})
+	if err == nil && spErr != nil {
+		err = fmt.Errorf("savepoint: %w", spErr) // SAVEPOINT itself failed: the order never ran
+	}
 	return out, err
 }
