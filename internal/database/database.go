@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -253,9 +254,43 @@ func (db *DB) registerCounter() error {
 }
 
 // Tx runs fn in one transaction, committed when fn returns nil and rolled
-// back otherwise.
+// back otherwise; then, once it has committed, the functions fn handed to
+// AfterCommit.
 func Tx(ctx context.Context, db *gorm.DB, fn func(tx *gorm.DB) error) error {
-	return db.WithContext(ctx).Transaction(fn)
+	var after []func(*gorm.DB)
+	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		key := tx.Statement.ConnPool
+		committing.Store(key, &after)
+		defer committing.Delete(key)
+		return fn(tx)
+	})
+	if err == nil {
+		for _, f := range after {
+			f(db)
+		}
+	}
+	return err
+}
+
+// committing holds the AfterCommit functions of the transactions Tx is
+// running, by their connection (the *sql.Tx every statement of the
+// transaction, savepoints included, goes through).
+var committing sync.Map
+
+// AfterCommit has f run once the transaction tx belongs to, run by Tx or
+// RetryTx, has committed, with the database Tx was given; never when it
+// rolls back (a function handed over in a savepoint that was rolled back
+// still runs when the transaction commits). Outside such a transaction f
+// runs at once. It is for what must not happen before the commit and
+// need not happen inside it: ringing the stock events' doorbell.
+func AfterCommit(tx *gorm.DB, f func(db *gorm.DB)) {
+	after, ok := committing.Load(tx.Statement.ConnPool)
+	if !ok {
+		f(tx)
+		return
+	}
+	list := after.(*[]func(*gorm.DB))
+	*list = append(*list, f)
 }
 
 // Redact hides the password in a database URL for messages and logs.

@@ -55,8 +55,8 @@ type Filter struct {
 	Types       []models.StockEventType
 }
 
-// Append writes events in one statement, with the doorbell. The events'
-// IDs, xids and times are the database's.
+// Append writes events in one statement, and rings the doorbell once the
+// transaction commits. The events' IDs, xids and times are the database's.
 func Append(ctx context.Context, tx *gorm.DB, storeID int64, evs []models.StockEvent) error {
 	if len(evs) == 0 {
 		return nil
@@ -65,10 +65,10 @@ func Append(ctx context.Context, tx *gorm.DB, storeID int64, evs []models.StockE
 	if err != nil {
 		return err
 	}
-	sql := "WITH ev AS (" + InsertSQL("$1", "$2", storedMovementIDs) + ") " + NotifySQL("ev", "$3", "$4")
-	if err := tx.WithContext(ctx).Exec(sql, payload, storeID, Channel, strconv.FormatInt(storeID, 10)).Error; err != nil {
+	if err := tx.WithContext(ctx).Exec(InsertSQL("$1", "$2", storedMovementIDs), payload, storeID).Error; err != nil {
 		return fmt.Errorf("append %d stock events: %w", len(evs), err)
 	}
+	RingAfterCommit(tx, storeID)
 	return nil
 }
 
@@ -103,13 +103,6 @@ func InsertSQL(rows, store, movementIDs string) string {
 
 // storedMovementIDs are the movement IDs an encoded event carries.
 const storedMovementIDs = "ARRAY(SELECT jsonb_array_elements_text(r.movement_ids)::bigint)"
-
-// NotifySQL rings the doorbell (channel, with the store's ID as the
-// payload; both parameters) when the CTE of inserted events has a row.
-// NOTIFY is delivered at commit, and once per transaction and payload.
-func NotifySQL(cte, channel, store string) string {
-	return "SELECT pg_notify(" + channel + ", " + store + ") FROM (SELECT 1 FROM " + cte + " LIMIT 1) AS any_row"
-}
 
 // eventRow is an event as Append sends it, one element of a JSON array.
 type eventRow struct {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"strconv"
 	"time"
 
 	"github.com/google/uuid"
@@ -103,7 +102,8 @@ func (b *batch) recordEvents(changes []itemChange, movements []models.Movement, 
 // record writes a change of quantities to the ledger and its events in
 // one statement, so that events cost no round trip while the items are
 // locked: the movements, then the events, each with the IDs of its item's
-// movements, and the doorbell. It fills in the movements' IDs and times.
+// movements; the doorbell rings once the transaction commits. It fills in
+// the movements' IDs and times.
 func (b *batch) record(movements []models.Movement, changes []itemChange, meta changeMeta) error {
 	return recordMovements(b.ctx, b.tx, b.actor.Store.ID, movements, b.eventsOf(changes, movements, meta))
 }
@@ -126,18 +126,21 @@ func recordMovements(ctx context.Context, tx *gorm.DB, storeID int64, movements 
 	if err != nil {
 		return err
 	}
-	rows, err := tx.WithContext(ctx).Raw(recordSQL, mv, ev, storeID, events.Channel, strconv.FormatInt(storeID, 10)).Rows()
+	rows, err := tx.WithContext(ctx).Raw(recordSQL, mv, ev, storeID).Rows()
 	if err != nil {
 		return fmt.Errorf("record %d movements and %d events: %w", len(movements), len(evs), err)
 	}
-	return ledger.ScanReturned(rows, movements)
+	if err := ledger.ScanReturned(rows, movements); err != nil {
+		return err
+	}
+	events.RingAfterCommit(tx, storeID)
+	return nil
 }
 
-// recordSQL is record's statement. The cross join with the doorbell makes
-// PostgreSQL ring it (there are events whenever there are movements).
-var recordSQL = "WITH mv AS (" + ledger.InsertSQL("$1") + "), ev AS (" + events.InsertSQL("$2", "$3", movementsOfEvent) +
-	"), bell AS (" + events.NotifySQL("ev", "$4", "$5") + ") " +
-	"SELECT mv.id, mv.created_at FROM mv, bell ORDER BY mv.id"
+// recordSQL is record's statement. PostgreSQL runs a data-modifying CTE
+// (ev) whether or not the query reads it.
+var recordSQL = "WITH mv AS (" + ledger.InsertSQL("$1") + "), ev AS (" + events.InsertSQL("$2", "$3", movementsOfEvent) + ") " +
+	"SELECT mv.id, mv.created_at FROM mv ORDER BY mv.id"
 
 // movementsOfEvent are the IDs of an event's movements (row r) among
 // those the statement writes (mv): its operation's, of its variant, into
@@ -180,7 +183,7 @@ func (b *batch) write(ds deltas, movements []models.Movement, changes []itemChan
 	if err != nil {
 		return nil, err
 	}
-	rows, err := b.tx.WithContext(b.ctx).Raw(writeSQL, append([]any{mv, ev, b.actor.Store.ID, events.Channel, strconv.FormatInt(b.actor.Store.ID, 10)}, args...)...).Rows()
+	rows, err := b.tx.WithContext(b.ctx).Raw(writeSQL, append([]any{mv, ev, b.actor.Store.ID}, args...)...).Rows()
 	if err != nil {
 		return nil, fmt.Errorf("update %d items, record %d movements and %d events: %w", len(args[1].(database.Int64s)), len(movements), len(evs), err)
 	}
@@ -211,6 +214,7 @@ func (b *batch) write(ds deltas, movements []models.Movement, changes []itemChan
 	if next != len(movements) {
 		return nil, fmt.Errorf("record movements: %d returned for the %d sent", next, len(movements))
 	}
+	events.RingAfterCommit(b.tx, b.actor.Store.ID)
 	return stamps, nil
 }
 
@@ -229,15 +233,15 @@ func (b *batch) fallbackWrite(ds deltas, movements []models.Movement, changes []
 	return stamps, b.record(movements, changes, meta)
 }
 
-// writeSQL is write's statement: the items' update (parameters from $6),
-// then recordSQL's movements, events and doorbell. Its rows are each
+// writeSQL is write's statement: the items' update (parameters from $4),
+// then recordSQL's movements and events. Its rows are each
 // updated item's stamp ("item", ID, revision, next incoming, updated at),
 // then each movement's ID and time ("movement", ID, -, -, created at) in
 // the order they were sent.
-var writeSQL = "WITH upd AS (" + updateItemsSQL(6, "i.id, i.revision, i.next_incoming_at, i.updated_at") + "), mv AS (" + ledger.InsertSQL("$1") +
-	"), ev AS (" + events.InsertSQL("$2", "$3", movementsOfEvent) + "), bell AS (" + events.NotifySQL("ev", "$4", "$5") + ") " +
+var writeSQL = "WITH upd AS (" + updateItemsSQL(4, "i.id, i.revision, i.next_incoming_at, i.updated_at") + "), mv AS (" + ledger.InsertSQL("$1") +
+	"), ev AS (" + events.InsertSQL("$2", "$3", movementsOfEvent) + ") " +
 	"SELECT 'item' AS kind, id, revision, next_incoming_at, updated_at FROM upd " +
-	"UNION ALL SELECT 'movement', mv.id, NULL, NULL, mv.created_at FROM mv, bell ORDER BY 1, 2"
+	"UNION ALL SELECT 'movement', mv.id, NULL, NULL, mv.created_at FROM mv ORDER BY 1, 2"
 
 // eventsOf builds the events of the items a write changed, each with the
 // movements of its variant at its location, the write's reason and
