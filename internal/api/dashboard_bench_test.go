@@ -37,19 +37,8 @@ import (
 // run it on a quiet cluster), the peak of the live heap divided by the
 // clients (memory per request in flight), statements and bytes.
 func BenchmarkDashboardRead(b *testing.B) {
-	db := testdb.MustOpenDB(b)
-	ctx := context.Background()
-	res, err := seed.Run(ctx, db.DB, seed.Options{StoreHandle: "dashboard", Products: 100, Variants: 10, Locations: 5})
-	if err != nil {
-		b.Fatal(err)
-	}
-	token, err := auth.CreateToken(ctx, db.DB, res.Store.ID, "bench", []auth.Scope{auth.ReadInventory})
-	if err != nil {
-		b.Fatal(err)
-	}
-	// The token's bucket (about 3 such reads a second by default) would
-	// measure the throttle, not the server.
-	h := api.NewHandler(api.Config{DB: db, Logger: slog.New(slog.DiscardHandler), Throttle: throttle.Config{Size: 1e12, Rate: 1e12}})
+	db, _, token := benchStore(b, seed.Options{StoreHandle: "dashboard", Products: 100, Variants: 10, Locations: 5}, auth.ReadInventory)
+	h := benchHandler(api.Config{DB: db})
 	body := `{"query": ` + strconv.Quote(bench.DashboardQuery) + `}`
 	serve := func() int {
 		req := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(body))
@@ -62,31 +51,8 @@ func BenchmarkDashboardRead(b *testing.B) {
 		}
 		return rec.Body.Len()
 	}
-	size := serve()
 	for _, clients := range []int{1, 8, 32} {
-		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) {
-			statements, goCPU, pgCPU := db.Statements(), processCPU(), bench.PostgresCPU()
-			peak := watchHeap()
-			start := time.Now()
-			var next atomic.Int64
-			var wg sync.WaitGroup
-			for range clients {
-				wg.Go(func() {
-					for next.Add(1) <= int64(b.N) {
-						serve()
-					}
-				})
-			}
-			wg.Wait()
-			elapsed := time.Since(start)
-			n := float64(b.N)
-			b.ReportMetric(n/elapsed.Seconds(), "req/s")
-			b.ReportMetric(float64(db.Statements()-statements)/n, "statements/op")
-			b.ReportMetric(float64(processCPU()-goCPU)/n/1e6, "go-cpu-ms/op")
-			b.ReportMetric(float64(bench.PostgresCPU()-pgCPU)/n/1e6, "pg-cpu-ms/op")
-			b.ReportMetric(float64(peak())/float64(clients)/(1<<20), "heap-MB/client")
-			b.ReportMetric(float64(size), "bytes/response")
-		})
+		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) { measure(b, db, clients, serve) })
 	}
 }
 
@@ -97,17 +63,9 @@ func BenchmarkDashboardRead(b *testing.B) {
 // answered 304 Not Modified from the change position alone. Figures as
 // BenchmarkDashboardRead's.
 func BenchmarkDashboardNotModified(b *testing.B) {
-	db := testdb.MustOpenDB(b)
+	db, storeID, token := benchStore(b, seed.Options{StoreHandle: "dashboard", Products: 100, Variants: 10, Locations: 5}, auth.ReadInventory)
+	h := benchHandler(api.Config{DB: db})
 	ctx := context.Background()
-	res, err := seed.Run(ctx, db.DB, seed.Options{StoreHandle: "dashboard", Products: 100, Variants: 10, Locations: 5})
-	if err != nil {
-		b.Fatal(err)
-	}
-	token, err := auth.CreateToken(ctx, db.DB, res.Store.ID, "bench", []auth.Scope{auth.ReadInventory})
-	if err != nil {
-		b.Fatal(err)
-	}
-	h := api.NewHandler(api.Config{DB: db, Logger: slog.New(slog.DiscardHandler), Throttle: throttle.Config{Size: 1e12, Rate: 1e12}})
 	sum := sha256.Sum256([]byte(bench.DashboardQuery))
 	ext := `{"persistedQuery":{"version":1,"sha256Hash":"` + hex.EncodeToString(sum[:]) + `"}}`
 	byHash := "/graphql?" + url.Values{"extensions": {ext}}.Encode()
@@ -123,7 +81,7 @@ func BenchmarkDashboardNotModified(b *testing.B) {
 	}
 	// A position read right after the seed may still move as older
 	// transactions of the cluster end.
-	if err := changes.Settle(ctx, db.DB, res.Store.ID); err != nil {
+	if err := changes.Settle(ctx, db.DB, storeID); err != nil {
 		b.Fatal(err)
 	}
 	etag := get("/graphql?"+url.Values{"query": {bench.DashboardQuery}, "extensions": {ext}}.Encode(), "").Header().Get("ETag")
@@ -147,6 +105,29 @@ func BenchmarkDashboardNotModified(b *testing.B) {
 			})
 		}
 	}
+}
+
+// benchStore seeds a store of a fresh database and makes a token of it
+// with scope.
+func benchStore(b *testing.B, o seed.Options, scope auth.Scope) (db *database.DB, storeID int64, token string) {
+	b.Helper()
+	db = testdb.MustOpenDB(b)
+	res, err := seed.Run(context.Background(), db.DB, o)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if token, err = auth.CreateToken(context.Background(), db.DB, res.Store.ID, "bench", []auth.Scope{scope}); err != nil {
+		b.Fatal(err)
+	}
+	return db, res.Store.ID, token
+}
+
+// benchHandler is the server of cfg, logging nothing, with the token's
+// bucket opened wide: the default one (about 3 dashboard reads a second)
+// would measure the throttle, not the server.
+func benchHandler(cfg api.Config) http.Handler {
+	cfg.Logger, cfg.Throttle = slog.New(slog.DiscardHandler), throttle.Config{Size: 1e12, Rate: 1e12}
+	return api.NewHandler(cfg)
 }
 
 // measure serves b.N requests from clients at once and reports

@@ -1,9 +1,7 @@
 package api_test
 
 import (
-	"context"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -18,8 +16,6 @@ import (
 	"stockgraph/internal/auth"
 	"stockgraph/internal/bench"
 	"stockgraph/internal/seed"
-	"stockgraph/internal/testsupport/testdb"
-	"stockgraph/internal/throttle"
 )
 
 // BenchmarkHotItem sends relative adjustments of one item (+1 then −1
@@ -27,18 +23,9 @@ import (
 // the busy item's adjustments coalesced and one by one. It reports
 // requests a second, Go and PostgreSQL CPU per request and statements.
 func BenchmarkHotItem(b *testing.B) {
-	db := testdb.MustOpenDB(b)
-	ctx := context.Background()
-	res, err := seed.Run(ctx, db.DB, seed.Options{StoreHandle: "hot", Products: 1, Variants: 1, Locations: 1})
-	if err != nil {
-		b.Fatal(err)
-	}
-	token, err := auth.CreateToken(ctx, db.DB, res.Store.ID, "bench", []auth.Scope{auth.WriteInventory})
-	if err != nil {
-		b.Fatal(err)
-	}
+	db, storeID, token := benchStore(b, seed.Options{StoreHandle: "hot", Products: 1, Variants: 1, Locations: 1}, auth.WriteInventory)
 	var variant, location int64
-	if err := db.Raw(`SELECT variant_id, location_id FROM inventory_items WHERE store_id = ? LIMIT 1`, res.Store.ID).Row().Scan(&variant, &location); err != nil {
+	if err := db.Raw(`SELECT variant_id, location_id FROM inventory_items WHERE store_id = ? LIMIT 1`, storeID).Row().Scan(&variant, &location); err != nil {
 		b.Fatal(err)
 	}
 	vars := func(q int) string {
@@ -47,8 +34,7 @@ func BenchmarkHotItem(b *testing.B) {
 	}
 	bodies := [2]string{vars(1), vars(-1)}
 	for _, mode := range []string{"coalesced", "one-by-one"} {
-		h := api.NewHandler(api.Config{DB: db, Logger: slog.New(slog.DiscardHandler), OneByOne: mode == "one-by-one",
-			Throttle: throttle.Config{Size: 1e12, Rate: 1e12}})
+		h := benchHandler(api.Config{DB: db, OneByOne: mode == "one-by-one"})
 		serve := func(body string) {
 			req := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(body))
 			req.Header.Set("Content-Type", "application/json")
