@@ -12,6 +12,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 )
 
 // Request is one queued request: its context, what it asks, and where its
@@ -162,4 +163,45 @@ func (qs *Queues[K, In, Out]) applySafely(group []*Request[In, Out]) {
 		}
 	}()
 	qs.apply(group)
+}
+
+// GroupTimeout bounds a group's transaction.
+const GroupTimeout = 30 * time.Second
+
+// Outcome is what became of one request of a group: its value or error.
+type Outcome[Out any] struct {
+	Value Out
+	Err   error
+}
+
+// Apply answers every request of a group the way each coalesced write
+// does. A request alone runs as alone runs it, in a transaction of its
+// own. A group runs together, in one transaction; when that fails before
+// its commit (committing is false), nothing of it was committed, and its
+// requests run alone, one by one, in arrival order, each with its own
+// context: each then meets only its own failure (a deadlock, one
+// request's failure). When the commit itself failed, whether it took
+// effect is unknown, so none may run again: each is answered the error.
+// together runs under a context of its own, bounded by GroupTimeout,
+// since the group's requests may each have given up already.
+func Apply[In, Out any](group []*Request[In, Out], alone func(*Request[In, Out]) (Out, error),
+	together func(context.Context, []*Request[In, Out]) (outs []Outcome[Out], committing bool, err error)) {
+	if len(group) == 1 {
+		group[0].Answer(alone(group[0]))
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(group[0].Ctx), GroupTimeout)
+	defer cancel()
+	outs, committing, err := together(ctx, group)
+	for i, r := range group {
+		switch {
+		case err == nil:
+			r.Answer(outs[i].Value, outs[i].Err)
+		case committing:
+			var zero Out
+			r.Answer(zero, err)
+		default:
+			r.Answer(alone(r))
+		}
+	}
 }

@@ -158,3 +158,51 @@ func TestAnswersSayWhatWasDone(t *testing.T) {
 		t.Fatalf("applied %v, want [1 3]: the request given up while queued must not be applied", applied)
 	}
 }
+
+// TestApplyAnswersByHowTheGroupEnded: a request alone runs alone; a group
+// that ran answers each its outcome; one that failed before its commit
+// runs each request alone, in arrival order; one whose commit failed
+// answers each the commit's error and runs nothing again.
+func TestApplyAnswersByHowTheGroupEnded(t *testing.T) {
+	failed := errors.New("failed")
+	for _, c := range []struct {
+		name       string
+		size       int
+		committing bool
+		err        error
+		want       string
+	}{
+		{"alone", 1, false, nil, "[alone 0] [0]"},
+		{"ran", 3, true, nil, "[] [100 101 102]"},
+		{"failed before its commit", 3, false, failed, "[alone 0 alone 1 alone 2] [0 1 2]"},
+		{"commit failed", 3, true, failed, "[] [failed failed failed]"},
+	} {
+		var ran []any
+		group := make([]*coalesce.Request[int, int], c.size)
+		for i := range group {
+			group[i] = coalesce.NewRequestForTest[int, int](context.Background(), i)
+		}
+		coalesce.Apply(group, func(r *coalesce.Request[int, int]) (int, error) {
+			ran = append(ran, "alone", r.In)
+			return r.In, nil
+		}, func(_ context.Context, g []*coalesce.Request[int, int]) ([]coalesce.Outcome[int], bool, error) {
+			outs := make([]coalesce.Outcome[int], len(g))
+			for i, r := range g {
+				outs[i].Value = 100 + r.In
+			}
+			return outs, c.committing, c.err
+		})
+		var answers []any
+		for _, r := range group {
+			v, err := coalesce.AnswerForTest(r)
+			if err != nil {
+				answers = append(answers, err.Error())
+			} else {
+				answers = append(answers, v)
+			}
+		}
+		if got := fmt.Sprint(ran) + " " + fmt.Sprint(answers); got != c.want {
+			t.Errorf("%s: ran and answers = %s, want %s", c.name, got, c.want)
+		}
+	}
+}

@@ -2,7 +2,6 @@ package inventory
 
 import (
 	"context"
-	"time"
 
 	"gorm.io/gorm"
 
@@ -31,10 +30,6 @@ import (
 // subtransaction IDs, which slows every other session's snapshots; 32
 // stays well below.
 const MaxGroup = 32
-
-// groupTimeout bounds a group's transaction, whose requests may each have
-// given up already.
-const groupTimeout = 30 * time.Second
 
 // Coalescer applies single-item adjustments of a busy item together (see
 // above). Make one with NewCoalescer, one per database, shared by every
@@ -74,10 +69,7 @@ type request struct {
 type queued = coalesce.Request[request, ChangeResult]
 
 // adjusted is a request's outcome.
-type adjusted struct {
-	res ChangeResult
-	err error
-}
+type adjusted = coalesce.Outcome[ChangeResult]
 
 // OneByOne applies each adjustment in a transaction of its own: Adjust.
 type OneByOne struct{ DB *gorm.DB }
@@ -100,34 +92,8 @@ func (c *Coalescer) Adjust(ctx context.Context, actor Actor, a Adjustment) (Chan
 	return c.queues.Do(ctx, itemRequestKey{actor.Store.ID, a.Lines[0].Variant, a.Lines[0].LocationID}, request{actor, a})
 }
 
-// apply applies a group and answers each request. A request alone runs
-// as Adjust runs it. When a group's transaction fails before its commit
-// (a deadlock, a concurrent use of an idempotency key by a request outside
-// the group, one request's failure, levels that differ from those
-// computed), nothing of it was committed, and its requests are applied
-// again one by one, in arrival order, each with Adjust's own retries and
-// its own context: each then meets only its own failure. When the commit
-// itself fails, whether it took effect is unknown, so no request may be
-// applied again: each is answered with the error.
+// apply applies a group and answers each request (coalesce.Apply): alone
+// as Adjust applies it, together as applyTogether does.
 func (c *Coalescer) apply(group []*queued) {
-	if len(group) == 1 {
-		q := group[0]
-		q.Answer(Adjust(q.Ctx, c.db, q.In.actor, q.In.a))
-		return
-	}
-	outs, committing, err := c.applyTogether(group)
-	switch {
-	case err == nil:
-		for i, q := range group {
-			q.Answer(outs[i].res, outs[i].err)
-		}
-	case committing:
-		for _, q := range group {
-			q.Answer(ChangeResult{}, err)
-		}
-	default:
-		for _, q := range group {
-			q.Answer(Adjust(q.Ctx, c.db, q.In.actor, q.In.a))
-		}
-	}
+	coalesce.Apply(group, func(q *queued) (ChangeResult, error) { return Adjust(q.Ctx, c.db, q.In.actor, q.In.a) }, c.applyTogether)
 }

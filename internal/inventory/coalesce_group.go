@@ -27,9 +27,7 @@ import (
 
 // applyTogether applies the group in one transaction. committing says
 // every request ran and the error, if any, is the commit's.
-func (c *Coalescer) applyTogether(group []*queued) (outs []adjusted, committing bool, err error) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(group[0].Ctx), groupTimeout)
-	defer cancel()
+func (c *Coalescer) applyTogether(ctx context.Context, group []*queued) (outs []adjusted, committing bool, err error) {
 	outs = make([]adjusted, len(group))
 	err = database.Tx(ctx, c.db, func(tx *gorm.DB) error {
 		g := &groupTx{ctx: ctx, tx: tx}
@@ -71,7 +69,7 @@ type held struct {
 // a failure of the transaction; a refusal is the request's outcome.
 func (g *groupTx) apply(q *queued, out *adjusted) error {
 	if err := q.Ctx.Err(); err != nil {
-		out.err = err
+		out.Err = err
 		return nil
 	}
 	if q.In.a.IdempotencyKey == "" && g.w.has {
@@ -84,8 +82,8 @@ func (g *groupTx) apply(q *queued, out *adjusted) error {
 		return err
 	}
 	*out = applyInGroup(g.ctx, g.tx, q.In, &g.w)
-	if out.err != nil && !apperr.IsRefusal(out.err) {
-		return out.err
+	if out.Err != nil && !apperr.IsRefusal(out.Err) {
+		return out.Err
 	}
 	return nil
 }
@@ -98,7 +96,7 @@ func (g *groupTx) hold(q *queued, out *adjusted) (done bool, err error) {
 		if !apperr.IsRefusal(err) {
 			return false, err
 		}
-		out.err = err
+		out.Err = err
 		return true, nil
 	}
 	id := g.w.item.ID
@@ -155,7 +153,7 @@ func (g *groupTx) flush() error {
 		n := len(written[i].movements)
 		res := h.b.results(written[i].now)
 		res.Movements, movements = movements[:n:n], movements[n:]
-		*h.out = adjusted{res: res}
+		*h.out = adjusted{Value: res}
 	}
 	g.held = nil
 	return nil
@@ -179,13 +177,13 @@ func applyInGroup(ctx context.Context, tx *gorm.DB, q request, w *warm) adjusted
 	var out adjusted
 	err := tx.Transaction(func(sp *gorm.DB) error {
 		var replayed bool
-		out.res, replayed, out.err = idempotency.Run(ctx, sp, q.actor.Store.ID, q.a.IdempotencyKey, q.a.Mode.operation(), q.a,
+		out.Value, replayed, out.Err = idempotency.Run(ctx, sp, q.actor.Store.ID, q.a.IdempotencyKey, q.a.Mode.operation(), q.a,
 			func() (ChangeResult, error) { return adjustWarm(ctx, sp, q.actor, q.a, w) })
-		out.res.Replayed = replayed
-		return out.err
+		out.Value.Replayed = replayed
+		return out.Err
 	})
-	if out.err == nil && err != nil {
-		out.err = fmt.Errorf("savepoint: %w", err) // SAVEPOINT itself failed: the request never ran
+	if out.Err == nil && err != nil {
+		out.Err = fmt.Errorf("savepoint: %w", err) // SAVEPOINT itself failed: the request never ran
 	}
 	return out
 }

@@ -14,9 +14,9 @@ func ApplyGroup(ctx context.Context, db *gorm.DB, actor Actor, as []Adjustment) 
 	for i, a := range as {
 		group[i] = &queued{Ctx: ctx, In: request{actor, a}}
 	}
-	outs, _, err := NewCoalescer(db).applyTogether(group)
+	outs, _, err := NewCoalescer(db).applyTogether(ctx, group)
 	for _, o := range outs {
-		res, errs = append(res, o.res), append(errs, o.err)
+		res, errs = append(res, o.Value), append(errs, o.Err)
 	}
 	return res, errs, err
 }

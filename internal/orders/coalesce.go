@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 
 	"gorm.io/gorm"
 
@@ -26,10 +25,6 @@ import (
 // lock wait and one commit. A request that finds its SKU idle is orderPlaced
 // at once, alone, as CreateOrder places it. TestCoalescedOrdersEqualOneByOne
 // holds the two paths to the same results, stock, ledger and events.
-
-// groupTimeout bounds a group's transaction, whose requests may each have
-// given up already.
-const groupTimeout = 30 * time.Second
 
 // Coalescer places the single-line orders of a busy SKU together. Make
 // one with NewCoalescer, one per database, shared by every request.
@@ -98,33 +93,10 @@ func (c *Coalescer) CreateOrder(ctx context.Context, actor inventory.Actor, in N
 	return Result[models.Order]{Value: o, Replayed: p.replayed}, err
 }
 
-// apply places a group and answers each request: alone as CreateOrder
-// does; together in one transaction otherwise. A group whose transaction
-// fails before its commit committed nothing: its orders are placed again
-// one by one, in arrival order, each with CreateOrder's retries and its
-// own context. When the commit itself fails, whether it took effect is
-// unknown, so each order is answered with the error.
+// apply places a group and answers each request (coalesce.Apply): alone
+// as CreateOrder places it, together as placeTogether does.
 func (c *Coalescer) apply(group []*queuedOrder) {
-	if len(group) == 1 {
-		q := group[0]
-		q.Answer(placeAlone(q.Ctx, c.db, q.In))
-		return
-	}
-	outs, errs, committing, err := c.placeTogether(group)
-	switch {
-	case err == nil:
-		for i, q := range group {
-			q.Answer(outs[i], errs[i])
-		}
-	case committing:
-		for _, q := range group {
-			q.Answer(orderPlaced{}, err)
-		}
-	default:
-		for _, q := range group {
-			q.Answer(placeAlone(q.Ctx, c.db, q.In))
-		}
-	}
+	coalesce.Apply(group, func(q *queuedOrder) (orderPlaced, error) { return placeAlone(q.Ctx, c.db, q.In) }, c.placeTogether)
 }
 
 // placeAlone places one order in a transaction of its own.
@@ -139,24 +111,22 @@ func placeAlone(ctx context.Context, db *gorm.DB, p placing) (orderPlaced, error
 // savepoint that its refusal rolls back, and none whose context has ended
 // before its turn. committing says every order ran and the error, if any,
 // is the commit's.
-func (c *Coalescer) placeTogether(group []*queuedOrder) (outs []orderPlaced, errs []error, committing bool, err error) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(group[0].Ctx), groupTimeout)
-	defer cancel()
-	outs, errs = make([]orderPlaced, len(group)), make([]error, len(group))
+func (c *Coalescer) placeTogether(ctx context.Context, group []*queuedOrder) (outs []coalesce.Outcome[orderPlaced], committing bool, err error) {
+	outs = make([]coalesce.Outcome[orderPlaced], len(group))
 	err = database.Tx(ctx, c.db, func(tx *gorm.DB) error {
 		for i, q := range group {
-			if errs[i] = q.Ctx.Err(); errs[i] != nil {
+			if outs[i].Err = q.Ctx.Err(); outs[i].Err != nil {
 				continue
 			}
-			outs[i], errs[i] = placeInGroup(ctx, tx, q.In)
-			if errs[i] != nil && !apperr.IsRefusal(errs[i]) {
-				return errs[i]
+			outs[i].Value, outs[i].Err = placeInGroup(ctx, tx, q.In)
+			if outs[i].Err != nil && !apperr.IsRefusal(outs[i].Err) {
+				return outs[i].Err
 			}
 		}
 		committing = true
 		return nil
 	})
-	return outs, errs, committing, err
+	return outs, committing, err
 }
 
 // placeInGroup places one order of a group under its own savepoint (GORM's

@@ -16,9 +16,9 @@ func PlaceGroup(ctx context.Context, db *gorm.DB, actor inventory.Actor, ins []N
 	for i, in := range ins {
 		group[i] = &queuedOrder{Ctx: ctx, In: placing{actor, in}}
 	}
-	outs, errs, _, err := NewCoalescer(db).placeTogether(group)
+	outs, _, err := NewCoalescer(db).placeTogether(ctx, group)
 	for _, o := range outs {
-		ids, replayed = append(ids, o.id), append(replayed, o.replayed)
+		ids, replayed, errs = append(ids, o.Value.id), append(replayed, o.Value.replayed), append(errs, o.Err)
 	}
 	return ids, replayed, errs, err
 }
