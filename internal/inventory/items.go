@@ -39,7 +39,8 @@ func ItemsByIDs(ctx context.Context, db *gorm.DB, storeID int64, ids []int64) (m
 }
 
 // ItemsByVariants returns every inventory item of each variant, at all
-// locations, in location ID order.
+// locations, in location ID order. The lists share one array: callers
+// copy a list before changing it.
 func ItemsByVariants(ctx context.Context, db *gorm.DB, storeID int64, variantIDs []int64) (map[int64][]models.InventoryItem, error) {
 	rows, err := db.WithContext(ctx).Raw(`SELECT `+itemColumns+` FROM inventory_items i
 		WHERE i.store_id = ? AND i.variant_id = ANY(?::bigint[])
@@ -47,20 +48,27 @@ func ItemsByVariants(ctx context.Context, db *gorm.DB, storeID int64, variantIDs
 	if err != nil {
 		return nil, fmt.Errorf("load inventory items by variant: %w", err)
 	}
-	defer rows.Close()
-	out := make(map[int64][]models.InventoryItem, len(variantIDs))
-	for rows.Next() {
-		it, err := scanItem(rows)
-		if err != nil {
-			return nil, err
-		}
-		out[it.VariantID] = append(out[it.VariantID], it)
+	items, err := scanItems(rows)
+	if err != nil {
+		return nil, err
 	}
-	return out, rows.Err()
+	return ByVariant(items), nil
+}
+
+// ByVariant splits items ordered by variant (as ItemsByVariants and
+// ItemsByProducts return them) into each variant's items, without
+// copying them.
+func ByVariant(items []models.InventoryItem) map[int64][]models.InventoryItem {
+	variants := make([]int64, len(items))
+	for i, it := range items {
+		variants[i] = it.VariantID
+	}
+	return runsBy(items, variants)
 }
 
 // ItemsByProducts returns every inventory item of all the variants of each
-// product, in one statement.
+// product, in one statement, ordered by variant and location. The lists
+// share one array: callers copy a list before changing it.
 func ItemsByProducts(ctx context.Context, db *gorm.DB, storeID int64, productIDs []int64) (map[int64][]models.InventoryItem, error) {
 	rows, err := db.WithContext(ctx).Raw(`SELECT `+itemColumns+`, v.product_id
 		FROM inventory_items i
@@ -71,16 +79,21 @@ func ItemsByProducts(ctx context.Context, db *gorm.DB, storeID int64, productIDs
 		return nil, fmt.Errorf("load inventory items by product: %w", err)
 	}
 	defer rows.Close()
-	out := make(map[int64][]models.InventoryItem, len(productIDs))
+	var items []models.InventoryItem
+	var products []int64
+	var productID int64
+	s := newItemScanner(&productID)
 	for rows.Next() {
-		var productID int64
-		it, err := scanItem(rows, &productID)
+		it, err := s.scan(rows)
 		if err != nil {
 			return nil, err
 		}
-		out[productID] = append(out[productID], it)
+		items, products = append(items, it), append(products, productID)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return runsBy(items, products), nil
 }
 
 // ItemFilter narrows the items of a location.

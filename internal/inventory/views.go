@@ -34,20 +34,30 @@ func Aggregate(items []models.InventoryItem, locations []models.Location, sw Swi
 	for _, l := range locations {
 		counts[l.ID] = CountsTowardAggregate(l)
 	}
-	counted := slices.DeleteFunc(slices.Clone(items), func(it models.InventoryItem) bool { return !counts[it.LocationID] })
-	return Summarize(counted, sw)
+	leftOut := func(it models.InventoryItem) bool { return !counts[it.LocationID] }
+	if !slices.ContainsFunc(items, leftOut) {
+		return Summarize(items, sw) // the usual case, without a copy
+	}
+	return Summarize(slices.DeleteFunc(slices.Clone(items), leftOut), sw)
 }
 
 // ByLocation returns the items at the wanted locations (at every one when
 // wanted is nil) in location order (CompareLocations), disabled locations
-// included. Items at the same location keep their order.
+// included. Items at the same location keep their order. When items are
+// all wanted and in that order already, they are returned as they are:
+// callers copy the result before changing it.
 func ByLocation(items []models.InventoryItem, locations []models.Location, wanted []int64) []models.InventoryItem {
 	rank := locationRanks(locations, wanted)
-	out := slices.DeleteFunc(slices.Clone(items), func(it models.InventoryItem) bool {
+	unwanted := func(it models.InventoryItem) bool {
 		_, ok := rank[it.LocationID]
 		return !ok
-	})
-	slices.SortStableFunc(out, func(a, b models.InventoryItem) int { return rank[a.LocationID] - rank[b.LocationID] })
+	}
+	inOrder := func(a, b models.InventoryItem) int { return rank[a.LocationID] - rank[b.LocationID] }
+	if !slices.ContainsFunc(items, unwanted) && slices.IsSortedFunc(items, inOrder) {
+		return items
+	}
+	out := slices.DeleteFunc(slices.Clone(items), unwanted)
+	slices.SortStableFunc(out, inOrder)
 	return out
 }
 
@@ -74,8 +84,11 @@ func SummariesByLocation(items []models.InventoryItem, locations []models.Locati
 
 // locationRanks gives each wanted location its place in location order.
 func locationRanks(locations []models.Location, wanted []int64) map[int64]int {
-	sorted := slices.Clone(locations)
-	slices.SortStableFunc(sorted, CompareLocations)
+	sorted := make([]*models.Location, len(locations)) // not copies: a location is large
+	for i := range locations {
+		sorted[i] = &locations[i]
+	}
+	slices.SortStableFunc(sorted, func(a, b *models.Location) int { return CompareLocations(*a, *b) })
 	rank := make(map[int64]int, len(sorted))
 	for i, l := range sorted {
 		if wanted == nil || slices.Contains(wanted, l.ID) {

@@ -2,6 +2,7 @@ package loaders
 
 import (
 	"context"
+	"maps"
 
 	"golang.org/x/sync/errgroup"
 
@@ -88,9 +89,7 @@ func (l *Loaders) itemsOfVariants(ctx context.Context, productItems map[int64][]
 	}
 	byVariant := make(map[int64][]models.InventoryItem, len(variantIDs))
 	for _, items := range productItems {
-		for _, it := range items {
-			byVariant[it.VariantID] = append(byVariant[it.VariantID], it)
-		}
+		maps.Copy(byVariant, inventory.ByVariant(items))
 	}
 	return byVariant, nil
 }
