@@ -3,6 +3,7 @@
 package graph
 
 import (
+	"stockgraph/internal/gqlgen/inline"
 	"bytes"
 	"context"
 	"errors"
@@ -35865,7 +35866,7 @@ func (ec *executionContext) marshalNAggregatedInventory2ᚖstockgraphᚋinternal
 }
 
 func (ec *executionContext) marshalNAllocation2ᚕᚖstockgraphᚋmodelsᚐAllocationᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.Allocation) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := inline.MarshalList(ctx, plainFields, sel, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAllocation2ᚖstockgraphᚋmodelsᚐAllocation(ctx, sel, v[i])
@@ -35914,7 +35915,7 @@ func (ec *executionContext) marshalNAuditAction2stockgraphᚋgraphᚋmodelᚐAud
 }
 
 func (ec *executionContext) marshalNAuditEntry2ᚕᚖstockgraphᚋmodelsᚐAuditEntryᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.AuditEntry) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := inline.MarshalList(ctx, plainFields, sel, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAuditEntry2ᚖstockgraphᚋmodelsᚐAuditEntry(ctx, sel, v[i])
@@ -35946,7 +35947,7 @@ func (ec *executionContext) marshalNAuditEntryConnection2ᚖstockgraphᚋgraph�
 }
 
 func (ec *executionContext) marshalNAuditEntryEdge2ᚕᚖstockgraphᚋgraphᚋmodelᚐAuditEntryEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.AuditEntryEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := inline.MarshalList(ctx, plainFields, sel, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAuditEntryEdge2ᚖstockgraphᚋgraphᚋmodelᚐAuditEntryEdge(ctx, sel, v[i])
@@ -36277,7 +36278,7 @@ func (ec *executionContext) marshalNInventoryBalance2stockgraphᚋinternalᚋinv
 }
 
 func (ec *executionContext) marshalNInventoryBalance2ᚕstockgraphᚋinternalᚋinventoryᚐBalanceᚄ(ctx context.Context, sel ast.SelectionSet, v []inventory.Balance) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := inline.MarshalList(ctx, plainFields, sel, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNInventoryBalance2stockgraphᚋinternalᚋinventoryᚐBalance(ctx, sel, v[i])
@@ -36313,7 +36314,7 @@ func (ec *executionContext) marshalNInventoryItem2stockgraphᚋmodelsᚐInventor
 }
 
 func (ec *executionContext) marshalNInventoryItem2ᚕstockgraphᚋmodelsᚐInventoryItemᚄ(ctx context.Context, sel ast.SelectionSet, v []models.InventoryItem) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := inline.MarshalList(ctx, plainFields, sel, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNInventoryItem2stockgraphᚋmodelsᚐInventoryItem(ctx, sel, v[i])
@@ -36329,7 +36330,7 @@ func (ec *executionContext) marshalNInventoryItem2ᚕstockgraphᚋmodelsᚐInven
 }
 
 func (ec *executionContext) marshalNInventoryItem2ᚕᚖstockgraphᚋmodelsᚐInventoryItemᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.InventoryItem) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := inline.MarshalList(ctx, plainFields, sel, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNInventoryItem2ᚖstockgraphᚋmodelsᚐInventoryItem(ctx, sel, v[i])
@@ -36361,7 +36362,7 @@ func (ec *executionContext) marshalNInventoryItemConnection2ᚖstockgraphᚋgrap
 }
 
 func (ec *executionContext) marshalNInventoryItemEdge2ᚕᚖstockgraphᚋgraphᚋmodelᚐInventoryItemEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.InventoryItemEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := inline.MarshalList(ctx, plainFields, sel, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNInventoryItemEdge2ᚖstockgraphᚋgraphᚋmodelᚐInventoryItemEdge(ctx, sel, v[i])
@@ -36389,7 +36390,7 @@ func (ec *executionContext) marshalNInventoryItemResult2stockgraphᚋinternalᚋ
 }
 
 func (ec *executionContext) marshalNInventoryItemResult2ᚕstockgraphᚋinternalᚋinventoryᚐLineResultᚄ(ctx context.Context, sel ast.SelectionSet, v []inventory.LineResult) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := inline.MarshalList(ctx, plainFields, sel, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNInventoryItemResult2stockgraphᚋinternalᚋinventoryᚐLineResult(ctx, sel, v[i])
@@ -36405,7 +36406,7 @@ func (ec *executionContext) marshalNInventoryItemResult2ᚕstockgraphᚋinternal
 }
 
 func (ec *executionContext) marshalNInventoryMismatch2ᚕᚖstockgraphᚋinternalᚋledgerᚐMismatchᚄ(ctx context.Context, sel ast.SelectionSet, v []*ledger.Mismatch) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := inline.MarshalList(ctx, plainFields, sel, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNInventoryMismatch2ᚖstockgraphᚋinternalᚋledgerᚐMismatch(ctx, sel, v[i])
@@ -36433,7 +36434,7 @@ func (ec *executionContext) marshalNInventoryModel2stockgraphᚋmodelsᚐInvento
 }
 
 func (ec *executionContext) marshalNInventoryModel2ᚕᚖstockgraphᚋmodelsᚐInventoryModelᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.InventoryModel) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := inline.MarshalList(ctx, plainFields, sel, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNInventoryModel2ᚖstockgraphᚋmodelsᚐInventoryModel(ctx, sel, v[i])
@@ -36465,7 +36466,7 @@ func (ec *executionContext) marshalNInventoryModelConnection2ᚖstockgraphᚋgra
 }
 
 func (ec *executionContext) marshalNInventoryModelEdge2ᚕᚖstockgraphᚋgraphᚋmodelᚐInventoryModelEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.InventoryModelEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := inline.MarshalList(ctx, plainFields, sel, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNInventoryModelEdge2ᚖstockgraphᚋgraphᚋmodelᚐInventoryModelEdge(ctx, sel, v[i])
@@ -36522,7 +36523,7 @@ func (ec *executionContext) marshalNInventoryMovement2stockgraphᚋmodelsᚐMove
 }
 
 func (ec *executionContext) marshalNInventoryMovement2ᚕstockgraphᚋmodelsᚐMovementᚄ(ctx context.Context, sel ast.SelectionSet, v []models.Movement) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := inline.MarshalList(ctx, plainFields, sel, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNInventoryMovement2stockgraphᚋmodelsᚐMovement(ctx, sel, v[i])
@@ -36538,7 +36539,7 @@ func (ec *executionContext) marshalNInventoryMovement2ᚕstockgraphᚋmodelsᚐM
 }
 
 func (ec *executionContext) marshalNInventoryMovement2ᚕᚖstockgraphᚋmodelsᚐMovementᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.Movement) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := inline.MarshalList(ctx, plainFields, sel, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNInventoryMovement2ᚖstockgraphᚋmodelsᚐMovement(ctx, sel, v[i])
@@ -36570,7 +36571,7 @@ func (ec *executionContext) marshalNInventoryMovementConnection2ᚖstockgraphᚋ
 }
 
 func (ec *executionContext) marshalNInventoryMovementEdge2ᚕᚖstockgraphᚋgraphᚋmodelᚐInventoryMovementEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.InventoryMovementEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := inline.MarshalList(ctx, plainFields, sel, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNInventoryMovementEdge2ᚖstockgraphᚋgraphᚋmodelᚐInventoryMovementEdge(ctx, sel, v[i])
@@ -36639,7 +36640,7 @@ func (ec *executionContext) marshalNLocation2stockgraphᚋmodelsᚐLocation(ctx 
 }
 
 func (ec *executionContext) marshalNLocation2ᚕᚖstockgraphᚋmodelsᚐLocationᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.Location) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := inline.MarshalList(ctx, plainFields, sel, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNLocation2ᚖstockgraphᚋmodelsᚐLocation(ctx, sel, v[i])
@@ -36671,7 +36672,7 @@ func (ec *executionContext) marshalNLocationConnection2ᚖstockgraphᚋgraphᚋm
 }
 
 func (ec *executionContext) marshalNLocationEdge2ᚕᚖstockgraphᚋgraphᚋmodelᚐLocationEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.LocationEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := inline.MarshalList(ctx, plainFields, sel, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNLocationEdge2ᚖstockgraphᚋgraphᚋmodelᚐLocationEdge(ctx, sel, v[i])
@@ -36738,7 +36739,7 @@ func (ec *executionContext) marshalNMoveInventoryPayload2ᚖstockgraphᚋinterna
 }
 
 func (ec *executionContext) marshalNOrder2ᚕᚖstockgraphᚋmodelsᚐOrderᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.Order) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := inline.MarshalList(ctx, plainFields, sel, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNOrder2ᚖstockgraphᚋmodelsᚐOrder(ctx, sel, v[i])
@@ -36770,7 +36771,7 @@ func (ec *executionContext) marshalNOrderConnection2ᚖstockgraphᚋgraphᚋmode
 }
 
 func (ec *executionContext) marshalNOrderEdge2ᚕᚖstockgraphᚋgraphᚋmodelᚐOrderEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.OrderEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := inline.MarshalList(ctx, plainFields, sel, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNOrderEdge2ᚖstockgraphᚋgraphᚋmodelᚐOrderEdge(ctx, sel, v[i])
@@ -36794,7 +36795,7 @@ func (ec *executionContext) marshalNOrderEdge2ᚖstockgraphᚋgraphᚋmodelᚐOr
 }
 
 func (ec *executionContext) marshalNOrderLine2ᚕᚖstockgraphᚋmodelsᚐOrderLineᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.OrderLine) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := inline.MarshalList(ctx, plainFields, sel, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNOrderLine2ᚖstockgraphᚋmodelsᚐOrderLine(ctx, sel, v[i])
@@ -36900,7 +36901,7 @@ func (ec *executionContext) marshalNPreorderSettings2ᚖstockgraphᚋmodelsᚐIn
 }
 
 func (ec *executionContext) marshalNProduct2ᚕᚖstockgraphᚋmodelsᚐProductᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.Product) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := inline.MarshalList(ctx, plainFields, sel, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNProduct2ᚖstockgraphᚋmodelsᚐProduct(ctx, sel, v[i])
@@ -36932,7 +36933,7 @@ func (ec *executionContext) marshalNProductConnection2ᚖstockgraphᚋgraphᚋmo
 }
 
 func (ec *executionContext) marshalNProductEdge2ᚕᚖstockgraphᚋgraphᚋmodelᚐProductEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ProductEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := inline.MarshalList(ctx, plainFields, sel, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNProductEdge2ᚖstockgraphᚋgraphᚋmodelᚐProductEdge(ctx, sel, v[i])
@@ -36964,7 +36965,7 @@ func (ec *executionContext) marshalNProductInventory2ᚖstockgraphᚋinternalᚋ
 }
 
 func (ec *executionContext) marshalNProductLocationInventory2ᚕᚖstockgraphᚋgraphᚋmodelᚐProductLocationInventoryᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ProductLocationInventory) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := inline.MarshalList(ctx, plainFields, sel, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNProductLocationInventory2ᚖstockgraphᚋgraphᚋmodelᚐProductLocationInventory(ctx, sel, v[i])
@@ -37039,7 +37040,7 @@ func (ec *executionContext) marshalNReleaseReservationPayload2ᚖstockgraphᚋgr
 }
 
 func (ec *executionContext) marshalNReservation2ᚕᚖstockgraphᚋmodelsᚐReservationᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.Reservation) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := inline.MarshalList(ctx, plainFields, sel, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNReservation2ᚖstockgraphᚋmodelsᚐReservation(ctx, sel, v[i])
@@ -37071,7 +37072,7 @@ func (ec *executionContext) marshalNReservationConnection2ᚖstockgraphᚋgraph�
 }
 
 func (ec *executionContext) marshalNReservationEdge2ᚕᚖstockgraphᚋgraphᚋmodelᚐReservationEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ReservationEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := inline.MarshalList(ctx, plainFields, sel, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNReservationEdge2ᚖstockgraphᚋgraphᚋmodelᚐReservationEdge(ctx, sel, v[i])
@@ -37176,7 +37177,7 @@ func (ec *executionContext) marshalNSourcingPreviewLine2stockgraphᚋinternalᚋ
 }
 
 func (ec *executionContext) marshalNSourcingPreviewLine2ᚕstockgraphᚋinternalᚋordersᚐPreviewLineᚄ(ctx context.Context, sel ast.SelectionSet, v []orders.PreviewLine) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := inline.MarshalList(ctx, plainFields, sel, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSourcingPreviewLine2stockgraphᚋinternalᚋordersᚐPreviewLine(ctx, sel, v[i])
@@ -37196,7 +37197,7 @@ func (ec *executionContext) marshalNSourcingSource2stockgraphᚋinternalᚋorder
 }
 
 func (ec *executionContext) marshalNSourcingSource2ᚕstockgraphᚋinternalᚋordersᚐSourceViewᚄ(ctx context.Context, sel ast.SelectionSet, v []orders.SourceView) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := inline.MarshalList(ctx, plainFields, sel, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSourcingSource2stockgraphᚋinternalᚋordersᚐSourceView(ctx, sel, v[i])
@@ -37216,7 +37217,7 @@ func (ec *executionContext) marshalNSourcingTake2stockgraphᚋinternalᚋorders�
 }
 
 func (ec *executionContext) marshalNSourcingTake2ᚕstockgraphᚋinternalᚋordersᚐTakeᚄ(ctx context.Context, sel ast.SelectionSet, v []orders.Take) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := inline.MarshalList(ctx, plainFields, sel, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSourcingTake2stockgraphᚋinternalᚋordersᚐTake(ctx, sel, v[i])
@@ -37232,7 +37233,7 @@ func (ec *executionContext) marshalNSourcingTake2ᚕstockgraphᚋinternalᚋorde
 }
 
 func (ec *executionContext) marshalNStockEvent2ᚕᚖstockgraphᚋmodelsᚐStockEventᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.StockEvent) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := inline.MarshalList(ctx, plainFields, sel, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNStockEvent2ᚖstockgraphᚋmodelsᚐStockEvent(ctx, sel, v[i])
@@ -37264,7 +37265,7 @@ func (ec *executionContext) marshalNStockEventConnection2ᚖstockgraphᚋgraph�
 }
 
 func (ec *executionContext) marshalNStockEventEdge2ᚕᚖstockgraphᚋgraphᚋmodelᚐStockEventEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.StockEventEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := inline.MarshalList(ctx, plainFields, sel, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNStockEventEdge2ᚖstockgraphᚋgraphᚋmodelᚐStockEventEdge(ctx, sel, v[i])
@@ -37307,7 +37308,7 @@ func (ec *executionContext) marshalNStockLevel2stockgraphᚋmodelsᚐStockLevel(
 }
 
 func (ec *executionContext) marshalNStockLevel2ᚕᚖstockgraphᚋmodelsᚐStockLevelᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.StockLevel) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := inline.MarshalList(ctx, plainFields, sel, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNStockLevel2ᚖstockgraphᚋmodelsᚐStockLevel(ctx, sel, v[i])
@@ -37339,7 +37340,7 @@ func (ec *executionContext) marshalNStockLevelConnection2ᚖstockgraphᚋgraph�
 }
 
 func (ec *executionContext) marshalNStockLevelEdge2ᚕᚖstockgraphᚋgraphᚋmodelᚐStockLevelEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.StockLevelEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := inline.MarshalList(ctx, plainFields, sel, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNStockLevelEdge2ᚖstockgraphᚋgraphᚋmodelᚐStockLevelEdge(ctx, sel, v[i])
@@ -37573,7 +37574,7 @@ func (ec *executionContext) marshalNUpdateWebhookPayload2ᚖstockgraphᚋgraph�
 }
 
 func (ec *executionContext) marshalNVariant2ᚕᚖstockgraphᚋmodelsᚐVariantᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.Variant) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := inline.MarshalList(ctx, plainFields, sel, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNVariant2ᚖstockgraphᚋmodelsᚐVariant(ctx, sel, v[i])
@@ -37605,7 +37606,7 @@ func (ec *executionContext) marshalNVariantConnection2ᚖstockgraphᚋgraphᚋmo
 }
 
 func (ec *executionContext) marshalNVariantEdge2ᚕᚖstockgraphᚋgraphᚋmodelᚐVariantEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.VariantEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := inline.MarshalList(ctx, plainFields, sel, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNVariantEdge2ᚖstockgraphᚋgraphᚋmodelᚐVariantEdge(ctx, sel, v[i])
@@ -37642,7 +37643,7 @@ func (ec *executionContext) marshalNVariantInventory2ᚖstockgraphᚋinternalᚋ
 }
 
 func (ec *executionContext) marshalNWebhook2ᚕᚖstockgraphᚋinternalᚋwebhooksᚐWebhookᚄ(ctx context.Context, sel ast.SelectionSet, v []*webhooks.Webhook) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := inline.MarshalList(ctx, plainFields, sel, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNWebhook2ᚖstockgraphᚋinternalᚋwebhooksᚐWebhook(ctx, sel, v[i])
@@ -37666,7 +37667,7 @@ func (ec *executionContext) marshalNWebhook2ᚖstockgraphᚋinternalᚋwebhooks�
 }
 
 func (ec *executionContext) marshalNWebhookAttempt2ᚕᚖstockgraphᚋinternalᚋwebhooksᚐAttemptᚄ(ctx context.Context, sel ast.SelectionSet, v []*webhooks.Attempt) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := inline.MarshalList(ctx, plainFields, sel, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNWebhookAttempt2ᚖstockgraphᚋinternalᚋwebhooksᚐAttempt(ctx, sel, v[i])
@@ -37698,7 +37699,7 @@ func (ec *executionContext) marshalNWebhookConnection2ᚖstockgraphᚋgraphᚋmo
 }
 
 func (ec *executionContext) marshalNWebhookDelivery2ᚕᚖstockgraphᚋinternalᚋwebhooksᚐDeliveryᚄ(ctx context.Context, sel ast.SelectionSet, v []*webhooks.Delivery) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := inline.MarshalList(ctx, plainFields, sel, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNWebhookDelivery2ᚖstockgraphᚋinternalᚋwebhooksᚐDelivery(ctx, sel, v[i])
@@ -37730,7 +37731,7 @@ func (ec *executionContext) marshalNWebhookDeliveryConnection2ᚖstockgraphᚋgr
 }
 
 func (ec *executionContext) marshalNWebhookDeliveryEdge2ᚕᚖstockgraphᚋgraphᚋmodelᚐWebhookDeliveryEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.WebhookDeliveryEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := inline.MarshalList(ctx, plainFields, sel, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNWebhookDeliveryEdge2ᚖstockgraphᚋgraphᚋmodelᚐWebhookDeliveryEdge(ctx, sel, v[i])
@@ -37769,7 +37770,7 @@ func (ec *executionContext) marshalNWebhookDeliveryStatus2stockgraphᚋinternal�
 }
 
 func (ec *executionContext) marshalNWebhookEdge2ᚕᚖstockgraphᚋgraphᚋmodelᚐWebhookEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.WebhookEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := inline.MarshalList(ctx, plainFields, sel, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNWebhookEdge2ᚖstockgraphᚋgraphᚋmodelᚐWebhookEdge(ctx, sel, v[i])
@@ -37820,7 +37821,7 @@ func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlge
 }
 
 func (ec *executionContext) marshalN__Directive2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirectiveᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.Directive) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := inline.MarshalList(ctx, plainFields, sel, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx, sel, v[i])
@@ -37864,7 +37865,7 @@ func (ec *executionContext) unmarshalN__DirectiveLocation2ᚕstringᚄ(ctx conte
 }
 
 func (ec *executionContext) marshalN__DirectiveLocation2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := inline.MarshalList(ctx, plainFields, sel, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__DirectiveLocation2string(ctx, sel, v[i])
@@ -37892,7 +37893,7 @@ func (ec *executionContext) marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlg
 }
 
 func (ec *executionContext) marshalN__InputValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.InputValue) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := inline.MarshalList(ctx, plainFields, sel, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValue(ctx, sel, v[i])
@@ -37920,7 +37921,7 @@ func (ec *executionContext) marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋg
 }
 
 func (ec *executionContext) marshalN__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐTypeᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.Type) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := inline.MarshalList(ctx, plainFields, sel, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, sel, v[i])
@@ -37994,7 +37995,7 @@ func (ec *executionContext) marshalOAuditSubject2ᚕstockgraphᚋgraphᚋmodel�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := inline.MarshalList(ctx, plainFields, sel, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAuditSubject2stockgraphᚋgraphᚋmodelᚐAuditSubject(ctx, sel, v[i])
@@ -38269,7 +38270,7 @@ func (ec *executionContext) marshalOLocationType2ᚕstockgraphᚋmodelsᚐLocati
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := inline.MarshalList(ctx, plainFields, sel, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNLocationType2stockgraphᚋmodelsᚐLocationType(ctx, sel, v[i])
@@ -38380,7 +38381,7 @@ func (ec *executionContext) marshalOOrderStatus2ᚕstockgraphᚋmodelsᚐOrderSt
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := inline.MarshalList(ctx, plainFields, sel, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNOrderStatus2stockgraphᚋmodelsᚐOrderStatus(ctx, sel, v[i])
@@ -38481,7 +38482,7 @@ func (ec *executionContext) marshalOReservationStatus2ᚕstockgraphᚋmodelsᚐR
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := inline.MarshalList(ctx, plainFields, sel, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNReservationStatus2stockgraphᚋmodelsᚐReservationStatus(ctx, sel, v[i])
@@ -38548,7 +38549,7 @@ func (ec *executionContext) marshalOStockEventType2ᚕstockgraphᚋmodelsᚐStoc
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := inline.MarshalList(ctx, plainFields, sel, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNStockEventType2stockgraphᚋmodelsᚐStockEventType(ctx, sel, v[i])
@@ -38725,7 +38726,7 @@ func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgq
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := inline.MarshalList(ctx, plainFields, sel, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__EnumValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValue(ctx, sel, v[i])
@@ -38744,7 +38745,7 @@ func (ec *executionContext) marshalO__Field2ᚕgithubᚗcomᚋ99designsᚋgqlgen
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := inline.MarshalList(ctx, plainFields, sel, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Field2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐField(ctx, sel, v[i])
@@ -38763,7 +38764,7 @@ func (ec *executionContext) marshalO__InputValue2ᚕgithubᚗcomᚋ99designsᚋg
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := inline.MarshalList(ctx, plainFields, sel, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValue(ctx, sel, v[i])
@@ -38782,7 +38783,7 @@ func (ec *executionContext) marshalO__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgen�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := inline.MarshalList(ctx, plainFields, sel, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, sel, v[i])
