@@ -85,24 +85,34 @@ func Encode(evs []models.StockEvent) (string, error) {
 	return string(payload), nil
 }
 
+// MovementIDs is how InsertSQL finds each event's movements (bigint[]):
+// the SQL expression of them in terms of the row r, and any join it
+// needs.
+type MovementIDs struct {
+	Expr string
+	Join string
+}
+
 // InsertSQL inserts the events of the JSON array (Encode) in the
 // parameter rows into the store of the parameter store, for a
-// data-modifying CTE. movementIDs is the SQL of each event's movements
-// (bigint[]) in terms of the row r: the IDs Encode sent, or those of
-// movements written by the same statement (see inventory's record step).
-func InsertSQL(rows, store, movementIDs string) string {
+// data-modifying CTE. movements gives each event's movements: the IDs
+// Encode sent, or those of movements written by the same statement (see
+// inventory's record step).
+func InsertSQL(rows, store string, movements MovementIDs) string {
 	return `INSERT INTO stock_events (store_id, type, item_id, variant_id, product_id, location_id, operation_id,
     movement_ids, reason, reference, token_id, before, after)
   SELECT ` + store + `, r.type, r.item_id, r.variant_id, r.product_id, r.location_id, r.operation_id,
-    ` + movementIDs + `, r.reason, r.reference, r.token_id, r.before, r.after
-  FROM jsonb_to_recordset(` + rows + `::jsonb) AS r(type stock_event_type, item_id bigint, variant_id bigint, product_id bigint,
+    ` + movements.Expr + `, r.reason, r.reference, r.token_id, r.before, r.after
+  FROM jsonb_array_elements(` + rows + `::jsonb) WITH ORDINALITY AS e(event, n)
+  CROSS JOIN LATERAL jsonb_to_record(e.event) AS r(type stock_event_type, item_id bigint, variant_id bigint, product_id bigint,
     location_id bigint, operation_id uuid, movement_ids jsonb, reason text, reference text, token_id bigint,
-    before jsonb, after jsonb)
+    before jsonb, after jsonb) ` + movements.Join + `
+  ORDER BY e.n -- IDs, hence the events' order, follow the array's whatever the join did
   RETURNING 1`
 }
 
 // storedMovementIDs are the movement IDs an encoded event carries.
-const storedMovementIDs = "ARRAY(SELECT jsonb_array_elements_text(r.movement_ids)::bigint)"
+var storedMovementIDs = MovementIDs{Expr: "ARRAY(SELECT jsonb_array_elements_text(r.movement_ids)::bigint)"}
 
 // eventRow is an event as Append sends it, one element of a JSON array.
 type eventRow struct {
