@@ -102,8 +102,9 @@ func errBuiltIn(action, typ string) error {
 // history is disabled instead, so that the ledger keeps adding up.
 func DeleteLocation(ctx context.Context, db *gorm.DB, storeID, id int64) error {
 	return database.RetryTx(ctx, db, 3, func(tx *gorm.DB) error {
-		// Items first, then the location: the order stock writes take them
-		// in (items, then the location through the ledger's foreign key).
+		// Items first: a stock write holds the items it changes, so this
+		// waits for one under way, and one that comes later finds the
+		// items gone; the ledger history looked for below is then complete.
 		if err := requireNoStock(tx, storeID, "location_id = ?", []any{id}, fmt.Sprintf("delete location %d", id)); err != nil {
 			return err
 		}

@@ -638,6 +638,11 @@ func TestDeleteLocation(t *testing.T) {
 	mustExec(t, db, `INSERT INTO inventory_movements (store_id, operation_id, variant_id, from_location_id, from_state, to_location_id, to_state, quantity, reason)
 		VALUES (?, gen_random_uuid(), 1, ?, 'ON_HAND', ?, 'DAMAGED', 1, 'test')`, f.store, hist.ID, hist.ID)
 	checkErr(t, "DeleteLocation(with ledger history)", catalog.DeleteLocation(ctx, db.DB, f.store, hist.ID), &wantErr{code: apperr.Conflict, field: "id", index: -1})
+	// Nor does SQL that goes around DeleteLocation (the trigger of
+	// migration 00019, in place of a foreign key).
+	if err := db.Exec(`DELETE FROM locations WHERE id = ?`, hist.ID).Error; err == nil {
+		t.Errorf("DELETE FROM locations of a location with ledger history succeeded")
+	}
 }
 
 // TestUpdatesDoNotLoseConcurrentPatches runs two patches of different

@@ -222,6 +222,12 @@ func (b *batch) write(ds deltas, movements []models.Movement, changes []itemChan
 	if next != len(movements) {
 		return nil, fmt.Errorf("record movements: %d returned for the %d sent", next, len(movements))
 	}
+	if sent := len(args[1].(database.Int64s)); len(stamps) != sent {
+		// The items were locked before this statement, so none can have
+		// gone; were one gone, its movements would name a location that
+		// may be gone too (migration 00019 says why no key checks that).
+		return nil, fmt.Errorf("update items: %d updated of the %d locked", len(stamps), sent)
+	}
 	events.RingAfterCommit(b.tx, b.actor.Store.ID)
 	return stamps, nil
 }
