@@ -267,12 +267,13 @@ func (b *batch) eventsOf(changes []itemChange, movements []models.Movement, meta
 		op = movements[0].OperationID
 	}
 	sw := SwitchesOf(b.actor.Store)
+	ofItem := movementsByItem(movements)
 	var evs []models.StockEvent
 	for _, c := range changes {
 		before, after := Snapshot(c.before, sw), Snapshot(c.after, sw)
 		for _, typ := range append(Transitions(before, after), c.steps...) {
 			e := models.StockEvent{Type: typ, ItemID: c.after.ID, VariantID: c.after.VariantID, ProductID: b.products[c.after.VariantID], LocationID: c.after.LocationID,
-				OperationID: op, MovementIDs: movementsOf(c.after, movements), Reason: meta.reason, Reference: meta.reference,
+				OperationID: op, MovementIDs: ofItem.of(c.after), Reason: meta.reason, Reference: meta.reference,
 				Before: before, After: after}
 			if b.actor.TokenID != 0 {
 				e.TokenID = &b.actor.TokenID
@@ -283,14 +284,24 @@ func (b *batch) eventsOf(changes []itemChange, movements []models.Movement, meta
 	return evs
 }
 
-// movementsOf returns the IDs of the movements of the item's variant into
-// or out of its location.
-func movementsOf(it models.InventoryItem, movements []models.Movement) models.Int64Array {
-	ids := models.Int64Array{}
+// itemMovements are the IDs of a write's movements by the variant and
+// location of the items they move into or out of, in the write's order.
+type itemMovements map[ItemKey][]int64
+
+func movementsByItem(movements []models.Movement) itemMovements {
+	out := itemMovements{}
 	for _, m := range movements {
-		if m.VariantID == it.VariantID && (m.FromLocationID == it.LocationID || m.ToLocationID == it.LocationID) {
-			ids = append(ids, m.ID)
+		from, to := ItemKey{m.VariantID, m.FromLocationID}, ItemKey{m.VariantID, m.ToLocationID}
+		out[from] = append(out[from], m.ID)
+		if to != from {
+			out[to] = append(out[to], m.ID)
 		}
 	}
-	return ids
+	return out
+}
+
+// of returns the IDs of the movements of the item's variant into or out
+// of its location.
+func (im itemMovements) of(it models.InventoryItem) models.Int64Array {
+	return append(models.Int64Array{}, im[ItemKey{it.VariantID, it.LocationID}]...)
 }
