@@ -249,7 +249,6 @@ func (l AdjustLine) delta(at line, it models.InventoryItem, mode AdjustMode, sto
 	return d, nil
 }
 
-
 // checkOnHand enforces the bounds of on hand: ±99,999, and not below zero
 // unless the store allows negative stock (Wix: a paid order took more
 // than there was).
