@@ -96,7 +96,10 @@ func (u BulkUpdate) validate() error {
 	if moves > MaxBatch {
 		return apperr.New(apperr.BadUserInput, "at most %d variant changes per request, got %d", MaxBatch, moves).WithField("productChanges")
 	}
-	return checkTexts(maxShortText, "reason", u.Reason, "reference", u.Reference)
+	if err := checkTexts(maxShortText, "reason", u.Reason, "reference", u.Reference); err != nil {
+		return err
+	}
+	return nil
 }
 
 func bulkUpdate(ctx context.Context, tx *gorm.DB, actor Actor, u BulkUpdate) (BulkResult, error) {
