@@ -205,13 +205,15 @@ type ProductStock struct {
 // passes none (REVISION_REQUIRED), so that a client that forgets it
 // cannot overwrite a change it never saw. An item the write itself
 // creates had no revision anyone could have read: Wix ignores the
-// revision on creation.
+// revision on creation, and so does this.
 func checkRevision(at line, it models.InventoryItem, expected *int64, store models.Store, created bool) *apperr.Error {
 	switch {
+	case created:
+		return nil
 	case expected != nil && *expected != it.Revision:
 		return at.errorf(apperr.RevisionConflict, "expectedRevision", "inventory item %d is at revision %d, not %d; read it again and retry",
 			it.ID, it.Revision, *expected).With("currentRevision", it.Revision)
-	case expected == nil && store.RequireExpectedRevision && !created:
+	case expected == nil && store.RequireExpectedRevision:
 		return at.errorf(apperr.RevisionRequired, "expectedRevision", "the store requires expectedRevision on every write to an existing item; inventory item %d is at revision %d",
 			it.ID, it.Revision).With("currentRevision", it.Revision)
 	}
