@@ -199,7 +199,9 @@ var staleCases = []staleCase{
 			f.stock("sku-4", 1, 3, 0)
 			var out struct {
 				Store struct {
-					Variant struct{ Inventory struct{ ByLocation []struct{ ID string } } }
+					Variant struct {
+						Inventory struct{ ByLocation []struct{ ID string } }
+					}
 				}
 			}
 			f.e.mustData(f.all, `{ store { variant(sku: "sku-4") { inventory { byLocation { id } } } } }`, nil, &out)

@@ -77,7 +77,9 @@ func TestStoreRulesThroughGraphQL(t *testing.T) {
 	e.mustData(f.token, adjust, map[string]any{"r": adj.AdjustInventoryRelative.Items[0].Revision}, nil)
 
 	// An empty location made the default can be neither deleted nor disabled.
-	var created struct{ CreateLocation struct{ Location struct{ ID string } } }
+	var created struct {
+		CreateLocation struct{ Location struct{ ID string } }
+	}
 	e.mustData(f.token, `mutation { createLocation(input: {code: "EMPTY", name: "Empty"}) { location { id } } }`, nil, &created)
 	empty := created.CreateLocation.Location.ID
 	const setDefault = `mutation($l: ID!) { updateInventoryConfiguration(input: {defaultLocationId: $l}) { configuration { requireExpectedRevision } } }`
@@ -125,7 +127,9 @@ func TestStoreRulesThroughGraphQL(t *testing.T) {
 func (f *stockFixture) virtualID(t *testing.T, code string) string {
 	t.Helper()
 	var out struct {
-		Store struct{ Locations struct{ Nodes []struct{ ID, Code string } } }
+		Store struct {
+			Locations struct{ Nodes []struct{ ID, Code string } }
+		}
 	}
 	f.e.mustData(f.token, `{ store { locations(filter: {types: [SUPPLIER, SOLD, BIN]}) { nodes { id code } } } }`, nil, &out)
 	for _, l := range out.Store.Locations.Nodes {
