@@ -332,3 +332,23 @@ func TestUpdateItem(t *testing.T) {
 		t.Errorf("refused updates moved the revision to %d, want %d", stored.Revision, got.Revision)
 	}
 }
+
+// TestMoveReturnsTheDefaultBalances: without returnBalanceFor, a move
+// returns the default location's balances (Zettle returns its STORE
+// location's), whatever the source; in a store without a default, the
+// first change's source's.
+func TestMoveReturnsTheDefaultBalances(t *testing.T) {
+	f := newFixture(t, 1, 2)
+	v, def, other := f.variants[0], f.physical[0], f.physical[1]
+	f.setOnHand(t, other, map[int64]int{v: 10})
+	move := inventory.Move{Lines: []inventory.MoveLine{{Variant: ref(v), FromLocationID: other, ToLocationID: f.virtual(t).sold, Quantity: 1}}}
+	res, err := inventory.MoveStock(context.Background(), f.db, f.actor, move)
+	if err != nil || res.BalanceLocationID != def || len(res.Balances) != 1 || res.Balances[0].LocationID != def {
+		t.Errorf("MoveStock(from %d) balances = %+v at %d, %v; want the default location %d's", other, res.Balances, res.BalanceLocationID, err, def)
+	}
+	f.noDefault(t)
+	res, err = inventory.MoveStock(context.Background(), f.db, f.actor, move)
+	if err != nil || res.BalanceLocationID != other || res.Balances[0].OnHand != 8 {
+		t.Errorf("MoveStock(no default) balances = %+v at %d, %v; want the source %d's: 8", res.Balances, res.BalanceLocationID, err, other)
+	}
+}
