@@ -90,16 +90,9 @@ func (r *mutationResolver) UpdateInventorySettings(ctx context.Context, input mo
 }
 
 func (r *mutationResolver) UpdateInventoryConfiguration(ctx context.Context, input model.UpdateInventoryConfigurationInput) (*model.UpdateInventoryConfigurationPayload, error) {
-	patch := inventory.ConfigurationPatch{
-		BackordersEnabled: input.BackordersEnabled, PreordersEnabled: input.PreordersEnabled, AllowNegativeStock: input.AllowNegativeStock,
-		RequireExpectedRevision: input.RequireExpectedRevision,
-	}
-	if input.DefaultLocationID != nil {
-		id, err := parseIDAt("defaultLocationId", relay.KindLocation, *input.DefaultLocationID)
-		if err != nil {
-			return nil, err
-		}
-		patch.DefaultLocationID = &id
+	patch, err := configurationPatch(input)
+	if err != nil {
+		return nil, err
 	}
 	store, err := inventory.UpdateConfiguration(ctx, r.DB.DB, storeID(ctx), patch)
 	wrote(ctx)

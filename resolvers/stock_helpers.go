@@ -113,3 +113,19 @@ func variantMove(at string, in *model.InventoryVariantChangeInput) (inventory.Mo
 	}
 	return inventory.MoveLine{Variant: ref, FromLocationID: from, ToLocationID: to, Quantity: in.Quantity}, nil
 }
+
+// configurationPatch decodes updateInventoryConfiguration's input.
+func configurationPatch(in model.UpdateInventoryConfigurationInput) (inventory.ConfigurationPatch, error) {
+	p := inventory.ConfigurationPatch{
+		BackordersEnabled: in.BackordersEnabled, PreordersEnabled: in.PreordersEnabled, AllowNegativeStock: in.AllowNegativeStock,
+		RequireExpectedRevision: in.RequireExpectedRevision,
+	}
+	if in.DefaultLocationID != nil {
+		id, err := parseIDAt("defaultLocationId", relay.KindLocation, *in.DefaultLocationID)
+		if err != nil {
+			return p, err
+		}
+		p.DefaultLocationID = &id
+	}
+	return p, nil
+}

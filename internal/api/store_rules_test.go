@@ -1,7 +1,10 @@
 package api_test
 
 import (
+	"strings"
 	"testing"
+
+	"stockgraph/internal/api"
 )
 
 // wantError checks a response's first error: its code and its field, the
@@ -118,6 +121,22 @@ func TestStoreRulesThroughGraphQL(t *testing.T) {
 		map[string]any{"l": f.loc[2], "r": f.revision(t, "sku-5", 2)}, nil)
 	wantError(t, "adjust a STATUS item", e.do(f.token, `mutation($r: Int) { adjustInventoryAbsolute(input: {reason: "count", items: [{sku: "sku-5", quantity: 3, expectedRevision: $r}]}) { replayed } }`,
 		map[string]any{"r": f.revision(t, "sku-5", 2)}), "TRACKED_BY_STATUS", "input.items[0].quantity")
+	// updateInventoryItem: metadata is size-limited, the revision required.
+	var item struct {
+		Store struct {
+			Variant struct {
+				Inventory struct{ ByLocation []struct{ ID string } }
+			}
+		}
+	}
+	e.mustData(f.token, `{ store { variant(sku: "sku-4") { inventory { byLocation { id } } } } }`, nil, &item)
+	const update = `mutation($id: ID!, $m: JSON) { updateInventoryItem(input: {id: $id, reference: "ERP-1", metadata: $m}) { inventoryItem { reference } } }`
+	id := item.Store.Variant.Inventory.ByLocation[0].ID
+	wantError(t, "updateInventoryItem(metadata over 16 KiB)", e.do(f.token, update, map[string]any{"id": id, "m": map[string]any{"x": strings.Repeat("x", api.MaxMetadataBytes)}}),
+		"BAD_USER_INPUT", "input.metadata")
+	wantError(t, "updateInventoryItem(no revision)", e.do(f.token, update, map[string]any{"id": id, "m": map[string]any{"bin": "A-1"}}),
+		"REVISION_REQUIRED", "input.expectedRevision")
+
 	e.db.Exec(`UPDATE stores SET default_location_id = NULL WHERE handle = 'docs'`)
 	wantError(t, "stockVariant without locationId and no default", e.do(f.token, `mutation($v: ID!) { stockVariant(input: {variantId: $v}) { created } }`,
 		map[string]any{"v": f.v["RE-130"]}), "NO_DEFAULT_LOCATION", "input.locationId")
