@@ -6581,9 +6581,10 @@ type InventoryConfiguration {
   Where writes that leave out ` + "`" + `locationId` + "`" + ` go (adjustments, settings,
   ` + "`" + `stockVariant` + "`" + `), and whose balances ` + "`" + `bulkUpdateInventory` + "`" + ` and
   ` + "`" + `moveInventory` + "`" + ` return when not asked for another's: at first the
-  store's first physical location. Null only while the store has no
-  enabled physical location; such writes are then refused with
-  NO_DEFAULT_LOCATION.
+  store's first enabled physical location (created or enabled), then the
+  one set with updateInventoryConfiguration. Null only while the store
+  has no enabled physical location; writes without ` + "`" + `locationId` + "`" + ` are then
+  refused with NO_DEFAULT_LOCATION.
   """
   defaultLocation: Location
   """

@@ -23,9 +23,10 @@ UPDATE stores s SET default_location_id = (
     ORDER BY l.id LIMIT 1);
 
 -- +goose StatementBegin
--- A store without a default (a new store, or one that had no physical
--- location) takes the first physical location created in it. A trigger,
--- so that every way of creating locations (the API, seed, import) does.
+-- A store without a default (a new store, or one that had no enabled
+-- physical location) takes the first enabled physical location created
+-- or enabled in it. Triggers, so that every way of writing locations
+-- (the API, seed, import) does.
 CREATE FUNCTION default_first_location() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     UPDATE stores s SET default_location_id = f.id
@@ -39,8 +40,11 @@ $$;
 
 CREATE TRIGGER locations_default_first AFTER INSERT ON locations REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION default_first_location();
+CREATE TRIGGER locations_default_enabled AFTER UPDATE ON locations REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION default_first_location();
 
 -- +goose Down
+DROP TRIGGER locations_default_enabled ON locations;
 DROP TRIGGER locations_default_first ON locations;
 DROP FUNCTION default_first_location();
 ALTER TABLE stores DROP CONSTRAINT stores_default_location_fkey,

@@ -25,8 +25,8 @@ func defaultOf(t *testing.T, db *database.DB, store int64) int64 {
 
 // TestFirstPhysicalLocationIsDefault: a new store has no default location
 // (its virtual locations are none); the first enabled physical location
-// created becomes it, and later ones do not replace it (migration 00012's
-// trigger).
+// created, or enabled, becomes it, and later ones do not replace it
+// (migration 00012's triggers).
 func TestFirstPhysicalLocationIsDefault(t *testing.T) {
 	db := testdb.MustOpenDB(t)
 	ctx := context.Background()
@@ -47,6 +47,23 @@ func TestFirstPhysicalLocationIsDefault(t *testing.T) {
 	}
 	if got := defaultOf(t, db, store); got != first.ID {
 		t.Errorf("default location = %d, want %d (FIRST: the first enabled one, not OFF %d nor SECOND)", got, first.ID, disabled.ID)
+	}
+
+	// A store whose only physical location was created disabled takes it
+	// as its default once it is enabled.
+	late := mustStore(t, db, "default-late")
+	off, err := catalog.CreateLocation(ctx, db.DB, late, catalog.LocationPatch{Code: ptr("OFF"), Name: ptr("Off"), Enabled: ptr(false)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := defaultOf(t, db, late); got != 0 {
+		t.Errorf("default location with only a disabled location = %d, want none", got)
+	}
+	if _, err := catalog.UpdateLocation(ctx, db.DB, late, off.ID, catalog.LocationPatch{Enabled: ptr(true)}); err != nil {
+		t.Fatal(err)
+	}
+	if got := defaultOf(t, db, late); got != off.ID {
+		t.Errorf("default location once OFF is enabled = %d, want %d", got, off.ID)
 	}
 }
 
