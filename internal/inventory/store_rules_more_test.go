@@ -2,10 +2,12 @@ package inventory_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
 	"stockgraph/internal/apperr"
+	"stockgraph/internal/catalog"
 	"stockgraph/internal/inventory"
 	"stockgraph/models"
 )
@@ -350,5 +352,51 @@ func TestMoveReturnsTheDefaultBalances(t *testing.T) {
 	res, err = inventory.MoveStock(context.Background(), f.db, f.actor, move)
 	if err != nil || res.BalanceLocationID != other || res.Balances[0].OnHand != 8 {
 		t.Errorf("MoveStock(no default) balances = %+v at %d, %v; want the source %d's: 8", res.Balances, res.BalanceLocationID, err, other)
+	}
+}
+
+// TestDefaultLocationAndDisableDoNotCross: making a location the default
+// and disabling it at the same time never leave a disabled default:
+// exactly one of the two goes through (updateInventoryConfiguration holds
+// the location FOR SHARE, updateLocation locks it and then reads the
+// default).
+func TestDefaultLocationAndDisableDoNotCross(t *testing.T) {
+	f := newFixture(t, 1, 1)
+	ctx := context.Background()
+	for i := range 20 {
+		loc, err := catalog.CreateLocation(ctx, f.db, f.actor.Store.ID, catalog.LocationPatch{Code: ptr(fmt.Sprintf("RACE-%d", i)), Name: ptr("Race")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		errs := make(chan error, 2)
+		start := make(chan struct{})
+		go func() {
+			<-start
+			_, err := inventory.UpdateConfiguration(ctx, f.db, f.actor.Store.ID, inventory.ConfigurationPatch{DefaultLocationID: &loc.ID})
+			errs <- err
+		}()
+		go func() {
+			<-start
+			_, err := catalog.UpdateLocation(ctx, f.db, f.actor.Store.ID, loc.ID, catalog.LocationPatch{Enabled: ptr(false)})
+			errs <- err
+		}()
+		close(start)
+		failed := 0
+		for range 2 {
+			if err := <-errs; err != nil {
+				if c := apperr.CodeOf(err); c != apperr.BadUserInput && c != apperr.DefaultLocationInUse {
+					t.Fatalf("round %d: error %v (%s), want BAD_USER_INPUT or DEFAULT_LOCATION_IN_USE", i, err, c)
+				}
+				failed++
+			}
+		}
+		var bad bool
+		f.db.Raw(`SELECT EXISTS (SELECT 1 FROM stores s JOIN locations l ON l.store_id = s.id AND l.id = s.default_location_id
+			WHERE s.id = ? AND NOT l.enabled)`, f.actor.Store.ID).Scan(&bad)
+		if bad || failed != 1 {
+			t.Fatalf("round %d: disabled default %v, %d of the two refused; want an enabled default and exactly one refused", i, bad, failed)
+		}
+		// Back to the first location, so the next round starts alike.
+		f.configure(t, inventory.ConfigurationPatch{DefaultLocationID: &f.physical[0]})
 	}
 }
