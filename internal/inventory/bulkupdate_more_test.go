@@ -101,6 +101,10 @@ func TestBulkUpdateAllOrNothing(t *testing.T) {
 		{"variant of another product", inventory.BulkUpdate{Products: []inventory.ProductChange{
 			{ProductID: f.products[1], Tracking: inventory.StartTracking, Moves: []inventory.MoveLine{good}},
 		}}, apperr.BadUserInput, "productChanges[0].variantChanges[0].variantId", 0},
+		{"SKU of another product", inventory.BulkUpdate{Products: []inventory.ProductChange{
+			{ProductID: f.products[0], Moves: []inventory.MoveLine{good,
+				{Variant: inventory.VariantRef{SKU: f.sku(t, v[3])}, FromLocationID: store, ToLocationID: warehouse, Quantity: 1}}},
+		}}, apperr.BadUserInput, "productChanges[0].variantChanges[1].sku", 0},
 		{"unknown SKU", inventory.BulkUpdate{Products: []inventory.ProductChange{
 			{ProductID: f.products[0], Tracking: inventory.StartTracking, Moves: []inventory.MoveLine{
 				{Variant: inventory.VariantRef{SKU: "NOPE"}, FromLocationID: store, ToLocationID: warehouse, Quantity: 1}}},
@@ -166,4 +170,13 @@ func TestBulkUpdateIsIdempotent(t *testing.T) {
 	_, err = inventory.BulkUpdateStock(ctx, f.db, f.actor, u)
 	wantAppErr(t, "BulkUpdateStock(same key, other input)", err, apperr.IdempotencyKeyReused)
 	f.mustBeConsistent(t)
+}
+
+func (f fixture) sku(t *testing.T, v int64) string {
+	t.Helper()
+	var sku string
+	if err := f.db.Raw(`SELECT sku FROM variants WHERE id = ?`, v).Scan(&sku).Error; err != nil || sku == "" {
+		t.Fatalf("SKU of variant %d = %q, %v", v, sku, err)
+	}
+	return sku
 }

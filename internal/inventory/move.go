@@ -107,7 +107,7 @@ func (b *batch) applyMove(m Move, products []int64) (MoveResult, error) {
 	if err := b.resolve(refs); err != nil {
 		return MoveResult{}, err
 	}
-	b.checkProducts(products)
+	b.checkProducts(products, refs)
 	// Default the states on a copy: m.Lines is the caller's, and the
 	// request hashed for its idempotency key on every attempt.
 	lines := withDefaultStates(m.Lines)
@@ -135,14 +135,14 @@ func (b *batch) applyMove(m Move, products []int64) (MoveResult, error) {
 }
 
 // checkProducts fails the lines whose variant is not of the line's
-// product (when products are given).
-func (b *batch) checkProducts(products []int64) {
+// product (when products are given), at the field that named it.
+func (b *batch) checkProducts(products []int64, refs []VariantRef) {
 	for i, p := range products {
 		v := b.variants[i]
 		if b.errs.failed(i) || b.products[v] == p {
 			continue
 		}
-		b.fail(i, b.at(i).errorf(apperr.BadUserInput, "variantId", "SKU %q is a variant of product %d, not of product %d", b.skus[v], b.products[v], p))
+		b.fail(i, b.at(i).errorf(apperr.BadUserInput, refField(refs[i]), "SKU %q is a variant of product %d, not of product %d", b.skus[v], b.products[v], p))
 	}
 }
 
