@@ -21,14 +21,13 @@ func wantError(t *testing.T, what string, r response, code, field string) {
 	}
 }
 
-// TestStoreRulesThroughGraphQL: issue 11's store rules as a client meets
-// them: the default location read from the configuration and used by a
-// write without locationId (the payload's item says where), set by
-// updateInventoryConfiguration and kept from deletion; expectedRevision
-// required on demand; STATUS items refusing quantities; Zettle's bulk
-// call naming its failing line by its path. Every refusal is a client
-// error with a documented code at the field sent, never INTERNAL.
-func TestStoreRulesThroughGraphQL(t *testing.T) {
+// TestDefaultLocationThroughGraphQL: the default location as a client
+// meets it: read from the configuration, used by a write without
+// locationId (the payload's item says where), set by
+// updateInventoryConfiguration, kept from deletion and disabling; with
+// none, a write without locationId is a client error naming the field,
+// never INTERNAL.
+func TestDefaultLocationThroughGraphQL(t *testing.T) {
 	f := newStockFixture(t)
 	e := f.e
 	var cfg struct {
@@ -76,8 +75,6 @@ func TestStoreRulesThroughGraphQL(t *testing.T) {
 	if got := adj.AdjustInventoryRelative.Items[0].Location.ID; got != f.loc[2] {
 		t.Errorf("adjust without locationId after the change wrote at %s, want %s", got, f.loc[2])
 	}
-	wantError(t, "adjust without expectedRevision", e.do(f.token, adjust, nil), "REVISION_REQUIRED", "input.items[0].expectedRevision")
-	e.mustData(f.token, adjust, map[string]any{"r": adj.AdjustInventoryRelative.Items[0].Revision}, nil)
 
 	// An empty location made the default can be neither deleted nor disabled.
 	var created struct {
@@ -95,6 +92,63 @@ func TestStoreRulesThroughGraphQL(t *testing.T) {
 	wantError(t, "updateInventoryConfiguration(default SUPPLIER)", e.do(f.token, `mutation($l: ID!) { updateInventoryConfiguration(input: {defaultLocationId: $l}) {
 		configuration { requireExpectedRevision } } }`, map[string]any{"l": f.virtualID(t, "SUPPLIER")}), "BAD_USER_INPUT", "input.defaultLocationId")
 
+	e.db.Exec(`UPDATE stores SET default_location_id = NULL WHERE handle = 'docs'`)
+	wantError(t, "stockVariant without locationId and no default", e.do(f.token, `mutation($v: ID!) { stockVariant(input: {variantId: $v}) { created } }`,
+		map[string]any{"v": f.v["RE-130"]}), "NO_DEFAULT_LOCATION", "input.locationId")
+}
+
+// TestWixRulesThroughGraphQL: expectedRevision required on demand
+// (REVISION_REQUIRED at the field), updateInventoryItem's size limit, and
+// a STATUS item refusing a quantity (TRACKED_BY_STATUS).
+func TestWixRulesThroughGraphQL(t *testing.T) {
+	f := newStockFixture(t)
+	e := f.e
+	const adjust = `mutation($l: ID!, $s: String!, $q: Int!, $r: Int) { adjustInventoryAbsolute(input: {reason: "count",
+		items: [{locationId: $l, sku: $s, quantity: $q, expectedRevision: $r}]}) { replayed } }`
+	e.mustData(f.token, adjust, map[string]any{"l": f.loc[1], "s": "sku-4", "q": 5}, nil)
+	e.mustData(f.token, `mutation { updateInventoryConfiguration(input: {requireExpectedRevision: true}) { configuration { requireExpectedRevision } } }`, nil, nil)
+	wantError(t, "adjust without expectedRevision", e.do(f.token, adjust, map[string]any{"l": f.loc[1], "s": "sku-4", "q": 6}),
+		"REVISION_REQUIRED", "input.items[0].expectedRevision")
+	e.mustData(f.token, adjust, map[string]any{"l": f.loc[1], "s": "sku-4", "q": 6, "r": f.revision(t, "sku-4", 1)}, nil)
+
+	// updateInventoryItem: metadata is size-limited, the revision required.
+	var item struct {
+		Store struct {
+			Variant struct {
+				Inventory struct {
+					ByLocation []struct {
+						ID       string
+						Revision int
+					}
+				}
+			}
+		}
+	}
+	e.mustData(f.token, `query($l: ID!) { store { variant(sku: "sku-4") { inventory { byLocation(locationIds: [$l]) { id revision } } } } }`,
+		map[string]any{"l": f.loc[1]}, &item)
+	const update = `mutation($id: ID!, $m: JSON, $r: Int) { updateInventoryItem(input: {id: $id, reference: "ERP-1", metadata: $m, expectedRevision: $r}) {
+		inventoryItem { reference } } }`
+	it := item.Store.Variant.Inventory.ByLocation[0]
+	wantError(t, "updateInventoryItem(metadata over 16 KiB)", e.do(f.token, update, map[string]any{"id": it.ID, "r": it.Revision,
+		"m": map[string]any{"x": strings.Repeat("x", api.MaxMetadataBytes)}}), "BAD_USER_INPUT", "input.metadata")
+	wantError(t, "updateInventoryItem(no revision)", e.do(f.token, update, map[string]any{"id": it.ID, "m": map[string]any{"bin": "A-1"}}),
+		"REVISION_REQUIRED", "input.expectedRevision")
+	e.mustData(f.token, update, map[string]any{"id": it.ID, "r": it.Revision, "m": map[string]any{"bin": "A-1"}}, nil)
+
+	// A STATUS item refuses a quantity.
+	e.mustData(f.token, `mutation($l: ID!, $r: Int) { updateInventorySettings(input: {locationId: $l, settings: [{sku: "sku-4", trackingMode: STATUS, expectedRevision: $r}]}) { dryRun } }`,
+		map[string]any{"l": f.loc[1], "r": f.revision(t, "sku-4", 1)}, nil)
+	wantError(t, "adjust a STATUS item", e.do(f.token, adjust, map[string]any{"l": f.loc[1], "s": "sku-4", "q": 7, "r": f.revision(t, "sku-4", 1)}),
+		"TRACKED_BY_STATUS", "input.items[0].quantity")
+}
+
+// TestBulkUpdateThroughGraphQL: Zettle's bulk call names a failing line
+// by its path, and returns the default location's balances.
+func TestBulkUpdateThroughGraphQL(t *testing.T) {
+	f := newStockFixture(t)
+	e := f.e
+	e.mustData(f.token, `mutation($l: ID!) { updateInventoryConfiguration(input: {defaultLocationId: $l}) { configuration { requireExpectedRevision } } }`,
+		map[string]any{"l": f.loc[2]}, nil)
 	const bulk = `mutation($p: ID!, $a: ID!, $b: ID!, $q: Int!) { bulkUpdateInventory(input: {productChanges: [{productId: $p, trackingChange: START_TRACKING,
 		variantChanges: [{sku: "sku-1", fromLocationId: $a, toLocationId: $b, quantity: 1}, {sku: "sku-2", fromLocationId: $a, toLocationId: $b, quantity: $q}]}]}) {
 		location { id } balances { variant { sku } balance } trackingChangedItemCount } }`
@@ -114,32 +168,6 @@ func TestStoreRulesThroughGraphQL(t *testing.T) {
 	if b := res.BulkUpdateInventory; b.Location.ID != f.loc[2] || len(b.Balances) != 3 {
 		t.Errorf("bulkUpdateInventory balances = %+v, want the default location %s's, one per variant of the shirt", b, f.loc[2])
 	}
-
-	// A STATUS item refuses a quantity; the store without a default
-	// refuses a write without locationId.
-	e.mustData(f.token, `mutation($l: ID!, $r: Int) { updateInventorySettings(input: {locationId: $l, settings: [{sku: "sku-5", trackingMode: STATUS, expectedRevision: $r}]}) { dryRun } }`,
-		map[string]any{"l": f.loc[2], "r": f.revision(t, "sku-5", 2)}, nil)
-	wantError(t, "adjust a STATUS item", e.do(f.token, `mutation($r: Int) { adjustInventoryAbsolute(input: {reason: "count", items: [{sku: "sku-5", quantity: 3, expectedRevision: $r}]}) { replayed } }`,
-		map[string]any{"r": f.revision(t, "sku-5", 2)}), "TRACKED_BY_STATUS", "input.items[0].quantity")
-	// updateInventoryItem: metadata is size-limited, the revision required.
-	var item struct {
-		Store struct {
-			Variant struct {
-				Inventory struct{ ByLocation []struct{ ID string } }
-			}
-		}
-	}
-	e.mustData(f.token, `{ store { variant(sku: "sku-4") { inventory { byLocation { id } } } } }`, nil, &item)
-	const update = `mutation($id: ID!, $m: JSON) { updateInventoryItem(input: {id: $id, reference: "ERP-1", metadata: $m}) { inventoryItem { reference } } }`
-	id := item.Store.Variant.Inventory.ByLocation[0].ID
-	wantError(t, "updateInventoryItem(metadata over 16 KiB)", e.do(f.token, update, map[string]any{"id": id, "m": map[string]any{"x": strings.Repeat("x", api.MaxMetadataBytes)}}),
-		"BAD_USER_INPUT", "input.metadata")
-	wantError(t, "updateInventoryItem(no revision)", e.do(f.token, update, map[string]any{"id": id, "m": map[string]any{"bin": "A-1"}}),
-		"REVISION_REQUIRED", "input.expectedRevision")
-
-	e.db.Exec(`UPDATE stores SET default_location_id = NULL WHERE handle = 'docs'`)
-	wantError(t, "stockVariant without locationId and no default", e.do(f.token, `mutation($v: ID!) { stockVariant(input: {variantId: $v}) { created } }`,
-		map[string]any{"v": f.v["RE-130"]}), "NO_DEFAULT_LOCATION", "input.locationId")
 }
 
 // virtualID is the global ID of the store's virtual location with the code.
