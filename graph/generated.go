@@ -39,7 +39,9 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 type ResolverRoot interface {
 	Allocation() AllocationResolver
 	AuditEntry() AuditEntryResolver
+	BulkUpdateInventoryPayload() BulkUpdateInventoryPayloadResolver
 	InventoryBalance() InventoryBalanceResolver
+	InventoryConfiguration() InventoryConfigurationResolver
 	InventoryItem() InventoryItemResolver
 	InventoryMismatch() InventoryMismatchResolver
 	InventoryModel() InventoryModelResolver
@@ -147,6 +149,15 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	BulkUpdateInventoryPayload struct {
+		Balances        func(childComplexity int) int
+		Items           func(childComplexity int) int
+		Location        func(childComplexity int) int
+		Movements       func(childComplexity int) int
+		Replayed        func(childComplexity int) int
+		TrackingChanged func(childComplexity int) int
+	}
+
 	CancelOrderPayload struct {
 		Order func(childComplexity int) int
 	}
@@ -222,9 +233,11 @@ type ComplexityRoot struct {
 	}
 
 	InventoryConfiguration struct {
-		AllowNegativeStock func(childComplexity int) int
-		BackordersEnabled  func(childComplexity int) int
-		PreordersEnabled   func(childComplexity int) int
+		AllowNegativeStock      func(childComplexity int) int
+		BackordersEnabled       func(childComplexity int) int
+		DefaultLocation         func(childComplexity int) int
+		PreordersEnabled        func(childComplexity int) int
+		RequireExpectedRevision func(childComplexity int) int
 	}
 
 	InventoryConsistencyReport struct {
@@ -395,6 +408,7 @@ type ComplexityRoot struct {
 	Mutation struct {
 		AdjustInventoryAbsolute      func(childComplexity int, input model.AdjustInventoryInput) int
 		AdjustInventoryRelative      func(childComplexity int, input model.AdjustInventoryInput) int
+		BulkUpdateInventory          func(childComplexity int, input model.BulkUpdateInventoryInput) int
 		CancelOrder                  func(childComplexity int, input model.CancelOrderInput) int
 		CreateInventoryModel         func(childComplexity int, input model.CreateInventoryModelInput) int
 		CreateLocation               func(childComplexity int, input model.CreateLocationInput) int
@@ -420,6 +434,7 @@ type ComplexityRoot struct {
 		SetInventoryTracking         func(childComplexity int, input model.SetInventoryTrackingInput) int
 		StockVariant                 func(childComplexity int, input model.StockVariantInput) int
 		UpdateInventoryConfiguration func(childComplexity int, input model.UpdateInventoryConfigurationInput) int
+		UpdateInventoryItem          func(childComplexity int, input model.UpdateInventoryItemInput) int
 		UpdateInventoryModel         func(childComplexity int, input model.UpdateInventoryModelInput) int
 		UpdateInventorySettings      func(childComplexity int, input model.UpdateInventorySettingsInput) int
 		UpdateLocation               func(childComplexity int, input model.UpdateLocationInput) int
@@ -726,6 +741,10 @@ type ComplexityRoot struct {
 		Configuration func(childComplexity int) int
 	}
 
+	UpdateInventoryItemPayload struct {
+		InventoryItem func(childComplexity int) int
+	}
+
 	UpdateInventoryModelPayload struct {
 		InventoryModel func(childComplexity int) int
 	}
@@ -874,9 +893,15 @@ type AuditEntryResolver interface {
 
 	Actor(ctx context.Context, obj *models.AuditEntry) (*string, error)
 }
+type BulkUpdateInventoryPayloadResolver interface {
+	Location(ctx context.Context, obj *inventory.BulkResult) (*models.Location, error)
+}
 type InventoryBalanceResolver interface {
 	Variant(ctx context.Context, obj *inventory.Balance) (*models.Variant, error)
 	Location(ctx context.Context, obj *inventory.Balance) (*models.Location, error)
+}
+type InventoryConfigurationResolver interface {
+	DefaultLocation(ctx context.Context, obj *models.Store) (*models.Location, error)
 }
 type InventoryItemResolver interface {
 	ID(ctx context.Context, obj *models.InventoryItem) (string, error)
@@ -958,6 +983,8 @@ type MutationResolver interface {
 	UpdateInventorySettings(ctx context.Context, input model.UpdateInventorySettingsInput) (*inventory.ChangeResult, error)
 	UpdateInventoryConfiguration(ctx context.Context, input model.UpdateInventoryConfigurationInput) (*model.UpdateInventoryConfigurationPayload, error)
 	SetInventoryTracking(ctx context.Context, input model.SetInventoryTrackingInput) (*model.SetInventoryTrackingPayload, error)
+	BulkUpdateInventory(ctx context.Context, input model.BulkUpdateInventoryInput) (*inventory.BulkResult, error)
+	UpdateInventoryItem(ctx context.Context, input model.UpdateInventoryItemInput) (*model.UpdateInventoryItemPayload, error)
 	CreateWebhook(ctx context.Context, input model.CreateWebhookInput) (*model.CreateWebhookPayload, error)
 	UpdateWebhook(ctx context.Context, input model.UpdateWebhookInput) (*model.UpdateWebhookPayload, error)
 	DeleteWebhook(ctx context.Context, input model.DeleteWebhookInput) (*model.DeleteWebhookPayload, error)
@@ -1438,6 +1465,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.AuditEntryEdge.Node(childComplexity), true
 
+	case "BulkUpdateInventoryPayload.balances":
+		if e.ComplexityRoot.BulkUpdateInventoryPayload.Balances == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BulkUpdateInventoryPayload.Balances(childComplexity), true
+	case "BulkUpdateInventoryPayload.items":
+		if e.ComplexityRoot.BulkUpdateInventoryPayload.Items == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BulkUpdateInventoryPayload.Items(childComplexity), true
+	case "BulkUpdateInventoryPayload.location":
+		if e.ComplexityRoot.BulkUpdateInventoryPayload.Location == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BulkUpdateInventoryPayload.Location(childComplexity), true
+	case "BulkUpdateInventoryPayload.movements":
+		if e.ComplexityRoot.BulkUpdateInventoryPayload.Movements == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BulkUpdateInventoryPayload.Movements(childComplexity), true
+	case "BulkUpdateInventoryPayload.replayed":
+		if e.ComplexityRoot.BulkUpdateInventoryPayload.Replayed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BulkUpdateInventoryPayload.Replayed(childComplexity), true
+	case "BulkUpdateInventoryPayload.trackingChangedItemCount":
+		if e.ComplexityRoot.BulkUpdateInventoryPayload.TrackingChanged == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BulkUpdateInventoryPayload.TrackingChanged(childComplexity), true
+
 	case "CancelOrderPayload.order":
 		if e.ComplexityRoot.CancelOrderPayload.Order == nil {
 			break
@@ -1605,12 +1669,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.InventoryConfiguration.BackordersEnabled(childComplexity), true
+	case "InventoryConfiguration.defaultLocation":
+		if e.ComplexityRoot.InventoryConfiguration.DefaultLocation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryConfiguration.DefaultLocation(childComplexity), true
 	case "InventoryConfiguration.preordersEnabled":
 		if e.ComplexityRoot.InventoryConfiguration.PreordersEnabled == nil {
 			break
 		}
 
 		return e.ComplexityRoot.InventoryConfiguration.PreordersEnabled(childComplexity), true
+	case "InventoryConfiguration.requireExpectedRevision":
+		if e.ComplexityRoot.InventoryConfiguration.RequireExpectedRevision == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InventoryConfiguration.RequireExpectedRevision(childComplexity), true
 
 	case "InventoryConsistencyReport.checkedAt":
 		if e.ComplexityRoot.InventoryConsistencyReport.CheckedAt == nil {
@@ -2333,6 +2409,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AdjustInventoryRelative(childComplexity, args["input"].(model.AdjustInventoryInput)), true
+	case "Mutation.bulkUpdateInventory":
+		if e.ComplexityRoot.Mutation.BulkUpdateInventory == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_bulkUpdateInventory_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.BulkUpdateInventory(childComplexity, args["input"].(model.BulkUpdateInventoryInput)), true
 	case "Mutation.cancelOrder":
 		if e.ComplexityRoot.Mutation.CancelOrder == nil {
 			break
@@ -2608,6 +2695,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateInventoryConfiguration(childComplexity, args["input"].(model.UpdateInventoryConfigurationInput)), true
+	case "Mutation.updateInventoryItem":
+		if e.ComplexityRoot.Mutation.UpdateInventoryItem == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateInventoryItem_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateInventoryItem(childComplexity, args["input"].(model.UpdateInventoryItemInput)), true
 	case "Mutation.updateInventoryModel":
 		if e.ComplexityRoot.Mutation.UpdateInventoryModel == nil {
 			break
@@ -3954,6 +4052,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.UpdateInventoryConfigurationPayload.Configuration(childComplexity), true
 
+	case "UpdateInventoryItemPayload.inventoryItem":
+		if e.ComplexityRoot.UpdateInventoryItemPayload.InventoryItem == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateInventoryItemPayload.InventoryItem(childComplexity), true
+
 	case "UpdateInventoryModelPayload.inventoryModel":
 		if e.ComplexityRoot.UpdateInventoryModelPayload.InventoryModel == nil {
 			break
@@ -4433,6 +4538,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("AdjustInventoryInput", ec.unmarshalInputAdjustInventoryInput),
 			graphql.NewInputUnmarshaler("AdjustInventoryItemInput", ec.unmarshalInputAdjustInventoryItemInput),
 			graphql.NewInputUnmarshaler("AuditLogFilter", ec.unmarshalInputAuditLogFilter),
+			graphql.NewInputUnmarshaler("BulkUpdateInventoryInput", ec.unmarshalInputBulkUpdateInventoryInput),
 			graphql.NewInputUnmarshaler("CancelOrderInput", ec.unmarshalInputCancelOrderInput),
 			graphql.NewInputUnmarshaler("CreateInventoryModelInput", ec.unmarshalInputCreateInventoryModelInput),
 			graphql.NewInputUnmarshaler("CreateLocationInput", ec.unmarshalInputCreateLocationInput),
@@ -4455,8 +4561,10 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("InventoryModelSort", ec.unmarshalInputInventoryModelSort),
 			graphql.NewInputUnmarshaler("InventoryMoveInput", ec.unmarshalInputInventoryMoveInput),
 			graphql.NewInputUnmarshaler("InventoryMovementFilter", ec.unmarshalInputInventoryMovementFilter),
+			graphql.NewInputUnmarshaler("InventoryProductChangeInput", ec.unmarshalInputInventoryProductChangeInput),
 			graphql.NewInputUnmarshaler("InventorySettingsInput", ec.unmarshalInputInventorySettingsInput),
 			graphql.NewInputUnmarshaler("InventorySettingsItemInput", ec.unmarshalInputInventorySettingsItemInput),
+			graphql.NewInputUnmarshaler("InventoryVariantChangeInput", ec.unmarshalInputInventoryVariantChangeInput),
 			graphql.NewInputUnmarshaler("LocationFilter", ec.unmarshalInputLocationFilter),
 			graphql.NewInputUnmarshaler("LocationSort", ec.unmarshalInputLocationSort),
 			graphql.NewInputUnmarshaler("MoveInventoryInput", ec.unmarshalInputMoveInventoryInput),
@@ -4479,6 +4587,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("StockLevelSort", ec.unmarshalInputStockLevelSort),
 			graphql.NewInputUnmarshaler("StockVariantInput", ec.unmarshalInputStockVariantInput),
 			graphql.NewInputUnmarshaler("UpdateInventoryConfigurationInput", ec.unmarshalInputUpdateInventoryConfigurationInput),
+			graphql.NewInputUnmarshaler("UpdateInventoryItemInput", ec.unmarshalInputUpdateInventoryItemInput),
 			graphql.NewInputUnmarshaler("UpdateInventoryModelInput", ec.unmarshalInputUpdateInventoryModelInput),
 			graphql.NewInputUnmarshaler("UpdateInventorySettingsInput", ec.unmarshalInputUpdateInventorySettingsInput),
 			graphql.NewInputUnmarshaler("UpdateLocationInput", ec.unmarshalInputUpdateLocationInput),
@@ -5155,7 +5264,8 @@ extend type Mutation {
 
 input StockVariantInput {
   variantId: ID!
-  locationId: ID!
+  "The store's default location when left out (Wix)."
+  locationId: ID
   settings: InventorySettingsInput
   reference: String
   metadata: JSON
@@ -6135,7 +6245,8 @@ Names a variant the ways BigCommerce's adjustments do: exactly one of
 ` + "`" + `variantId` + "`" + `, ` + "`" + `sku` + "`" + ` and ` + "`" + `productId` + "`" + ` (a product with exactly one variant).
 """
 input AdjustInventoryItemInput {
-  locationId: ID!
+  "The store's default location when left out (see InventoryConfiguration.defaultLocation)."
+  locationId: ID
   variantId: ID
   sku: String
   productId: ID
@@ -6143,7 +6254,11 @@ input AdjustInventoryItemInput {
   quantity: Int
   "Backordered: the new level (absolute) or the change (relative)."
   qtyBackordered: Int
-  "When given, the change applies only if the item is still at this revision (else REVISION_CONFLICT)."
+  """
+  When given, the change applies only if the item is still at this
+  revision (else REVISION_CONFLICT); required on existing items when the
+  store requires it (REVISION_REQUIRED).
+  """
   expectedRevision: Int
 }
 
@@ -6226,7 +6341,11 @@ input MoveInventoryInput {
   reference: String
   "Zettle's externalUuid: retrying with the same key and input changes nothing."
   idempotencyKey: String
-  "Whose balances to return; the first change's source when left out."
+  """
+  Whose balances to return; when left out, the store's default location
+  (Zettle returns its STORE location's), or the first change's source
+  while the store has none.
+  """
   returnBalanceForLocationId: ID
 }
 
@@ -6267,7 +6386,8 @@ input InventorySettingsItemInput {
 }
 
 input UpdateInventorySettingsInput {
-  locationId: ID!
+  "The store's default location when left out (Oracle's SKU-level updateInventory names none)."
+  locationId: ID
   "At most 1,000 items."
   settings: [InventorySettingsItemInput!]!
   errorPolicy: ErrorPolicy = REJECT_EVERYTHING
@@ -6288,6 +6408,10 @@ input UpdateInventoryConfigurationInput {
   preordersEnabled: Boolean
   "Let adjustments and moves take on hand below zero (an order paid before the stock was counted)."
   allowNegativeStock: Boolean
+  "An enabled STORE or WAREHOUSE location of the store, where writes without locationId go."
+  defaultLocationId: ID
+  "Make expectedRevision mandatory on every write to an existing item (Wix)."
+  requireExpectedRevision: Boolean
 }
 
 type UpdateInventoryConfigurationPayload {
@@ -6306,6 +6430,82 @@ type SetInventoryTrackingPayload {
   updatedItemCount: Int!
 }
 
+"""
+What a product change does to the tracking of all its variants' items (Zettle).
+"""
+enum TrackingChange {
+  "Count them by quantity (trackingMode QUANTITY), before the moves apply."
+  START_TRACKING
+  "Stop tracking them (trackingMode UNTRACKED), before the moves apply."
+  STOP_TRACKING
+  "Leave their tracking as it is."
+  NO_CHANGE
+}
+
+"""
+One move of a variant of the product change it is in: ` + "`" + `quantity` + "`" + ` units
+of on hand from one location to another, as moveInventory's changes.
+"""
+input InventoryVariantChangeInput {
+  "The variant, by global ID or SKU (exactly one); it must be a variant of the product."
+  variantId: ID
+  sku: String
+  fromLocationId: ID!
+  toLocationId: ID!
+  quantity: Int!
+}
+
+input InventoryProductChangeInput {
+  productId: ID!
+  trackingChange: TrackingChange = NO_CHANGE
+  variantChanges: [InventoryVariantChangeInput!] = []
+}
+
+input BulkUpdateInventoryInput {
+  """
+  At most 1,000 products, and 1,000 variant changes in all. Tracking
+  changes apply first, then the moves, in order; when any fails, nothing
+  is applied.
+  """
+  productChanges: [InventoryProductChangeInput!]!
+  reason: String
+  reference: String
+  "Zettle's externalUuid: retrying with the same key and input returns the first result and changes nothing."
+  idempotencyKey: String
+  "Whose balances to return; the store's default location when left out."
+  returnBalanceForLocationId: ID
+}
+
+type BulkUpdateInventoryPayload {
+  "The location whose balances these are."
+  location: Location!
+  "The on-hand balance there of every variant moved and every variant of a product whose tracking changed."
+  balances: [InventoryBalance!]!
+  "How many inventory items changed tracking mode."
+  trackingChangedItemCount: Int!
+  "The items the moves changed, each once."
+  items: [InventoryItem!]!
+  movements: [InventoryMovement!]!
+  replayed: Boolean!
+}
+
+input UpdateInventoryItemInput {
+  id: ID!
+  """
+  The item's revision as read: the change applies only if it is still
+  there (else REVISION_CONFLICT). Required when the store requires it.
+  """
+  expectedRevision: Int
+  "Your own identifier for the item, at most 255 characters."
+  reference: String
+  "Replaces the item's metadata; at most 16 KiB as JSON."
+  metadata: JSON
+}
+
+type UpdateInventoryItemPayload {
+  inventoryItem: InventoryItem!
+}
+
 extend type Mutation {
   "Sets levels (BigCommerce's absolute adjustment). Needs WRITE_INVENTORY."
   adjustInventoryAbsolute(input: AdjustInventoryInput!): AdjustInventoryPayload! @requireScope(scope: WRITE_INVENTORY)
@@ -6319,6 +6519,14 @@ extend type Mutation {
   updateInventoryConfiguration(input: UpdateInventoryConfigurationInput!): UpdateInventoryConfigurationPayload! @requireScope(scope: WRITE_INVENTORY)
   "Starts or stops tracking the items of products or variants in bulk (Zettle). Needs WRITE_INVENTORY."
   setInventoryTracking(input: SetInventoryTrackingInput!): SetInventoryTrackingPayload! @requireScope(scope: WRITE_INVENTORY)
+  """
+  Starts or stops tracking products and moves their variants' stock in one
+  call, all of it or nothing (Zettle's bulk inventory update). Needs
+  WRITE_INVENTORY.
+  """
+  bulkUpdateInventory(input: BulkUpdateInventoryInput!): BulkUpdateInventoryPayload! @requireScope(scope: WRITE_INVENTORY)
+  "Changes an item's reference and metadata (Wix's update inventory item). Needs WRITE_INVENTORY."
+  updateInventoryItem(input: UpdateInventoryItemInput!): UpdateInventoryItemPayload! @requireScope(scope: WRITE_INVENTORY)
 }
 `, BuiltIn: false},
 	{Name: "../schema/store.graphqls", Input: `"""
@@ -6370,6 +6578,23 @@ type InventoryConfiguration {
   backordersEnabled: Boolean!
   preordersEnabled: Boolean!
   allowNegativeStock: Boolean!
+  """
+  Where writes that leave out ` + "`" + `locationId` + "`" + ` go (adjustments, settings,
+  ` + "`" + `stockVariant` + "`" + `), and whose balances ` + "`" + `bulkUpdateInventory` + "`" + ` and
+  ` + "`" + `moveInventory` + "`" + ` return when not asked for another's: at first the
+  store's first enabled physical location (created or enabled), then the
+  one set with updateInventoryConfiguration. Null only while the store
+  has no enabled physical location; writes without ` + "`" + `locationId` + "`" + ` are then
+  refused with NO_DEFAULT_LOCATION.
+  """
+  defaultLocation: Location
+  """
+  When true, every write to an existing item must pass its
+  ` + "`" + `expectedRevision` + "`" + ` (Wix), or is refused with REVISION_REQUIRED:
+  adjustments, ` + "`" + `updateInventorySettings` + "`" + ` and ` + "`" + `updateInventoryItem` + "`" + `.
+  Writes that create an item, moves and tracking changes need none.
+  """
+  requireExpectedRevision: Boolean!
 }
 `, BuiltIn: false},
 	{Name: "../schema/webhooks.graphqls", Input: `"""
@@ -6742,6 +6967,24 @@ func (ec *executionContext) childFields_AuditEntryEdge(ctx context.Context, fiel
 	return nil, fmt.Errorf("no field named %q was found under type AuditEntryEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_BulkUpdateInventoryPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "location":
+		return ec.fieldContext_BulkUpdateInventoryPayload_location(ctx, field)
+	case "balances":
+		return ec.fieldContext_BulkUpdateInventoryPayload_balances(ctx, field)
+	case "trackingChangedItemCount":
+		return ec.fieldContext_BulkUpdateInventoryPayload_trackingChangedItemCount(ctx, field)
+	case "items":
+		return ec.fieldContext_BulkUpdateInventoryPayload_items(ctx, field)
+	case "movements":
+		return ec.fieldContext_BulkUpdateInventoryPayload_movements(ctx, field)
+	case "replayed":
+		return ec.fieldContext_BulkUpdateInventoryPayload_replayed(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BulkUpdateInventoryPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_CancelOrderPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "order":
@@ -6898,6 +7141,10 @@ func (ec *executionContext) childFields_InventoryConfiguration(ctx context.Conte
 		return ec.fieldContext_InventoryConfiguration_preordersEnabled(ctx, field)
 	case "allowNegativeStock":
 		return ec.fieldContext_InventoryConfiguration_allowNegativeStock(ctx, field)
+	case "defaultLocation":
+		return ec.fieldContext_InventoryConfiguration_defaultLocation(ctx, field)
+	case "requireExpectedRevision":
+		return ec.fieldContext_InventoryConfiguration_requireExpectedRevision(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type InventoryConfiguration", field.Name)
 }
@@ -7810,6 +8057,14 @@ func (ec *executionContext) childFields_UpdateInventoryConfigurationPayload(ctx 
 	return nil, fmt.Errorf("no field named %q was found under type UpdateInventoryConfigurationPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_UpdateInventoryItemPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "inventoryItem":
+		return ec.fieldContext_UpdateInventoryItemPayload_inventoryItem(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UpdateInventoryItemPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_UpdateInventoryModelPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "inventoryModel":
@@ -8374,6 +8629,20 @@ func (ec *executionContext) field_Mutation_adjustInventoryRelative_args(ctx cont
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_bulkUpdateInventory_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.BulkUpdateInventoryInput, error) {
+			return ec.unmarshalNBulkUpdateInventoryInput2stockgraphᚋgraphᚋmodelᚐBulkUpdateInventoryInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_cancelOrder_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -8716,6 +8985,20 @@ func (ec *executionContext) field_Mutation_updateInventoryConfiguration_args(ctx
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.UpdateInventoryConfigurationInput, error) {
 			return ec.unmarshalNUpdateInventoryConfigurationInput2stockgraphᚋgraphᚋmodelᚐUpdateInventoryConfigurationInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateInventoryItem_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UpdateInventoryItemInput, error) {
+			return ec.unmarshalNUpdateInventoryItemInput2stockgraphᚋgraphᚋmodelᚐUpdateInventoryItemInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -10973,6 +11256,180 @@ func (ec *executionContext) fieldContext_AuditEntryEdge_node(_ context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _BulkUpdateInventoryPayload_location(ctx context.Context, field graphql.CollectedField, obj *inventory.BulkResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BulkUpdateInventoryPayload_location(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.BulkUpdateInventoryPayload().Location(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Location) graphql.Marshaler {
+			return ec.marshalNLocation2ᚖstockgraphᚋmodelsᚐLocation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BulkUpdateInventoryPayload_location(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BulkUpdateInventoryPayload",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Location(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _BulkUpdateInventoryPayload_balances(ctx context.Context, field graphql.CollectedField, obj *inventory.BulkResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BulkUpdateInventoryPayload_balances(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Balances, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []inventory.Balance) graphql.Marshaler {
+			return ec.marshalNInventoryBalance2ᚕstockgraphᚋinternalᚋinventoryᚐBalanceᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BulkUpdateInventoryPayload_balances(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BulkUpdateInventoryPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InventoryBalance(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _BulkUpdateInventoryPayload_trackingChangedItemCount(ctx context.Context, field graphql.CollectedField, obj *inventory.BulkResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BulkUpdateInventoryPayload_trackingChangedItemCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TrackingChanged, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BulkUpdateInventoryPayload_trackingChangedItemCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BulkUpdateInventoryPayload", field, false, false, "Int")
+}
+
+func (ec *executionContext) _BulkUpdateInventoryPayload_items(ctx context.Context, field graphql.CollectedField, obj *inventory.BulkResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BulkUpdateInventoryPayload_items(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Items, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []models.InventoryItem) graphql.Marshaler {
+			return ec.marshalNInventoryItem2ᚕstockgraphᚋmodelsᚐInventoryItemᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BulkUpdateInventoryPayload_items(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BulkUpdateInventoryPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InventoryItem(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _BulkUpdateInventoryPayload_movements(ctx context.Context, field graphql.CollectedField, obj *inventory.BulkResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BulkUpdateInventoryPayload_movements(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Movements, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []models.Movement) graphql.Marshaler {
+			return ec.marshalNInventoryMovement2ᚕstockgraphᚋmodelsᚐMovementᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BulkUpdateInventoryPayload_movements(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BulkUpdateInventoryPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InventoryMovement(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _BulkUpdateInventoryPayload_replayed(ctx context.Context, field graphql.CollectedField, obj *inventory.BulkResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BulkUpdateInventoryPayload_replayed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Replayed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BulkUpdateInventoryPayload_replayed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BulkUpdateInventoryPayload", field, false, false, "Boolean")
+}
+
 func (ec *executionContext) _CancelOrderPayload_order(ctx context.Context, field graphql.CollectedField, obj *model.CancelOrderPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11802,6 +12259,61 @@ func (ec *executionContext) _InventoryConfiguration_allowNegativeStock(ctx conte
 	)
 }
 func (ec *executionContext) fieldContext_InventoryConfiguration_allowNegativeStock(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InventoryConfiguration", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _InventoryConfiguration_defaultLocation(ctx context.Context, field graphql.CollectedField, obj *models.Store) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryConfiguration_defaultLocation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.InventoryConfiguration().DefaultLocation(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Location) graphql.Marshaler {
+			return ec.marshalOLocation2ᚖstockgraphᚋmodelsᚐLocation(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryConfiguration_defaultLocation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InventoryConfiguration",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Location(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InventoryConfiguration_requireExpectedRevision(ctx context.Context, field graphql.CollectedField, obj *models.Store) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InventoryConfiguration_requireExpectedRevision(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RequireExpectedRevision, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InventoryConfiguration_requireExpectedRevision(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("InventoryConfiguration", field, false, false, "Boolean")
 }
 
@@ -16629,6 +17141,130 @@ func (ec *executionContext) fieldContext_Mutation_setInventoryTracking(ctx conte
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_setInventoryTracking_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_bulkUpdateInventory(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_bulkUpdateInventory(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().BulkUpdateInventory(ctx, fc.Args["input"].(model.BulkUpdateInventoryInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2stockgraphᚋgraphᚋmodelᚐScope(ctx, "WRITE_INVENTORY")
+				if err != nil {
+					var zeroVal *inventory.BulkResult
+					return zeroVal, err
+				}
+				if ec.Directives.RequireScope == nil {
+					var zeroVal *inventory.BulkResult
+					return zeroVal, errors.New("directive requireScope is not implemented")
+				}
+				return ec.Directives.RequireScope(ctx, nil, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *inventory.BulkResult) graphql.Marshaler {
+			return ec.marshalNBulkUpdateInventoryPayload2ᚖstockgraphᚋinternalᚋinventoryᚐBulkResult(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_bulkUpdateInventory(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BulkUpdateInventoryPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_bulkUpdateInventory_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateInventoryItem(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateInventoryItem(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateInventoryItem(ctx, fc.Args["input"].(model.UpdateInventoryItemInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2stockgraphᚋgraphᚋmodelᚐScope(ctx, "WRITE_INVENTORY")
+				if err != nil {
+					var zeroVal *model.UpdateInventoryItemPayload
+					return zeroVal, err
+				}
+				if ec.Directives.RequireScope == nil {
+					var zeroVal *model.UpdateInventoryItemPayload
+					return zeroVal, errors.New("directive requireScope is not implemented")
+				}
+				return ec.Directives.RequireScope(ctx, nil, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.UpdateInventoryItemPayload) graphql.Marshaler {
+			return ec.marshalNUpdateInventoryItemPayload2ᚖstockgraphᚋgraphᚋmodelᚐUpdateInventoryItemPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateInventoryItem(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UpdateInventoryItemPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateInventoryItem_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -22861,6 +23497,38 @@ func (ec *executionContext) fieldContext_UpdateInventoryConfigurationPayload_con
 	return fc, nil
 }
 
+func (ec *executionContext) _UpdateInventoryItemPayload_inventoryItem(ctx context.Context, field graphql.CollectedField, obj *model.UpdateInventoryItemPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdateInventoryItemPayload_inventoryItem(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.InventoryItem, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.InventoryItem) graphql.Marshaler {
+			return ec.marshalNInventoryItem2ᚖstockgraphᚋmodelsᚐInventoryItem(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpdateInventoryItemPayload_inventoryItem(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UpdateInventoryItemPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InventoryItem(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _UpdateInventoryModelPayload_inventoryModel(ctx context.Context, field graphql.CollectedField, obj *model.UpdateInventoryModelPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -26248,7 +26916,7 @@ func (ec *executionContext) unmarshalInputAdjustInventoryItemInput(ctx context.C
 		switch k {
 		case "locationId":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("locationId"))
-			data, err := ec.unmarshalNID2string(ctx, v)
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -26358,6 +27026,76 @@ func (ec *executionContext) unmarshalInputAuditLogFilter(ctx context.Context, ob
 func UnmarshalAuditLogFilter(ctx context.Context, raw any) (model.AuditLogFilter, error) {
 	var out model.AuditLogFilter
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "AuditLogFilter", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputBulkUpdateInventoryInput(ctx context.Context, obj any) (model.BulkUpdateInventoryInput, error) {
+	var it model.BulkUpdateInventoryInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"productChanges", "reason", "reference", "idempotencyKey", "returnBalanceForLocationId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "productChanges":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("productChanges"))
+			data, err := ec.unmarshalNInventoryProductChangeInput2ᚕᚖstockgraphᚋgraphᚋmodelᚐInventoryProductChangeInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProductChanges = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		case "reference":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reference"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reference = data
+		case "idempotencyKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKey"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdempotencyKey = data
+		case "returnBalanceForLocationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("returnBalanceForLocationId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReturnBalanceForLocationID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalBulkUpdateInventoryInput unmarshals raw into the BulkUpdateInventoryInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalBulkUpdateInventoryInput(ctx context.Context, raw any) (model.BulkUpdateInventoryInput, error) {
+	var out model.BulkUpdateInventoryInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "BulkUpdateInventoryInput", raw, &out)
 	return out, err
 }
 
@@ -27687,6 +28425,69 @@ func UnmarshalInventoryMovementFilter(ctx context.Context, raw any) (model.Inven
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputInventoryProductChangeInput(ctx context.Context, obj any) (model.InventoryProductChangeInput, error) {
+	var it model.InventoryProductChangeInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["trackingChange"]; !present {
+		asMap["trackingChange"] = "NO_CHANGE"
+	}
+	if _, present := asMap["variantChanges"]; !present {
+		asMap["variantChanges"] = []any{}
+	}
+
+	fieldsInOrder := [...]string{"productId", "trackingChange", "variantChanges"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "productId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("productId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProductID = data
+		case "trackingChange":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("trackingChange"))
+			data, err := ec.unmarshalOTrackingChange2ᚖstockgraphᚋinternalᚋinventoryᚐTrackingChange(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TrackingChange = data
+		case "variantChanges":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("variantChanges"))
+			data, err := ec.unmarshalOInventoryVariantChangeInput2ᚕᚖstockgraphᚋgraphᚋmodelᚐInventoryVariantChangeInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.VariantChanges = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalInventoryProductChangeInput unmarshals raw into the InventoryProductChangeInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalInventoryProductChangeInput(ctx context.Context, raw any) (model.InventoryProductChangeInput, error) {
+	var out model.InventoryProductChangeInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "InventoryProductChangeInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputInventorySettingsInput(ctx context.Context, obj any) (model.InventorySettingsInput, error) {
 	var it model.InventorySettingsInput
 	if obj == nil {
@@ -27908,6 +28709,76 @@ func (ec *executionContext) unmarshalInputInventorySettingsItemInput(ctx context
 func UnmarshalInventorySettingsItemInput(ctx context.Context, raw any) (model.InventorySettingsItemInput, error) {
 	var out model.InventorySettingsItemInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "InventorySettingsItemInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputInventoryVariantChangeInput(ctx context.Context, obj any) (model.InventoryVariantChangeInput, error) {
+	var it model.InventoryVariantChangeInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"variantId", "sku", "fromLocationId", "toLocationId", "quantity"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "variantId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("variantId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.VariantID = data
+		case "sku":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sku"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Sku = data
+		case "fromLocationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fromLocationId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FromLocationID = data
+		case "toLocationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toLocationId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToLocationID = data
+		case "quantity":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("quantity"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Quantity = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalInventoryVariantChangeInput unmarshals raw into the InventoryVariantChangeInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalInventoryVariantChangeInput(ctx context.Context, raw any) (model.InventoryVariantChangeInput, error) {
+	var out model.InventoryVariantChangeInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "InventoryVariantChangeInput", raw, &out)
 	return out, err
 }
 
@@ -29118,7 +29989,7 @@ func (ec *executionContext) unmarshalInputStockVariantInput(ctx context.Context,
 			it.VariantID = data
 		case "locationId":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("locationId"))
-			data, err := ec.unmarshalNID2string(ctx, v)
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -29172,7 +30043,7 @@ func (ec *executionContext) unmarshalInputUpdateInventoryConfigurationInput(ctx 
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"backordersEnabled", "preordersEnabled", "allowNegativeStock"}
+	fieldsInOrder := [...]string{"backordersEnabled", "preordersEnabled", "allowNegativeStock", "defaultLocationId", "requireExpectedRevision"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -29200,6 +30071,20 @@ func (ec *executionContext) unmarshalInputUpdateInventoryConfigurationInput(ctx 
 				return it, err
 			}
 			it.AllowNegativeStock = data
+		case "defaultLocationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("defaultLocationId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DefaultLocationID = data
+		case "requireExpectedRevision":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requireExpectedRevision"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RequireExpectedRevision = data
 		}
 	}
 	return it, nil
@@ -29214,6 +30099,69 @@ func (ec *executionContext) unmarshalInputUpdateInventoryConfigurationInput(ctx 
 func UnmarshalUpdateInventoryConfigurationInput(ctx context.Context, raw any) (model.UpdateInventoryConfigurationInput, error) {
 	var out model.UpdateInventoryConfigurationInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateInventoryConfigurationInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputUpdateInventoryItemInput(ctx context.Context, obj any) (model.UpdateInventoryItemInput, error) {
+	var it model.UpdateInventoryItemInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "expectedRevision", "reference", "metadata"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "expectedRevision":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedRevision"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedRevision = data
+		case "reference":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reference"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reference = data
+		case "metadata":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("metadata"))
+			data, err := ec.unmarshalOJSON2stockgraphᚋmodelsᚐJSONObject(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Metadata = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateInventoryItemInput unmarshals raw into the UpdateInventoryItemInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateInventoryItemInput(ctx context.Context, raw any) (model.UpdateInventoryItemInput, error) {
+	var out model.UpdateInventoryItemInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateInventoryItemInput", raw, &out)
 	return out, err
 }
 
@@ -29314,7 +30262,7 @@ func (ec *executionContext) unmarshalInputUpdateInventorySettingsInput(ctx conte
 		switch k {
 		case "locationId":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("locationId"))
-			data, err := ec.unmarshalNID2string(ctx, v)
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -30444,6 +31392,65 @@ func (ec *executionContext) _AuditEntryEdge(ctx context.Context, sel ast.Selecti
 	return out
 }
 
+var bulkUpdateInventoryPayloadImplementors = []string{"BulkUpdateInventoryPayload"}
+
+func (ec *executionContext) _BulkUpdateInventoryPayload(ctx context.Context, sel ast.SelectionSet, obj *inventory.BulkResult) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, bulkUpdateInventoryPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("BulkUpdateInventoryPayload")
+		case "location":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._BulkUpdateInventoryPayload_location(ctx, field, obj)
+				})
+		case "balances":
+			out.Values[i] = ec._BulkUpdateInventoryPayload_balances(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "trackingChangedItemCount":
+			out.Values[i] = ec._BulkUpdateInventoryPayload_trackingChangedItemCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "items":
+			out.Values[i] = ec._BulkUpdateInventoryPayload_items(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "movements":
+			out.Values[i] = ec._BulkUpdateInventoryPayload_movements(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "replayed":
+			out.Values[i] = ec._BulkUpdateInventoryPayload_replayed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var cancelOrderPayloadImplementors = []string{"CancelOrderPayload"}
 
 func (ec *executionContext) _CancelOrderPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CancelOrderPayload) graphql.Marshaler {
@@ -31051,17 +32058,28 @@ func (ec *executionContext) _InventoryConfiguration(ctx context.Context, sel ast
 		case "backordersEnabled":
 			out.Values[i] = ec._InventoryConfiguration_backordersEnabled(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "preordersEnabled":
 			out.Values[i] = ec._InventoryConfiguration_preordersEnabled(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "allowNegativeStock":
 			out.Values[i] = ec._InventoryConfiguration_allowNegativeStock(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "defaultLocation":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._InventoryConfiguration_defaultLocation(ctx, field, obj)
+				})
+		case "requireExpectedRevision":
+			out.Values[i] = ec._InventoryConfiguration_requireExpectedRevision(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -32389,6 +33407,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "setInventoryTracking":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_setInventoryTracking(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "bulkUpdateInventory":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_bulkUpdateInventory(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateInventoryItem":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateInventoryItem(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -34512,6 +35544,39 @@ func (ec *executionContext) _UpdateInventoryConfigurationPayload(ctx context.Con
 	return out
 }
 
+var updateInventoryItemPayloadImplementors = []string{"UpdateInventoryItemPayload"}
+
+func (ec *executionContext) _UpdateInventoryItemPayload(ctx context.Context, sel ast.SelectionSet, obj *model.UpdateInventoryItemPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, updateInventoryItemPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UpdateInventoryItemPayload")
+		case "inventoryItem":
+			out.Values[i] = ec._UpdateInventoryItemPayload_inventoryItem(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var updateInventoryModelPayloadImplementors = []string{"UpdateInventoryModelPayload"}
 
 func (ec *executionContext) _UpdateInventoryModelPayload(ctx context.Context, sel ast.SelectionSet, obj *model.UpdateInventoryModelPayload) graphql.Marshaler {
@@ -36009,6 +37074,19 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 	return res
 }
 
+func (ec *executionContext) unmarshalNBulkUpdateInventoryInput2stockgraphᚋgraphᚋmodelᚐBulkUpdateInventoryInput(ctx context.Context, v any) (model.BulkUpdateInventoryInput, error) {
+	res, err := ec.unmarshalInputBulkUpdateInventoryInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNBulkUpdateInventoryPayload2ᚖstockgraphᚋinternalᚋinventoryᚐBulkResult(ctx context.Context, sel ast.SelectionSet, v *inventory.BulkResult) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "BulkUpdateInventoryPayload!")
+		return graphql.Null
+	}
+	return ec._BulkUpdateInventoryPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNCancelOrderInput2stockgraphᚋgraphᚋmodelᚐCancelOrderInput(ctx context.Context, v any) (model.CancelOrderInput, error) {
 	res, err := ec.unmarshalInputCancelOrderInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -36594,6 +37672,25 @@ func (ec *executionContext) marshalNInventoryMovementEdge2ᚖstockgraphᚋgraph�
 	return ec._InventoryMovementEdge(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNInventoryProductChangeInput2ᚕᚖstockgraphᚋgraphᚋmodelᚐInventoryProductChangeInputᚄ(ctx context.Context, v any) ([]*model.InventoryProductChangeInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.InventoryProductChangeInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNInventoryProductChangeInput2ᚖstockgraphᚋgraphᚋmodelᚐInventoryProductChangeInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNInventoryProductChangeInput2ᚖstockgraphᚋgraphᚋmodelᚐInventoryProductChangeInput(ctx context.Context, v any) (*model.InventoryProductChangeInput, error) {
+	res, err := ec.unmarshalInputInventoryProductChangeInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNInventorySettings2ᚖstockgraphᚋmodelsᚐInventoryItem(ctx context.Context, sel ast.SelectionSet, v *models.InventoryItem) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "InventorySettings!")
@@ -36618,6 +37715,11 @@ func (ec *executionContext) unmarshalNInventorySettingsItemInput2ᚕᚖstockgrap
 
 func (ec *executionContext) unmarshalNInventorySettingsItemInput2ᚖstockgraphᚋgraphᚋmodelᚐInventorySettingsItemInput(ctx context.Context, v any) (*model.InventorySettingsItemInput, error) {
 	res, err := ec.unmarshalInputInventorySettingsItemInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNInventoryVariantChangeInput2ᚖstockgraphᚋgraphᚋmodelᚐInventoryVariantChangeInput(ctx context.Context, v any) (*model.InventoryVariantChangeInput, error) {
+	res, err := ec.unmarshalInputInventoryVariantChangeInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -37469,6 +38571,19 @@ func (ec *executionContext) marshalNUpdateInventoryConfigurationPayload2ᚖstock
 	return ec._UpdateInventoryConfigurationPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNUpdateInventoryItemInput2stockgraphᚋgraphᚋmodelᚐUpdateInventoryItemInput(ctx context.Context, v any) (model.UpdateInventoryItemInput, error) {
+	res, err := ec.unmarshalInputUpdateInventoryItemInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUpdateInventoryItemPayload2ᚖstockgraphᚋgraphᚋmodelᚐUpdateInventoryItemPayload(ctx context.Context, sel ast.SelectionSet, v *model.UpdateInventoryItemPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "UpdateInventoryItemPayload!")
+		return graphql.Null
+	}
+	return ec._UpdateInventoryItemPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNUpdateInventoryModelInput2stockgraphᚋgraphᚋmodelᚐUpdateInventoryModelInput(ctx context.Context, v any) (model.UpdateInventoryModelInput, error) {
 	res, err := ec.unmarshalInputUpdateInventoryModelInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -38203,6 +39318,23 @@ func (ec *executionContext) unmarshalOInventorySettingsInput2ᚖstockgraphᚋgra
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalOInventoryVariantChangeInput2ᚕᚖstockgraphᚋgraphᚋmodelᚐInventoryVariantChangeInputᚄ(ctx context.Context, v any) ([]*model.InventoryVariantChangeInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.InventoryVariantChangeInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNInventoryVariantChangeInput2ᚖstockgraphᚋgraphᚋmodelᚐInventoryVariantChangeInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
 func (ec *executionContext) marshalOItemError2ᚖstockgraphᚋinternalᚋapperrᚐError(ctx context.Context, sel ast.SelectionSet, v *apperr.Error) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -38642,6 +39774,25 @@ func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel as
 	_ = sel
 	_ = ctx
 	res := graphql.MarshalString(*v)
+	return res
+}
+
+func (ec *executionContext) unmarshalOTrackingChange2ᚖstockgraphᚋinternalᚋinventoryᚐTrackingChange(ctx context.Context, v any) (*inventory.TrackingChange, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := inventory.TrackingChange(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOTrackingChange2ᚖstockgraphᚋinternalᚋinventoryᚐTrackingChange(ctx context.Context, sel ast.SelectionSet, v *inventory.TrackingChange) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
 	return res
 }
 

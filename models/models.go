@@ -13,8 +13,14 @@ type Store struct {
 	BackordersEnabled  bool
 	PreordersEnabled   bool
 	AllowNegativeStock bool
-	CreatedAt          time.Time
-	UpdatedAt          time.Time
+	// DefaultLocationID is where writes that leave out locationId go; nil
+	// while the store has no physical location (migration 00012).
+	DefaultLocationID *int64
+	// RequireExpectedRevision makes expectedRevision mandatory on writes
+	// to existing items (Wix).
+	RequireExpectedRevision bool
+	CreatedAt               time.Time
+	UpdatedAt               time.Time
 }
 
 // LocationType says whether a location holds sellable stock.

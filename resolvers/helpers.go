@@ -149,6 +149,15 @@ func parseIDAt(field string, kind relay.Kind, gid string) (int64, error) {
 	return id, err
 }
 
+// optionalIDAt is parseIDAt for an optional field: 0 when left out,
+// which the domain reads as "the default" (the store's default location).
+func optionalIDAt(field string, kind relay.Kind, gid *string) (int64, error) {
+	if gid == nil {
+		return 0, nil
+	}
+	return parseIDAt(field, kind, *gid)
+}
+
 // parseIDsAt decodes a list field of global IDs, naming the field and the
 // position of a bad one.
 func parseIDsAt(field string, kind relay.Kind, gids []string) ([]int64, error) {

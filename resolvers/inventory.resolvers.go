@@ -81,7 +81,7 @@ func (r *mutationResolver) StockVariant(ctx context.Context, input model.StockVa
 	if err != nil {
 		return nil, err
 	}
-	locationID, err := parseIDAt("locationId", relay.KindLocation, input.LocationID)
+	locationID, err := optionalIDAt("locationId", relay.KindLocation, input.LocationID)
 	if err != nil {
 		return nil, err
 	}

@@ -16,6 +16,10 @@ import (
 	"stockgraph/models"
 )
 
+func (r *bulkUpdateInventoryPayloadResolver) Location(ctx context.Context, obj *inventory.BulkResult) (*models.Location, error) {
+	return locationByID(ctx, obj.BalanceLocationID)
+}
+
 func (r *inventoryBalanceResolver) Variant(ctx context.Context, obj *inventory.Balance) (*models.Variant, error) {
 	return variantByID(ctx, obj.VariantID)
 }
@@ -65,7 +69,7 @@ func (r *mutationResolver) MoveInventory(ctx context.Context, input model.MoveIn
 }
 
 func (r *mutationResolver) UpdateInventorySettings(ctx context.Context, input model.UpdateInventorySettingsInput) (*inventory.ChangeResult, error) {
-	locationID, err := parseIDAt("locationId", relay.KindLocation, input.LocationID)
+	locationID, err := optionalIDAt("locationId", relay.KindLocation, input.LocationID)
 	if err != nil {
 		return nil, err
 	}
@@ -86,9 +90,11 @@ func (r *mutationResolver) UpdateInventorySettings(ctx context.Context, input mo
 }
 
 func (r *mutationResolver) UpdateInventoryConfiguration(ctx context.Context, input model.UpdateInventoryConfigurationInput) (*model.UpdateInventoryConfigurationPayload, error) {
-	store, err := inventory.UpdateConfiguration(ctx, r.DB.DB, storeID(ctx), inventory.ConfigurationPatch{
-		BackordersEnabled: input.BackordersEnabled, PreordersEnabled: input.PreordersEnabled, AllowNegativeStock: input.AllowNegativeStock,
-	})
+	patch, err := configurationPatch(input)
+	if err != nil {
+		return nil, err
+	}
+	store, err := inventory.UpdateConfiguration(ctx, r.DB.DB, storeID(ctx), patch)
 	wrote(ctx)
 	if err != nil {
 		return nil, err
@@ -114,6 +120,38 @@ func (r *mutationResolver) SetInventoryTracking(ctx context.Context, input model
 	return &model.SetInventoryTrackingPayload{UpdatedItemCount: int(n)}, nil
 }
 
+func (r *mutationResolver) BulkUpdateInventory(ctx context.Context, input model.BulkUpdateInventoryInput) (*inventory.BulkResult, error) {
+	u, err := bulkUpdate(input)
+	if err != nil {
+		return nil, err
+	}
+	res, err := inventory.BulkUpdateStock(ctx, r.DB.DB, actor(ctx), u)
+	wrote(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &res, nil
+}
+
+func (r *mutationResolver) UpdateInventoryItem(ctx context.Context, input model.UpdateInventoryItemInput) (*model.UpdateInventoryItemPayload, error) {
+	id, err := parseIDAt("id", relay.KindInventoryItem, input.ID)
+	if err != nil {
+		return nil, err
+	}
+	it, err := inventory.UpdateItem(ctx, r.DB.DB, actor(ctx), inventory.ItemPatch{
+		ItemID: id, ExpectedRevision: int64p(input.ExpectedRevision), Reference: input.Reference, Metadata: input.Metadata,
+	})
+	wrote(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &model.UpdateInventoryItemPayload{InventoryItem: &it}, nil
+}
+
+func (r *Resolver) BulkUpdateInventoryPayload() graph.BulkUpdateInventoryPayloadResolver {
+	return &bulkUpdateInventoryPayloadResolver{r}
+}
+
 func (r *Resolver) InventoryBalance() graph.InventoryBalanceResolver {
 	return &inventoryBalanceResolver{r}
 }
@@ -125,7 +163,8 @@ func (r *Resolver) MoveInventoryPayload() graph.MoveInventoryPayloadResolver {
 }
 
 type (
-	inventoryBalanceResolver     struct{ *Resolver }
-	itemErrorResolver            struct{ *Resolver }
-	moveInventoryPayloadResolver struct{ *Resolver }
+	bulkUpdateInventoryPayloadResolver struct{ *Resolver }
+	inventoryBalanceResolver           struct{ *Resolver }
+	itemErrorResolver                  struct{ *Resolver }
+	moveInventoryPayloadResolver       struct{ *Resolver }
 )

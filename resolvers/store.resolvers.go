@@ -19,6 +19,13 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 )
 
+func (r *inventoryConfigurationResolver) DefaultLocation(ctx context.Context, obj *models.Store) (*models.Location, error) {
+	if obj.DefaultLocationID == nil {
+		return nil, nil
+	}
+	return locationByID(ctx, *obj.DefaultLocationID)
+}
+
 func (r *storeResolver) ID(ctx context.Context, obj *models.Store) (string, error) {
 	return relay.ID(relay.KindStore, obj.ID), nil
 }
@@ -113,6 +120,13 @@ func (r *storeResolver) Location(ctx context.Context, obj *models.Store, id stri
 	return loaders.For(ctx).LocationByID(ctx, lid)
 }
 
+func (r *Resolver) InventoryConfiguration() graph.InventoryConfigurationResolver {
+	return &inventoryConfigurationResolver{r}
+}
+
 func (r *Resolver) Store() graph.StoreResolver { return &storeResolver{r} }
 
-type storeResolver struct{ *Resolver }
+type (
+	inventoryConfigurationResolver struct{ *Resolver }
+	storeResolver                  struct{ *Resolver }
+)

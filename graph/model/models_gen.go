@@ -43,7 +43,8 @@ type AdjustInventoryInput struct {
 // Names a variant the ways BigCommerce's adjustments do: exactly one of
 // `variantId`, `sku` and `productId` (a product with exactly one variant).
 type AdjustInventoryItemInput struct {
-	LocationID string  `json:"locationId"`
+	// The store's default location when left out (see InventoryConfiguration.defaultLocation).
+	LocationID *string `json:"locationId,omitempty"`
 	VariantID  *string `json:"variantId,omitempty"`
 	Sku        *string `json:"sku,omitempty"`
 	ProductID  *string `json:"productId,omitempty"`
@@ -51,7 +52,9 @@ type AdjustInventoryItemInput struct {
 	Quantity *int `json:"quantity,omitempty"`
 	// Backordered: the new level (absolute) or the change (relative).
 	QtyBackordered *int `json:"qtyBackordered,omitempty"`
-	// When given, the change applies only if the item is still at this revision (else REVISION_CONFLICT).
+	// When given, the change applies only if the item is still at this
+	// revision (else REVISION_CONFLICT); required on existing items when the
+	// store requires it (REVISION_REQUIRED).
 	ExpectedRevision *int `json:"expectedRevision,omitempty"`
 }
 
@@ -74,6 +77,19 @@ type AuditLogFilter struct {
 	Subjects []AuditSubject `json:"subjects,omitempty"`
 	// Entries about one object, by its global ID.
 	SubjectID *string `json:"subjectId,omitempty"`
+}
+
+type BulkUpdateInventoryInput struct {
+	// At most 1,000 products, and 1,000 variant changes in all. Tracking
+	// changes apply first, then the moves, in order; when any fails, nothing
+	// is applied.
+	ProductChanges []*InventoryProductChangeInput `json:"productChanges"`
+	Reason         *string                        `json:"reason,omitempty"`
+	Reference      *string                        `json:"reference,omitempty"`
+	// Zettle's externalUuid: retrying with the same key and input returns the first result and changes nothing.
+	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
+	// Whose balances to return; the store's default location when left out.
+	ReturnBalanceForLocationID *string `json:"returnBalanceForLocationId,omitempty"`
 }
 
 type CancelOrderInput struct {
@@ -360,6 +376,12 @@ type InventoryMovementFilter struct {
 	To *time.Time `json:"to,omitempty"`
 }
 
+type InventoryProductChangeInput struct {
+	ProductID      string                         `json:"productId"`
+	TrackingChange *inventory.TrackingChange      `json:"trackingChange,omitempty"`
+	VariantChanges []*InventoryVariantChangeInput `json:"variantChanges,omitempty"`
+}
+
 // Settings to change; fields left out keep their values. Backorder values
 // need backorders switched on for the store, preorder values preorders.
 type InventorySettingsInput struct {
@@ -395,6 +417,17 @@ type InventorySettingsItemInput struct {
 	ExpectedRevision   *int                   `json:"expectedRevision,omitempty"`
 }
 
+// One move of a variant of the product change it is in: `quantity` units
+// of on hand from one location to another, as moveInventory's changes.
+type InventoryVariantChangeInput struct {
+	// The variant, by global ID or SKU (exactly one); it must be a variant of the product.
+	VariantID      *string `json:"variantId,omitempty"`
+	Sku            *string `json:"sku,omitempty"`
+	FromLocationID string  `json:"fromLocationId"`
+	ToLocationID   string  `json:"toLocationId"`
+	Quantity       int     `json:"quantity"`
+}
+
 type LocationConnection struct {
 	Edges      []*LocationEdge    `json:"edges"`
 	Nodes      []*models.Location `json:"nodes"`
@@ -424,7 +457,9 @@ type MoveInventoryInput struct {
 	Reference *string               `json:"reference,omitempty"`
 	// Zettle's externalUuid: retrying with the same key and input changes nothing.
 	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
-	// Whose balances to return; the first change's source when left out.
+	// Whose balances to return; when left out, the store's default location
+	// (Zettle returns its STORE location's), or the first change's source
+	// while the store has none.
 	ReturnBalanceForLocationID *string `json:"returnBalanceForLocationId,omitempty"`
 }
 
@@ -679,8 +714,9 @@ type StockLevelSort struct {
 }
 
 type StockVariantInput struct {
-	VariantID  string                  `json:"variantId"`
-	LocationID string                  `json:"locationId"`
+	VariantID string `json:"variantId"`
+	// The store's default location when left out (Wix).
+	LocationID *string                 `json:"locationId,omitempty"`
 	Settings   *InventorySettingsInput `json:"settings,omitempty"`
 	Reference  *string                 `json:"reference,omitempty"`
 	Metadata   models.JSONObject       `json:"metadata,omitempty"`
@@ -703,10 +739,29 @@ type UpdateInventoryConfigurationInput struct {
 	PreordersEnabled  *bool `json:"preordersEnabled,omitempty"`
 	// Let adjustments and moves take on hand below zero (an order paid before the stock was counted).
 	AllowNegativeStock *bool `json:"allowNegativeStock,omitempty"`
+	// An enabled STORE or WAREHOUSE location of the store, where writes without locationId go.
+	DefaultLocationID *string `json:"defaultLocationId,omitempty"`
+	// Make expectedRevision mandatory on every write to an existing item (Wix).
+	RequireExpectedRevision *bool `json:"requireExpectedRevision,omitempty"`
 }
 
 type UpdateInventoryConfigurationPayload struct {
 	Configuration *models.Store `json:"configuration"`
+}
+
+type UpdateInventoryItemInput struct {
+	ID string `json:"id"`
+	// The item's revision as read: the change applies only if it is still
+	// there (else REVISION_CONFLICT). Required when the store requires it.
+	ExpectedRevision *int `json:"expectedRevision,omitempty"`
+	// Your own identifier for the item, at most 255 characters.
+	Reference *string `json:"reference,omitempty"`
+	// Replaces the item's metadata; at most 16 KiB as JSON.
+	Metadata models.JSONObject `json:"metadata,omitempty"`
+}
+
+type UpdateInventoryItemPayload struct {
+	InventoryItem *models.InventoryItem `json:"inventoryItem"`
 }
 
 type UpdateInventoryModelInput struct {
@@ -723,7 +778,8 @@ type UpdateInventoryModelPayload struct {
 }
 
 type UpdateInventorySettingsInput struct {
-	LocationID string `json:"locationId"`
+	// The store's default location when left out (Oracle's SKU-level updateInventory names none).
+	LocationID *string `json:"locationId,omitempty"`
 	// At most 1,000 items.
 	Settings    []*InventorySettingsItemInput `json:"settings"`
 	ErrorPolicy *inventory.ErrorPolicy        `json:"errorPolicy,omitempty"`

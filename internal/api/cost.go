@@ -299,6 +299,7 @@ var costTable = func() cost.Table {
 		"Mutation.moveInventory":                inputLength("changes"),
 		"Mutation.updateInventorySettings":      inputLength("settings"),
 		"Mutation.setInventoryTracking":         inputLength("productIds", "variantIds"),
+		"Mutation.bulkUpdateInventory":          bulkChanges,
 	}
 	for _, f := range []string{"Store.products", "Store.locations", "Store.orders", "Store.reservations", "Store.auditLog",
 		"Store.stockLevels", "Store.inventoryModels", "InventoryModel.stockLevels", "Product.variants",
@@ -308,7 +309,8 @@ var costTable = func() cost.Table {
 	for _, f := range []string{"AdjustInventoryPayload.items", "AdjustInventoryPayload.movements",
 		"AdjustInventoryPayload.results", "MoveInventoryPayload.balances", "MoveInventoryPayload.items",
 		"MoveInventoryPayload.movements", "UpdateInventorySettingsPayload.items",
-		"UpdateInventorySettingsPayload.results", "SourcingPreview.lines"} {
+		"UpdateInventorySettingsPayload.results", "SourcingPreview.lines", "BulkUpdateInventoryPayload.balances",
+		"BulkUpdateInventoryPayload.items", "BulkUpdateInventoryPayload.movements"} {
 		t[f] = fixed(1) // priced by their mutation's input
 	}
 	for _, conn := range []string{"Product", "Variant", "Location", "InventoryItem", "InventoryMovement",
@@ -365,6 +367,22 @@ func inputLength(lists ...string) cost.Multiplier {
 		}
 		return n
 	}
+}
+
+// bulkChanges prices bulkUpdateInventory by its product changes and the
+// variant changes in them: each is at least one balance, item or
+// movement of the payload.
+func bulkChanges(_ context.Context, args map[string]any) int64 {
+	input, _ := args["input"].(map[string]any)
+	products, _ := input["productChanges"].([]any)
+	n := int64(len(products))
+	for _, p := range products {
+		pc, _ := p.(map[string]any)
+		if l, ok := pc["variantChanges"].([]any); ok {
+			n += int64(len(l))
+		}
+	}
+	return n
 }
 
 // asInt reads an Int argument, as a literal or as a coerced variable.

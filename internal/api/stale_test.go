@@ -188,6 +188,25 @@ var staleCases = []staleCase{
 			f.stock("sku-1", 1, 5, 0)
 			return map[string]any{"v": f.v["sku-1"]}
 		}),
+	mutation("bulkUpdateInventory", `mutation($p: ID!, $a: ID!, $b: ID!) { bulkUpdateInventory(input: {productChanges: [{productId: $p, trackingChange: START_TRACKING,
+		variantChanges: [{sku: "sku-111", fromLocationId: $a, toLocationId: $b, quantity: 1}]}]}) { balances { balance } } }`,
+		func(f *staleFixture) map[string]any {
+			f.stock("sku-111", 1, 10, 0)
+			return map[string]any{"p": f.p111, "a": f.loc[1], "b": f.loc[2]}
+		}),
+	mutation("updateInventoryItem", `mutation($id: ID!) { updateInventoryItem(input: {id: $id, reference: "ERP-1"}) { inventoryItem { id } } }`,
+		func(f *staleFixture) map[string]any {
+			f.stock("sku-4", 1, 3, 0)
+			var out struct {
+				Store struct {
+					Variant struct {
+						Inventory struct{ ByLocation []struct{ ID string } }
+					}
+				}
+			}
+			f.e.mustData(f.all, `{ store { variant(sku: "sku-4") { inventory { byLocation { id } } } } }`, nil, &out)
+			return map[string]any{"id": out.Store.Variant.Inventory.ByLocation[0].ID}
+		}),
 	mutation("createWebhook", `mutation($u: String!) { createWebhook(input: {url: $u, topics: ["store/inventory/stock_changed"]}) { webhook { id } } }`,
 		func(f *staleFixture) map[string]any { return map[string]any{"u": "http://127.0.0.1:9/new"} }),
 	mutation("updateWebhook", `mutation($id: ID!) { updateWebhook(input: {id: $id, url: "http://127.0.0.1:9/changed"}) { webhook { id } } }`,

@@ -299,10 +299,14 @@ func TestOracleBackorderable(t *testing.T) {
 }
 
 // TestZettleMove moves two variants out of a store location in one call
-// and gets the source's balances back, as in the Zettle document.
+// and gets the source's balances back, as in the Zettle document: the
+// source is the store's default location (Zettle's STORE location),
+// whose balances come back when none are asked for.
 func TestZettleMove(t *testing.T) {
 	f := newStockFixture(t)
 	e := f.e
+	e.mustData(f.token, `mutation($l: ID!) { updateInventoryConfiguration(input: {defaultLocationId: $l}) { configuration { defaultLocation { id } } } }`,
+		map[string]any{"l": f.loc[1]}, nil)
 	e.mustData(f.token, `mutation($l: ID!) { adjustInventoryAbsolute(input: {reason: "count", items: [
 		{locationId: $l, sku: "sku-1", quantity: 238}, {locationId: $l, sku: "sku-2", quantity: 12033}]}) { items { id } } }`,
 		map[string]any{"l": f.loc[1]}, nil)

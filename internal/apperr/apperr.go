@@ -50,6 +50,20 @@ const (
 	// RevisionConflict: the item changed since the revision the client
 	// passed; extensions.currentRevision has the current one.
 	RevisionConflict Code = "REVISION_CONFLICT"
+	// RevisionRequired: the store requires expectedRevision on every
+	// write to an existing item (requireExpectedRevision) and the write
+	// left it out; extensions.currentRevision has the item's revision.
+	RevisionRequired Code = "REVISION_REQUIRED"
+	// TrackedByStatus: a quantity change sent to an item tracked by
+	// in-stock status only, which has no quantities; switch it to
+	// QUANTITY first, or in the same call (bulkUpdateInventory).
+	TrackedByStatus Code = "TRACKED_BY_STATUS"
+	// NoDefaultLocation: a write left out locationId and the store has no
+	// default location to use instead.
+	NoDefaultLocation Code = "NO_DEFAULT_LOCATION"
+	// DefaultLocationInUse: deleting or disabling the store's default
+	// location; make another location the default first.
+	DefaultLocationInUse Code = "DEFAULT_LOCATION_IN_USE"
 	// IdempotencyKeyReused: the idempotency key was used before for a
 	// different request.
 	IdempotencyKeyReused Code = "IDEMPOTENCY_KEY_REUSED"

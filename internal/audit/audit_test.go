@@ -93,6 +93,7 @@ func TestEveryAuditedWriteIsLogged(t *testing.T) {
 		"CREATE variant token id,name,product_id,sku,store_id",
 		"UPDATE product token name",
 		"CREATE location token " + locationKeys,
+		"UPDATE store token default_location_id", // the store's first physical location is its default (migration 00012)
 		"UPDATE inventory_model token is_default",
 		"CREATE inventory_model token id,is_default,metadata,name,reference,store_id",
 		"CREATE stock_level token id,inventory_model_id,location_id,metadata,on_hold,priority,reference,store_id",

@@ -72,6 +72,11 @@ func UpdateLocation(ctx context.Context, db *gorm.DB, storeID, id int64, patch L
 		if err := checkBuiltIn(before, loc); err != nil {
 			return err
 		}
+		if before.Enabled && !loc.Enabled {
+			if err := refuseDefault(tx, loc, "disable", "enabled"); err != nil {
+				return err
+			}
+		}
 		if err := tx.Save(&loc).Error; err != nil {
 			return locationWriteError(err, loc.Code)
 		}
@@ -115,6 +120,9 @@ func DeleteLocation(ctx context.Context, db *gorm.DB, storeID, id int64) error {
 		if !loc.Type.IsPhysical() {
 			return errBuiltIn("delete the", string(loc.Type))
 		}
+		if err := refuseDefault(tx, loc, "delete", "id"); err != nil {
+			return err
+		}
 		var history bool
 		if err := tx.Raw(`SELECT EXISTS (SELECT 1 FROM inventory_movements WHERE store_id = ? AND (from_location_id = ? OR to_location_id = ?))`,
 			storeID, id, id).Scan(&history).Error; err != nil {
@@ -131,6 +139,25 @@ func DeleteLocation(ctx context.Context, db *gorm.DB, storeID, id int64) error {
 		}
 		return nil
 	})
+}
+
+// refuseDefault refuses to delete or disable the store's default
+// location, where writes without locationId go: the store would be left
+// without one, or with one that holds no sellable stock. The caller has
+// locked the location, which updateInventoryConfiguration holds FOR
+// SHARE while it makes a location the default, so the two cannot cross.
+func refuseDefault(tx *gorm.DB, loc models.Location, action, field string) error {
+	var isDefault bool
+	err := tx.Raw(`SELECT EXISTS (SELECT 1 FROM stores WHERE id = ? AND default_location_id = ?)`, loc.StoreID, loc.ID).Scan(&isDefault).Error
+	if err != nil {
+		return fmt.Errorf("read the default location of store %d: %w", loc.StoreID, err)
+	}
+	if isDefault {
+		return apperr.New(apperr.DefaultLocationInUse,
+			"location %s is the store's default location, where writes without locationId go; make another location the default with updateInventoryConfiguration(input: {defaultLocationId: …}) before you %s it",
+			loc.Code, action).WithField(field)
+	}
+	return nil
 }
 
 // requireNoStock refuses to lose units: the items that where selects

@@ -479,6 +479,14 @@ func newLocationFixture(t *testing.T, db *database.DB, code string) locationFixt
 	if err != nil {
 		t.Fatalf("CreateLocation(other) error = %v, want nil", err)
 	}
+	// The store's first location became its default, which cannot be
+	// deleted or disabled (TestDefaultLocationStays); these tests change
+	// another.
+	main, err := catalog.CreateLocation(ctx, db.DB, f.store, catalog.LocationPatch{Code: ptr("MAIN-" + code), Name: ptr("Main")})
+	if err != nil {
+		t.Fatalf("CreateLocation(main) error = %v, want nil", err)
+	}
+	mustExec(t, db, `UPDATE stores SET default_location_id = ? WHERE id = ?`, main.ID, f.store)
 	p := mustCreate(t, db, f.store, spec{"Stocked " + code, "", []string{code + "-1", code + "-2"}})
 	for _, v := range variantsOf(t, db, p.ID) {
 		var id int64

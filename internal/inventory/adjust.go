@@ -173,7 +173,11 @@ func planAdjustment(ctx context.Context, tx *gorm.DB, actor Actor, a Adjustment,
 			continue
 		}
 		it := b.lockedAt(i)
-		d, lineErr := l.delta(b.at(i), it, a.Mode, b.actor.Store, b.where(it.VariantID, it.LocationID))
+		lineErr := checkRevision(b.at(i), it, l.ExpectedRevision, b.actor.Store, b.created[b.keys[i]])
+		var d map[models.QuantityState]int
+		if lineErr == nil {
+			d, lineErr = l.delta(b.at(i), it, a.Mode, b.actor.Store, b.where(it.VariantID, it.LocationID))
+		}
 		b.fail(i, lineErr)
 		if lineErr == nil {
 			ds[it.ID] = d
@@ -214,8 +218,12 @@ func (l AdjustLine) validate(at line, mode AdjustMode) *apperr.Error {
 
 // delta checks one line against its locked item and returns the change.
 func (l AdjustLine) delta(at line, it models.InventoryItem, mode AdjustMode, store models.Store, where string) (map[models.QuantityState]int, *apperr.Error) {
-	if l.ExpectedRevision != nil && *l.ExpectedRevision != it.Revision {
-		return nil, revisionConflict(at, it, *l.ExpectedRevision)
+	field := "quantity"
+	if l.Quantity == nil {
+		field = "qtyBackordered"
+	}
+	if err := checkQuantityTracked(at, it, field, where); err != nil {
+		return nil, err
 	}
 	d := map[models.QuantityState]int{}
 	if l.Quantity != nil {
@@ -239,11 +247,6 @@ func (l AdjustLine) delta(at line, it models.InventoryItem, mode AdjustMode, sto
 		d[models.StateBackordered] = target - it.QtyBackordered
 	}
 	return d, nil
-}
-
-func revisionConflict(at line, it models.InventoryItem, expected int64) *apperr.Error {
-	return at.errorf(apperr.RevisionConflict, "expectedRevision", "inventory item %d is at revision %d, not %d; read it again and retry",
-		it.ID, it.Revision, expected).With("currentRevision", it.Revision)
 }
 
 // checkOnHand enforces the bounds of on hand: ±99,999, and not below zero

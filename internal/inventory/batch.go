@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"gorm.io/gorm"
 
@@ -33,6 +34,18 @@ type input struct {
 	// noun is what messages call one line ("item", "change"); "" when
 	// the path is not a list, and then errors have no index.
 	noun string
+	// name, when set, names line i where the lines are nested lists
+	// flattened (bulkUpdateInventory's variant changes in product
+	// changes), instead of path, noun and i.
+	name func(i int) lineName
+}
+
+// lineName is where a line of a nested list is in the input: its path
+// ("productChanges[1].variantChanges[0]"), what messages call it, and
+// the index of its outer item.
+type lineName struct {
+	path, label string
+	index       int
 }
 
 var (
@@ -56,6 +69,10 @@ type line struct {
 // and the index is the line's, when the input is a list.
 func (l line) errorf(code apperr.Code, field, format string, args ...any) *apperr.Error {
 	msg := fmt.Sprintf(format, args...)
+	if l.name != nil {
+		n := l.name(l.i)
+		return apperr.New(code, "%s: %s", n.label, msg).WithField(strings.TrimSuffix(n.path+"."+field, ".")).WithIndex(n.index)
+	}
 	path := l.path
 	switch {
 	case path == "":
@@ -117,8 +134,11 @@ func (b *batch) keyLines(n int, locationOf func(i int) int64) {
 		if b.errs.failed(i) {
 			continue
 		}
-		locID := locationOf(i)
-		if err := b.stockHeldAt(b.at(i), locID, "locationId"); err != nil {
+		locID, err := b.locationOr(b.at(i), locationOf(i))
+		if err == nil {
+			err = b.stockHeldAt(b.at(i), locID, "locationId")
+		}
+		if err != nil {
 			b.fail(i, err)
 			continue
 		}
@@ -129,6 +149,21 @@ func (b *batch) keyLines(n int, locationOf func(i int) int64) {
 		}
 		seen[k], b.keys[i] = i, k
 	}
+}
+
+// locationOr returns locID, or the store's default location when the
+// write left locationId out (zero): Wix creates an item there, and
+// Oracle's SKU-level updates name no location. Without a default the
+// write cannot guess, and says what is missing.
+func (b *batch) locationOr(at line, locID int64) (int64, *apperr.Error) {
+	if locID != 0 {
+		return locID, nil
+	}
+	if d := b.actor.Store.DefaultLocationID; d != nil {
+		return *d, nil
+	}
+	return 0, at.errorf(apperr.NoDefaultLocation, "locationId",
+		"locationId is left out and the store has no default location; pass locationId, or set one with updateInventoryConfiguration(input: {defaultLocationId: …})")
 }
 
 // stockHeldAt checks a location exists and holds stock (is physical).

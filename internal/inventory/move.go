@@ -37,7 +37,8 @@ type Move struct {
 	Reference      string
 	IdempotencyKey string `json:"-"`
 	// ReturnBalanceFor is the location whose balances the result reports;
-	// the first line's source when zero.
+	// when zero, the store's default location, or the first line's source
+	// while the store has none.
 	ReturnBalanceFor int64
 }
 
@@ -80,6 +81,25 @@ func MoveStock(ctx context.Context, db *gorm.DB, actor Actor, m Move) (MoveResul
 
 func move(ctx context.Context, tx *gorm.DB, actor Actor, m Move) (MoveResult, error) {
 	b := newBatch(ctx, tx, actor, moveInput)
+	res, err := b.applyMove(m, nil)
+	if err != nil {
+		return MoveResult{}, err
+	}
+	res.BalanceLocationID = m.ReturnBalanceFor
+	if res.BalanceLocationID == 0 {
+		res.BalanceLocationID = m.Lines[0].FromLocationID
+		if d := b.actor.Store.DefaultLocationID; d != nil {
+			res.BalanceLocationID = *d
+		}
+	}
+	res.Balances, err = balancesAt(ctx, tx, b.actor.Store.ID, res.BalanceLocationID, b.resolved, uniqueVariants(b.variants))
+	return res, err
+}
+
+// applyMove resolves, checks and applies the move's lines, all of them
+// or none, and records them. products, when given, is each line's
+// product, which its variant must belong to (bulkUpdateInventory).
+func (b *batch) applyMove(m Move, products []int64) (MoveResult, error) {
 	refs := make([]VariantRef, len(m.Lines))
 	for i, l := range m.Lines {
 		refs[i] = l.Variant
@@ -87,6 +107,7 @@ func move(ctx context.Context, tx *gorm.DB, actor Actor, m Move) (MoveResult, er
 	if err := b.resolve(refs); err != nil {
 		return MoveResult{}, err
 	}
+	b.checkProducts(products, refs)
 	// Default the states on a copy: m.Lines is the caller's, and the
 	// request hashed for its idempotency key on every attempt.
 	lines := withDefaultStates(m.Lines)
@@ -99,24 +120,30 @@ func move(ctx context.Context, tx *gorm.DB, actor Actor, m Move) (MoveResult, er
 	if err := b.rejected(RejectEverything); err != nil {
 		return MoveResult{}, err
 	}
-	updated, err := applyDeltas(ctx, tx, b.actor.Store.ID, ds)
+	updated, err := applyDeltas(b.ctx, b.tx, b.actor.Store.ID, ds)
 	if err != nil {
 		return MoveResult{}, err
 	}
-	if err := setExpectedDates(ctx, tx, b.actor.Store.ID, lines, b.resolved, running, updated); err != nil {
+	if err := setExpectedDates(b.ctx, b.tx, b.actor.Store.ID, lines, b.resolved, running, updated); err != nil {
 		return MoveResult{}, err
 	}
 	items := changedItems(keys, b.locked, updated)
 	if err := b.record(movements, changesOf(b.locked, items), meta); err != nil {
 		return MoveResult{}, err
 	}
-	res := MoveResult{ChangeResult: ChangeResult{Movements: movements, Items: items},
-		BalanceLocationID: m.ReturnBalanceFor}
-	if res.BalanceLocationID == 0 {
-		res.BalanceLocationID = lines[0].FromLocationID
+	return MoveResult{ChangeResult: ChangeResult{Movements: movements, Items: items}}, nil
+}
+
+// checkProducts fails the lines whose variant is not of the line's
+// product (when products are given), at the field that named it.
+func (b *batch) checkProducts(products []int64, refs []VariantRef) {
+	for i, p := range products {
+		v := b.variants[i]
+		if b.errs.failed(i) || b.products[v] == p {
+			continue
+		}
+		b.fail(i, b.at(i).errorf(apperr.BadUserInput, refField(refs[i]), "SKU %q is a variant of product %d, not of product %d", b.skus[v], b.products[v], p))
 	}
-	res.Balances, err = balancesAt(ctx, tx, b.actor.Store.ID, res.BalanceLocationID, b.resolved, uniqueVariants(b.variants))
-	return res, err
 }
 
 func withDefaultStates(lines []MoveLine) []MoveLine {
@@ -232,6 +259,9 @@ func (l MoveLine) apply(at line, variant int64, r resolved, running map[ItemKey]
 	if r.locations[l.FromLocationID].Type.IsPhysical() {
 		k := ItemKey{variant, l.FromLocationID}
 		it := running[k]
+		if err := checkQuantityTracked(at, it, "fromLocationId", r.where(variant, l.FromLocationID)); err != nil {
+			return mv, err
+		}
 		left := level(it, l.FromState) - l.Quantity
 		if left < 0 && (l.FromState != models.StateOnHand || !store.AllowNegativeStock) {
 			return mv, at.errorf(apperr.NegativeStock, "quantity", "%s has %d %s; cannot move %d",
@@ -248,6 +278,9 @@ func (l MoveLine) apply(at line, variant int64, r resolved, running map[ItemKey]
 	if r.locations[l.ToLocationID].Type.IsPhysical() {
 		k := ItemKey{variant, l.ToLocationID}
 		it := running[k]
+		if err := checkQuantityTracked(at, it, "toLocationId", r.where(variant, l.ToLocationID)); err != nil {
+			return mv, err
+		}
 		now := level(it, l.ToState) + l.Quantity
 		if err := checkLevel(at, "quantity", l.ToState, now); err != nil {
 			return mv, err

@@ -223,6 +223,7 @@ func storeAndLocations(ctx context.Context, tx *gorm.DB, storeID int64) (models.
 // ID order, on the first row only.
 const storeAndRefsSQL = `
 	SELECT l.*, s.handle AS store_handle, s.name AS store_name, s.backorders_enabled, s.preorders_enabled, s.allow_negative_stock,
+	       s.default_location_id, s.require_expected_revision,
 	       CASE WHEN row_number() OVER () = 1 THEN v.ids END AS variant_ids,
 	       CASE WHEN row_number() OVER () = 1 THEN v.products END AS variant_products,
 	       CASE WHEN row_number() OVER () = 1 THEN v.skus END AS variant_skus
@@ -245,14 +246,16 @@ func storeAndRefs(ctx context.Context, tx *gorm.DB, storeID int64, ids []int64, 
 	models.Store, map[int64]models.Location, variantsFound, error) {
 	var rows []struct {
 		models.Location
-		StoreHandle        string
-		StoreName          string
-		BackordersEnabled  bool
-		PreordersEnabled   bool
-		AllowNegativeStock bool
-		VariantIDs         models.Int64Array
-		VariantProducts    models.Int64Array
-		VariantSKUs        models.StringArray `gorm:"column:variant_skus"`
+		StoreHandle             string
+		StoreName               string
+		BackordersEnabled       bool
+		PreordersEnabled        bool
+		AllowNegativeStock      bool
+		DefaultLocationID       *int64
+		RequireExpectedRevision bool
+		VariantIDs              models.Int64Array
+		VariantProducts         models.Int64Array
+		VariantSKUs             models.StringArray `gorm:"column:variant_skus"`
 	}
 	err := tx.WithContext(ctx).Raw(storeAndRefsSQL, storeID, database.Int64s(ids), models.StringArray(skus), database.Int64s(products)).Scan(&rows).Error
 	if err != nil {
@@ -263,7 +266,8 @@ func storeAndRefs(ctx context.Context, tx *gorm.DB, storeID int64, ids []int64, 
 	}
 	r := rows[0]
 	store := models.Store{ID: storeID, Handle: r.StoreHandle, Name: r.StoreName,
-		BackordersEnabled: r.BackordersEnabled, PreordersEnabled: r.PreordersEnabled, AllowNegativeStock: r.AllowNegativeStock}
+		BackordersEnabled: r.BackordersEnabled, PreordersEnabled: r.PreordersEnabled, AllowNegativeStock: r.AllowNegativeStock,
+		DefaultLocationID: r.DefaultLocationID, RequireExpectedRevision: r.RequireExpectedRevision}
 	locations := make(map[int64]models.Location, len(rows))
 	for _, row := range rows {
 		locations[row.Location.ID] = row.Location

@@ -8,6 +8,7 @@ package inventory
 import (
 	"time"
 
+	"stockgraph/internal/apperr"
 	"stockgraph/models"
 )
 
@@ -195,4 +196,40 @@ type VariantStock struct {
 type ProductStock struct {
 	Product models.Product
 	AsOf    *time.Time
+}
+
+// checkRevision is Wix's optimistic concurrency on one item: a write
+// that passes the revision it read applies only while the item is still
+// at it (REVISION_CONFLICT), and a store that requires it
+// (requireExpectedRevision) refuses a write to an existing item that
+// passes none (REVISION_REQUIRED), so that a client that forgets it
+// cannot overwrite a change it never saw. An item the write itself
+// creates had no revision anyone could have read: Wix ignores the
+// revision on creation, and so does this.
+func checkRevision(at line, it models.InventoryItem, expected *int64, store models.Store, created bool) *apperr.Error {
+	switch {
+	case created:
+		return nil
+	case expected != nil && *expected != it.Revision:
+		return at.errorf(apperr.RevisionConflict, "expectedRevision", "inventory item %d is at revision %d, not %d; read it again and retry",
+			it.ID, it.Revision, *expected).With("currentRevision", it.Revision)
+	case expected == nil && store.RequireExpectedRevision:
+		return at.errorf(apperr.RevisionRequired, "expectedRevision", "the store requires expectedRevision on every write to an existing item; inventory item %d is at revision %d",
+			it.ID, it.Revision).With("currentRevision", it.Revision)
+	}
+	return nil
+}
+
+// checkQuantityTracked refuses a change of quantities on an item tracked
+// by in-stock status only (Wix: an item has either a quantity or an
+// inStock status, and a status item has no quantity), rather than store
+// units that its availability never reads. where names the item as the
+// merchant knows it.
+func checkQuantityTracked(at line, it models.InventoryItem, field, where string) *apperr.Error {
+	if it.TrackingMode != models.TrackStatus {
+		return nil
+	}
+	return at.errorf(apperr.TrackedByStatus, field,
+		"%s is tracked by in-stock status only, which has no quantities; switch it to trackingMode QUANTITY first (updateInventorySettings), or in the same call (bulkUpdateInventory with START_TRACKING)", where).
+		With("trackingMode", string(it.TrackingMode))
 }

@@ -77,13 +77,17 @@ func updateSettings(ctx context.Context, tx *gorm.DB, actor Actor, c SettingsCha
 		return ChangeResult{}, err
 	}
 	// The location is the input's, not a line's: a bad one fails it whole.
-	if err := b.stockHeldAt(line{stockingInput, -1}, c.LocationID, "locationId"); err != nil {
-		return ChangeResult{}, err
+	locID, locErr := b.locationOr(line{stockingInput, -1}, c.LocationID)
+	if locErr == nil {
+		locErr = b.stockHeldAt(line{stockingInput, -1}, locID, "locationId")
+	}
+	if locErr != nil {
+		return ChangeResult{}, locErr
 	}
 	for i, l := range c.Lines {
 		b.fail(i, l.checkSwitches(b.at(i), b.actor.Store))
 	}
-	b.keyLines(len(c.Lines), func(int) int64 { return c.LocationID })
+	b.keyLines(len(c.Lines), func(int) int64 { return locID })
 	if err := b.lockLines(); err != nil {
 		return ChangeResult{}, err
 	}
@@ -92,7 +96,7 @@ func updateSettings(ctx context.Context, tx *gorm.DB, actor Actor, c SettingsCha
 		if b.errs.failed(i) {
 			continue
 		}
-		it, lineErr := l.update(b.at(i), b.lockedAt(i))
+		it, lineErr := l.update(b.at(i), b.lockedAt(i), b.actor.Store, b.created[b.keys[i]])
 		b.fail(i, lineErr)
 		changed[b.keys[i]] = it
 	}
@@ -112,11 +116,12 @@ func updateSettings(ctx context.Context, tx *gorm.DB, actor Actor, c SettingsCha
 	return b.results(changed), nil
 }
 
-// update checks the line against its locked item and returns the item
-// with the line's settings and its next revision.
-func (l SettingsLine) update(at line, it models.InventoryItem) (models.InventoryItem, *apperr.Error) {
-	if l.ExpectedRevision != nil && *l.ExpectedRevision != it.Revision {
-		return it, revisionConflict(at, it, *l.ExpectedRevision)
+// update checks the line against its locked item (created says this
+// write created it) and returns the item with the line's settings and
+// its next revision.
+func (l SettingsLine) update(at line, it models.InventoryItem, store models.Store, created bool) (models.InventoryItem, *apperr.Error) {
+	if err := checkRevision(at, it, l.ExpectedRevision, store, created); err != nil {
+		return it, err
 	}
 	it, err := l.apply(at, it)
 	it.Revision++
@@ -297,31 +302,42 @@ var writeItemsSQL = func() string {
 		RETURNING ` + itemColumns
 }()
 
-// ConfigurationPatch changes the store's switches that are not nil.
+// ConfigurationPatch changes the store's settings that are not nil.
 type ConfigurationPatch struct {
 	BackordersEnabled  *bool
 	PreordersEnabled   *bool
 	AllowNegativeStock *bool
+	// DefaultLocationID names an enabled physical location of the store.
+	DefaultLocationID       *int64
+	RequireExpectedRevision *bool
 }
 
-// UpdateConfiguration changes the store's inventory switches, retried as
-// every stock write is. It first waits for the writes that read the
-// switches (lock_store_switches, migration 00011), so none of them runs
-// under a switch that changed midway, and holds off new ones until it
-// commits.
+// UpdateConfiguration changes the store's inventory settings, retried as
+// every stock write is. It first waits for the writes that read them
+// (lock_store_switches, migration 00011), so none of them runs under a
+// setting that changed midway, and holds off new ones until it commits.
 func UpdateConfiguration(ctx context.Context, db *gorm.DB, storeID int64, p ConfigurationPatch) (models.Store, error) {
 	updates := map[string]any{"updated_at": time.Now().UTC()}
 	for column, value := range map[string]*bool{
 		"backorders_enabled": p.BackordersEnabled, "preorders_enabled": p.PreordersEnabled, "allow_negative_stock": p.AllowNegativeStock,
+		"require_expected_revision": p.RequireExpectedRevision,
 	} {
 		if value != nil {
 			updates[column] = *value
 		}
 	}
+	if p.DefaultLocationID != nil {
+		updates["default_location_id"] = *p.DefaultLocationID
+	}
 	store, _, err := runBatch(ctx, db, storeID, "", "updateInventoryConfiguration", p, false, func(tx *gorm.DB) (models.Store, error) {
 		var store models.Store
 		if err := tx.WithContext(ctx).Exec(`SELECT lock_store_switches(?)`, storeID).Error; err != nil {
 			return store, fmt.Errorf("wait for the writes reading the switches: %w", err)
+		}
+		if p.DefaultLocationID != nil {
+			if err := checkDefaultLocation(ctx, tx, storeID, *p.DefaultLocationID); err != nil {
+				return store, err
+			}
 		}
 		err := tx.WithContext(ctx).Model(&store).Clauses(clause.Returning{}).Where("id = ?", storeID).Updates(updates).Error
 		return store, err
@@ -330,6 +346,26 @@ func UpdateConfiguration(ctx context.Context, db *gorm.DB, storeID int64, p Conf
 		return store, fmt.Errorf("update inventory configuration: %w", err)
 	}
 	return store, nil
+}
+
+// checkDefaultLocation accepts an enabled physical location of the store
+// as its default: the one a write without locationId can hold stock at.
+// It holds the location FOR SHARE, so that updateLocation cannot disable
+// it before this commits (it checks the store's default after locking).
+func checkDefaultLocation(ctx context.Context, tx *gorm.DB, storeID, id int64) error {
+	var locs []models.Location
+	if err := tx.WithContext(ctx).Raw(`SELECT * FROM locations WHERE store_id = ? AND id = ? FOR SHARE`, storeID, id).Scan(&locs).Error; err != nil {
+		return fmt.Errorf("read location %d: %w", id, err)
+	}
+	switch {
+	case len(locs) == 0:
+		return apperr.New(apperr.NotFound, "no location with ID %d", id).WithField("defaultLocationId")
+	case !locs[0].Type.IsPhysical():
+		return apperr.New(apperr.BadUserInput, "location %s is a virtual %s location; the default location holds stock, so it is a STORE or WAREHOUSE", locs[0].Code, locs[0].Type).WithField("defaultLocationId")
+	case !locs[0].Enabled:
+		return apperr.New(apperr.BadUserInput, "location %s is disabled; enable it with updateLocation before making it the default", locs[0].Code).WithField("defaultLocationId")
+	}
+	return nil
 }
 
 // Tracking changes how the items of some variants are counted (Zettle's
