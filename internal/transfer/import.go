@@ -184,14 +184,18 @@ func (im *importer) replay(rec record, err error) {
 // parse checks a record and names its location; SKUs are resolved per batch.
 func (im *importer) parse(rec record) (row, bool) {
 	r, err := parseRecord(rec)
+	code := apperr.BadUserInput
 	if err == nil {
-		err = im.locate(&r)
+		code, err = apperr.NotFound, im.locate(&r)
+		if _, known := im.locations[r.location]; known {
+			code = apperr.BadUserInput // a virtual location
+		}
 	}
 	if err == nil {
-		err = im.once(&r)
+		code, err = apperr.Conflict, im.once(&r)
 	}
 	if err != nil {
-		im.fail(&LineError{Line: rec.line, Err: err})
+		im.fail(&LineError{Line: rec.line, Err: err, Location: r.location, SKU: r.sku, Code: code})
 		return r, false
 	}
 	return r, true
@@ -228,7 +232,11 @@ func (im *importer) fail(e *LineError) {
 // failRow fails a row with an error of the inventory package.
 func (im *importer) failRow(r *row, err error) {
 	r.failed = true
-	im.fail(&LineError{Line: r.line, Err: describe(err)})
+	le := &LineError{Line: r.line, Err: describe(err), Location: r.location, SKU: r.sku}
+	if e, ok := apperr.As(err); ok {
+		le.Code = e.Code
+	}
+	im.fail(le)
 }
 
 // describe drops the "item N: " that the inventory package puts before
@@ -364,7 +372,7 @@ func (im *importer) resolveSKUs(batch []row) error {
 		r := &batch[i]
 		if r.variantID = ids[r.sku]; r.variantID == 0 {
 			r.failed = true
-			im.fail(&LineError{Line: r.line, Err: fmt.Errorf("no variant with SKU %q", r.sku)})
+			im.fail(&LineError{Line: r.line, Err: fmt.Errorf("no variant with SKU %q", r.sku), Location: r.location, SKU: r.sku, Code: apperr.NotFound})
 		}
 	}
 	return nil
