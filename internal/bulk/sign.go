@@ -30,6 +30,9 @@ type Signer struct {
 // NewSigner signs with secret.
 func NewSigner(secret []byte) Signer { return Signer{secret: secret} }
 
+// Zero reports whether the signer has no secret.
+func (s Signer) Zero() bool { return len(s.secret) == 0 }
+
 // secretName is the server_secrets row of the generated secret.
 const secretName = "bulk_url"
 

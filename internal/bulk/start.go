@@ -208,6 +208,20 @@ func Get(ctx context.Context, db *gorm.DB, storeID, id int64) (Operation, error)
 	return op, nil
 }
 
+// ByID returns an operation of any store: for a download URL, whose
+// signature names the operation.
+func ByID(ctx context.Context, db *gorm.DB, id int64) (Operation, error) {
+	var op Operation
+	err := db.WithContext(ctx).Where("id = ?", id).Take(&op).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return op, apperr.New(apperr.NotFound, "no bulk operation with ID %d", id)
+	}
+	if err != nil {
+		return op, fmt.Errorf("get bulk operation %d: %w", id, err)
+	}
+	return op, nil
+}
+
 // List pages the store's operations, newest first, of one status when
 // status is not nil.
 func List(ctx context.Context, db *gorm.DB, storeID int64, status *Status, win page.Window) (page.Page[Operation], error) {
