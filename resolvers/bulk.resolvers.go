@@ -101,7 +101,9 @@ func (r *queryResolver) BulkOperations(ctx context.Context, status *bulk.Status,
 	if err != nil {
 		return nil, err
 	}
-	es, nodes := edges(p, func(c string, o *bulk.Operation) *model.BulkOperationEdge { return &model.BulkOperationEdge{Cursor: c, Node: o} })
+	es, nodes := edges(p, func(c string, o *bulk.Operation) *model.BulkOperationEdge {
+		return &model.BulkOperationEdge{Cursor: c, Node: o}
+	})
 	return &model.BulkOperationConnection{Edges: es, Nodes: nodes, PageInfo: pageInfo(p)}, nil
 }
 
@@ -131,4 +133,3 @@ func (r *subscriptionResolver) BulkOperationChanged(ctx context.Context, id stri
 func (r *Resolver) BulkOperation() graph.BulkOperationResolver { return &bulkOperationResolver{r} }
 
 type bulkOperationResolver struct{ *Resolver }
-

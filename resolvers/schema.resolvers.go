@@ -7,10 +7,10 @@ package resolvers
 
 import (
 	"context"
-	"stockgraph/internal/bulk"
 	"stockgraph/graph"
 	"stockgraph/internal/api/relay"
 	"stockgraph/internal/apperr"
+	"stockgraph/internal/bulk"
 	"stockgraph/internal/loaders"
 	"stockgraph/internal/sourcing"
 	"stockgraph/models"

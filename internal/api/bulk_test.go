@@ -35,7 +35,10 @@ func newBulkEnv(t *testing.T, cfg api.Config, worker bool) *bulkEnv {
 	if worker {
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
-		go func() { defer close(done); bulk.NewWorker(e.db.DB, bulk.Config{Poll: 20 * time.Millisecond, BatchSize: 3}).Run(ctx) }()
+		go func() {
+			defer close(done)
+			bulk.NewWorker(e.db.DB, bulk.Config{Poll: 20 * time.Millisecond, BatchSize: 3}).Run(ctx)
+		}()
 		t.Cleanup(func() { cancel(); <-done })
 	}
 	return be
@@ -83,9 +86,9 @@ func (e *env) upload(token, file string, vars map[string]any) response {
 
 // bulkOp is a BulkOperation as the tests select it.
 type bulkOp struct {
-	ID       string
-	Status   string
-	Progress struct{ Done, Total int }
+	ID                      string
+	Status                  string
+	Progress                struct{ Done, Total int }
 	RowsWritten, ErrorCount int
 	ErrorCode               *string
 	ResultURL, ErrorsURL    *string
@@ -239,7 +242,6 @@ func TestBulkOperationOptions(t *testing.T) {
 	}
 }
 
-
 func TestCancelBulkOperation(t *testing.T) {
 	be := newBulkEnv(t, api.Config{}, false) // no worker: the operations wait
 	read := be.env.token(be.storeID, auth.ReadInventory)
@@ -249,7 +251,9 @@ func TestCancelBulkOperation(t *testing.T) {
 	if r := be.do(read, cancel, map[string]any{"id": imp}); r.code() != "FORBIDDEN" {
 		t.Errorf("cancel an import with a read token = %+v, want FORBIDDEN", r.Errors)
 	}
-	var data struct{ CancelBulkOperation struct{ BulkOperation bulkOp } }
+	var data struct {
+		CancelBulkOperation struct{ BulkOperation bulkOp }
+	}
 	be.mustData(read, cancel, map[string]any{"id": exp}, &data)
 	if data.CancelBulkOperation.BulkOperation.Status != "CANCELED" {
 		t.Errorf("cancelBulkOperation = %+v, want CANCELED", data)

@@ -137,4 +137,3 @@ func setVariable(params *graphql.RawParams, path string, v any) error {
 	}
 	return fmt.Errorf("unreachable")
 }
-
