@@ -133,7 +133,7 @@ func (c *checkpointer) save(tx *gorm.DB, done transfer.Report) error {
 	if c.stopped {
 		return errStopped
 	}
-	if c.report.buf.Len() > 0 {
+	if c.report.buf.Len() > 0 || c.report.headerDue() {
 		fw := newFileWriter(tx.Statement.Context, tx, c.op.ID, Errors, c.seq)
 		if _, err := fw.Write(c.report.bytes()); err != nil {
 			return err
@@ -184,6 +184,10 @@ func (r *errorReport) add(e *transfer.LineError) {
 	_ = cw.Write([]string{strconv.Itoa(e.Line), e.Location, e.SKU, e.ReportCode(), msg})
 	cw.Flush()
 }
+
+// headerDue says the CSV header is still to be written: with the first
+// batch, so that a report without failures is a header alone.
+func (r *errorReport) headerDue() bool { return r.format == transfer.CSV && !r.header }
 
 // bytes returns the batch's lines and starts the next batch's; the CSV
 // header goes before the first line of the file.

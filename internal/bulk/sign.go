@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -61,12 +62,13 @@ func Path(globalID string, p Part) string {
 	return "/bulk/" + url.PathEscape(globalID) + "/" + string(p)
 }
 
-// Sign returns the query string (expires and signature) of a part's URL.
+// Sign returns the query string of a part's URL: one parameter,
+// signature=EXPIRES.HMAC, so that the URL has no & for a shell or a JSON
+// encoder (\u0026) to mangle.
 func (s Signer) Sign(op int64, p Part, now time.Time) string {
 	window := int64(URLLifetime / time.Second)
 	expires := (now.Unix()/window + 2) * window
-	v := url.Values{"expires": {strconv.FormatInt(expires, 10)}, "signature": {s.mac(op, p, expires)}}
-	return v.Encode()
+	return "signature=" + strconv.FormatInt(expires, 10) + "." + s.mac(op, p, expires)
 }
 
 func (s Signer) mac(op int64, p Part, expires int64) string {
@@ -78,8 +80,9 @@ func (s Signer) mac(op int64, p Part, expires int64) string {
 // Check verifies a URL's query string for the part: FORBIDDEN when it is
 // not this server's signature or has expired.
 func (s Signer) Check(op int64, p Part, query url.Values, now time.Time) error {
-	expires, err := strconv.ParseInt(query.Get("expires"), 10, 64)
-	if err != nil || !hmac.Equal([]byte(s.mac(op, p, expires)), []byte(query.Get("signature"))) {
+	exp, mac, _ := strings.Cut(query.Get("signature"), ".")
+	expires, err := strconv.ParseInt(exp, 10, 64)
+	if err != nil || !hmac.Equal([]byte(s.mac(op, p, expires)), []byte(mac)) {
 		return apperr.New(apperr.Forbidden, "the download link is not valid: request the operation again for a fresh resultUrl or errorsUrl")
 	}
 	if now.Unix() >= expires {
