@@ -21,12 +21,12 @@ import (
 )
 
 type fixture struct {
-	t       *testing.T
+	t       testing.TB
 	db      *gorm.DB
 	storeID int64
 }
 
-func newFixture(t *testing.T, products, variants, locations int) fixture {
+func newFixture(t testing.TB, products, variants, locations int) fixture {
 	t.Helper()
 	db := testdb.MustOpenDB(t)
 	res, err := seed.Run(context.Background(), db.DB, seed.Options{StoreHandle: "bulk", Products: products, Variants: variants, Locations: locations})
