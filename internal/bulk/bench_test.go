@@ -75,4 +75,3 @@ func shift(file string) string {
 	}
 	return strings.Join(lines, "\n") + "\n"
 }
-
