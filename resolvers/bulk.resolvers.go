@@ -117,16 +117,7 @@ func (r *subscriptionResolver) BulkOperationChanged(ctx context.Context, id stri
 		return nil, err
 	}
 	out := make(chan *bulk.Operation)
-	go func() {
-		defer close(out)
-		for op := range ops {
-			select {
-			case out <- &op:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
+	go r.forwardBulk(ctx, ops, out)
 	return out, nil
 }
 

@@ -4,6 +4,9 @@ import (
 	"context"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+
 	"gorm.io/gorm"
 
 	"stockgraph/graph/model"
@@ -88,6 +91,46 @@ func mayCancel(ctx context.Context, db *gorm.DB, id int64) error {
 		return apperr.New(apperr.Forbidden, "canceling an import needs a token with the write_inventory scope")
 	}
 	return nil
+}
+
+// forwardBulk passes an operation's states on until it ends, checking
+// the caller again every ReauthorizeEvery as stock subscriptions do: a
+// revoked token's subscription ends with the check's error.
+func (r *Resolver) forwardBulk(ctx context.Context, ops <-chan bulk.Operation, out chan<- *bulk.Operation) {
+	defer close(out)
+	every := r.ReauthorizeEvery
+	if every <= 0 {
+		every = 5 * time.Second
+	}
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		select {
+		case op, ok := <-ops:
+			if !ok {
+				return
+			}
+			select {
+			case out <- &op:
+			case <-ctx.Done():
+				return
+			}
+		case <-tick.C:
+			if r.Reauthorize == nil {
+				continue
+			}
+			if err := r.Reauthorize(ctx); err != nil && ctx.Err() == nil {
+				rctx := graphql.WithFreshResponseContext(ctx)
+				graphql.AddError(rctx, err)
+				for _, presented := range graphql.GetErrors(rctx) {
+					transport.AddSubscriptionError(ctx, presented)
+				}
+				return
+			}
+		case <-ctx.Done():
+			return
+		}
+	}
 }
 
 func nonEmpty(s string) *string {
