@@ -36,6 +36,8 @@ const environment = `Environment:
                           (default: one generated and kept in the database)
   STOCKGRAPH_BULK_MAX_UPLOAD_BYTES
                           the largest bulk import file (default 268435456)
+  STOCKGRAPH_BULK_LEASE   how long a dead replica's bulk operation waits before
+                          another resumes it (default 30s)
   STOCKGRAPH_PUBLIC_URL   the address download URLs start with, such as
                           https://api.example.com (default: the request's)`
 
