@@ -84,6 +84,12 @@ func ExportWith(ctx context.Context, db *gorm.DB, storeID int64, w io.Writer, o 
 		if err := tx.Exec(`SET LOCAL enable_nestloop = off`).Error; err != nil {
 			return err
 		}
+		// The export is one statement that runs as long as the rows take
+		// to be written, longer than the server's statement_timeout suits
+		// for a request (a bulk operation's export runs in serve).
+		if err := tx.Exec(`SET LOCAL statement_timeout = 0`).Error; err != nil {
+			return err
+		}
 		n, err = stream(tx, exportArgs(storeID, o.Filter), enc, p)
 		return err
 	}, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
