@@ -111,6 +111,7 @@ bench: build
 	$(BIN) bench events --subscribers 100 --writers 8 --duration 10s
 	$(GO) test -run '^$$' -bench . -benchtime 50x ./internal/api/...
 	$(GO) test -run '^$$' -bench Deliveries -benchtime 5000x ./internal/webhooks/
+	$(GO) test -run '^$$' -bench API100k -benchtime 2x ./internal/bulk/
 
 db-start:
 	@scripts/pg.sh start

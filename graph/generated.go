@@ -11,6 +11,7 @@ import (
 	"math"
 	"stockgraph/graph/model"
 	"stockgraph/internal/apperr"
+	"stockgraph/internal/bulk"
 	"stockgraph/internal/catalog"
 	"stockgraph/internal/inventory"
 	"stockgraph/internal/ledger"
@@ -39,6 +40,7 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 type ResolverRoot interface {
 	Allocation() AllocationResolver
 	AuditEntry() AuditEntryResolver
+	BulkOperation() BulkOperationResolver
 	BulkUpdateInventoryPayload() BulkUpdateInventoryPayloadResolver
 	InventoryBalance() InventoryBalanceResolver
 	InventoryConfiguration() InventoryConfigurationResolver
@@ -149,6 +151,41 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	BulkOperation struct {
+		CreatedAt    func(childComplexity int) int
+		DryRun       func(childComplexity int) int
+		ErrorCode    func(childComplexity int) int
+		ErrorCount   func(childComplexity int) int
+		ErrorMessage func(childComplexity int) int
+		ErrorsURL    func(childComplexity int) int
+		ExpiresAt    func(childComplexity int) int
+		FinishedAt   func(childComplexity int) int
+		Format       func(childComplexity int) int
+		ID           func(childComplexity int) int
+		Kind         func(childComplexity int) int
+		Progress     func(childComplexity int) int
+		ResultURL    func(childComplexity int) int
+		RowsWritten  func(childComplexity int) int
+		StartedAt    func(childComplexity int) int
+		Status       func(childComplexity int) int
+	}
+
+	BulkOperationConnection struct {
+		Edges    func(childComplexity int) int
+		Nodes    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	BulkOperationEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	BulkOperationProgress struct {
+		Done  func(childComplexity int) int
+		Total func(childComplexity int) int
+	}
+
 	BulkUpdateInventoryPayload struct {
 		Balances        func(childComplexity int) int
 		Items           func(childComplexity int) int
@@ -156,6 +193,10 @@ type ComplexityRoot struct {
 		Movements       func(childComplexity int) int
 		Replayed        func(childComplexity int) int
 		TrackingChanged func(childComplexity int) int
+	}
+
+	CancelBulkOperationPayload struct {
+		BulkOperation func(childComplexity int) int
 	}
 
 	CancelOrderPayload struct {
@@ -409,6 +450,7 @@ type ComplexityRoot struct {
 		AdjustInventoryAbsolute      func(childComplexity int, input model.AdjustInventoryInput) int
 		AdjustInventoryRelative      func(childComplexity int, input model.AdjustInventoryInput) int
 		BulkUpdateInventory          func(childComplexity int, input model.BulkUpdateInventoryInput) int
+		CancelBulkOperation          func(childComplexity int, input model.CancelBulkOperationInput) int
 		CancelOrder                  func(childComplexity int, input model.CancelOrderInput) int
 		CreateInventoryModel         func(childComplexity int, input model.CreateInventoryModelInput) int
 		CreateLocation               func(childComplexity int, input model.CreateLocationInput) int
@@ -432,6 +474,8 @@ type ComplexityRoot struct {
 		ReserveStock                 func(childComplexity int, input model.ReserveStockInput) int
 		ResumeWebhook                func(childComplexity int, input model.ResumeWebhookInput) int
 		SetInventoryTracking         func(childComplexity int, input model.SetInventoryTrackingInput) int
+		StartInventoryExport         func(childComplexity int, input model.StartInventoryExportInput) int
+		StartInventoryImport         func(childComplexity int, input model.StartInventoryImportInput) int
 		StockVariant                 func(childComplexity int, input model.StockVariantInput) int
 		UpdateInventoryConfiguration func(childComplexity int, input model.UpdateInventoryConfigurationInput) int
 		UpdateInventoryItem          func(childComplexity int, input model.UpdateInventoryItemInput) int
@@ -543,6 +587,8 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
+		BulkOperation              func(childComplexity int, id string) int
+		BulkOperations             func(childComplexity int, status *bulk.Status, first *int, after *string) int
 		InventoryConsistencyReport func(childComplexity int) int
 		InventoryMovements         func(childComplexity int, filter *model.InventoryMovementFilter, first *int, after *string, last *int, before *string) int
 		Node                       func(childComplexity int, id string) int
@@ -641,6 +687,14 @@ type ComplexityRoot struct {
 		Quantity func(childComplexity int) int
 	}
 
+	StartInventoryExportPayload struct {
+		BulkOperation func(childComplexity int) int
+	}
+
+	StartInventoryImportPayload struct {
+		BulkOperation func(childComplexity int) int
+	}
+
 	StockEvent struct {
 		Actor       func(childComplexity int) int
 		After       func(childComplexity int) int
@@ -734,6 +788,7 @@ type ComplexityRoot struct {
 
 	Subscription struct {
 		BackorderLimitReached func(childComplexity int, filter *model.StockEventFilter, after *string) int
+		BulkOperationChanged  func(childComplexity int, id string) int
 		InventoryChanged      func(childComplexity int, filter *model.StockEventFilter, after *string) int
 	}
 
@@ -893,6 +948,19 @@ type AuditEntryResolver interface {
 
 	Actor(ctx context.Context, obj *models.AuditEntry) (*string, error)
 }
+type BulkOperationResolver interface {
+	ID(ctx context.Context, obj *bulk.Operation) (string, error)
+
+	Format(ctx context.Context, obj *bulk.Operation) (model.BulkFileFormat, error)
+
+	Progress(ctx context.Context, obj *bulk.Operation) (*model.BulkOperationProgress, error)
+
+	ErrorCode(ctx context.Context, obj *bulk.Operation) (*string, error)
+	ErrorMessage(ctx context.Context, obj *bulk.Operation) (*string, error)
+
+	ResultURL(ctx context.Context, obj *bulk.Operation) (*string, error)
+	ErrorsURL(ctx context.Context, obj *bulk.Operation) (*string, error)
+}
 type BulkUpdateInventoryPayloadResolver interface {
 	Location(ctx context.Context, obj *inventory.BulkResult) (*models.Location, error)
 }
@@ -954,6 +1022,9 @@ type MoveInventoryPayloadResolver interface {
 	Location(ctx context.Context, obj *inventory.MoveResult) (*models.Location, error)
 }
 type MutationResolver interface {
+	StartInventoryExport(ctx context.Context, input model.StartInventoryExportInput) (*model.StartInventoryExportPayload, error)
+	StartInventoryImport(ctx context.Context, input model.StartInventoryImportInput) (*model.StartInventoryImportPayload, error)
+	CancelBulkOperation(ctx context.Context, input model.CancelBulkOperationInput) (*model.CancelBulkOperationPayload, error)
 	CreateProduct(ctx context.Context, input model.CreateProductInput) (*model.CreateProductPayload, error)
 	UpdateProduct(ctx context.Context, input model.UpdateProductInput) (*model.UpdateProductPayload, error)
 	DeleteProduct(ctx context.Context, input model.DeleteProductInput) (*model.DeleteProductPayload, error)
@@ -1025,6 +1096,8 @@ type ProductInventoryResolver interface {
 type QueryResolver interface {
 	Store(ctx context.Context) (*models.Store, error)
 	Node(ctx context.Context, id string) (models.Node, error)
+	BulkOperation(ctx context.Context, id string) (*bulk.Operation, error)
+	BulkOperations(ctx context.Context, status *bulk.Status, first *int, after *string) (*model.BulkOperationConnection, error)
 	StockEvents(ctx context.Context, filter *model.StockEventFilter, first *int, after *string) (*model.StockEventConnection, error)
 	InventoryMovements(ctx context.Context, filter *model.InventoryMovementFilter, first *int, after *string, last *int, before *string) (*model.InventoryMovementConnection, error)
 	InventoryConsistencyReport(ctx context.Context) (*model.InventoryConsistencyReport, error)
@@ -1101,6 +1174,7 @@ type StoreResolver interface {
 type SubscriptionResolver interface {
 	InventoryChanged(ctx context.Context, filter *model.StockEventFilter, after *string) (<-chan *models.StockEvent, error)
 	BackorderLimitReached(ctx context.Context, filter *model.StockEventFilter, after *string) (<-chan *models.StockEvent, error)
+	BulkOperationChanged(ctx context.Context, id string) (<-chan *bulk.Operation, error)
 }
 type VariantResolver interface {
 	ID(ctx context.Context, obj *models.Variant) (string, error)
@@ -1465,6 +1539,148 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.AuditEntryEdge.Node(childComplexity), true
 
+	case "BulkOperation.createdAt":
+		if e.ComplexityRoot.BulkOperation.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BulkOperation.CreatedAt(childComplexity), true
+	case "BulkOperation.dryRun":
+		if e.ComplexityRoot.BulkOperation.DryRun == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BulkOperation.DryRun(childComplexity), true
+	case "BulkOperation.errorCode":
+		if e.ComplexityRoot.BulkOperation.ErrorCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BulkOperation.ErrorCode(childComplexity), true
+	case "BulkOperation.errorCount":
+		if e.ComplexityRoot.BulkOperation.ErrorCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BulkOperation.ErrorCount(childComplexity), true
+	case "BulkOperation.errorMessage":
+		if e.ComplexityRoot.BulkOperation.ErrorMessage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BulkOperation.ErrorMessage(childComplexity), true
+	case "BulkOperation.errorsUrl":
+		if e.ComplexityRoot.BulkOperation.ErrorsURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BulkOperation.ErrorsURL(childComplexity), true
+	case "BulkOperation.expiresAt":
+		if e.ComplexityRoot.BulkOperation.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BulkOperation.ExpiresAt(childComplexity), true
+	case "BulkOperation.finishedAt":
+		if e.ComplexityRoot.BulkOperation.FinishedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BulkOperation.FinishedAt(childComplexity), true
+	case "BulkOperation.format":
+		if e.ComplexityRoot.BulkOperation.Format == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BulkOperation.Format(childComplexity), true
+	case "BulkOperation.id", "BulkOperation.entityId":
+		if e.ComplexityRoot.BulkOperation.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BulkOperation.ID(childComplexity), true
+	case "BulkOperation.type":
+		if e.ComplexityRoot.BulkOperation.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BulkOperation.Kind(childComplexity), true
+	case "BulkOperation.progress":
+		if e.ComplexityRoot.BulkOperation.Progress == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BulkOperation.Progress(childComplexity), true
+	case "BulkOperation.resultUrl":
+		if e.ComplexityRoot.BulkOperation.ResultURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BulkOperation.ResultURL(childComplexity), true
+	case "BulkOperation.rowsWritten":
+		if e.ComplexityRoot.BulkOperation.RowsWritten == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BulkOperation.RowsWritten(childComplexity), true
+	case "BulkOperation.startedAt":
+		if e.ComplexityRoot.BulkOperation.StartedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BulkOperation.StartedAt(childComplexity), true
+	case "BulkOperation.status":
+		if e.ComplexityRoot.BulkOperation.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BulkOperation.Status(childComplexity), true
+
+	case "BulkOperationConnection.edges":
+		if e.ComplexityRoot.BulkOperationConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BulkOperationConnection.Edges(childComplexity), true
+	case "BulkOperationConnection.nodes":
+		if e.ComplexityRoot.BulkOperationConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BulkOperationConnection.Nodes(childComplexity), true
+	case "BulkOperationConnection.pageInfo":
+		if e.ComplexityRoot.BulkOperationConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BulkOperationConnection.PageInfo(childComplexity), true
+
+	case "BulkOperationEdge.cursor":
+		if e.ComplexityRoot.BulkOperationEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BulkOperationEdge.Cursor(childComplexity), true
+	case "BulkOperationEdge.node":
+		if e.ComplexityRoot.BulkOperationEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BulkOperationEdge.Node(childComplexity), true
+
+	case "BulkOperationProgress.done":
+		if e.ComplexityRoot.BulkOperationProgress.Done == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BulkOperationProgress.Done(childComplexity), true
+	case "BulkOperationProgress.total":
+		if e.ComplexityRoot.BulkOperationProgress.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BulkOperationProgress.Total(childComplexity), true
+
 	case "BulkUpdateInventoryPayload.balances":
 		if e.ComplexityRoot.BulkUpdateInventoryPayload.Balances == nil {
 			break
@@ -1501,6 +1717,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.BulkUpdateInventoryPayload.TrackingChanged(childComplexity), true
+
+	case "CancelBulkOperationPayload.bulkOperation":
+		if e.ComplexityRoot.CancelBulkOperationPayload.BulkOperation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CancelBulkOperationPayload.BulkOperation(childComplexity), true
 
 	case "CancelOrderPayload.order":
 		if e.ComplexityRoot.CancelOrderPayload.Order == nil {
@@ -2420,6 +2643,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.BulkUpdateInventory(childComplexity, args["input"].(model.BulkUpdateInventoryInput)), true
+	case "Mutation.cancelBulkOperation":
+		if e.ComplexityRoot.Mutation.CancelBulkOperation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_cancelBulkOperation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CancelBulkOperation(childComplexity, args["input"].(model.CancelBulkOperationInput)), true
 	case "Mutation.cancelOrder":
 		if e.ComplexityRoot.Mutation.CancelOrder == nil {
 			break
@@ -2673,6 +2907,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetInventoryTracking(childComplexity, args["input"].(model.SetInventoryTrackingInput)), true
+	case "Mutation.startInventoryExport":
+		if e.ComplexityRoot.Mutation.StartInventoryExport == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_startInventoryExport_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.StartInventoryExport(childComplexity, args["input"].(model.StartInventoryExportInput)), true
+	case "Mutation.startInventoryImport":
+		if e.ComplexityRoot.Mutation.StartInventoryImport == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_startInventoryImport_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.StartInventoryImport(childComplexity, args["input"].(model.StartInventoryImportInput)), true
 	case "Mutation.stockVariant":
 		if e.ComplexityRoot.Mutation.StockVariant == nil {
 			break
@@ -3188,6 +3444,29 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ProductLocationInventory.WarningLevel(childComplexity), true
 
+	case "Query.bulkOperation":
+		if e.ComplexityRoot.Query.BulkOperation == nil {
+			break
+		}
+
+		args, err := ec.field_Query_bulkOperation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.BulkOperation(childComplexity, args["id"].(string)), true
+	case "Query.bulkOperations":
+		if e.ComplexityRoot.Query.BulkOperations == nil {
+			break
+		}
+
+		args, err := ec.field_Query_bulkOperations_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.BulkOperations(childComplexity, args["status"].(*bulk.Status), args["first"].(*int), args["after"].(*string)), true
+
 	case "Query.inventoryConsistencyReport":
 		if e.ComplexityRoot.Query.InventoryConsistencyReport == nil {
 			break
@@ -3578,6 +3857,20 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SourcingTake.Quantity(childComplexity), true
+
+	case "StartInventoryExportPayload.bulkOperation":
+		if e.ComplexityRoot.StartInventoryExportPayload.BulkOperation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StartInventoryExportPayload.BulkOperation(childComplexity), true
+
+	case "StartInventoryImportPayload.bulkOperation":
+		if e.ComplexityRoot.StartInventoryImportPayload.BulkOperation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StartInventoryImportPayload.BulkOperation(childComplexity), true
 
 	case "StockEvent.actor":
 		if e.ComplexityRoot.StockEvent.Actor == nil {
@@ -4033,6 +4326,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Subscription.BackorderLimitReached(childComplexity, args["filter"].(*model.StockEventFilter), args["after"].(*string)), true
+	case "Subscription.bulkOperationChanged":
+		if e.ComplexityRoot.Subscription.BulkOperationChanged == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_bulkOperationChanged_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.BulkOperationChanged(childComplexity, args["id"].(string)), true
 	case "Subscription.inventoryChanged":
 		if e.ComplexityRoot.Subscription.InventoryChanged == nil {
 			break
@@ -4539,6 +4843,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("AdjustInventoryItemInput", ec.unmarshalInputAdjustInventoryItemInput),
 			graphql.NewInputUnmarshaler("AuditLogFilter", ec.unmarshalInputAuditLogFilter),
 			graphql.NewInputUnmarshaler("BulkUpdateInventoryInput", ec.unmarshalInputBulkUpdateInventoryInput),
+			graphql.NewInputUnmarshaler("CancelBulkOperationInput", ec.unmarshalInputCancelBulkOperationInput),
 			graphql.NewInputUnmarshaler("CancelOrderInput", ec.unmarshalInputCancelOrderInput),
 			graphql.NewInputUnmarshaler("CreateInventoryModelInput", ec.unmarshalInputCreateInventoryModelInput),
 			graphql.NewInputUnmarshaler("CreateLocationInput", ec.unmarshalInputCreateLocationInput),
@@ -4556,6 +4861,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("DeleteWebhookInput", ec.unmarshalInputDeleteWebhookInput),
 			graphql.NewInputUnmarshaler("FulfillBackordersInput", ec.unmarshalInputFulfillBackordersInput),
 			graphql.NewInputUnmarshaler("FulfillOrderInput", ec.unmarshalInputFulfillOrderInput),
+			graphql.NewInputUnmarshaler("InventoryExportFilter", ec.unmarshalInputInventoryExportFilter),
 			graphql.NewInputUnmarshaler("InventoryItemFilter", ec.unmarshalInputInventoryItemFilter),
 			graphql.NewInputUnmarshaler("InventoryModelFilter", ec.unmarshalInputInventoryModelFilter),
 			graphql.NewInputUnmarshaler("InventoryModelSort", ec.unmarshalInputInventoryModelSort),
@@ -4582,6 +4888,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ResumeWebhookInput", ec.unmarshalInputResumeWebhookInput),
 			graphql.NewInputUnmarshaler("SetInventoryTrackingInput", ec.unmarshalInputSetInventoryTrackingInput),
 			graphql.NewInputUnmarshaler("SourcingPreviewInput", ec.unmarshalInputSourcingPreviewInput),
+			graphql.NewInputUnmarshaler("StartInventoryExportInput", ec.unmarshalInputStartInventoryExportInput),
+			graphql.NewInputUnmarshaler("StartInventoryImportInput", ec.unmarshalInputStartInventoryImportInput),
 			graphql.NewInputUnmarshaler("StockEventFilter", ec.unmarshalInputStockEventFilter),
 			graphql.NewInputUnmarshaler("StockLevelFilter", ec.unmarshalInputStockLevelFilter),
 			graphql.NewInputUnmarshaler("StockLevelSort", ec.unmarshalInputStockLevelSort),
@@ -4759,6 +5067,172 @@ type AuditEntryEdge {
 extend type Store {
   "Who changed the catalog, the configuration, webhooks and tokens, what and when; newest first."
   auditLog(filter: AuditLogFilter, first: Int, after: String, last: Int, before: String): AuditEntryConnection! @requireScope(scope: READ_INVENTORY)
+}
+`, BuiltIn: false},
+	{Name: "../schema/bulk.graphqls", Input: `"""
+The GraphQL multipart request specification's file: send the request as
+multipart/form-data with ` + "`" + `operations` + "`" + `, ` + "`" + `map` + "`" + ` and the file (README: Bulk
+operations).
+"""
+scalar Upload
+
+enum BulkOperationType {
+  EXPORT
+  IMPORT
+}
+
+enum BulkOperationStatus {
+  "Waiting for a worker."
+  CREATED
+  "A worker runs it (or, after a crash, another worker will resume it once its lease runs out)."
+  RUNNING
+  COMPLETED
+  "errorCode and errorMessage say why."
+  FAILED
+  "Canceled by cancelBulkOperation: an import's batches committed before stay applied."
+  CANCELED
+}
+
+enum BulkFileFormat {
+  "Comma-separated, with a header row."
+  CSV
+  "JSON Lines: one JSON object per line."
+  JSONL
+}
+
+"What an import does with a row that fails (every failed row is in the error report)."
+enum BulkErrorPolicy {
+  "Report the row and go on with the next."
+  CONTINUE
+  """
+  End the import FAILED (ROWS_FAILED) after the batch of 1,000 rows in which
+  a row failed: earlier batches and that batch's good rows stay applied.
+  Run with dryRun first to apply all or nothing.
+  """
+  STOP
+}
+
+type BulkOperationProgress {
+  "Rows read so far."
+  done: Int!
+  "Rows in all: counted from the file's lines while it runs (an estimate when quoted values hold newlines), exact once COMPLETED."
+  total: Int!
+}
+
+"""
+An inventory export or import that runs in the background (Shopify's bulk
+operations, Oracle's inventory import and export). Poll it with
+bulkOperation(id:) or subscribe to bulkOperationChanged.
+"""
+type BulkOperation implements Node {
+  id: ID!
+  entityId: Int!
+  type: BulkOperationType!
+  status: BulkOperationStatus!
+  format: BulkFileFormat!
+  "An import's: whether its changes were rolled back after each batch was checked."
+  dryRun: Boolean!
+  progress: BulkOperationProgress!
+  "Rows exported, or rows imported that passed (changed or already as the file says)."
+  rowsWritten: Int!
+  "Rows of an import that failed; each is a line of the file at errorsUrl."
+  errorCount: Int!
+  "Why a FAILED operation failed: INVALID_FILE, ROWS_FAILED or INTERRUPTED."
+  errorCode: String
+  errorMessage: String
+  createdAt: DateTime!
+  startedAt: DateTime
+  finishedAt: DateTime
+  """
+  An export's file, once COMPLETED: a signed URL that works for 15 to 30
+  minutes without a token. Ask again for a fresh one.
+  """
+  resultUrl: String
+  """
+  An import's error report (CSV or JSON Lines as the file: line,
+  location_code, sku, code, message), once it ended: a signed URL like
+  resultUrl.
+  """
+  errorsUrl: String
+  "When the operation's files are deleted; null until it ends."
+  expiresAt: DateTime
+}
+
+type BulkOperationConnection {
+  edges: [BulkOperationEdge!]!
+  nodes: [BulkOperation!]!
+  pageInfo: PageInfo!
+}
+
+type BulkOperationEdge {
+  cursor: String!
+  node: BulkOperation!
+}
+
+"Empty lists and a missing filter export everything."
+input InventoryExportFilter {
+  locationIds: [ID!]
+  skus: [String!]
+}
+
+input StartInventoryExportInput {
+  format: BulkFileFormat!
+  filter: InventoryExportFilter
+}
+
+input StartInventoryImportInput {
+  """
+  The file: the columns of the export (location_code, sku and any of the
+  others; empty cells are left as they are). At most 256 MiB unless the
+  server says otherwise (FILE_TOO_LARGE).
+  """
+  file: Upload!
+  format: BulkFileFormat!
+  errorPolicy: BulkErrorPolicy = CONTINUE
+  "Check every row as the import would apply it, then roll it back."
+  dryRun: Boolean = false
+  "A retry with the same key and the same file and options gets the first operation back."
+  idempotencyKey: String
+}
+
+input CancelBulkOperationInput {
+  id: ID!
+}
+
+type StartInventoryExportPayload {
+  bulkOperation: BulkOperation!
+}
+
+type StartInventoryImportPayload {
+  bulkOperation: BulkOperation!
+}
+
+type CancelBulkOperationPayload {
+  bulkOperation: BulkOperation!
+}
+
+extend type Query {
+  "One bulk operation of the store; NOT_FOUND when it has no such operation."
+  bulkOperation(id: ID!): BulkOperation @requireScope(scope: READ_INVENTORY)
+  "The store's bulk operations, newest first, of one status when given."
+  bulkOperations(status: BulkOperationStatus, first: Int, after: String): BulkOperationConnection! @requireScope(scope: READ_INVENTORY)
+}
+
+extend type Mutation {
+  "Starts an export of the store's inventory levels and settings at its physical locations."
+  startInventoryExport(input: StartInventoryExportInput!): StartInventoryExportPayload! @requireScope(scope: READ_INVENTORY)
+  """
+  Uploads a file and starts importing it (multipart request). Quantities
+  are absolute, so a file imported twice changes nothing the second time.
+  """
+  startInventoryImport(input: StartInventoryImportInput!): StartInventoryImportPayload! @requireScope(scope: WRITE_INVENTORY)
+  "Cancels a CREATED or RUNNING operation (CONFLICT otherwise)."
+  cancelBulkOperation(input: CancelBulkOperationInput!): CancelBulkOperationPayload! @requireScope(scope: READ_INVENTORY)
+}
+
+extend type Subscription {
+  "The operation now and each time its status or progress changes, until it ends."
+  bulkOperationChanged(id: ID!): BulkOperation! @requireScope(scope: READ_INVENTORY)
 }
 `, BuiltIn: false},
 	{Name: "../schema/catalog.graphqls", Input: `type Product implements Node {
@@ -6967,6 +7441,78 @@ func (ec *executionContext) childFields_AuditEntryEdge(ctx context.Context, fiel
 	return nil, fmt.Errorf("no field named %q was found under type AuditEntryEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_BulkOperation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_BulkOperation_id(ctx, field)
+	case "entityId":
+		return ec.fieldContext_BulkOperation_entityId(ctx, field)
+	case "type":
+		return ec.fieldContext_BulkOperation_type(ctx, field)
+	case "status":
+		return ec.fieldContext_BulkOperation_status(ctx, field)
+	case "format":
+		return ec.fieldContext_BulkOperation_format(ctx, field)
+	case "dryRun":
+		return ec.fieldContext_BulkOperation_dryRun(ctx, field)
+	case "progress":
+		return ec.fieldContext_BulkOperation_progress(ctx, field)
+	case "rowsWritten":
+		return ec.fieldContext_BulkOperation_rowsWritten(ctx, field)
+	case "errorCount":
+		return ec.fieldContext_BulkOperation_errorCount(ctx, field)
+	case "errorCode":
+		return ec.fieldContext_BulkOperation_errorCode(ctx, field)
+	case "errorMessage":
+		return ec.fieldContext_BulkOperation_errorMessage(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_BulkOperation_createdAt(ctx, field)
+	case "startedAt":
+		return ec.fieldContext_BulkOperation_startedAt(ctx, field)
+	case "finishedAt":
+		return ec.fieldContext_BulkOperation_finishedAt(ctx, field)
+	case "resultUrl":
+		return ec.fieldContext_BulkOperation_resultUrl(ctx, field)
+	case "errorsUrl":
+		return ec.fieldContext_BulkOperation_errorsUrl(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_BulkOperation_expiresAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BulkOperation", field.Name)
+}
+
+func (ec *executionContext) childFields_BulkOperationConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_BulkOperationConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_BulkOperationConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_BulkOperationConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BulkOperationConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_BulkOperationEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_BulkOperationEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_BulkOperationEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BulkOperationEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_BulkOperationProgress(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "done":
+		return ec.fieldContext_BulkOperationProgress_done(ctx, field)
+	case "total":
+		return ec.fieldContext_BulkOperationProgress_total(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BulkOperationProgress", field.Name)
+}
+
 func (ec *executionContext) childFields_BulkUpdateInventoryPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "location":
@@ -6983,6 +7529,14 @@ func (ec *executionContext) childFields_BulkUpdateInventoryPayload(ctx context.C
 		return ec.fieldContext_BulkUpdateInventoryPayload_replayed(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type BulkUpdateInventoryPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_CancelBulkOperationPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "bulkOperation":
+		return ec.fieldContext_CancelBulkOperationPayload_bulkOperation(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CancelBulkOperationPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_CancelOrderPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -7861,6 +8415,22 @@ func (ec *executionContext) childFields_SourcingTake(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type SourcingTake", field.Name)
 }
 
+func (ec *executionContext) childFields_StartInventoryExportPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "bulkOperation":
+		return ec.fieldContext_StartInventoryExportPayload_bulkOperation(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StartInventoryExportPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_StartInventoryImportPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "bulkOperation":
+		return ec.fieldContext_StartInventoryImportPayload_bulkOperation(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StartInventoryImportPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_StockEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -8643,6 +9213,20 @@ func (ec *executionContext) field_Mutation_bulkUpdateInventory_args(ctx context.
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_cancelBulkOperation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CancelBulkOperationInput, error) {
+			return ec.unmarshalNCancelBulkOperationInput2stockgraphᚋgraphᚋmodelᚐCancelBulkOperationInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_cancelOrder_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -8965,6 +9549,34 @@ func (ec *executionContext) field_Mutation_setInventoryTracking_args(ctx context
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_startInventoryExport_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.StartInventoryExportInput, error) {
+			return ec.unmarshalNStartInventoryExportInput2stockgraphᚋgraphᚋmodelᚐStartInventoryExportInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_startInventoryImport_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.StartInventoryImportInput, error) {
+			return ec.unmarshalNStartInventoryImportInput2stockgraphᚋgraphᚋmodelᚐStartInventoryImportInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_stockVariant_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -9196,6 +9808,50 @@ func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["name"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_bulkOperation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_bulkOperations_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "status",
+		func(ctx context.Context, v any) (*bulk.Status, error) {
+			return ec.unmarshalOBulkOperationStatus2ᚖstockgraphᚋinternalᚋbulkᚐStatus(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["status"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
 	return args, nil
 }
 
@@ -9840,6 +10496,20 @@ func (ec *executionContext) field_Subscription_backorderLimitReached_args(ctx co
 		return nil, err
 	}
 	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_bulkOperationChanged_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -11256,6 +11926,603 @@ func (ec *executionContext) fieldContext_AuditEntryEdge_node(_ context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _BulkOperation_id(ctx context.Context, field graphql.CollectedField, obj *bulk.Operation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BulkOperation_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.BulkOperation().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BulkOperation_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BulkOperation", field, true, true, "ID")
+}
+
+func (ec *executionContext) _BulkOperation_entityId(ctx context.Context, field graphql.CollectedField, obj *bulk.Operation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BulkOperation_entityId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BulkOperation_entityId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BulkOperation", field, false, false, "Int")
+}
+
+func (ec *executionContext) _BulkOperation_type(ctx context.Context, field graphql.CollectedField, obj *bulk.Operation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BulkOperation_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bulk.Kind) graphql.Marshaler {
+			return ec.marshalNBulkOperationType2stockgraphᚋinternalᚋbulkᚐKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BulkOperation_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BulkOperation", field, false, false, "BulkOperationType")
+}
+
+func (ec *executionContext) _BulkOperation_status(ctx context.Context, field graphql.CollectedField, obj *bulk.Operation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BulkOperation_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bulk.Status) graphql.Marshaler {
+			return ec.marshalNBulkOperationStatus2stockgraphᚋinternalᚋbulkᚐStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BulkOperation_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BulkOperation", field, false, false, "BulkOperationStatus")
+}
+
+func (ec *executionContext) _BulkOperation_format(ctx context.Context, field graphql.CollectedField, obj *bulk.Operation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BulkOperation_format(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.BulkOperation().Format(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.BulkFileFormat) graphql.Marshaler {
+			return ec.marshalNBulkFileFormat2stockgraphᚋgraphᚋmodelᚐBulkFileFormat(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BulkOperation_format(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BulkOperation", field, true, true, "BulkFileFormat")
+}
+
+func (ec *executionContext) _BulkOperation_dryRun(ctx context.Context, field graphql.CollectedField, obj *bulk.Operation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BulkOperation_dryRun(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DryRun, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BulkOperation_dryRun(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BulkOperation", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _BulkOperation_progress(ctx context.Context, field graphql.CollectedField, obj *bulk.Operation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BulkOperation_progress(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.BulkOperation().Progress(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.BulkOperationProgress) graphql.Marshaler {
+			return ec.marshalNBulkOperationProgress2ᚖstockgraphᚋgraphᚋmodelᚐBulkOperationProgress(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BulkOperation_progress(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BulkOperation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BulkOperationProgress(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _BulkOperation_rowsWritten(ctx context.Context, field graphql.CollectedField, obj *bulk.Operation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BulkOperation_rowsWritten(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RowsWritten, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BulkOperation_rowsWritten(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BulkOperation", field, false, false, "Int")
+}
+
+func (ec *executionContext) _BulkOperation_errorCount(ctx context.Context, field graphql.CollectedField, obj *bulk.Operation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BulkOperation_errorCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ErrorCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BulkOperation_errorCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BulkOperation", field, false, false, "Int")
+}
+
+func (ec *executionContext) _BulkOperation_errorCode(ctx context.Context, field graphql.CollectedField, obj *bulk.Operation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BulkOperation_errorCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.BulkOperation().ErrorCode(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_BulkOperation_errorCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BulkOperation", field, true, true, "String")
+}
+
+func (ec *executionContext) _BulkOperation_errorMessage(ctx context.Context, field graphql.CollectedField, obj *bulk.Operation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BulkOperation_errorMessage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.BulkOperation().ErrorMessage(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_BulkOperation_errorMessage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BulkOperation", field, true, true, "String")
+}
+
+func (ec *executionContext) _BulkOperation_createdAt(ctx context.Context, field graphql.CollectedField, obj *bulk.Operation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BulkOperation_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BulkOperation_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BulkOperation", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _BulkOperation_startedAt(ctx context.Context, field graphql.CollectedField, obj *bulk.Operation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BulkOperation_startedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StartedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_BulkOperation_startedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BulkOperation", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _BulkOperation_finishedAt(ctx context.Context, field graphql.CollectedField, obj *bulk.Operation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BulkOperation_finishedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FinishedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_BulkOperation_finishedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BulkOperation", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _BulkOperation_resultUrl(ctx context.Context, field graphql.CollectedField, obj *bulk.Operation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BulkOperation_resultUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.BulkOperation().ResultURL(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_BulkOperation_resultUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BulkOperation", field, true, true, "String")
+}
+
+func (ec *executionContext) _BulkOperation_errorsUrl(ctx context.Context, field graphql.CollectedField, obj *bulk.Operation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BulkOperation_errorsUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.BulkOperation().ErrorsURL(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_BulkOperation_errorsUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BulkOperation", field, true, true, "String")
+}
+
+func (ec *executionContext) _BulkOperation_expiresAt(ctx context.Context, field graphql.CollectedField, obj *bulk.Operation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BulkOperation_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_BulkOperation_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BulkOperation", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _BulkOperationConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.BulkOperationConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BulkOperationConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.BulkOperationEdge) graphql.Marshaler {
+			return ec.marshalNBulkOperationEdge2ᚕᚖstockgraphᚋgraphᚋmodelᚐBulkOperationEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BulkOperationConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BulkOperationConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BulkOperationEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _BulkOperationConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.BulkOperationConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BulkOperationConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*bulk.Operation) graphql.Marshaler {
+			return ec.marshalNBulkOperation2ᚕᚖstockgraphᚋinternalᚋbulkᚐOperationᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BulkOperationConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BulkOperationConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BulkOperation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _BulkOperationConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.BulkOperationConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BulkOperationConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖstockgraphᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BulkOperationConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BulkOperationConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _BulkOperationEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.BulkOperationEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BulkOperationEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BulkOperationEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BulkOperationEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _BulkOperationEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.BulkOperationEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BulkOperationEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *bulk.Operation) graphql.Marshaler {
+			return ec.marshalNBulkOperation2ᚖstockgraphᚋinternalᚋbulkᚐOperation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BulkOperationEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BulkOperationEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BulkOperation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _BulkOperationProgress_done(ctx context.Context, field graphql.CollectedField, obj *model.BulkOperationProgress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BulkOperationProgress_done(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Done, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BulkOperationProgress_done(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BulkOperationProgress", field, false, false, "Int")
+}
+
+func (ec *executionContext) _BulkOperationProgress_total(ctx context.Context, field graphql.CollectedField, obj *model.BulkOperationProgress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BulkOperationProgress_total(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Total, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BulkOperationProgress_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BulkOperationProgress", field, false, false, "Int")
+}
+
 func (ec *executionContext) _BulkUpdateInventoryPayload_location(ctx context.Context, field graphql.CollectedField, obj *inventory.BulkResult) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11428,6 +12695,38 @@ func (ec *executionContext) _BulkUpdateInventoryPayload_replayed(ctx context.Con
 }
 func (ec *executionContext) fieldContext_BulkUpdateInventoryPayload_replayed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("BulkUpdateInventoryPayload", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _CancelBulkOperationPayload_bulkOperation(ctx context.Context, field graphql.CollectedField, obj *model.CancelBulkOperationPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CancelBulkOperationPayload_bulkOperation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BulkOperation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *bulk.Operation) graphql.Marshaler {
+			return ec.marshalNBulkOperation2ᚖstockgraphᚋinternalᚋbulkᚐOperation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CancelBulkOperationPayload_bulkOperation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CancelBulkOperationPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BulkOperation(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _CancelOrderPayload_order(ctx context.Context, field graphql.CollectedField, obj *model.CancelOrderPayload) (ret graphql.Marshaler) {
@@ -15347,6 +16646,192 @@ func (ec *executionContext) _MoveInventoryPayload_replayed(ctx context.Context, 
 }
 func (ec *executionContext) fieldContext_MoveInventoryPayload_replayed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("MoveInventoryPayload", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Mutation_startInventoryExport(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_startInventoryExport(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().StartInventoryExport(ctx, fc.Args["input"].(model.StartInventoryExportInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2stockgraphᚋgraphᚋmodelᚐScope(ctx, "READ_INVENTORY")
+				if err != nil {
+					var zeroVal *model.StartInventoryExportPayload
+					return zeroVal, err
+				}
+				if ec.Directives.RequireScope == nil {
+					var zeroVal *model.StartInventoryExportPayload
+					return zeroVal, errors.New("directive requireScope is not implemented")
+				}
+				return ec.Directives.RequireScope(ctx, nil, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.StartInventoryExportPayload) graphql.Marshaler {
+			return ec.marshalNStartInventoryExportPayload2ᚖstockgraphᚋgraphᚋmodelᚐStartInventoryExportPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_startInventoryExport(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StartInventoryExportPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_startInventoryExport_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_startInventoryImport(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_startInventoryImport(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().StartInventoryImport(ctx, fc.Args["input"].(model.StartInventoryImportInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2stockgraphᚋgraphᚋmodelᚐScope(ctx, "WRITE_INVENTORY")
+				if err != nil {
+					var zeroVal *model.StartInventoryImportPayload
+					return zeroVal, err
+				}
+				if ec.Directives.RequireScope == nil {
+					var zeroVal *model.StartInventoryImportPayload
+					return zeroVal, errors.New("directive requireScope is not implemented")
+				}
+				return ec.Directives.RequireScope(ctx, nil, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.StartInventoryImportPayload) graphql.Marshaler {
+			return ec.marshalNStartInventoryImportPayload2ᚖstockgraphᚋgraphᚋmodelᚐStartInventoryImportPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_startInventoryImport(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StartInventoryImportPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_startInventoryImport_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_cancelBulkOperation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_cancelBulkOperation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CancelBulkOperation(ctx, fc.Args["input"].(model.CancelBulkOperationInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2stockgraphᚋgraphᚋmodelᚐScope(ctx, "READ_INVENTORY")
+				if err != nil {
+					var zeroVal *model.CancelBulkOperationPayload
+					return zeroVal, err
+				}
+				if ec.Directives.RequireScope == nil {
+					var zeroVal *model.CancelBulkOperationPayload
+					return zeroVal, errors.New("directive requireScope is not implemented")
+				}
+				return ec.Directives.RequireScope(ctx, nil, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CancelBulkOperationPayload) graphql.Marshaler {
+			return ec.marshalNCancelBulkOperationPayload2ᚖstockgraphᚋgraphᚋmodelᚐCancelBulkOperationPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_cancelBulkOperation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CancelBulkOperationPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_cancelBulkOperation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Mutation_createProduct(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -19470,6 +20955,130 @@ func (ec *executionContext) fieldContext_Query_node(ctx context.Context, field g
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_bulkOperation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_bulkOperation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().BulkOperation(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2stockgraphᚋgraphᚋmodelᚐScope(ctx, "READ_INVENTORY")
+				if err != nil {
+					var zeroVal *bulk.Operation
+					return zeroVal, err
+				}
+				if ec.Directives.RequireScope == nil {
+					var zeroVal *bulk.Operation
+					return zeroVal, errors.New("directive requireScope is not implemented")
+				}
+				return ec.Directives.RequireScope(ctx, nil, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *bulk.Operation) graphql.Marshaler {
+			return ec.marshalOBulkOperation2ᚖstockgraphᚋinternalᚋbulkᚐOperation(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_bulkOperation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BulkOperation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_bulkOperation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_bulkOperations(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_bulkOperations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().BulkOperations(ctx, fc.Args["status"].(*bulk.Status), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2stockgraphᚋgraphᚋmodelᚐScope(ctx, "READ_INVENTORY")
+				if err != nil {
+					var zeroVal *model.BulkOperationConnection
+					return zeroVal, err
+				}
+				if ec.Directives.RequireScope == nil {
+					var zeroVal *model.BulkOperationConnection
+					return zeroVal, errors.New("directive requireScope is not implemented")
+				}
+				return ec.Directives.RequireScope(ctx, nil, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.BulkOperationConnection) graphql.Marshaler {
+			return ec.marshalNBulkOperationConnection2ᚖstockgraphᚋgraphᚋmodelᚐBulkOperationConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_bulkOperations(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BulkOperationConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_bulkOperations_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_stockEvents(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -21345,6 +22954,70 @@ func (ec *executionContext) _SourcingTake_onHold(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_SourcingTake_onHold(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SourcingTake", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _StartInventoryExportPayload_bulkOperation(ctx context.Context, field graphql.CollectedField, obj *model.StartInventoryExportPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StartInventoryExportPayload_bulkOperation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BulkOperation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *bulk.Operation) graphql.Marshaler {
+			return ec.marshalNBulkOperation2ᚖstockgraphᚋinternalᚋbulkᚐOperation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StartInventoryExportPayload_bulkOperation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StartInventoryExportPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BulkOperation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _StartInventoryImportPayload_bulkOperation(ctx context.Context, field graphql.CollectedField, obj *model.StartInventoryImportPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StartInventoryImportPayload_bulkOperation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BulkOperation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *bulk.Operation) graphql.Marshaler {
+			return ec.marshalNBulkOperation2ᚖstockgraphᚋinternalᚋbulkᚐOperation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StartInventoryImportPayload_bulkOperation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StartInventoryImportPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BulkOperation(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _StockEvent_id(ctx context.Context, field graphql.CollectedField, obj *models.StockEvent) (ret graphql.Marshaler) {
@@ -23459,6 +25132,68 @@ func (ec *executionContext) fieldContext_Subscription_backorderLimitReached(ctx 
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Subscription_backorderLimitReached_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_bulkOperationChanged(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_bulkOperationChanged(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().BulkOperationChanged(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2stockgraphᚋgraphᚋmodelᚐScope(ctx, "READ_INVENTORY")
+				if err != nil {
+					var zeroVal *bulk.Operation
+					return zeroVal, err
+				}
+				if ec.Directives.RequireScope == nil {
+					var zeroVal *bulk.Operation
+					return zeroVal, errors.New("directive requireScope is not implemented")
+				}
+				return ec.Directives.RequireScope(ctx, nil, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *bulk.Operation) graphql.Marshaler {
+			return ec.marshalNBulkOperation2ᚖstockgraphᚋinternalᚋbulkᚐOperation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_bulkOperationChanged(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BulkOperation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_bulkOperationChanged_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -27099,6 +28834,48 @@ func UnmarshalBulkUpdateInventoryInput(ctx context.Context, raw any) (model.Bulk
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputCancelBulkOperationInput(ctx context.Context, obj any) (model.CancelBulkOperationInput, error) {
+	var it model.CancelBulkOperationInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCancelBulkOperationInput unmarshals raw into the CancelBulkOperationInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCancelBulkOperationInput(ctx context.Context, raw any) (model.CancelBulkOperationInput, error) {
+	var out model.CancelBulkOperationInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CancelBulkOperationInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCancelOrderInput(ctx context.Context, obj any) (model.CancelOrderInput, error) {
 	var it model.CancelOrderInput
 	if obj == nil {
@@ -28082,6 +29859,55 @@ func (ec *executionContext) unmarshalInputFulfillOrderInput(ctx context.Context,
 func UnmarshalFulfillOrderInput(ctx context.Context, raw any) (model.FulfillOrderInput, error) {
 	var out model.FulfillOrderInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "FulfillOrderInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputInventoryExportFilter(ctx context.Context, obj any) (model.InventoryExportFilter, error) {
+	var it model.InventoryExportFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"locationIds", "skus"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "locationIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("locationIds"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LocationIds = data
+		case "skus":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("skus"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Skus = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalInventoryExportFilter unmarshals raw into the InventoryExportFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalInventoryExportFilter(ctx context.Context, raw any) (model.InventoryExportFilter, error) {
+	var out model.InventoryExportFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "InventoryExportFilter", raw, &out)
 	return out, err
 }
 
@@ -29762,6 +31588,132 @@ func UnmarshalSourcingPreviewInput(ctx context.Context, raw any) (model.Sourcing
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputStartInventoryExportInput(ctx context.Context, obj any) (model.StartInventoryExportInput, error) {
+	var it model.StartInventoryExportInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"format", "filter"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "format":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("format"))
+			data, err := ec.unmarshalNBulkFileFormat2stockgraphᚋgraphᚋmodelᚐBulkFileFormat(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Format = data
+		case "filter":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("filter"))
+			data, err := ec.unmarshalOInventoryExportFilter2ᚖstockgraphᚋgraphᚋmodelᚐInventoryExportFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Filter = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalStartInventoryExportInput unmarshals raw into the StartInventoryExportInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalStartInventoryExportInput(ctx context.Context, raw any) (model.StartInventoryExportInput, error) {
+	var out model.StartInventoryExportInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "StartInventoryExportInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputStartInventoryImportInput(ctx context.Context, obj any) (model.StartInventoryImportInput, error) {
+	var it model.StartInventoryImportInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["errorPolicy"]; !present {
+		asMap["errorPolicy"] = "CONTINUE"
+	}
+	if _, present := asMap["dryRun"]; !present {
+		asMap["dryRun"] = false
+	}
+
+	fieldsInOrder := [...]string{"file", "format", "errorPolicy", "dryRun", "idempotencyKey"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "file":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("file"))
+			data, err := ec.unmarshalNUpload2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.File = data
+		case "format":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("format"))
+			data, err := ec.unmarshalNBulkFileFormat2stockgraphᚋgraphᚋmodelᚐBulkFileFormat(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Format = data
+		case "errorPolicy":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("errorPolicy"))
+			data, err := ec.unmarshalOBulkErrorPolicy2ᚖstockgraphᚋinternalᚋbulkᚐErrorPolicy(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ErrorPolicy = data
+		case "dryRun":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dryRun"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DryRun = data
+		case "idempotencyKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKey"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdempotencyKey = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalStartInventoryImportInput unmarshals raw into the StartInventoryImportInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalStartInventoryImportInput(ctx context.Context, raw any) (model.StartInventoryImportInput, error) {
+	var out model.StartInventoryImportInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "StartInventoryImportInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputStockEventFilter(ctx context.Context, obj any) (model.StockEventFilter, error) {
 	var it model.StockEventFilter
 	if obj == nil {
@@ -30922,6 +32874,13 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._InventoryItem(ctx, sel, obj)
+	case bulk.Operation:
+		return ec._BulkOperation(ctx, sel, &obj)
+	case *bulk.Operation:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._BulkOperation(ctx, sel, obj)
 	default:
 		if typedObj, ok := obj.(graphql.Marshaler); ok {
 			return typedObj
@@ -31392,6 +33351,245 @@ func (ec *executionContext) _AuditEntryEdge(ctx context.Context, sel ast.Selecti
 	return out
 }
 
+var bulkOperationImplementors = []string{"BulkOperation", "Node"}
+
+func (ec *executionContext) _BulkOperation(ctx context.Context, sel ast.SelectionSet, obj *bulk.Operation) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, bulkOperationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("BulkOperation")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._BulkOperation_id(ctx, field, obj)
+				})
+		case "entityId":
+			out.Values[i] = ec._BulkOperation_entityId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "type":
+			out.Values[i] = ec._BulkOperation_type(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "status":
+			out.Values[i] = ec._BulkOperation_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "format":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._BulkOperation_format(ctx, field, obj)
+				})
+		case "dryRun":
+			out.Values[i] = ec._BulkOperation_dryRun(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "progress":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._BulkOperation_progress(ctx, field, obj)
+				})
+		case "rowsWritten":
+			out.Values[i] = ec._BulkOperation_rowsWritten(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "errorCount":
+			out.Values[i] = ec._BulkOperation_errorCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "errorCode":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._BulkOperation_errorCode(ctx, field, obj)
+				})
+		case "errorMessage":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._BulkOperation_errorMessage(ctx, field, obj)
+				})
+		case "createdAt":
+			out.Values[i] = ec._BulkOperation_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "startedAt":
+			out.Values[i] = ec._BulkOperation_startedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "finishedAt":
+			out.Values[i] = ec._BulkOperation_finishedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "resultUrl":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._BulkOperation_resultUrl(ctx, field, obj)
+				})
+		case "errorsUrl":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._BulkOperation_errorsUrl(ctx, field, obj)
+				})
+		case "expiresAt":
+			out.Values[i] = ec._BulkOperation_expiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var bulkOperationConnectionImplementors = []string{"BulkOperationConnection"}
+
+func (ec *executionContext) _BulkOperationConnection(ctx context.Context, sel ast.SelectionSet, obj *model.BulkOperationConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, bulkOperationConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("BulkOperationConnection")
+		case "edges":
+			out.Values[i] = ec._BulkOperationConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nodes":
+			out.Values[i] = ec._BulkOperationConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._BulkOperationConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var bulkOperationEdgeImplementors = []string{"BulkOperationEdge"}
+
+func (ec *executionContext) _BulkOperationEdge(ctx context.Context, sel ast.SelectionSet, obj *model.BulkOperationEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, bulkOperationEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("BulkOperationEdge")
+		case "cursor":
+			out.Values[i] = ec._BulkOperationEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._BulkOperationEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var bulkOperationProgressImplementors = []string{"BulkOperationProgress"}
+
+func (ec *executionContext) _BulkOperationProgress(ctx context.Context, sel ast.SelectionSet, obj *model.BulkOperationProgress) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, bulkOperationProgressImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("BulkOperationProgress")
+		case "done":
+			out.Values[i] = ec._BulkOperationProgress_done(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "total":
+			out.Values[i] = ec._BulkOperationProgress_total(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var bulkUpdateInventoryPayloadImplementors = []string{"BulkUpdateInventoryPayload"}
 
 func (ec *executionContext) _BulkUpdateInventoryPayload(ctx context.Context, sel ast.SelectionSet, obj *inventory.BulkResult) graphql.Marshaler {
@@ -31433,6 +33631,39 @@ func (ec *executionContext) _BulkUpdateInventoryPayload(ctx context.Context, sel
 			out.Values[i] = ec._BulkUpdateInventoryPayload_replayed(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var cancelBulkOperationPayloadImplementors = []string{"CancelBulkOperationPayload"}
+
+func (ec *executionContext) _CancelBulkOperationPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CancelBulkOperationPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, cancelBulkOperationPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CancelBulkOperationPayload")
+		case "bulkOperation":
+			out.Values[i] = ec._CancelBulkOperationPayload_bulkOperation(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -33208,6 +35439,27 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Mutation")
+		case "startInventoryExport":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_startInventoryExport(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "startInventoryImport":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_startInventoryImport(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cancelBulkOperation":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_cancelBulkOperation(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "createProduct":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createProduct(ctx, field)
@@ -34182,6 +36434,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_node(ctx, field)
 				})
+		case "bulkOperation":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_bulkOperation(ctx, field)
+				})
+		case "bulkOperations":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_bulkOperations(ctx, field)
+				})
 		case "stockEvents":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -34878,6 +37142,72 @@ func (ec *executionContext) _SourcingTake(ctx context.Context, sel ast.Selection
 	return out
 }
 
+var startInventoryExportPayloadImplementors = []string{"StartInventoryExportPayload"}
+
+func (ec *executionContext) _StartInventoryExportPayload(ctx context.Context, sel ast.SelectionSet, obj *model.StartInventoryExportPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, startInventoryExportPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("StartInventoryExportPayload")
+		case "bulkOperation":
+			out.Values[i] = ec._StartInventoryExportPayload_bulkOperation(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var startInventoryImportPayloadImplementors = []string{"StartInventoryImportPayload"}
+
+func (ec *executionContext) _StartInventoryImportPayload(ctx context.Context, sel ast.SelectionSet, obj *model.StartInventoryImportPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, startInventoryImportPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("StartInventoryImportPayload")
+		case "bulkOperation":
+			out.Values[i] = ec._StartInventoryImportPayload_bulkOperation(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var stockEventImplementors = []string{"StockEvent", "Node"}
 
 func (ec *executionContext) _StockEvent(ctx context.Context, sel ast.SelectionSet, obj *models.StockEvent) graphql.Marshaler {
@@ -35506,6 +37836,8 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 		return ec._Subscription_inventoryChanged(ctx, fields[0])
 	case "backorderLimitReached":
 		return ec._Subscription_backorderLimitReached(ctx, fields[0])
+	case "bulkOperationChanged":
+		return ec._Subscription_bulkOperationChanged(ctx, fields[0])
 	default:
 		panic("unknown field " + strconv.Quote(fields[0].Name))
 	}
@@ -37074,6 +39406,110 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 	return res
 }
 
+func (ec *executionContext) unmarshalNBulkFileFormat2stockgraphᚋgraphᚋmodelᚐBulkFileFormat(ctx context.Context, v any) (model.BulkFileFormat, error) {
+	var res model.BulkFileFormat
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNBulkFileFormat2stockgraphᚋgraphᚋmodelᚐBulkFileFormat(ctx context.Context, sel ast.SelectionSet, v model.BulkFileFormat) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNBulkOperation2ᚕᚖstockgraphᚋinternalᚋbulkᚐOperationᚄ(ctx context.Context, sel ast.SelectionSet, v []*bulk.Operation) graphql.Marshaler {
+	ret := inline.MarshalList(ctx, plainFields, sel, len(v), func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNBulkOperation2ᚖstockgraphᚋinternalᚋbulkᚐOperation(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNBulkOperation2ᚖstockgraphᚋinternalᚋbulkᚐOperation(ctx context.Context, sel ast.SelectionSet, v *bulk.Operation) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "BulkOperation!")
+		return graphql.Null
+	}
+	return ec._BulkOperation(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNBulkOperationConnection2ᚖstockgraphᚋgraphᚋmodelᚐBulkOperationConnection(ctx context.Context, sel ast.SelectionSet, v *model.BulkOperationConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "BulkOperationConnection!")
+		return graphql.Null
+	}
+	return ec._BulkOperationConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNBulkOperationEdge2ᚕᚖstockgraphᚋgraphᚋmodelᚐBulkOperationEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.BulkOperationEdge) graphql.Marshaler {
+	ret := inline.MarshalList(ctx, plainFields, sel, len(v), func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNBulkOperationEdge2ᚖstockgraphᚋgraphᚋmodelᚐBulkOperationEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNBulkOperationEdge2ᚖstockgraphᚋgraphᚋmodelᚐBulkOperationEdge(ctx context.Context, sel ast.SelectionSet, v *model.BulkOperationEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "BulkOperationEdge!")
+		return graphql.Null
+	}
+	return ec._BulkOperationEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNBulkOperationProgress2ᚖstockgraphᚋgraphᚋmodelᚐBulkOperationProgress(ctx context.Context, sel ast.SelectionSet, v *model.BulkOperationProgress) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "BulkOperationProgress!")
+		return graphql.Null
+	}
+	return ec._BulkOperationProgress(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNBulkOperationStatus2stockgraphᚋinternalᚋbulkᚐStatus(ctx context.Context, v any) (bulk.Status, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := bulk.Status(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNBulkOperationStatus2stockgraphᚋinternalᚋbulkᚐStatus(ctx context.Context, sel ast.SelectionSet, v bulk.Status) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "BulkOperationStatus!")
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNBulkOperationType2stockgraphᚋinternalᚋbulkᚐKind(ctx context.Context, v any) (bulk.Kind, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := bulk.Kind(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNBulkOperationType2stockgraphᚋinternalᚋbulkᚐKind(ctx context.Context, sel ast.SelectionSet, v bulk.Kind) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "BulkOperationType!")
+	}
+	return res
+}
+
 func (ec *executionContext) unmarshalNBulkUpdateInventoryInput2stockgraphᚋgraphᚋmodelᚐBulkUpdateInventoryInput(ctx context.Context, v any) (model.BulkUpdateInventoryInput, error) {
 	res, err := ec.unmarshalInputBulkUpdateInventoryInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -37085,6 +39521,19 @@ func (ec *executionContext) marshalNBulkUpdateInventoryPayload2ᚖstockgraphᚋi
 		return graphql.Null
 	}
 	return ec._BulkUpdateInventoryPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNCancelBulkOperationInput2stockgraphᚋgraphᚋmodelᚐCancelBulkOperationInput(ctx context.Context, v any) (model.CancelBulkOperationInput, error) {
+	res, err := ec.unmarshalInputCancelBulkOperationInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCancelBulkOperationPayload2ᚖstockgraphᚋgraphᚋmodelᚐCancelBulkOperationPayload(ctx context.Context, sel ast.SelectionSet, v *model.CancelBulkOperationPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CancelBulkOperationPayload!")
+		return graphql.Null
+	}
+	return ec._CancelBulkOperationPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNCancelOrderInput2stockgraphᚋgraphᚋmodelᚐCancelOrderInput(ctx context.Context, v any) (model.CancelOrderInput, error) {
@@ -38334,6 +40783,32 @@ func (ec *executionContext) marshalNSourcingTake2ᚕstockgraphᚋinternalᚋorde
 	return ret
 }
 
+func (ec *executionContext) unmarshalNStartInventoryExportInput2stockgraphᚋgraphᚋmodelᚐStartInventoryExportInput(ctx context.Context, v any) (model.StartInventoryExportInput, error) {
+	res, err := ec.unmarshalInputStartInventoryExportInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNStartInventoryExportPayload2ᚖstockgraphᚋgraphᚋmodelᚐStartInventoryExportPayload(ctx context.Context, sel ast.SelectionSet, v *model.StartInventoryExportPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "StartInventoryExportPayload!")
+		return graphql.Null
+	}
+	return ec._StartInventoryExportPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNStartInventoryImportInput2stockgraphᚋgraphᚋmodelᚐStartInventoryImportInput(ctx context.Context, v any) (model.StartInventoryImportInput, error) {
+	res, err := ec.unmarshalInputStartInventoryImportInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNStartInventoryImportPayload2ᚖstockgraphᚋgraphᚋmodelᚐStartInventoryImportPayload(ctx context.Context, sel ast.SelectionSet, v *model.StartInventoryImportPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "StartInventoryImportPayload!")
+		return graphql.Null
+	}
+	return ec._StartInventoryImportPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNStockEvent2ᚕᚖstockgraphᚋmodelsᚐStockEventᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.StockEvent) graphql.Marshaler {
 	ret := inline.MarshalList(ctx, plainFields, sel, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -38686,6 +41161,20 @@ func (ec *executionContext) marshalNUpdateWebhookPayload2ᚖstockgraphᚋgraph�
 		return graphql.Null
 	}
 	return ec._UpdateWebhookPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNUpload2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx context.Context, v any) (graphql.Upload, error) {
+	res, err := graphql.UnmarshalUpload(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUpload2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx context.Context, sel ast.SelectionSet, v graphql.Upload) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalUpload(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Upload!")
+	}
+	return res
 }
 
 func (ec *executionContext) marshalNVariant2ᚕᚖstockgraphᚋmodelsᚐVariantᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.Variant) graphql.Marshaler {
@@ -39155,6 +41644,51 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	return res
 }
 
+func (ec *executionContext) unmarshalOBulkErrorPolicy2ᚖstockgraphᚋinternalᚋbulkᚐErrorPolicy(ctx context.Context, v any) (*bulk.ErrorPolicy, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := bulk.ErrorPolicy(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOBulkErrorPolicy2ᚖstockgraphᚋinternalᚋbulkᚐErrorPolicy(ctx context.Context, sel ast.SelectionSet, v *bulk.ErrorPolicy) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
+	return res
+}
+
+func (ec *executionContext) marshalOBulkOperation2ᚖstockgraphᚋinternalᚋbulkᚐOperation(ctx context.Context, sel ast.SelectionSet, v *bulk.Operation) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._BulkOperation(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOBulkOperationStatus2ᚖstockgraphᚋinternalᚋbulkᚐStatus(ctx context.Context, v any) (*bulk.Status, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := bulk.Status(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOBulkOperationStatus2ᚖstockgraphᚋinternalᚋbulkᚐStatus(ctx context.Context, sel ast.SelectionSet, v *bulk.Status) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
+	return res
+}
+
 func (ec *executionContext) unmarshalODateTime2ᚖtimeᚐTime(ctx context.Context, v any) (*time.Time, error) {
 	if v == nil {
 		return nil, nil
@@ -39269,6 +41803,14 @@ func (ec *executionContext) marshalOInt2ᚖint(ctx context.Context, sel ast.Sele
 	_ = ctx
 	res := graphql.MarshalInt(*v)
 	return res
+}
+
+func (ec *executionContext) unmarshalOInventoryExportFilter2ᚖstockgraphᚋgraphᚋmodelᚐInventoryExportFilter(ctx context.Context, v any) (*model.InventoryExportFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputInventoryExportFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalOInventoryItem2ᚖstockgraphᚋmodelsᚐInventoryItem(ctx context.Context, sel ast.SelectionSet, v *models.InventoryItem) graphql.Marshaler {

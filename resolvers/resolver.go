@@ -32,6 +32,8 @@ type Resolver struct {
 	// token) ends the subscription with it.
 	Reauthorize      func(context.Context) error
 	ReauthorizeEvery time.Duration
+	// Bulk signs download URLs and limits uploads.
+	Bulk BulkConfig
 }
 
 // Adjuster applies an adjustment as inventory.Adjust does.

@@ -10,6 +10,7 @@ import (
 	"stockgraph/graph"
 	"stockgraph/internal/api/relay"
 	"stockgraph/internal/apperr"
+	"stockgraph/internal/bulk"
 	"stockgraph/internal/loaders"
 	"stockgraph/internal/sourcing"
 	"stockgraph/models"
@@ -62,6 +63,9 @@ func (r *queryResolver) Node(ctx context.Context, id string) (models.Node, error
 	case relay.KindReservation:
 		res, err := l.ReservationByID.Load(ctx, nid)()
 		return &res, err
+	case relay.KindBulkOperation:
+		op, err := bulk.Get(ctx, r.DB.DB, storeID(ctx), nid)
+		return &op, err
 	}
 	return nil, apperr.New(apperr.NotFound, "no object with ID %q", id)
 }

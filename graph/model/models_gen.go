@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"stockgraph/internal/bulk"
 	"stockgraph/internal/catalog"
 	"stockgraph/internal/inventory"
 	"stockgraph/internal/ledger"
@@ -13,6 +14,8 @@ import (
 	"stockgraph/models"
 	"strconv"
 	"time"
+
+	"github.com/99designs/gqlgen/graphql"
 )
 
 type AddressInput struct {
@@ -79,6 +82,24 @@ type AuditLogFilter struct {
 	SubjectID *string `json:"subjectId,omitempty"`
 }
 
+type BulkOperationConnection struct {
+	Edges    []*BulkOperationEdge `json:"edges"`
+	Nodes    []*bulk.Operation    `json:"nodes"`
+	PageInfo *PageInfo            `json:"pageInfo"`
+}
+
+type BulkOperationEdge struct {
+	Cursor string          `json:"cursor"`
+	Node   *bulk.Operation `json:"node"`
+}
+
+type BulkOperationProgress struct {
+	// Rows read so far.
+	Done int `json:"done"`
+	// Rows in all: counted from the file's lines while it runs (an estimate when quoted values hold newlines), exact once COMPLETED.
+	Total int `json:"total"`
+}
+
 type BulkUpdateInventoryInput struct {
 	// At most 1,000 products, and 1,000 variant changes in all. Tracking
 	// changes apply first, then the moves, in order; when any fails, nothing
@@ -90,6 +111,14 @@ type BulkUpdateInventoryInput struct {
 	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
 	// Whose balances to return; the store's default location when left out.
 	ReturnBalanceForLocationID *string `json:"returnBalanceForLocationId,omitempty"`
+}
+
+type CancelBulkOperationInput struct {
+	ID string `json:"id"`
+}
+
+type CancelBulkOperationPayload struct {
+	BulkOperation *bulk.Operation `json:"bulkOperation"`
 }
 
 type CancelOrderInput struct {
@@ -286,6 +315,12 @@ type InventoryConsistencyReport struct {
 	Consistent bool               `json:"consistent"`
 	Mismatches []*ledger.Mismatch `json:"mismatches"`
 	CheckedAt  time.Time          `json:"checkedAt"`
+}
+
+// Empty lists and a missing filter export everything.
+type InventoryExportFilter struct {
+	LocationIds []string `json:"locationIds,omitempty"`
+	Skus        []string `json:"skus,omitempty"`
 }
 
 type InventoryItemConnection struct {
@@ -657,6 +692,32 @@ type SourcingPreviewInput struct {
 	AllowBackorder   *bool             `json:"allowBackorder,omitempty"`
 	AllowPreorder    *bool             `json:"allowPreorder,omitempty"`
 	Paid             *bool             `json:"paid,omitempty"`
+}
+
+type StartInventoryExportInput struct {
+	Format BulkFileFormat         `json:"format"`
+	Filter *InventoryExportFilter `json:"filter,omitempty"`
+}
+
+type StartInventoryExportPayload struct {
+	BulkOperation *bulk.Operation `json:"bulkOperation"`
+}
+
+type StartInventoryImportInput struct {
+	// The file: the columns of the export (location_code, sku and any of the
+	// others; empty cells are left as they are). At most 256 MiB unless the
+	// server says otherwise (FILE_TOO_LARGE).
+	File        graphql.Upload    `json:"file"`
+	Format      BulkFileFormat    `json:"format"`
+	ErrorPolicy *bulk.ErrorPolicy `json:"errorPolicy,omitempty"`
+	// Check every row as the import would apply it, then roll it back.
+	DryRun *bool `json:"dryRun,omitempty"`
+	// A retry with the same key and the same file and options gets the first operation back.
+	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
+}
+
+type StartInventoryImportPayload struct {
+	BulkOperation *bulk.Operation `json:"bulkOperation"`
 }
 
 type StockEventConnection struct {
@@ -1032,6 +1093,63 @@ func (e *AuditSubject) UnmarshalJSON(b []byte) error {
 }
 
 func (e AuditSubject) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type BulkFileFormat string
+
+const (
+	// Comma-separated, with a header row.
+	BulkFileFormatCSV BulkFileFormat = "CSV"
+	// JSON Lines: one JSON object per line.
+	BulkFileFormatJSONL BulkFileFormat = "JSONL"
+)
+
+var AllBulkFileFormat = []BulkFileFormat{
+	BulkFileFormatCSV,
+	BulkFileFormatJSONL,
+}
+
+func (e BulkFileFormat) IsValid() bool {
+	switch e {
+	case BulkFileFormatCSV, BulkFileFormatJSONL:
+		return true
+	}
+	return false
+}
+
+func (e BulkFileFormat) String() string {
+	return string(e)
+}
+
+func (e *BulkFileFormat) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = BulkFileFormat(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid BulkFileFormat", str)
+	}
+	return nil
+}
+
+func (e BulkFileFormat) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *BulkFileFormat) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e BulkFileFormat) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

@@ -29,6 +29,7 @@ import (
 	"stockgraph/internal/api/relay"
 	"stockgraph/internal/apperr"
 	"stockgraph/internal/auth"
+	"stockgraph/internal/bulk"
 	"stockgraph/internal/database"
 	"stockgraph/internal/events"
 	"stockgraph/internal/inventory"
@@ -93,6 +94,14 @@ type Config struct {
 	// (auth.DefaultCacheTTL when zero; nothing is kept when negative).
 	TokenCacheTTL time.Duration
 
+	// BulkSigner signs bulk operations' download URLs (the secret in the
+	// database when zero); MaxUploadBytes is the largest import file
+	// (bulk.DefaultMaxUploadBytes when zero); PublicURL, when set, is the
+	// address the URLs start with (behind a proxy), else the request's.
+	BulkSigner     bulk.Signer
+	MaxUploadBytes int64
+	PublicURL      string
+
 	tokens *auth.Cache // made by NewHandler
 }
 
@@ -129,9 +138,14 @@ func NewHandler(cfg Config) http.Handler {
 	if cfg.AddressThrottle == (throttle.Config{}) {
 		cfg.AddressThrottle = DefaultAddressThrottle
 	}
+	if cfg.MaxUploadBytes == 0 {
+		cfg.MaxUploadBytes = bulk.DefaultMaxUploadBytes
+	}
+	bulkCfg := bulkConfig(cfg)
 	mux := http.NewServeMux()
 	addresses := throttle.New(cfg.AddressThrottle)
-	mux.Handle("/graphql", authenticate(cfg, addresses, newGraphQL(cfg, addresses)))
+	mux.Handle("/graphql", withBaseURL(cfg.PublicURL, authenticate(cfg, addresses, newGraphQL(cfg, addresses, bulkCfg))))
+	mux.Handle("/bulk/", downloadHandler(cfg, bulkCfg.Signer))
 	mux.HandleFunc("/healthz", healthz)
 	mux.HandleFunc("/readyz", readyz(cfg))
 	if cfg.PublicMetrics && cfg.Metrics != nil {
@@ -148,10 +162,10 @@ func NewHandler(cfg Config) http.Handler {
 // newGraphQL is the GraphQL server; addresses are the client addresses'
 // buckets, which a refused connection_init spends as a refused request
 // over HTTP does.
-func newGraphQL(cfg Config, addresses *throttle.Buckets) *handler.Server {
+func newGraphQL(cfg Config, addresses *throttle.Buckets, bulkCfg resolvers.BulkConfig) *handler.Server {
 	schema := graph.NewExecutableSchema(graph.Config{
 		Resolvers: &resolvers.Resolver{DB: cfg.DB, Adjuster: adjuster(cfg), Placer: placer(cfg), WebhookGuard: cfg.WebhookGuard, Events: cfg.Events,
-			Reauthorize: reauthorize(cfg), ReauthorizeEvery: cfg.ReauthorizeEvery},
+			Reauthorize: reauthorize(cfg), ReauthorizeEvery: cfg.ReauthorizeEvery, Bulk: bulkCfg},
 		Directives: graph.DirectiveRoot{RequireScope: requireScope},
 	})
 	present := observeErrors(presentError(cfg.Logger))
@@ -175,7 +189,7 @@ func newGraphQL(cfg Config, addresses *throttle.Buckets) *handler.Server {
 	})
 	srv.AddTransport(transport.Options{})
 	buckets := throttle.New(cfg.Throttle)
-	srv.AddTransport(httpTransport{maxBody: cfg.MaxBodyBytes,
+	srv.AddTransport(httpTransport{maxBody: cfg.MaxBodyBytes, maxUpload: cfg.MaxUploadBytes,
 		conditional: conditionalRead{db: cfg.DB.DB, buckets: buckets, logger: cfg.Logger}})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	// Before the other extensions: they need the query it finds.

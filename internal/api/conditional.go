@@ -137,7 +137,9 @@ func cacheable(op *graphql.OperationContext) bool {
 // other time the API shows is a column that a write sets: a reservation's
 // status moves to EXPIRED by the expirer's write, an expired token is
 // refused by authentication before any ETag is computed.
-var clockFields = map[string]bool{"InventoryConsistencyReport.checkedAt": true}
+// A bulk operation's download URLs carry an expiry taken from the clock.
+var clockFields = map[string]bool{"InventoryConsistencyReport.checkedAt": true,
+	"BulkOperation.resultUrl": true, "BulkOperation.errorsUrl": true}
 
 // selectsAny tells whether the selection, fragments expanded, holds one
 // of fields ("Type.field").

@@ -287,6 +287,7 @@ var costTable = func() cost.Table {
 		"Query.webhookDeliveries":               firstOr(page.DefaultSize),
 		"Webhook.deliveries":                    firstOr(page.DefaultSize),
 		"Query.stockEvents":                     firstOr(page.DefaultSize),
+		"Query.bulkOperations":                  firstOr(page.DefaultSize),
 		"Query.sourcingPreview":                 inputLength("lines"),
 		"Mutation.createOrder":                  inputLength("lines"),
 		"Mutation.updateOrder":                  inputLength("lines"),
@@ -314,7 +315,7 @@ var costTable = func() cost.Table {
 		t[f] = fixed(1) // priced by their mutation's input
 	}
 	for _, conn := range []string{"Product", "Variant", "Location", "InventoryItem", "InventoryMovement",
-		"Order", "Reservation", "StockLevel", "InventoryModel", "StockEvent", "Webhook", "WebhookDelivery", "AuditEntry"} {
+		"Order", "Reservation", "StockLevel", "InventoryModel", "StockEvent", "Webhook", "WebhookDelivery", "AuditEntry", "BulkOperation"} {
 		t[conn+"Connection.edges"] = fixed(1) // priced by their connection
 		t[conn+"Connection.nodes"] = fixed(1)
 	}

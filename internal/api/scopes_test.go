@@ -48,6 +48,12 @@ func rootScopes(t *testing.T) map[string]model.Scope {
 	return out
 }
 
+// readMutations change only what a reader owns: an export is a read run
+// in the background (Shopify's bulkOperationRunQuery needs the scopes of
+// its query), so starting and canceling one needs the read scope; the
+// resolver asks write_inventory to cancel an import.
+var readMutations = map[string]bool{"Mutation.startInventoryExport": true, "Mutation.cancelBulkOperation": true}
+
 // TestEveryRootFieldHasAScopeDecision walks the schema: a query,
 // mutation or subscription without @requireScope fails, as does a
 // mutation or subscription that needs no more than reading the wrong way
@@ -64,7 +70,7 @@ func TestEveryRootFieldHasAScopeDecision(t *testing.T) {
 			t.Errorf("%s has no @requireScope: decide which scope it needs", name)
 		case scopeModel[scope] == nil:
 			t.Errorf("%s needs scope %q, which the scope model does not know", name, scope)
-		case strings.HasPrefix(name, "Mutation.") && scope == model.ScopeReadInventory:
+		case strings.HasPrefix(name, "Mutation.") && scope == model.ScopeReadInventory && !readMutations[name]:
 			t.Errorf("%s changes data but needs only READ_INVENTORY", name)
 		}
 	}

@@ -223,6 +223,19 @@ var staleCases = []staleCase{
 		}),
 	mutation("redeliverWebhook", `mutation($id: ID!) { redeliverWebhook(input: {deliveryId: $id}) { delivery { id } } }`,
 		func(f *staleFixture) map[string]any { return map[string]any{"id": f.failedDelivery()} }),
+	mutation("startInventoryExport", `mutation { startInventoryExport(input: {format: CSV}) { bulkOperation { id } } }`, none),
+	{"startInventoryImport", func(f *staleFixture) func() {
+		return func() {
+			if r := f.e.upload(f.all, "location_code,sku,on_hand\nLOC-1,sku-4,17\n", nil); r.Status != http.StatusOK || len(r.Errors) > 0 {
+				f.e.t.Fatalf("startInventoryImport = %d %+v", r.Status, r.Errors)
+			}
+		}
+	}},
+	mutation("cancelBulkOperation", `mutation($id: ID!) { cancelBulkOperation(input: {id: $id}) { bulkOperation { status } } }`,
+		func(f *staleFixture) map[string]any {
+			return map[string]any{"id": pick(f.mutate(`mutation { startInventoryExport(input: {format: CSV}) { bulkOperation { id } } }`, nil),
+				"startInventoryExport.bulkOperation.id")}
+		}),
 	{"a reservation lapses (the server's expirer)", func(f *staleFixture) func() {
 		f.stock("sku-3", 1, 1000, 0)
 		f.reserve(map[string]any{"ttlSeconds": 1, "lines": lines("sku-3", 1)})

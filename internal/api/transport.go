@@ -54,6 +54,7 @@ const (
 // Every error goes through the executor, and so through presentError.
 type httpTransport struct {
 	maxBody     int64 // the largest body accepted
+	maxUpload   int64 // the largest file of a multipart request
 	conditional conditionalRead
 }
 
@@ -71,7 +72,10 @@ func (t httpTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.G
 	media := responseMediaType(r.Header.Get("Accept"))
 	w.Header().Set("Content-Type", media)
 	start := graphql.Now()
-	params, status, err := readParams(w, r, t.maxBody)
+	params, status, err := readParams(w, r, t.maxBody, t.maxUpload)
+	if r.MultipartForm != nil {
+		defer func() { _ = r.MultipartForm.RemoveAll() }() // the spooled files
+	}
 	if err != nil {
 		writeRequestError(w, status, exec.DispatchError(ctx, gqlerror.List{asGraphQLError(err)}))
 		return
@@ -151,11 +155,14 @@ func writeOperationError(ctx context.Context, w http.ResponseWriter, exec graphq
 
 // readParams reads the request's GraphQL parameters. On failure it returns
 // a BAD_REQUEST error and the HTTP status to answer with.
-func readParams(w http.ResponseWriter, r *http.Request, maxBody int64) (*graphql.RawParams, int, error) {
+func readParams(w http.ResponseWriter, r *http.Request, maxBody, maxUpload int64) (*graphql.RawParams, int, error) {
 	switch r.Method {
 	case http.MethodGet:
 		return getParams(r)
 	case http.MethodPost:
+		if media, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); media == mediaMultipart {
+			return multipartParams(w, r, maxUpload)
+		}
 		return postParams(w, r, maxBody)
 	}
 	w.Header().Set("Allow", "GET, POST, OPTIONS")
@@ -166,8 +173,8 @@ func postParams(w http.ResponseWriter, r *http.Request, maxBody int64) (*graphql
 	media, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || media != mediaJSON {
 		refuseUnread(w, r)
-		w.Header().Set("Accept-Post", mediaJSON)
-		return nil, http.StatusUnsupportedMediaType, badRequest("send the request body as Content-Type: %s, got %q", mediaJSON, r.Header.Get("Content-Type"))
+		w.Header().Set("Accept-Post", mediaJSON+", "+mediaMultipart)
+		return nil, http.StatusUnsupportedMediaType, badRequest("send the request body as Content-Type: %s (or %s with a file), got %q", mediaJSON, mediaMultipart, r.Header.Get("Content-Type"))
 	}
 	if r.ContentLength > maxBody {
 		// Refused on its announced length, before a byte is read.

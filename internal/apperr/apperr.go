@@ -105,6 +105,9 @@ const (
 	// token, the client address's) holds less than the operation costs;
 	// HTTP 429 with Retry-After.
 	Throttled Code = "THROTTLED"
+	// FileTooLarge: a bulk import's file is larger than the server takes
+	// (extensions.maxBytes); split it into several imports.
+	FileTooLarge Code = "FILE_TOO_LARGE"
 	// Internal: something failed on our side; the message says no more.
 	Internal Code = "INTERNAL"
 )

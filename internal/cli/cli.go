@@ -30,7 +30,16 @@ const environment = `Environment:
   STOCKGRAPH_WEBHOOK_ALLOW_PRIVATE=1
                           let webhooks reach loopback and private addresses
   STOCKGRAPH_WEBHOOK_TIMEOUT
-                          how long one webhook attempt may take (default 10s)`
+                          how long one webhook attempt may take (default 10s)
+  STOCKGRAPH_BULK_URL_SECRET
+                          the key that signs bulk operations' download URLs
+                          (default: one generated and kept in the database)
+  STOCKGRAPH_BULK_MAX_UPLOAD_BYTES
+                          the largest bulk import file (default 268435456)
+  STOCKGRAPH_BULK_LEASE   how long a dead replica's bulk operation waits before
+                          another resumes it (default 30s)
+  STOCKGRAPH_PUBLIC_URL   the address download URLs start with, such as
+                          https://api.example.com (default: the request's)`
 
 // NewRoot returns the stockgraph command with cmds as its subcommands.
 // Run without a subcommand, it serves, as `stockgraph serve` does.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"stockgraph/internal/api"
+	"stockgraph/internal/bulk"
 	"stockgraph/internal/database"
 	"stockgraph/internal/throttle"
 	"stockgraph/internal/webhooks"
@@ -21,6 +22,7 @@ type limits struct {
 	request                       time.Duration
 	db                            database.Options
 	maxBody                       int64
+	maxUpload                     int64 // a bulk import's file
 	maxHeader                     int
 	// tokens and addresses are the cost buckets per token and per
 	// client address without a valid token; webhooks each store's bucket
@@ -42,7 +44,7 @@ const (
 
 // serveLimits reads serve's limits from the environment.
 func serveLimits() (limits, error) {
-	l := limits{maxBody: api.DefaultMaxBodyBytes, maxHeader: defaultMaxHeaderBytes}
+	l := limits{maxBody: api.DefaultMaxBodyBytes, maxUpload: bulk.DefaultMaxUploadBytes, maxHeader: defaultMaxHeaderBytes}
 	durations := []struct {
 		key string
 		dst *time.Duration
@@ -70,7 +72,7 @@ func serveLimits() (limits, error) {
 	for _, n := range []struct {
 		key string
 		dst *int64
-	}{{"STOCKGRAPH_MAX_BODY_BYTES", &l.maxBody}} {
+	}{{"STOCKGRAPH_MAX_BODY_BYTES", &l.maxBody}, {"STOCKGRAPH_BULK_MAX_UPLOAD_BYTES", &l.maxUpload}} {
 		if v := os.Getenv(n.key); v != "" {
 			parsed, err := strconv.ParseInt(v, 10, 64)
 			if err != nil || parsed < 1024 {

@@ -15,6 +15,7 @@ import (
 
 	"stockgraph/internal/api"
 	"stockgraph/internal/auth"
+	"stockgraph/internal/bulk"
 	"stockgraph/internal/changes"
 	"stockgraph/internal/seed"
 	"stockgraph/internal/testsupport/testdb"
@@ -248,5 +249,55 @@ func TestREADMEConditionalRead(t *testing.T) {
 	lines := strings.Fields(string(out))
 	if err != nil || len(lines) != 2 || !strings.HasPrefix(lines[0], `W/"`) || lines[1] != "304" {
 		t.Errorf("README.md:%d run with bash = %q (%v), want a weak ETag and then 304", block.line, out, err)
+	}
+}
+
+// TestREADMEBulkOperations runs the README's bulk operations block with
+// bash, as pasted, in a scratch folder, against a server with a bulk
+// worker on a fresh demo store: it exports, downloads, imports the file
+// back with one on hand changed and prints the empty error report.
+func TestREADMEBulkOperations(t *testing.T) {
+	for _, tool := range []string{"bash", "curl", "sed"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("the block needs %s: %v", tool, err)
+		}
+	}
+	var block *fence
+	for _, f := range readmeFences(t) {
+		if f.lang == "sh" && strings.Contains(f.text, "startInventoryImport") {
+			block = &f
+		}
+	}
+	if block == nil {
+		t.Fatal("README: no sh block starts an import")
+	}
+	db := testdb.MustOpenDB(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	res, err := seed.Run(ctx, db.DB, seed.Options{StoreHandle: "demo", Products: 10, Variants: 2, Locations: 2})
+	if err != nil {
+		t.Fatalf("seed: %v", err)
+	}
+	token, err := auth.CreateToken(ctx, db.DB, res.Store.ID, "readme", []auth.Scope{auth.ReadInventory, auth.WriteInventory})
+	if err != nil {
+		t.Fatalf("create token: %v", err)
+	}
+	done := make(chan struct{})
+	go func() { defer close(done); bulk.NewWorker(db.DB, bulk.Config{Poll: 50 * time.Millisecond}).Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	srv := httptest.NewServer(api.NewHandler(api.Config{DB: db}))
+	defer srv.Close()
+	cmd := exec.CommandContext(ctx, "bash", "-eu", "-o", "pipefail", "-c", strings.ReplaceAll(block.text, "http://127.0.0.1:8080", srv.URL))
+	cmd.Env = append(os.Environ(), "TOKEN="+token)
+	cmd.Dir = t.TempDir()
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err = cmd.Run()
+	var onHand int
+	db.Raw(`SELECT i.on_hand FROM inventory_items i JOIN variants v ON v.id = i.variant_id JOIN locations l ON l.id = i.location_id
+		WHERE v.sku = 'P00001-01' AND l.code = 'LOC-1'`).Scan(&onHand)
+	if err != nil || stdout.String() != "line,location_code,sku,code,message\n" || onHand != 42 {
+		t.Errorf("README.md:%d run with bash = %q (%v), stderr %s; on hand %d; want the error report's header alone and on hand 42",
+			block.line, stdout.String(), err, stderr.String(), onHand)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"stockgraph/internal/api"
+	"stockgraph/internal/bulk"
 	"stockgraph/internal/changes"
 	"stockgraph/internal/database"
 	"stockgraph/internal/events"
@@ -78,10 +79,20 @@ func runServe(cmd *cobra.Command, _ []string) error {
 	watchHub(m, hub)
 	defer startExpirer(ctx, db, logger, m.ReservationsExpired)()
 	defer startPruner(ctx, db, logger)()
+	lease, err := bulkLease()
+	if err != nil {
+		return err
+	}
+	defer startBulk(ctx, db, logger, lease)()
+	signer, err := bulk.LoadSigner(ctx, db.DB, os.Getenv("STOCKGRAPH_BULK_URL_SECRET"))
+	if err != nil {
+		return err
+	}
 	sockets := api.NewWebsockets()
 	cfg := api.Config{DB: db, DevToken: os.Getenv("STOCKGRAPH_DEV_TOKEN"), DevMode: devMode(dev), LoaderWait: wait, Logger: logger,
 		WebhookGuard: hooks.Guard, Events: hub, Metrics: m, PublicMetrics: public, Websockets: sockets,
-		RequestTimeout: lim.request, MaxBodyBytes: lim.maxBody,
+		RequestTimeout: lim.request, MaxBodyBytes: lim.maxBody, MaxUploadBytes: lim.maxUpload,
+		BulkSigner: signer, PublicURL: os.Getenv("STOCKGRAPH_PUBLIC_URL"),
 		Throttle: lim.tokens, AddressThrottle: lim.addresses, OneByOne: os.Getenv("STOCKGRAPH_COALESCE") == "0"}
 	stopAdmin, err := startAdmin(cfg, logger)
 	if err != nil {
@@ -161,6 +172,33 @@ func startPruner(ctx context.Context, db *database.DB, logger *slog.Logger) (sto
 		changes.RunPruner(ctx, db.DB, time.Minute, logger)
 	}()
 	return func() { cancel(); <-done }
+}
+
+// startBulk runs a bulk operations worker; stop ends it and waits. An
+// operation it was running is resumed, by this replica or another, once
+// its lease runs out.
+func startBulk(ctx context.Context, db *database.DB, logger *slog.Logger, lease time.Duration) (stop func()) {
+	cfg := bulk.DefaultConfig()
+	cfg.Logger, cfg.Lease = logger, lease
+	w := bulk.NewWorker(db.DB, cfg)
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); w.Run(ctx) }()
+	return func() { cancel(); <-done }
+}
+
+// bulkLease reads STOCKGRAPH_BULK_LEASE: how long a bulk operation whose
+// replica died waits before another resumes it.
+func bulkLease() (time.Duration, error) {
+	v := os.Getenv("STOCKGRAPH_BULK_LEASE")
+	if v == "" {
+		return bulk.DefaultConfig().Lease, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < time.Second || d > time.Hour {
+		return 0, fmt.Errorf("STOCKGRAPH_BULK_LEASE %q must be a duration between 1s and 1h, such as 30s", v)
+	}
+	return d, nil
 }
 
 // loaderWait reads STOCKGRAPH_LOADER_WAIT.

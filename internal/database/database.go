@@ -255,8 +255,14 @@ func (db *DB) registerCounter() error {
 
 // Tx runs fn in one transaction, committed when fn returns nil and rolled
 // back otherwise; then, once it has committed, the functions fn handed to
-// AfterCommit.
+// AfterCommit. Inside a transaction Tx runs (db is its tx), fn runs in a
+// savepoint and its AfterCommit functions wait for the outer commit: a
+// bulk import applies each batch's writes, each a Tx of its own, and its
+// checkpoint in one transaction.
 func Tx(ctx context.Context, db *gorm.DB, fn func(tx *gorm.DB) error) error {
+	if _, nested := committing.Load(db.Statement.ConnPool); nested {
+		return db.WithContext(ctx).Transaction(fn)
+	}
 	var after []func(*gorm.DB)
 	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		key := tx.Statement.ConnPool

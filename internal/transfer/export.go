@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+
+	"stockgraph/internal/database"
 )
 
 // exportQuery lists the items at physical locations. COLLATE "C" orders
@@ -20,7 +22,9 @@ SELECT l.code, v.sku, i.on_hand, i.qty_backordered, i.safety_stock, i.warning_le
 FROM inventory_items i
 JOIN locations l ON l.store_id = i.store_id AND l.id = i.location_id
 JOIN variants v ON v.store_id = i.store_id AND v.id = i.variant_id
-WHERE i.store_id = ? AND l.type IN ('STORE', 'WAREHOUSE')
+WHERE i.store_id = @store AND l.type IN ('STORE', 'WAREHOUSE')
+  AND (cardinality(CAST(@locations AS bigint[])) = 0 OR i.location_id = ANY(CAST(@locations AS bigint[])))
+  AND (cardinality(CAST(@skus AS text[])) = 0 OR v.sku = ANY(CAST(@skus AS text[])))
 ORDER BY l.code COLLATE "C", v.sku COLLATE "C"`
 
 // Export writes every inventory item of the store at its physical
@@ -34,6 +38,39 @@ func Export(ctx context.Context, db *gorm.DB, storeID int64, w io.Writer, format
 // streamed from the database to w, never held all at once, from one
 // snapshot, so that an export taken while stock moves still adds up.
 func ExportWithProgress(ctx context.Context, db *gorm.DB, storeID int64, w io.Writer, format Format, p *Progress) (int, error) {
+	return ExportWith(ctx, db, storeID, w, ExportOptions{Format: format, Progress: p})
+}
+
+// ExportFilter narrows an export; empty lists let everything through.
+type ExportFilter struct {
+	LocationIDs []int64  `json:"locationIds,omitempty"`
+	SKUs        []string `json:"skus,omitempty"`
+}
+
+// ExportOptions say what to export and how.
+type ExportOptions struct {
+	Format   Format
+	Filter   ExportFilter
+	Progress *Progress // nil for none
+}
+
+// Count returns how many rows an export with the filter writes now.
+func Count(ctx context.Context, db *gorm.DB, storeID int64, f ExportFilter) (int, error) {
+	var n int
+	err := db.WithContext(ctx).Raw(`SELECT count(*) FROM (`+exportQuery+`) x`, exportArgs(storeID, f)).Scan(&n).Error
+	if err != nil {
+		return 0, fmt.Errorf("count the export's rows: %w", err)
+	}
+	return n, nil
+}
+
+func exportArgs(storeID int64, f ExportFilter) map[string]any {
+	return map[string]any{"store": storeID, "locations": database.Int64s(f.LocationIDs), "skus": database.Strings(f.SKUs)}
+}
+
+// ExportWith is Export with options.
+func ExportWith(ctx context.Context, db *gorm.DB, storeID int64, w io.Writer, o ExportOptions) (int, error) {
+	format, p := o.Format, o.Progress
 	enc, err := newEncoder(format, w)
 	if err != nil {
 		return 0, fmt.Errorf("export: %w", err)
@@ -47,7 +84,13 @@ func ExportWithProgress(ctx context.Context, db *gorm.DB, storeID int64, w io.Wr
 		if err := tx.Exec(`SET LOCAL enable_nestloop = off`).Error; err != nil {
 			return err
 		}
-		n, err = stream(tx, storeID, enc, p)
+		// The export is one statement that runs as long as the rows take
+		// to be written, longer than the server's statement_timeout suits
+		// for a request (a bulk operation's export runs in serve).
+		if err := tx.Exec(`SET LOCAL statement_timeout = 0`).Error; err != nil {
+			return err
+		}
+		n, err = stream(tx, exportArgs(storeID, o.Filter), enc, p)
 		return err
 	}, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
 	if err != nil {
@@ -60,8 +103,8 @@ func ExportWithProgress(ctx context.Context, db *gorm.DB, storeID int64, w io.Wr
 	return n, nil
 }
 
-func stream(tx *gorm.DB, storeID int64, enc encoder, p *Progress) (int, error) {
-	rows, err := tx.Raw(exportQuery, storeID).Rows()
+func stream(tx *gorm.DB, args map[string]any, enc encoder, p *Progress) (int, error) {
+	rows, err := tx.Raw(exportQuery, args).Rows()
 	if err != nil {
 		return 0, fmt.Errorf("query the items: %w", err)
 	}

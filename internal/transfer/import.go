@@ -33,7 +33,30 @@ type ImportOptions struct {
 	OnError func(*LineError)
 	// Progress is shown while reading; nil for none.
 	Progress *Progress
+	// Checkpoint, when set, is called at the end of each batch's
+	// transaction with the counts so far (the failures of the batch were
+	// handed to OnError just before): what it writes commits with the
+	// batch's changes or not at all, so that an import that stops can
+	// resume after its last committed batch. Its error rolls the batch
+	// back and stops the import.
+	Checkpoint func(tx *gorm.DB, done Report) error
+	// Resume continues an import whose first Resume.Read rows were applied
+	// (a Checkpoint's Report): they are read again only to know the items
+	// they named, and the counts go on from Resume's.
+	Resume Report
+	// DryRun checks every row as the import would apply it, rolling each
+	// batch back: the report says what the import would do.
+	DryRun bool
 }
+
+// FileError is an import stopped by its file: no header, an unknown
+// column, a malformed structure. Other errors of Import are the
+// database's or the reader's.
+type FileError struct{ Err error }
+
+func (e *FileError) Error() string { return e.Err.Error() }
+
+func (e *FileError) Unwrap() error { return e.Err }
 
 // Report says what an import did. Applied rows are the changed ones and
 // the unchanged ones, whose values the items had already.
@@ -62,7 +85,7 @@ func (r Report) String() string {
 // allows a new backordered quantity; a row whose quantities then fail
 // keeps its new settings. Bad rows go to OnError and the import goes on;
 // the error is for what stops it: an unreadable file or header, or the
-// database.
+// database. Each batch is applied in one transaction.
 func Import(ctx context.Context, db *gorm.DB, actor inventory.Actor, r io.Reader, o ImportOptions) (Report, error) {
 	start := time.Now()
 	if o.BatchSize <= 0 || o.BatchSize > inventory.MaxBatch {
@@ -77,9 +100,13 @@ func Import(ctx context.Context, db *gorm.DB, actor inventory.Actor, r io.Reader
 	in := &countingReader{r: r}
 	dec, err := newDecoder(o.Format, in)
 	if err != nil {
-		return Report{}, fmt.Errorf("import: %w", err)
+		if in.err != nil {
+			return Report{}, fmt.Errorf("import: read: %w", in.err)
+		}
+		return Report{}, fmt.Errorf("import: %w", &FileError{err})
 	}
-	im := &importer{ctx: ctx, db: db, actor: actor, o: o, seen: map[string]int{}}
+	im := &importer{ctx: ctx, db: db, actor: actor, o: o, seen: map[string]int{}, report: o.Resume}
+	im.report.Duration = 0
 	if im.locations, err = loadLocations(ctx, db, actor.Store.ID); err != nil {
 		return Report{}, err
 	}
@@ -99,6 +126,7 @@ type importer struct {
 	seen      map[string]int // location and SKU → the line that named them
 	failures  []*LineError   // of the batch being read, reported when it is done
 	report    Report
+	records   int // read so far, resumed ones included
 }
 
 func (im *importer) run(dec decoder, in *countingReader) error {
@@ -109,12 +137,18 @@ func (im *importer) run(dec decoder, in *countingReader) error {
 			break
 		}
 		var le *LineError
+		im.records++
 		switch {
-		case errors.As(err, &le):
+		case in.err != nil:
+			return fmt.Errorf("import: read: %w", in.err)
+		case err != nil && !errors.As(err, &le):
+			return fmt.Errorf("import: %w", &FileError{err})
+		case im.records <= im.o.Resume.Read:
+			im.replay(rec, err)
+			continue
+		case le != nil:
 			im.report.Read++
 			im.fail(le)
-		case err != nil:
-			return fmt.Errorf("import: %w", err)
 		default:
 			im.report.Read++
 			if r, ok := im.parse(rec); ok {
@@ -129,20 +163,39 @@ func (im *importer) run(dec decoder, in *countingReader) error {
 		}
 		im.o.Progress.Update(im.report.Read, in.n)
 	}
-	return im.flush(batch)
+	if len(batch) > 0 || len(im.failures) > 0 || im.o.Checkpoint != nil {
+		return im.flush(batch) // the last checkpoint is the complete report
+	}
+	return nil
+}
+
+// replay reads again a row a resumed import applied before: only to know
+// the item it named, so that a later row naming it again is refused as
+// it was the first time.
+func (im *importer) replay(rec record, err error) {
+	if err != nil {
+		return
+	}
+	if r, err := parseRecord(rec); err == nil && im.locate(&r) == nil {
+		_ = im.once(&r)
+	}
 }
 
 // parse checks a record and names its location; SKUs are resolved per batch.
 func (im *importer) parse(rec record) (row, bool) {
 	r, err := parseRecord(rec)
+	code := apperr.BadUserInput
 	if err == nil {
-		err = im.locate(&r)
+		code, err = apperr.NotFound, im.locate(&r)
+		if _, known := im.locations[r.location]; known {
+			code = apperr.BadUserInput // a virtual location
+		}
 	}
 	if err == nil {
-		err = im.once(&r)
+		code, err = apperr.Conflict, im.once(&r)
 	}
 	if err != nil {
-		im.fail(&LineError{Line: rec.line, Err: err})
+		im.fail(&LineError{Line: rec.line, Err: err, Location: r.location, SKU: r.sku, Code: code})
 		return r, false
 	}
 	return r, true
@@ -179,7 +232,11 @@ func (im *importer) fail(e *LineError) {
 // failRow fails a row with an error of the inventory package.
 func (im *importer) failRow(r *row, err error) {
 	r.failed = true
-	im.fail(&LineError{Line: r.line, Err: describe(err)})
+	le := &LineError{Line: r.line, Err: describe(err), Location: r.location, SKU: r.sku}
+	if e, ok := apperr.As(err); ok {
+		le.Code = e.Code
+	}
+	im.fail(le)
 }
 
 // describe drops the "item N: " that the inventory package puts before
@@ -221,11 +278,41 @@ func columnOfField(field string) string {
 	return b.String()
 }
 
-// flush applies a batch and reports its failures.
+// flush applies a batch and reports its failures, in one transaction
+// with the checkpoint. The batch's reads and writes go through the
+// transaction (im.db is it meanwhile); the inventory package's calls run
+// in savepoints of it (database.Tx).
 func (im *importer) flush(batch []row) error {
-	err := im.apply(batch)
-	im.emit()
-	return err
+	db := im.db
+	defer func() { im.db = db }()
+	return database.Tx(im.ctx, db, func(tx *gorm.DB) error {
+		im.db = tx
+		if err := im.applyMaybeDry(tx, batch); err != nil {
+			return err
+		}
+		im.emit()
+		if im.o.Checkpoint == nil {
+			return nil
+		}
+		return im.o.Checkpoint(tx, im.report)
+	})
+}
+
+// applyMaybeDry applies a batch, and undoes its changes in a dry run.
+func (im *importer) applyMaybeDry(tx *gorm.DB, batch []row) error {
+	if !im.o.DryRun {
+		return im.apply(batch)
+	}
+	if err := tx.SavePoint("dry_run").Error; err != nil {
+		return fmt.Errorf("import: dry run: %w", err)
+	}
+	if err := im.apply(batch); err != nil {
+		return err
+	}
+	if err := tx.RollbackTo("dry_run").Error; err != nil {
+		return fmt.Errorf("import: dry run: %w", err)
+	}
+	return nil
 }
 
 // emit reports the failures collected so far in line order: those found
@@ -285,7 +372,7 @@ func (im *importer) resolveSKUs(batch []row) error {
 		r := &batch[i]
 		if r.variantID = ids[r.sku]; r.variantID == 0 {
 			r.failed = true
-			im.fail(&LineError{Line: r.line, Err: fmt.Errorf("no variant with SKU %q", r.sku)})
+			im.fail(&LineError{Line: r.line, Err: fmt.Errorf("no variant with SKU %q", r.sku), Location: r.location, SKU: r.sku, Code: apperr.NotFound})
 		}
 	}
 	return nil
@@ -463,14 +550,19 @@ func loadLocations(ctx context.Context, db *gorm.DB, storeID int64) (map[string]
 	return out, nil
 }
 
-// countingReader counts the bytes read, for the progress percentage.
+// countingReader counts the bytes read, for the progress percentage, and
+// keeps the reader's error, which is not the file's fault.
 type countingReader struct {
-	r io.Reader
-	n int64
+	r   io.Reader
+	n   int64
+	err error
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n += int64(n)
+	if err != nil && err != io.EOF {
+		c.err = err
+	}
 	return n, err
 }

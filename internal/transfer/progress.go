@@ -32,6 +32,15 @@ type Progress struct {
 
 	bar       *progressbar.ProgressBar // on a terminal, from the first update
 	described time.Time                // when the rows in the bar's description were last set
+
+	fn func(rows int, bytes int64) // NewProgressFunc's
+}
+
+// NewProgressFunc returns a progress that calls f on every update: for a
+// caller that shows progress its own way, such as a bulk operation
+// recording it in the database.
+func NewProgressFunc(f func(rows int, bytes int64)) *Progress {
+	return &Progress{fn: f}
 }
 
 // redrawEvery limits redraws on a terminal: faster is only flicker.
@@ -54,6 +63,8 @@ func IsTerminal(f *os.File) bool {
 func (p *Progress) Update(rows int, bytes int64) {
 	switch {
 	case p == nil:
+	case p.fn != nil:
+		p.fn(rows, bytes)
 	case p.terminal:
 		p.drawBar(rows, bytes, false)
 	default:
@@ -74,7 +85,7 @@ func (p *Progress) Done(rows int, bytes int64) {
 // Log prints a line, such as a row's error, above the bar.
 func (p *Progress) Log(line string) {
 	switch {
-	case p == nil:
+	case p == nil, p.fn != nil:
 	case p.bar == nil:
 		fmt.Fprintln(p.w, line)
 	case p.bar.IsFinished():

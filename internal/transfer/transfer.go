@@ -8,7 +8,9 @@ package transfer
 
 import (
 	"fmt"
+
 	"path/filepath"
+	"stockgraph/internal/apperr"
 	"strings"
 )
 
@@ -127,7 +129,25 @@ type record struct {
 type LineError struct {
 	Line int
 	Err  error
+	// Location and SKU name the row's item as the file does, when the
+	// row could be read that far.
+	Location, SKU string
+	// Code is the error's documented code: the inventory package's for a
+	// value its rules refuse, NOT_FOUND for an unknown location or SKU,
+	// CONFLICT for an item named twice, BAD_USER_INPUT otherwise.
+	Code apperr.Code
 }
+
+// code is the error's Code, BAD_USER_INPUT when it has none.
+func (e *LineError) code() apperr.Code {
+	if e.Code == "" {
+		return apperr.BadUserInput
+	}
+	return e.Code
+}
+
+// ReportCode is the code an error report shows for the row.
+func (e *LineError) ReportCode() string { return string(e.code()) }
 
 func (e *LineError) Error() string { return fmt.Sprintf("line %d: %v", e.Line, e.Err) }
 

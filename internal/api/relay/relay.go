@@ -31,12 +31,14 @@ const (
 	KindReservation     Kind = "Reservation"
 	KindAPIToken        Kind = "ApiToken"
 	KindAuditEntry      Kind = "AuditEntry"
+	KindBulkOperation   Kind = "BulkOperation"
 )
 
 var kinds = map[Kind]bool{
 	KindStore: true, KindLocation: true, KindProduct: true, KindVariant: true, KindInventoryItem: true, KindMovement: true,
 	KindStockEvent: true, KindWebhook: true, KindWebhookDelivery: true, KindInventoryModel: true, KindStockLevel: true,
 	KindOrder: true, KindOrderLine: true, KindReservation: true, KindAPIToken: true, KindAuditEntry: true,
+	KindBulkOperation: true,
 }
 
 // ID encodes an object's global ID. Clients treat it as opaque; it is the
