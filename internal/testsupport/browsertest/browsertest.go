@@ -12,10 +12,12 @@ import (
 	"iter"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
 )
 
@@ -340,4 +342,58 @@ func Screenshot(ctx context.Context, pageURL, file string) error {
 		return s.wrap(err, "capturing %s", pageURL)
 	}
 	return os.WriteFile(file, png, 0o644)
+}
+
+// Download opens url in the page's browser, as a person who copied a link
+// from the response pane into the address bar would, and waits for the
+// download the server's Content-Disposition: attachment starts. It
+// returns the downloaded file's name as the browser would save it and its
+// content.
+func (p *Page) Download(url string) (name string, content []byte, err error) {
+	s := p.s
+	dir, err := os.MkdirTemp("", "browsertest-download-")
+	if err != nil {
+		return "", nil, err
+	}
+	defer os.RemoveAll(dir)
+	events := make(chan any, 16)
+	listen, stop := context.WithCancel(s.ctx)
+	defer stop()
+	if err := chromedp.ListenBrowser(listen, func(ev any) {
+		switch ev.(type) {
+		case *browser.EventDownloadWillBegin, *browser.EventDownloadProgress:
+			events <- ev
+		}
+	}); err != nil {
+		return "", nil, s.wrap(err, "listening for downloads")
+	}
+	on := true
+	if _, err := chromedp.CallBrowser(s.ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
+		Behavior: browser.SetDownloadBehaviorBehaviorAllowAndName, DownloadPath: dir, EventsEnabled: &on}); err != nil {
+		return "", nil, s.wrap(err, "allowing downloads")
+	}
+	// A navigation that ends in a download is aborted, and the browser
+	// says so; the download goes on.
+	if err := chromedp.Do(s.ctx, chromedp.Navigate(url)); err != nil && !strings.Contains(err.Error(), "ERR_ABORTED") {
+		return "", nil, s.wrap(err, "opening %s", url)
+	}
+	for {
+		select {
+		case ev := <-events:
+			switch e := ev.(type) {
+			case *browser.EventDownloadWillBegin:
+				name = e.SuggestedFilename
+			case *browser.EventDownloadProgress:
+				switch e.State {
+				case browser.DownloadProgressStateCompleted:
+					content, err := os.ReadFile(filepath.Join(dir, e.GUID))
+					return name, content, err
+				case browser.DownloadProgressStateCanceled:
+					return "", nil, s.wrap(errors.New("the download was canceled"), "downloading %s", url)
+				}
+			}
+		case <-s.ctx.Done():
+			return "", nil, s.wrap(s.ctx.Err(), "waiting for the download of %s", url)
+		}
+	}
 }
