@@ -58,7 +58,9 @@ func TestExportDownloadedFromGraphiQL(t *testing.T) {
 		}
 	}
 	var started struct {
-		Data struct{ StartInventoryExport struct{ BulkOperation struct{ ID string } } }
+		Data struct {
+			StartInventoryExport struct{ BulkOperation struct{ ID string } }
+		}
 	}
 	run(`mutation { startInventoryExport(input: { format: CSV }) { bulkOperation { id } } }`, &started)
 	id := started.Data.StartInventoryExport.BulkOperation.ID
