@@ -3,7 +3,6 @@
 package graph
 
 import (
-	"stockgraph/internal/gqlgen/inline"
 	"bytes"
 	"context"
 	"errors"
@@ -13,6 +12,7 @@ import (
 	"stockgraph/internal/apperr"
 	"stockgraph/internal/bulk"
 	"stockgraph/internal/catalog"
+	"stockgraph/internal/gqlgen/inline"
 	"stockgraph/internal/inventory"
 	"stockgraph/internal/ledger"
 	"stockgraph/internal/orders"

@@ -141,7 +141,11 @@ func (p plainFields) write(execFile string) error {
 	}
 	code = strings.ReplaceAll(code, concurrentList, inlineList)
 	code = strings.Replace(code, "import (\n", "import (\n\t\"stockgraph/internal/gqlgen/inline\"\n", 1)
-	if err := os.WriteFile(execFile, []byte(code), 0o644); err != nil {
+	formatted, err := format.Source([]byte(code)) // sorts the import in
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(execFile, formatted, 0o644); err != nil {
 		return err
 	}
 	return os.WriteFile(filepath.Join(filepath.Dir(execFile), "plain_gen.go"), p.source(), 0o644)
