@@ -14,6 +14,7 @@ import (
 	"stockgraph/internal/apperr"
 	"stockgraph/internal/auth"
 	"stockgraph/internal/bulk"
+	"stockgraph/internal/events"
 	"stockgraph/internal/transfer"
 )
 
@@ -100,7 +101,7 @@ func (r *Resolver) forwardBulk(ctx context.Context, ops <-chan bulk.Operation, o
 	defer close(out)
 	every := r.ReauthorizeEvery
 	if every <= 0 {
-		every = 5 * time.Second
+		every = events.DefaultCheckEvery
 	}
 	tick := time.NewTicker(every)
 	defer tick.Stop()

@@ -3,7 +3,6 @@ package api_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"os"
 	"strings"
 	"testing"
@@ -43,20 +42,7 @@ func TestExportDownloadedFromGraphiQL(t *testing.T) {
 		t.Fatalf("OpenGraphiQL: %v", err)
 	}
 	defer p.Close()
-	run := func(query string, dst any) {
-		t.Helper()
-		before, err := p.Execute(query)
-		if err != nil {
-			t.Fatalf("Execute: %v", err)
-		}
-		text, err := p.WaitForResponse(before, nil)
-		if err != nil {
-			t.Fatalf("WaitForResponse: %v", err)
-		}
-		if err := json.Unmarshal([]byte(text), dst); err != nil {
-			t.Fatalf("GraphiQL showed %q, not a JSON response: %v", text, err)
-		}
-	}
+	run := graphiqlRunner(t, p)
 	var started struct {
 		Data struct {
 			StartInventoryExport struct{ BulkOperation struct{ ID string } }

@@ -33,20 +33,7 @@ func TestOrdersFromGraphiQL(t *testing.T) {
 		t.Fatalf("OpenGraphiQL: %v", err)
 	}
 	defer p.Close()
-	run := func(query string, dst any) {
-		t.Helper()
-		before, err := p.Execute(query)
-		if err != nil {
-			t.Fatalf("Execute: %v", err)
-		}
-		text, err := p.WaitForResponse(before, nil)
-		if err != nil {
-			t.Fatalf("WaitForResponse: %v", err)
-		}
-		if err := json.Unmarshal([]byte(text), dst); err != nil {
-			t.Fatalf("GraphiQL showed %q, not a JSON response: %v", text, err)
-		}
-	}
+	run := graphiqlRunner(t, p)
 	var created struct {
 		Data struct {
 			CreateOrder struct {
@@ -81,5 +68,25 @@ func TestOrdersFromGraphiQL(t *testing.T) {
 	if len(preview.Errors) > 0 || len(lines) != 1 || lines[0].Shortfall == nil ||
 		fmt.Sprint(*lines[0].Shortfall) != "{7 0 43}" || len(lines[0].Takes) != 0 {
 		t.Fatalf("GraphiQL showed sourcingPreview = %+v, errors %+v; want 7 missing, 0 available, 43 for backorder", lines, preview.Errors)
+	}
+}
+
+// graphiqlRunner runs one operation after another in GraphiQL, as a
+// person at the page would, and decodes each response the page shows
+// into dst.
+func graphiqlRunner(t *testing.T, p *browsertest.Page) func(query string, dst any) {
+	return func(query string, dst any) {
+		t.Helper()
+		before, err := p.Execute(query)
+		if err != nil {
+			t.Fatalf("Execute: %v", err)
+		}
+		text, err := p.WaitForResponse(before, nil)
+		if err != nil {
+			t.Fatalf("WaitForResponse: %v", err)
+		}
+		if err := json.Unmarshal([]byte(text), dst); err != nil {
+			t.Fatalf("GraphiQL showed %q, not a JSON response: %v", text, err)
+		}
 	}
 }

@@ -298,7 +298,13 @@ func TestPoolReleasesConnections(t *testing.T) {
 	release := f.holdLock()
 	var writers sync.WaitGroup
 	for range 2 {
-		writers.Go(func() { f.adjust() })
+		// A writer whose token lookup and transaction both need a
+		// connection can find none free for a moment on a busy machine
+		// (UNAVAILABLE): it tries again until it waits on the lock.
+		writers.Go(func() {
+			for r, _ := f.adjust(); r.code() == "UNAVAILABLE"; r, _ = f.adjust() {
+			}
+		})
 	}
 	f.waitForLockWaiters(2)
 	var wg sync.WaitGroup

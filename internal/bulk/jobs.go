@@ -70,7 +70,7 @@ func (w *Worker) progress(ctx context.Context, op Operation, done, total int64) 
 	if res.RowsAffected == 0 {
 		return errLost
 	}
-	changed.ring()
+	changed.Ring()
 	return nil
 }
 
@@ -156,7 +156,7 @@ func (c *checkpointer) save(tx *gorm.DB, done transfer.Report) error {
 	}
 	c.stopped = c.op.ErrorPolicy == Stop && done.Failed > 0
 	database.AfterCommit(tx, func(*gorm.DB) {
-		changed.ring()
+		changed.Ring()
 		if c.w.cfg.AfterBatch != nil {
 			c.w.cfg.AfterBatch(c.op, int64(done.Read))
 		}

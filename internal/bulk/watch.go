@@ -28,7 +28,7 @@ func Watch(ctx context.Context, db *gorm.DB, storeID, id int64) (<-chan Operatio
 		timer := time.NewTimer(watchPoll)
 		defer timer.Stop()
 		for !last.Status.Final() {
-			rung := changed.wait()
+			rung := changed.Wait()
 			timer.Reset(watchPoll)
 			select {
 			case <-ctx.Done():

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+
+	"stockgraph/internal/wake"
 )
 
 // Config sets a worker's times; tests shrink them.
@@ -67,7 +69,7 @@ func (w *Worker) Run(ctx context.Context) {
 	defer timer.Stop()
 	var pruned time.Time
 	for ctx.Err() == nil {
-		kicked := kicks.wait()
+		kicked := kicks.Wait()
 		busy, err := w.RunOnce(ctx)
 		if err != nil && ctx.Err() == nil {
 			w.cfg.Logger.ErrorContext(ctx, "bulk operations", "err", err)
@@ -195,7 +197,7 @@ func (w *Worker) finish(ctx context.Context, op Operation, status Status, code, 
 	if err != nil {
 		return fmt.Errorf("finish bulk operation %d: %w", op.ID, err)
 	}
-	changed.ring()
+	changed.Ring()
 	return nil
 }
 
@@ -222,33 +224,12 @@ func Prune(ctx context.Context, db *gorm.DB) error {
 	return nil
 }
 
-// A bell wakes every goroutine waiting on it at once.
-type bell struct {
-	mu sync.Mutex
-	ch chan struct{}
-}
-
-func newBell() *bell { return &bell{ch: make(chan struct{})} }
-
-func (b *bell) wait() <-chan struct{} {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.ch
-}
-
-func (b *bell) ring() {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	close(b.ch)
-	b.ch = make(chan struct{})
-}
-
 var (
 	// kicks wakes this process's workers when an operation is created.
-	kicks = newBell()
+	kicks = wake.New()
 	// changed wakes this process's watchers when an operation moved on.
-	changed = newBell()
+	changed = wake.New()
 )
 
 // Kick wakes this process's workers: an operation was created.
-func Kick() { kicks.ring() }
+func Kick() { kicks.Ring() }

@@ -144,9 +144,14 @@ func (h *Hub) wakeAll() {
 	}
 }
 
+// DefaultCheckEvery is how often a subscription checks its caller again
+// (a revoked token's subscription ends at the next check) when its
+// options say nothing.
+const DefaultCheckEvery = 5 * time.Second
+
 // SubscribeOptions are a subscription's own settings.
 type SubscribeOptions struct {
-	// Check, when set, runs every CheckEvery (5s); an error ends the
+	// Check, when set, runs every CheckEvery (DefaultCheckEvery); an error ends the
 	// subscription with it (a revoked token).
 	Check      func(context.Context) error
 	CheckEvery time.Duration
@@ -236,7 +241,7 @@ func (h *Hub) serve(ctx context.Context, storeID int64, s *Subscription, opts Su
 func (s *Subscription) wait(ctx context.Context, opts SubscribeOptions) error {
 	every := opts.CheckEvery
 	if every <= 0 {
-		every = 5 * time.Second
+		every = DefaultCheckEvery
 	}
 	tick := time.NewTicker(every)
 	defer tick.Stop()

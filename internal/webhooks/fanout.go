@@ -31,7 +31,7 @@ func (w *Worker) fanOutAll(ctx context.Context) (busy bool, err error) {
 		// still runs), or the webhook held by another worker.
 		heldBack = heldBack || n == 0
 		if n > 0 {
-			w.sendBell.ring()
+			w.sendBell.Ring()
 		}
 	}
 	if heldBack && !busy {

@@ -15,6 +15,7 @@ import (
 
 	"stockgraph/internal/events"
 	"stockgraph/internal/throttle"
+	"stockgraph/internal/wake"
 	"stockgraph/models"
 )
 
@@ -125,8 +126,8 @@ type Worker struct {
 	db       *gorm.DB
 	cfg      Config
 	client   *http.Client
-	fanBell  *bell
-	sendBell *bell
+	fanBell  *wake.Bell
+	sendBell *wake.Bell
 	retrying atomic.Bool
 	// stores are the stores' buckets of attempts (Config.Throttle);
 	// claiming counts the claims in flight (Worker.claim).
@@ -150,13 +151,13 @@ func NewWorker(db *gorm.DB, cfg Config) *Worker {
 		// anywhere the guard did not see at create time.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
-	return &Worker{db: db, cfg: cfg, client: client, fanBell: newBell(), sendBell: newBell(), stores: throttle.New(cfg.Throttle)}
+	return &Worker{db: db, cfg: cfg, client: client, fanBell: wake.New(), sendBell: wake.New(), stores: throttle.New(cfg.Throttle)}
 }
 
 // Wake tells the worker new events may have committed; the events
 // doorbell (NOTIFY events.Channel) calls it. Without it, the worker still
 // finds them within Config.Poll.
-func (w *Worker) Wake() { w.fanBell.ring() }
+func (w *Worker) Wake() { w.fanBell.Ring() }
 
 // Run fans out and sends until ctx ends.
 func (w *Worker) Run(ctx context.Context) {
@@ -177,11 +178,11 @@ func (w *Worker) Run(ctx context.Context) {
 
 // loop runs step until ctx ends, at once again when it did work, else
 // when the bell rings or the poll interval passes.
-func (w *Worker) loop(ctx context.Context, b *bell, step func(context.Context) (bool, error)) {
+func (w *Worker) loop(ctx context.Context, b *wake.Bell, step func(context.Context) (bool, error)) {
 	timer := time.NewTimer(w.cfg.Poll)
 	defer timer.Stop()
 	for ctx.Err() == nil {
-		rung := b.wait() // before the step, so that a ring during it counts
+		rung := b.Wait() // before the step, so that a ring during it counts
 		busy, err := step(ctx)
 		if err != nil && ctx.Err() == nil {
 			w.cfg.Logger.ErrorContext(ctx, "webhooks", "err", err)
@@ -231,25 +232,4 @@ func (w *Worker) listenOnce(ctx context.Context, dsn string) error {
 		}
 		w.Wake()
 	}
-}
-
-// bell wakes every goroutine waiting on it at once.
-type bell struct {
-	mu sync.Mutex
-	ch chan struct{}
-}
-
-func newBell() *bell { return &bell{ch: make(chan struct{})} }
-
-func (b *bell) wait() <-chan struct{} {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.ch
-}
-
-func (b *bell) ring() {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	close(b.ch)
-	b.ch = make(chan struct{})
 }
