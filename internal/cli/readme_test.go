@@ -212,20 +212,7 @@ func parseOnly(args []string) error {
 // bash, as pasted, against a server on a fresh demo store: the first GET
 // prints a weak ETag, the second answers 304.
 func TestREADMEConditionalRead(t *testing.T) {
-	for _, tool := range []string{"bash", "curl", "sha256sum", "awk"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("the block needs %s: %v", tool, err)
-		}
-	}
-	var block *fence
-	for _, f := range readmeFences(t) {
-		if f.lang == "sh" && strings.Contains(f.text, "persistedQuery") {
-			block = &f
-		}
-	}
-	if block == nil {
-		t.Fatal("README: no sh block sends a persisted query")
-	}
+	block := shBlock(t, "persistedQuery", "sends a persisted query", "bash", "curl", "sha256sum", "awk")
 	db := testdb.MustOpenDB(t)
 	ctx := context.Background()
 	res, err := seed.Run(ctx, db.DB, seed.Options{StoreHandle: "demo", Products: 10, Variants: 2, Locations: 2})
@@ -257,20 +244,7 @@ func TestREADMEConditionalRead(t *testing.T) {
 // worker on a fresh demo store: it exports, downloads, imports the file
 // back with one on hand changed and prints the empty error report.
 func TestREADMEBulkOperations(t *testing.T) {
-	for _, tool := range []string{"bash", "curl", "sed"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("the block needs %s: %v", tool, err)
-		}
-	}
-	var block *fence
-	for _, f := range readmeFences(t) {
-		if f.lang == "sh" && strings.Contains(f.text, "startInventoryImport") {
-			block = &f
-		}
-	}
-	if block == nil {
-		t.Fatal("README: no sh block starts an import")
-	}
+	block := shBlock(t, "startInventoryImport", "starts an import", "bash", "curl", "sed")
 	db := testdb.MustOpenDB(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -300,4 +274,26 @@ func TestREADMEBulkOperations(t *testing.T) {
 		t.Errorf("README.md:%d run with bash = %q (%v), stderr %s; on hand %d; want the error report's header alone and on hand 42",
 			block.line, stdout.String(), err, stderr.String(), onHand)
 	}
+}
+
+// shBlock is the README's last sh block that contains marker (it fails
+// the test, saying that no block what, when there is none); it skips the
+// test when a tool the block runs is missing.
+func shBlock(t *testing.T, marker, what string, tools ...string) *fence {
+	t.Helper()
+	for _, tool := range tools {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("the block needs %s: %v", tool, err)
+		}
+	}
+	var block *fence
+	for _, f := range readmeFences(t) {
+		if f.lang == "sh" && strings.Contains(f.text, marker) {
+			block = &f
+		}
+	}
+	if block == nil {
+		t.Fatalf("README: no sh block %s", what)
+	}
+	return block
 }
