@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -205,7 +206,7 @@ func newGraphQL(cfg Config, addresses *throttle.Buckets, bulkCfg resolvers.BulkC
 	srv.AroundResponses(withCost)
 	srv.SetErrorPresenter(present)
 	srv.SetRecoverFunc(func(ctx context.Context, p any) error {
-		cfg.Logger.ErrorContext(ctx, "panic in resolver", "panic", p)
+		cfg.Logger.ErrorContext(ctx, "panic in resolver", "panic", p, "stack", string(debug.Stack()))
 		return errors.New("internal error")
 	})
 	return srv
