@@ -7,7 +7,7 @@ import (
 	"stockgraph/models"
 )
 
-// itemColumns are inventory_items' columns (alias i) in the order scanItem
+// itemColumns are inventory_items' columns (alias i) in the order itemScanner
 // reads them, both from the one declaration, models.ItemColumns. The read
 // paths that load thousands of items per request scan them by position:
 // GORM's reflection took a third of the time of a large query.
@@ -35,11 +35,6 @@ func (s *itemScanner) scan(rows *sql.Rows) (models.InventoryItem, error) {
 		return models.InventoryItem{}, fmt.Errorf("scan inventory item: %w", err)
 	}
 	return s.item, nil
-}
-
-// scanItem reads one row selected with itemColumns, then extra columns.
-func scanItem(rows *sql.Rows, extra ...any) (models.InventoryItem, error) {
-	return newItemScanner(extra...).scan(rows)
 }
 
 // scanItems reads and closes rows selected with itemColumns.

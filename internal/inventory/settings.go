@@ -438,9 +438,10 @@ func (b *batch) lockTracked(t Tracking) error {
 	}
 	defer rows.Close()
 	b.locked, b.resolved.products = map[ItemKey]models.InventoryItem{}, map[int64]int64{}
+	var product int64
+	scan := newItemScanner(&product)
 	for rows.Next() {
-		var product int64
-		it, err := scanItem(rows, &product)
+		it, err := scan.scan(rows)
 		if err != nil {
 			return err
 		}
